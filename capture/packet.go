@@ -1,0 +1,71 @@
+package capture
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Layer3 says what a frame carried at the network layer.
+type Layer3 uint8
+
+const (
+	// L3Unknown: the frame could not be decoded far enough to tell (truncated,
+	// unsupported link type, or an EtherType that is not IP).
+	L3Unknown Layer3 = iota
+	// L3NonIP: a well-formed frame that carries something other than IP (ARP, LLDP, ...).
+	L3NonIP
+	// L3IPv4: an IPv4 packet; Src, Dst, Proto and the transport fields are set.
+	L3IPv4
+	// L3IPv6: an IPv6 packet; only Src and Dst are set.
+	L3IPv6
+)
+
+// Packet is one decoded frame. A reader fills a caller-owned Packet in place so
+// that reading allocates nothing per packet.
+//
+// Ownership: Payload (and Frame) point into the reader's buffer and are valid
+// only until the next call to Next on the same reader. Copy what must outlive it.
+type Packet struct {
+	// Timestamp is the capture time of the frame.
+	Timestamp time.Time
+	// Offset is the byte offset of the record in its (decompressed) file.
+	Offset int64
+	// WireLen is the frame's length on the wire; CapLen the bytes captured.
+	WireLen, CapLen int
+	// LinkType is the link type of the interface the frame came from
+	// (a LINKTYPE_* value from the tcpdump.org registry).
+	LinkType uint16
+	// Interface is the pcapng interface index (0 for pcap files).
+	Interface int
+	// Frame is the whole captured frame.
+	Frame []byte
+
+	// L3 says what the frame carried; the fields below are set only for L3IPv4
+	// (Src and Dst also for L3IPv6).
+	L3       Layer3
+	Src, Dst netip.Addr
+	// Proto is the IP protocol number (6 TCP, 17 UDP, 1 ICMP, ...).
+	Proto uint8
+	// Fragment is true for an IPv4 fragment that is not a whole datagram.
+	Fragment bool
+	// Truncated is true when the frame was cut short by the snap length or
+	// damage, so Payload holds fewer bytes than the headers announce.
+	Truncated bool
+
+	// Transport fields, set for TCP and UDP (not for non-first fragments).
+	SrcPort, DstPort uint16
+	// TCP only.
+	Seq, Ack uint32
+	TCPFlags uint8
+	// Payload is the transport payload (TCP or UDP data).
+	Payload []byte
+}
+
+// TCP flag bits as they appear in TCPFlags.
+const (
+	TCPFin = 0x01
+	TCPSyn = 0x02
+	TCPRst = 0x04
+	TCPPsh = 0x08
+	TCPAck = 0x10
+)
