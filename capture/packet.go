@@ -51,6 +51,12 @@ type Packet struct {
 	// Truncated is true when the frame was cut short by the snap length or
 	// damage, so Payload holds fewer bytes than the headers announce.
 	Truncated bool
+	// Malformed is true when a header field is impossible or contradicts the
+	// packet (IPv4 IHL below 5, wrong IP version, total length below the
+	// header, TCP data offset below 5, UDP length below 8, a transport length
+	// running past a datagram that was captured whole). Decoding stops there.
+	// Added by the capture owner; not in the lead's first contract.
+	Malformed bool
 
 	// Transport fields, set for TCP and UDP (not for non-first fragments).
 	SrcPort, DstPort uint16

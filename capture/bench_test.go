@@ -1,0 +1,71 @@
+package capture
+
+import (
+	"io"
+	"testing"
+)
+
+func BenchmarkDecode(b *testing.B) {
+	cases := []struct {
+		name  string
+		lt    uint16
+		frame []byte
+	}{
+		{"ethernet_ipv4_tcp", LinkTypeEthernet, eth(0x0800, ipv4TCP(b, "GET / HTTP/1.1\r\nHost: example.com\r\n\r\n"))},
+		{"vlan_qinq_ipv4_udp", LinkTypeEthernet, eth(0x88a8, cat(tag(100, 0x8100), tag(10, 0x0800), ipv4UDP(b, "dns query")))},
+		{"sll2_ipv6", LinkTypeSLL2, sll2(0x86dd, 1, ipv6UDP(b))},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			var p Packet
+			b.ReportAllocs()
+			b.SetBytes(int64(len(c.frame)))
+			for b.Loop() {
+				Decode(c.lt, c.frame, &p)
+			}
+		})
+	}
+}
+
+func BenchmarkFileSetNext(b *testing.B) {
+	for _, c := range []struct {
+		name   string
+		pcapng bool
+	}{{"pcap", false}, {"pcapng", true}} {
+		b.Run(c.name, func(b *testing.B) {
+			path := allocFile(b, b.TempDir(), c.pcapng, 20000)
+			var p Packet
+			var s *FileSet
+			reopen := func() {
+				if s != nil {
+					s.Close()
+				}
+				var err error
+				if s, err = OpenFiles([]string{path}, Options{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reopen()
+			b.ReportAllocs()
+			var bytes int64
+			for b.Loop() {
+				err := s.Next(&p)
+				if err == io.EOF {
+					b.StopTimer()
+					reopen()
+					b.StartTimer()
+					continue
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				bytes += int64(p.CapLen)
+			}
+			// SetBytes wants bytes per op: the mean frame size read.
+			if b.N > 0 {
+				b.SetBytes(bytes / int64(b.N))
+			}
+			s.Close()
+		})
+	}
+}

@@ -1,0 +1,230 @@
+package capture
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// corpusDir is the shared corpus, found at ../shared/corpus from the
+// repository root; tests that need it skip, saying so, where it is absent.
+func corpusDir(t testing.TB) string {
+	t.Helper()
+	dir := filepath.Join("..", "..", "shared", "corpus")
+	if _, err := os.Stat(filepath.Join(dir, "index.tsv")); err != nil {
+		t.Skipf("corpus not found at %s (../shared/corpus from the repo root): %v", dir, err)
+	}
+	return dir
+}
+
+type truthFeatures struct {
+	Frames int            `json:"frames"`
+	Counts map[string]int `json:"counts"`
+}
+
+func readTruth(t testing.TB, path string) truthFeatures {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read truth: %v", err)
+	}
+	var v struct {
+		Features truthFeatures `json:"features"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("parse %s: %v", path, err)
+	}
+	return v.Features
+}
+
+type readResult struct {
+	frames, ipv4 int
+	damage       []Damage
+	stats        Stats
+}
+
+// readAll reads files to the end, failing on an error from Next.
+func readAll(t testing.TB, paths []string) (readResult, error) {
+	t.Helper()
+	s, err := OpenFiles(paths, Options{})
+	if err != nil {
+		return readResult{}, err
+	}
+	defer s.Close()
+	var r readResult
+	var p Packet
+	for {
+		err := s.Next(&p)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("Next: %v", err)
+		}
+		r.frames++
+		if p.L3 == L3IPv4 {
+			r.ipv4++
+		}
+	}
+	r.damage, r.stats = s.Damage(), s.Stats()
+	return r, nil
+}
+
+// devIPv4Exceptions lists dev captures whose IPv4 frame count differs from
+// tshark's, and why. All are link types outside Decode's set (see
+// LinkTypeSupported): their frames are L3Unknown and counted in
+// Stats.Unsupported. None is a link type an idle Windows VM capture has.
+var devIPv4Exceptions = map[string]string{
+	"arkime__nflog.pcap":                                   "link type 239 NFLOG not decoded",
+	"tcpdump__nflog.pcap":                                  "link type 239 NFLOG not decoded",
+	"zeek__nflog-http.pcap":                                "link type 239 NFLOG not decoded",
+	"ndpi__someip_sd_sample.pcap":                          "link type 192 PPI not decoded",
+	"sv__decode-chdlc-01__hdlc-http_1tx.pcap":              "link type 104 Cisco HDLC not decoded",
+	"tcpdump__arcnet-rfc1051-arp-icmp-http.pcap":           "link type 129 ARCNET (Linux) not decoded",
+	"tcpdump__arcnet-rfc1201-arp-icmp-http.pcap":           "link type 129 ARCNET (Linux) not decoded",
+	"zeek__dns-inverse-query.pcap":                         "link type 10 FDDI not decoded",
+	"zeek__ppp__quic-interop-retry.pcap":                   "link type 9 PPP not decoded",
+	"zeek__quic__interop__quic-go_quic-go__handshake.pcap": "link type 9 PPP not decoded",
+	"zeek__quic__interop__quic-go_quic-go__zerortt.pcap":   "link type 9 PPP not decoded",
+}
+
+// devFrameExceptions lists dev captures whose frame count differs from tshark's.
+var devFrameExceptions = map[string]string{}
+
+func TestCorpusDevFrameCounts(t *testing.T) {
+	dir := corpusDir(t)
+	// Every file: one capture is named .trace.
+	paths, _ := filepath.Glob(filepath.Join(dir, "dev", "*"))
+	if len(paths) == 0 {
+		t.Skipf("no captures in %s/dev", dir)
+	}
+	var exact, ipv4Exact, ipv4Checked int
+	for _, path := range paths {
+		name := filepath.Base(path)
+		truth := readTruth(t, filepath.Join(dir, "truth", "dev", name+".json"))
+		r, err := readAll(t, []string{path})
+		if err != nil {
+			t.Errorf("%s: OpenFiles: %v", name, err)
+			continue
+		}
+		if len(r.damage) > 0 {
+			t.Errorf("%s: damage in a clean capture: %v", name, r.damage)
+		}
+		if r.frames == truth.Frames {
+			exact++
+		} else if why, ok := devFrameExceptions[name]; ok {
+			t.Logf("%s: frames = %d; tshark %d (known: %s)", name, r.frames, truth.Frames, why)
+		} else {
+			t.Errorf("%s: frames = %d; want %d (tshark)", name, r.frames, truth.Frames)
+		}
+		want, ok := truth.Counts["ipv4_frames"]
+		if !ok {
+			want = 0
+		}
+		ipv4Checked++
+		if r.ipv4 == want {
+			ipv4Exact++
+		} else if why, ok := devIPv4Exceptions[name]; ok {
+			t.Logf("%s: ipv4 frames = %d; tshark %d (known: %s)", name, r.ipv4, want, why)
+		} else {
+			t.Errorf("%s: ipv4 frames = %d; want %d (tshark) link types %v", name, r.ipv4, want, r.stats.LinkTypes)
+		}
+	}
+	t.Logf("frame counts: %d of %d files match tshark exactly; IPv4 frame counts: %d of %d", exact, len(paths), ipv4Exact, ipv4Checked)
+}
+
+// malformedExceptions lists malformed files where we read fewer frames than
+// tshark: how many we read, and why.
+var malformedExceptions = map[string]struct {
+	frames int
+	why    string
+}{
+	"derived__pcap_record_huge_incl_len.pcap": {1, "record at offset 106 claims 4294967280 bytes: " +
+		"we stop there; tshark's pcap-variant guessing reads it as a 66-byte frame of wire length 649580544, then fails"},
+	"sv__bug-6875-01__fuzz.pcap": {1, "record at offset 228 claims 1409179648 bytes: " +
+		"we stop there; tshark reads it as a 1-byte frame of wire length 1048576, then fails"},
+	"ndpi__fuzz-2021-10-13.pcap": {0, "the only record claims 524501 bytes (over MaxSnap) and the file ends 197 bytes into it: " +
+		"tshark shows the partial record as a frame, we report damage"},
+	"gopacket__le__test017.pcapng": {0, customBlocks},
+	"gopacket__be__test017.pcapng": {0, customBlocks},
+	"gopacket__le__test018.pcapng": {4, customBlocks},
+	"gopacket__be__test018.pcapng": {4, customBlocks},
+	"gopacket__le__test102.pcapng": {5, customBlocks},
+	"gopacket__be__test102.pcapng": {5, customBlocks},
+	"gopacket__le__test202.pcapng": {8, customBlocks},
+	"gopacket__be__test202.pcapng": {8, customBlocks},
+}
+
+const customBlocks = "tshark lists pcapng custom blocks (types 0xBAD, 0x40000BAD) as frames; they hold no packet, and capinfos counts the packets we read"
+
+func TestCorpusMalformed(t *testing.T) {
+	dir := corpusDir(t)
+	paths, _ := filepath.Glob(filepath.Join(dir, "malformed", "*"))
+	if len(paths) == 0 {
+		t.Skipf("no files in %s/malformed", dir)
+	}
+	var opened, refused, damaged, atLeast, exact int
+	var maxAlloc uint64
+	for _, path := range paths {
+		name := filepath.Base(path)
+		truth := readTruth(t, filepath.Join(dir, "truth", "malformed", name+".json"))
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		start := time.Now()
+		r, err := readAll(t, []string{path})
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("%s: read took %v", name, d)
+		}
+		runtime.ReadMemStats(&after)
+		// OpenFiles opens each file twice (peek, then read): twice the
+		// per-file bound of the package doc, and slack for the test itself.
+		alloc := after.TotalAlloc - before.TotalAlloc
+		if alloc > 4<<20 {
+			t.Errorf("%s: reading allocated %d bytes; want under 4 MiB", name, alloc)
+		}
+		maxAlloc = max(maxAlloc, alloc)
+		if err != nil {
+			refused++
+			if !errors.Is(err, ErrUnknownFormat) || !strings.Contains(err.Error(), path) {
+				t.Errorf("%s: OpenFiles error %q does not name the file and ErrUnknownFormat", name, err)
+			}
+			if truth.Frames > 0 {
+				t.Errorf("%s: refused (%v) but tshark reads %d frames", name, err, truth.Frames)
+			}
+			t.Logf("%s: refused: %v", name, err)
+			continue
+		}
+		opened++
+		if len(r.damage) > 0 {
+			damaged++
+			for _, d := range r.damage {
+				t.Logf("%s: damage: %s", name, d.Reason)
+			}
+		}
+		switch {
+		case r.frames == truth.Frames:
+			exact++
+			atLeast++
+		case r.frames > truth.Frames:
+			atLeast++
+			t.Logf("%s: frames = %d; tshark %d", name, r.frames, truth.Frames)
+		default:
+			if e, ok := malformedExceptions[name]; ok {
+				if r.frames != e.frames {
+					t.Errorf("%s: frames = %d; want %d (%s)", name, r.frames, e.frames, e.why)
+				}
+				t.Logf("%s: frames = %d; tshark %d (known: %s)", name, r.frames, truth.Frames, e.why)
+			} else {
+				t.Errorf("%s: frames = %d; want at least %d (tshark) damage %v", name, r.frames, truth.Frames, r.damage)
+			}
+		}
+	}
+	t.Logf("malformed: %d files, %d opened (%d with damage), %d refused; %d read as many frames as tshark (%d exactly); most allocated for one file: %d bytes",
+		len(paths), opened, damaged, refused, atLeast, exact, maxAlloc)
+}

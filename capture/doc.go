@@ -1,0 +1,80 @@
+// Package capture opens packet capture files and decodes their frames into
+// Packets, allocating nothing per packet.
+//
+// # Reading
+//
+// OpenFiles takes any number of pcap and pcapng files, each possibly
+// gzip-compressed; the format is told by magic bytes (1f 8b for gzip, then
+// a1b2c3d4 / a1b23c4d in either byte order for pcap, 0a0d0d0a for pcapng),
+// never by file name. Files are ordered by the timestamp of their first packet
+// (a rotated week given in any order comes out in order) and read one after
+// another, not merged packet by packet. FileSet.Next fills a caller-owned
+// Packet in place and decodes it with Decode.
+//
+// The records are parsed by gopacket's pcapgo (pcapgo.Reader and
+// pcapgo.NgReader, through ZeroCopyReadPacketData), behind our own checks that
+// keep a lying length from turning into an allocation or a panic; see
+// pcapSource and ngGuard. pcapng files may hold several sections, each with
+// several interfaces of different link types and timestamp resolutions;
+// Packet.Interface is the interface index within its section.
+//
+// # Ownership
+//
+// Packet.Frame and Packet.Payload point into the reader's buffer and are valid
+// only until the next call to Next; copy what must outlive it. A FileSet is
+// not safe for concurrent use. Decode is a pure function and may be called
+// from any goroutine on distinct Packets.
+//
+// # Damage
+//
+// Damage is data, not an error. When a record of a file is corrupt (a length
+// over Options.MaxSnap, a captured length that does not fit its pcapng block,
+// leading and trailing block lengths that differ, an impossible option) or the
+// file ends mid-record (a capture still being written), Next has delivered
+// every packet before it, records a Damage {File, Offset, Reason}, and goes on
+// with the next file. Offset is the byte offset of the bad record or block in
+// the file's decompressed stream, which is the file itself unless it is
+// gzip-compressed (the Reason then says "decompressed offset"). An empty file,
+// or one shorter than its header, is damage too, so a rotated set whose newest
+// file was just created still reads.
+//
+// Errors are for what a user must fix: OpenFiles fails, naming the file, on a
+// file it cannot open or whose magic is not a capture's (ErrUnknownFormat,
+// with the formats expected); Next returns an error only for an I/O error of
+// the file itself.
+//
+// # Bounds
+//
+// A record can claim at most Options.MaxSnap captured bytes (default 262144,
+// tcpdump's and Wireshark's limit) and a pcapng block MaxSnap + 64 KiB. An open
+// file holds at most about 2 MaxSnap + 200 KiB of buffers (pcapgo's packet
+// buffer, our pcapng block buffer, 64 KiB read buffers, gzip's window), and
+// only one file is open at a time. Reading is linear in the file size:
+// every loop steps over at least 12 bytes of input. None of the 177 files of
+// the shared corpus's malformed set panics, hangs or takes more memory than
+// that (TestCorpusMalformed), and the fuzz targets FuzzReadPcap,
+// FuzzReadPcapng and FuzzDecode keep it so.
+//
+// # Decoding
+//
+// Decode knows Ethernet (with any stack of 802.1Q, 802.1ad and 0x9100/0x9200
+// tags, LLC/SNAP, PPPoE sessions and MPLS), Linux cooked captures v1 and v2,
+// raw IP (link types 101, 12, 14, 228, 229) and BSD loopback (0 and 108, the
+// address family in either byte order). Frames of other link types decode as
+// L3Unknown and are counted per link type in Stats.Unsupported.
+//
+// For IPv4 it sets addresses and protocol, and for TCP and UDP in a first or
+// only fragment the ports, TCP sequence numbers and flags, and the payload.
+// The payload ends at the IPv4 total length, so Ethernet padding and trailers
+// never reach it; a total length of 0 (segmentation offload, seen in captures
+// taken on the sending host) means "what was captured". Truncated says the
+// payload holds fewer bytes than the headers announce; Malformed says a
+// header field is impossible. For IPv6 only the addresses are set.
+//
+// Measured on the development machine (2 vCPU, shared): Decode of an
+// Ethernet/IPv4/TCP frame takes about 10 ns; FileSet.Next, decoding included,
+// 115-190 ns per packet on pcap and 130-500 ns on pcapng (pcapng bytes are
+// copied once more, through the block checks), at 0 allocations
+// (BenchmarkDecode, BenchmarkFileSetNext; TestDecodeAllocs and
+// TestFileSetNextAllocs hold the 0).
+package capture

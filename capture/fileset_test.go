@@ -1,0 +1,605 @@
+package capture
+
+import (
+	"encoding/binary"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+	"github.com/google/gopacket/pcapgo"
+)
+
+var t0 = time.Date(2026, 3, 2, 10, 0, 0, 123456789, time.UTC)
+
+func TestReadPcapFormats(t *testing.T) {
+	a := eth(0x0800, ipv4TCP(t, "hello"))
+	b := eth(0x0800, ipv4UDP(t, "query"))
+	tests := []struct {
+		name string
+		spec pcapSpec
+		res  time.Duration // timestamp resolution
+	}{
+		{"little_endian_microseconds", pcapSpec{order: binary.LittleEndian, snap: 65535, linkType: 1}, time.Microsecond},
+		{"big_endian_microseconds", pcapSpec{order: binary.BigEndian, snap: 65535, linkType: 1}, time.Microsecond},
+		{"little_endian_nanoseconds", pcapSpec{order: binary.LittleEndian, nano: true, snap: 65535, linkType: 1}, time.Nanosecond},
+		{"big_endian_nanoseconds", pcapSpec{order: binary.BigEndian, nano: true, snap: 65535, linkType: 1}, time.Nanosecond},
+		{"version_2_3", pcapSpec{major: 2, minor: 3, snap: 65535, linkType: 1}, time.Microsecond},
+		{"version_3_0", pcapSpec{major: 3, minor: 0, snap: 65535, linkType: 1}, time.Microsecond},
+		{"snaplen_zero", pcapSpec{snap: 0, linkType: 1}, time.Microsecond},
+		{"snaplen_below_records", pcapSpec{snap: 16, linkType: 1}, time.Microsecond},
+		{"link_type_with_fcs_bits", pcapSpec{snap: 65535, linkType: 0x10000000 | 1}, time.Microsecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data := buildPcap(tt.spec, rec{ts: t0, data: a}, rec{ts: t0.Add(time.Second), data: b})
+			path := writeFile(t, t.TempDir(), "x.pcap", data)
+			pkts, dmg, _ := readFiles(t, Options{}, path)
+			if len(dmg) != 0 {
+				t.Fatalf("damage %v; want none", dmg)
+			}
+			if len(pkts) != 2 {
+				t.Fatalf("read %d packets; want 2", len(pkts))
+			}
+			want := []got{
+				{t0.Truncate(tt.res), 24, 1, 0, string(a), L3IPv4, len(a), len(a)},
+				{t0.Add(time.Second).Truncate(tt.res), int64(24 + 16 + len(a)), 1, 0, string(b), L3IPv4, len(b), len(b)},
+			}
+			for i := range want {
+				if !pkts[i].ts.Equal(want[i].ts) || pkts[i].off != want[i].off || pkts[i].linkType != want[i].linkType ||
+					pkts[i].frame != want[i].frame || pkts[i].l3 != want[i].l3 || pkts[i].wire != want[i].wire || pkts[i].cap != want[i].cap {
+					t.Errorf("packet %d = %+v; want %+v", i, pkts[i], want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestReadPcapCapturedLongerThanWire(t *testing.T) {
+	// tcpdump and Wireshark read such a record; pcapgo refuses it.
+	a := eth(0x0800, ipv4TCP(t, "hello"))
+	data := buildPcap(pcapSpec{snap: 65535, linkType: 1},
+		rec{ts: t0, data: a}, rec{ts: t0, data: a, wireLen: 10}, rec{ts: t0.Add(time.Second), data: a})
+	pkts, dmg, _ := readFiles(t, Options{}, writeFile(t, t.TempDir(), "x.pcap", data))
+	if len(dmg) != 0 || len(pkts) != 3 {
+		t.Fatalf("read %d packets, damage %v; want 3, none", len(pkts), dmg)
+	}
+	if pkts[1].wire != 10 || pkts[1].cap != len(a) || pkts[1].frame != string(a) || !pkts[1].ts.Equal(t0.Truncate(time.Microsecond)) {
+		t.Errorf("record 1 = %+v; want wire 10, cap %d, same frame and time", pkts[1], len(a))
+	}
+}
+
+func TestPcapDamage(t *testing.T) {
+	a := eth(0x0800, ipv4TCP(t, "hello"))
+	whole := buildPcap(pcapSpec{snap: 65535, linkType: 1}, rec{ts: t0, data: a}, rec{ts: t0, data: a}, rec{ts: t0, data: a})
+	rec2 := int64(24 + 16 + len(a))
+	rec3 := 2*rec2 - 24
+	huge := edit(whole, func(b []byte) { binary.LittleEndian.PutUint32(b[rec2+8:], 0xfffffff0) })
+	tests := []struct {
+		name    string
+		data    []byte
+		packets int
+		off     int64
+		reason  string
+	}{
+		{"cut_mid_record_data", whole[:len(whole)-5], 2, rec3, "truncated record at offset " + itoa(rec3) + " (file still being written?)"},
+		{"cut_mid_record_header", whole[:rec3+7], 2, rec3, "truncated record at offset " + itoa(rec3) + ": header cut after 7 of 16 bytes (file still being written?)"},
+		{"cut_after_record_header", whole[:rec3+16], 2, rec3, "truncated record at offset " + itoa(rec3) + " (file still being written?)"},
+		{"record_huge_incl_len", huge, 1, rec2, "record at offset " + itoa(rec2) + " claims 4294967280 captured bytes, over the 262144-byte limit (corrupt length field); rest of file skipped"},
+		{"global_header_cut", whole[:10], 0, 0, "pcap file header cut short after 10 of 24 bytes (file still being written?)"},
+		{"magic_cut", whole[:2], 0, 0, "file header cut short after 2 bytes (file still being written?)"},
+		{"empty_file", nil, 0, 0, "empty file: no capture header yet (file still being written?)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeFile(t, t.TempDir(), "x.pcap", tt.data)
+			pkts, dmg, st := readFiles(t, Options{}, path)
+			if len(pkts) != tt.packets {
+				t.Errorf("read %d packets; want %d", len(pkts), tt.packets)
+			}
+			want := []Damage{{File: path, Offset: tt.off, Reason: tt.reason}}
+			if len(dmg) != 1 || dmg[0] != want[0] {
+				t.Errorf("Damage() = %+v; want %+v", dmg, want)
+			}
+			if st.DamagedFiles != 1 {
+				t.Errorf("Stats().DamagedFiles = %d; want 1", st.DamagedFiles)
+			}
+		})
+	}
+}
+
+func itoa(v int64) string { return strconv.FormatInt(v, 10) }
+
+func TestOpenFilesErrors(t *testing.T) {
+	dir := t.TempDir()
+	text := writeFile(t, dir, "notes.pcap", []byte("This is not a capture\n"))
+	gzText := writeFile(t, dir, "notes.pcap.gz", gzipBytes(t, []byte("This is not a capture either\n")))
+	badGzip := writeFile(t, dir, "bad.gz", []byte{0x1f, 0x8b, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0})
+	good := writeFile(t, dir, "good.pcap", buildPcap(pcapSpec{snap: 65535, linkType: 1}, rec{ts: t0, data: eth(0x0806, make([]byte, 28))}))
+	missing := filepath.Join(dir, "missing.pcap")
+
+	tests := []struct {
+		name   string
+		paths  []string
+		is     error
+		substr []string
+	}{
+		{"no_files", nil, nil, []string{"no files given"}},
+		{"missing_file", []string{good, missing}, fs.ErrNotExist, []string{missing}},
+		{"text_file", []string{good, text}, ErrUnknownFormat, []string{text, "magic 54686973", "expected pcap"}},
+		{"gzipped_text_file", []string{gzText}, ErrUnknownFormat, []string{gzText, "expected pcap"}},
+		{"corrupt_gzip_header", []string{badGzip}, ErrUnknownFormat, []string{badGzip, "corrupt gzip header"}},
+		{"directory", []string{dir}, nil, []string{dir}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := OpenFiles(tt.paths, Options{})
+			if err == nil {
+				s.Close()
+				t.Fatalf("OpenFiles(%v) = nil error; want one", tt.paths)
+			}
+			if tt.is != nil && !errors.Is(err, tt.is) {
+				t.Errorf("OpenFiles error %q is not %v", err, tt.is)
+			}
+			for _, sub := range tt.substr {
+				if !strings.Contains(err.Error(), sub) {
+					t.Errorf("OpenFiles error %q does not say %q", err, sub)
+				}
+			}
+		})
+	}
+}
+
+func TestMultiFileOrdering(t *testing.T) {
+	dir := t.TempDir()
+	frame := func(i int) []byte { return eth(0x0800, ipv4UDP(t, strings.Repeat("x", i+1))) }
+	day := 24 * time.Hour
+	// A rotated week, named so that name order is not time order.
+	mon := writeFile(t, dir, "c.pcap", buildPcap(pcapSpec{snap: 65535, linkType: 1}, rec{ts: t0, data: frame(0)}, rec{ts: t0.Add(time.Hour), data: frame(1)}))
+	tueNg := newNg(binary.BigEndian)
+	tueNg.shb(1, 0)
+	tueNg.idb(1, 0)
+	tueNg.epb(0, uint64(t0.Add(day).UnixMicro()), frame(2))
+	tue := writeFile(t, dir, "a.pcapng.gz", gzipBytes(t, tueNg.buf))
+	// Wednesday's first packet is later than its second: order is by the
+	// first packet only, and a file is read straight through.
+	wed := writeFile(t, dir, "b.pcap", buildPcap(pcapSpec{snap: 65535, linkType: 1, nano: true},
+		rec{ts: t0.Add(2 * day), data: frame(3)}, rec{ts: t0.Add(day / 2), data: frame(4)}))
+	empty := writeFile(t, dir, "0-being-written.pcap", nil)
+
+	pkts, dmg, st := readFiles(t, Options{}, empty, wed, mon, tue)
+	var order []int
+	for _, p := range pkts {
+		order = append(order, len(p.frame)-len(frame(0)))
+	}
+	if want := []int{0, 1, 2, 3, 4}; !equalInts(order, want) {
+		t.Errorf("packet order = %v; want %v", order, want)
+	}
+	if len(dmg) != 1 || dmg[0].File != empty {
+		t.Errorf("Damage() = %+v; want one, for %s", dmg, empty)
+	}
+	if st.Files != 4 || st.Frames != 5 || st.LinkTypes[1] != 5 {
+		t.Errorf("Stats() = %+v; want 4 files, 5 frames, all Ethernet", st)
+	}
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestMultiFileEqualFirstTimestampsByPath(t *testing.T) {
+	dir := t.TempDir()
+	mk := func(name string, n int) string {
+		return writeFile(t, dir, name, buildPcap(pcapSpec{snap: 65535, linkType: 101}, rec{ts: t0, data: ipv4UDP(t, strings.Repeat("y", n))}))
+	}
+	b, a := mk("b.pcap", 2), mk("a.pcap", 1)
+	pkts, _, _ := readFiles(t, Options{}, b, a)
+	if len(pkts) != 2 || len(pkts[0].frame) > len(pkts[1].frame) {
+		t.Errorf("equal first timestamps: read %d packets, first %d bytes; want a.pcap first", len(pkts), len(pkts[0].frame))
+	}
+}
+
+func TestPcapngMultipleInterfacesAndSections(t *testing.T) {
+	tcp := ipv4TCP(t, "hello")
+	udp := ipv4UDP(t, "query")
+	ethF, nullF, sll2F := eth(0x0800, tcp), nullLE(2, udp), sll2(0x0800, 1, udp)
+	rawF := ipv4UDP(t, "second section")
+
+	le := newNg(binary.LittleEndian)
+	le.shb(1, 0)
+	le.idb(LinkTypeEthernet, 65535)                                      // µs (default)
+	le.idb(LinkTypeNull, 0, le.opt(ngOptTSResol, []byte{9}))             // ns
+	le.idb(LinkTypeSLL2, 1<<31, le.opt(ngOptTSResol, []byte{0x80 | 10})) // 2^-10 s, lying snap length
+	le.block(0x0bad, []byte("custom block, skipped"))                    // custom block
+	o1 := le.epb(0, uint64(t0.UnixMicro()), ethF)
+	o2 := le.epb(1, uint64(t0.UnixNano()), nullF)
+	le.isb(1)
+	o3 := le.epb(2, uint64(t0.Unix())<<10|512, sll2F) // +0.5 s
+	o4 := le.spb(ethF)
+	// A second section, big-endian, with one interface of another link type.
+	be := newNg(binary.BigEndian)
+	be.shb(1, 2) // version 1.2 reads as 1.0
+	be.idb(LinkTypeIPv4, 65535)
+	o5 := len(le.buf) + be.epb(0, uint64(t0.UnixMicro())+1, rawF)
+	data := append(le.buf, be.buf...)
+
+	for _, gz := range []bool{false, true} {
+		name := "multi.pcapng"
+		d := data
+		if gz {
+			name, d = "multi.pcapng.gz", gzipBytes(t, data)
+		}
+		t.Run(name, func(t *testing.T) {
+			pkts, dmg, st := readFiles(t, Options{}, writeFile(t, t.TempDir(), name, d))
+			if len(dmg) != 0 {
+				t.Fatalf("damage %v; want none", dmg)
+			}
+			want := []got{
+				{t0.Truncate(time.Microsecond), int64(o1), LinkTypeEthernet, 0, string(ethF), L3IPv4, len(ethF), len(ethF)},
+				{t0, int64(o2), LinkTypeNull, 1, string(nullF), L3IPv4, len(nullF), len(nullF)},
+				{t0.Truncate(time.Second).Add(500 * time.Millisecond), int64(o3), LinkTypeSLL2, 2, string(sll2F), L3IPv4, len(sll2F), len(sll2F)},
+				{time.Time{}, int64(o4), LinkTypeEthernet, 0, string(ethF), L3IPv4, len(ethF), len(ethF)},
+				{t0.Truncate(time.Microsecond).Add(time.Microsecond), int64(o5), LinkTypeIPv4, 0, string(rawF), L3IPv4, len(rawF), len(rawF)},
+			}
+			if len(pkts) != len(want) {
+				t.Fatalf("read %d packets; want %d", len(pkts), len(want))
+			}
+			for i := range want {
+				g := pkts[i]
+				// pcapgo converts 2^-10 s units with integer steps of
+				// 976562 ns: allow it less than a microsecond.
+				d := g.ts.Sub(want[i].ts)
+				tsOK := (d > -time.Microsecond && d < time.Microsecond) || (want[i].ts.IsZero() && g.ts.Unix() == 0)
+				if !tsOK || g.off != want[i].off || g.linkType != want[i].linkType || g.iface != want[i].iface ||
+					g.frame != want[i].frame || g.l3 != want[i].l3 || g.cap != want[i].cap {
+					t.Errorf("packet %d = %+v; want %+v", i, g, want[i])
+				}
+			}
+			if st.LinkTypes[LinkTypeEthernet] != 2 || st.LinkTypes[LinkTypeSLL2] != 1 || st.LinkTypes[LinkTypeIPv4] != 1 || len(st.Unsupported) != 0 {
+				t.Errorf("Stats() = %+v", st)
+			}
+		})
+	}
+}
+
+// TestPcapngFromNgWriter reads what gopacket's own writer writes: two
+// interfaces of different link types and timestamp resolutions.
+func TestPcapngFromNgWriter(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ngwriter.pcapng")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := pcapgo.NewNgWriterInterface(f, pcapgo.NgInterface{Name: "eth0", LinkType: layers.LinkTypeEthernet, SnapLength: 65535, TimestampResolution: 6}, pcapgo.DefaultNgWriterOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lo, err := w.AddInterface(pcapgo.NgInterface{Name: "lo0", LinkType: layers.LinkTypeNull, SnapLength: 65535, TimestampResolution: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := eth(0x0800, ipv4TCP(t, "a")), nullBE(2, ipv4UDP(t, "b"))
+	for i, pk := range []struct {
+		iface int
+		data  []byte
+	}{{0, a}, {lo, b}, {0, a}} {
+		ci := gopacket.CaptureInfo{Timestamp: t0.Add(time.Duration(i) * time.Millisecond), CaptureLength: len(pk.data), Length: len(pk.data), InterfaceIndex: pk.iface}
+		if err := w.WritePacket(ci, pk.data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	pkts, dmg, st := readFiles(t, Options{}, path)
+	if len(dmg) != 0 || len(pkts) != 3 {
+		t.Fatalf("read %d packets, damage %v; want 3, none", len(pkts), dmg)
+	}
+	if pkts[1].linkType != LinkTypeNull || pkts[1].iface != 1 || !pkts[1].ts.Equal(t0.Add(time.Millisecond)) {
+		t.Errorf("packet 1 = %+v; want Null on interface 1 at %v (ns resolution)", pkts[1], t0.Add(time.Millisecond))
+	}
+	if !pkts[2].ts.Equal(t0.Add(2 * time.Millisecond)) {
+		t.Errorf("packet 2 time = %v; want %v", pkts[2].ts, t0.Add(2*time.Millisecond))
+	}
+	if st.LinkTypes[1] != 2 || st.LinkTypes[0] != 1 {
+		t.Errorf("Stats().LinkTypes = %v; want 2 Ethernet, 1 Null", st.LinkTypes)
+	}
+}
+
+func TestPcapngDamage(t *testing.T) {
+	frame := eth(0x0800, ipv4TCP(t, "hello"))
+	// base returns a builder with a section, an interface and one packet.
+	base := func() (*ng, int) {
+		n := newNg(binary.LittleEndian)
+		n.shb(1, 0)
+		n.idb(1, 65535)
+		n.epb(0, 1, frame)
+		return n, len(n.buf)
+	}
+	type tc struct {
+		name    string
+		data    []byte
+		packets int
+		off     int
+		reason  string
+	}
+	var tests []tc
+	{
+		n, off := base()
+		n.epb(0, 2, frame)
+		tests = append(tests, tc{"cut_mid_block", n.buf[:len(n.buf)-7], 1, off, "truncated pcapng block at offset %d (file still being written?)"})
+		tests = append(tests, tc{"cut_mid_block_header", n.buf[:off+5], 1, off, "truncated pcapng block at offset %d (file still being written?)"})
+	}
+	{
+		// The first block larger than any before it grows the guard's
+		// buffer; cut, it must not be handed to pcapgo half read (found by
+		// FuzzReadPcapng: pcapgo then read a garbage captured length and
+		// allocated 358 MB).
+		n, off := base()
+		n.epb(0, 2, cat(frame, make([]byte, 3000)))
+		tests = append(tests, tc{"cut_mid_block_larger_than_any_before", n.buf[:off+100], 1, off, "truncated pcapng block at offset %d (file still being written?)"})
+	}
+	{
+		n, off := base()
+		n.epb(0, 2, frame)
+		binary.LittleEndian.PutUint32(n.buf[off+4:], 30)
+		tests = append(tests, tc{"block_length_not_multiple_of_4", n.buf, 1, off, "pcapng block at offset %d (type 0x6) has total length 30, not a multiple of 4 of at least 12 (corrupt block); rest of file skipped"})
+	}
+	{
+		n, off := base()
+		n.epb(0, 2, frame)
+		binary.LittleEndian.PutUint32(n.buf[len(n.buf)-4:], 8)
+		tests = append(tests, tc{"trailing_length_differs", n.buf, 1, off, "pcapng block at offset %d (type 0x6): leading length 92 and trailing length 8 differ (corrupt block); rest of file skipped"})
+	}
+	{
+		n, off := base()
+		n.epb(0, 2, frame)
+		binary.LittleEndian.PutUint32(n.buf[off+4:], 0x7ffffff0)
+		tests = append(tests, tc{"block_length_huge", n.buf, 1, off, "pcapng block at offset %d (type 0x6) claims 2147483632 bytes, over the 327680-byte limit (corrupt length field); rest of file skipped"})
+	}
+	{
+		n, off := base()
+		n.epb(0, 2, frame)
+		binary.LittleEndian.PutUint32(n.buf[off+20:], 0xfffffff0)
+		tests = append(tests, tc{"epb_captured_length_huge", n.buf, 1, off, "pcapng enhanced packet block at offset %d claims 4294967280 captured bytes in a 92-byte block (limit 262144; corrupt length field); rest of file skipped"})
+	}
+	{
+		n, off := base()
+		n.epb(3, 2, frame)
+		tests = append(tests, tc{"epb_unknown_interface", n.buf, 1, off, "pcapng enhanced packet block at offset %d names interface 3 but its section describes 1; rest of file skipped"})
+	}
+	{
+		n, off := base()
+		n.idb(1, 0, n.opt(ngOptTSResol, []byte{0x80 | 64}))
+		tests = append(tests, tc{"tsresol_divides_by_zero", n.buf, 1, off, "pcapng interface description at offset %d: timestamp resolution 0xc0 is finer than 2^-63 or 10^-19 s (corrupt option); rest of file skipped"})
+	}
+	{
+		n, off := base()
+		n.idb(1, 0, n.opt(ngOptTSResol, []byte{20}))
+		tests = append(tests, tc{"tsresol_decimal_overflow", n.buf, 1, off, "pcapng interface description at offset %d: timestamp resolution 0x14 is finer than 2^-63 or 10^-19 s (corrupt option); rest of file skipped"})
+	}
+	{
+		n, off := base()
+		n.idb(1, 0, n.opt(ngOptTSResol, nil))
+		tests = append(tests, tc{"tsresol_empty", n.buf, 1, off, "pcapng interface description at offset %d: empty if_tsresol option (corrupt block); rest of file skipped"})
+	}
+	{
+		n, off := base()
+		n.idb(1, 0, n.opt(2, []byte("eth0")))
+		binary.LittleEndian.PutUint16(n.buf[off+18:], 200) // option length past the block
+		tests = append(tests, tc{"option_runs_past_block", n.buf, 1, off, "pcapng interface description at offset %d: option 2 of 200 bytes runs past the block (corrupt block); rest of file skipped"})
+	}
+	{
+		n, off := base()
+		n.shb(2, 0)
+		n.idb(1, 0)
+		n.epb(0, 2, frame)
+		tests = append(tests, tc{"section_version_2", n.buf, 1, off, "pcapng section at offset %d has version 2.0; only 1.x can be read; rest of file skipped"})
+	}
+	{
+		n, off := base()
+		n.isb(5)
+		tests = append(tests, tc{"isb_unknown_interface", n.buf, 1, off, "pcapng interface statistics block at offset %d names interface 5 but its section describes 1; rest of file skipped"})
+	}
+	{
+		n := newNg(binary.LittleEndian)
+		n.shb(1, 0)
+		off := len(n.buf)
+		n.spb(frame)
+		tests = append(tests, tc{"spb_before_interface", n.buf, 0, off, "pcapng simple packet block at offset %d comes before any interface description; rest of file skipped"})
+	}
+	{
+		n := newNg(binary.LittleEndian)
+		n.shb(1, 0)
+		tests = append(tests, tc{"section_header_cut", n.buf[:20], 0, 0, "truncated pcapng block at offset %d (file still being written?)"})
+		bad := edit(n.buf, func(b []byte) { b[8] = 0 })
+		tests = append(tests, tc{"byte_order_magic_wrong", bad, 0, 0, "pcapng section header at offset %d has a bad byte-order magic 003c2b1a; rest of file skipped"})
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeFile(t, t.TempDir(), "x.pcapng", tt.data)
+			pkts, dmg, _ := readFiles(t, Options{}, path)
+			if len(pkts) != tt.packets {
+				t.Errorf("read %d packets; want %d", len(pkts), tt.packets)
+			}
+			want := Damage{File: path, Offset: int64(tt.off), Reason: strings.Replace(tt.reason, "%d", itoa(int64(tt.off)), 1)}
+			if len(dmg) != 1 || dmg[0] != want {
+				t.Errorf("Damage() = %+v; want [%+v]", dmg, want)
+			}
+		})
+	}
+}
+
+func TestGzipCorpusFile(t *testing.T) {
+	dir := corpusDir(t)
+	for _, name := range []string{"dev/arkime__curl-enabled-tls13.pcap", "malformed/ndpi__ossfuzz_seed_fake_traces_1.pcapng"} {
+		t.Run(filepath.Base(name), func(t *testing.T) {
+			plain := filepath.Join(dir, name)
+			data, err := os.ReadFile(plain)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The name says nothing: detection is by magic.
+			gz := writeFile(t, t.TempDir(), "capture.bin", gzipBytes(t, data))
+			want, _, _ := readFiles(t, Options{}, plain)
+			got, dmg, _ := readFiles(t, Options{}, gz)
+			if len(dmg) != 0 || len(got) != len(want) || len(want) == 0 {
+				t.Fatalf("gzip: %d packets, damage %v; plain: %d", len(got), dmg, len(want))
+			}
+			for i := range want {
+				if got[i] != want[i] {
+					t.Errorf("packet %d: gzip %+v; plain %+v", i, got[i], want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestGzipTruncated(t *testing.T) {
+	a := eth(0x0800, ipv4TCP(t, strings.Repeat("z", 1000)))
+	var recs []rec
+	for i := 0; i < 50; i++ {
+		recs = append(recs, rec{ts: t0.Add(time.Duration(i) * time.Second), data: a})
+	}
+	gz := gzipBytes(t, buildPcap(pcapSpec{snap: 65535, linkType: 1}, recs...))
+	path := writeFile(t, t.TempDir(), "cut.pcap.gz", gz[:len(gz)*2/3])
+	pkts, dmg, _ := readFiles(t, Options{}, path)
+	if len(pkts) == 0 || len(pkts) >= 50 {
+		t.Errorf("read %d packets; want some but not all 50", len(pkts))
+	}
+	wantOff := int64(24 + len(pkts)*(16+len(a)))
+	if len(dmg) != 1 || dmg[0].Offset != wantOff || !strings.Contains(dmg[0].Reason, "at decompressed offset "+itoa(wantOff)) ||
+		!strings.Contains(dmg[0].Reason, "truncated") {
+		t.Errorf("Damage() = %+v; want one truncated record at decompressed offset %d", dmg, wantOff)
+	}
+}
+
+func TestStatsUnsupportedLinkType(t *testing.T) {
+	data := buildPcap(pcapSpec{snap: 65535, linkType: 9}, rec{ts: t0, data: cat([]byte{0xff, 3, 0, 0x21}, ipv4UDP(t, "q"))})
+	pkts, _, st := readFiles(t, Options{}, writeFile(t, t.TempDir(), "ppp.pcap", data))
+	if len(pkts) != 1 || pkts[0].l3 != L3Unknown || st.Unsupported[9] != 1 || st.LinkTypes[9] != 1 {
+		t.Errorf("PPP capture: %d packets, L3 %v, Stats %+v; want 1 packet, L3Unknown, Unsupported[9] = 1", len(pkts), pkts[0].l3, st)
+	}
+	if st.FileBytes != int64(len(data)) || st.CapturedBytes != int64(len(data)-40) {
+		t.Errorf("Stats() bytes = %d on disk, %d captured; want %d, %d", st.FileBytes, st.CapturedBytes, len(data), len(data)-40)
+	}
+}
+
+// allocFile writes a capture of n packets for allocation and benchmark tests.
+func allocFile(t testing.TB, dir string, pcapng bool, n int) string {
+	frames := [][]byte{eth(0x0800, ipv4TCP(t, strings.Repeat("p", 600))), eth(0x8100, cat(tag(5, 0x0800), ipv4UDP(t, "dns"))), eth(0x86dd, ipv6UDP(t))}
+	if !pcapng {
+		var recs []rec
+		for i := 0; i < n; i++ {
+			recs = append(recs, rec{ts: t0.Add(time.Duration(i) * time.Millisecond), data: frames[i%len(frames)]})
+		}
+		return writeFile(t, dir, "alloc.pcap", buildPcap(pcapSpec{snap: 65535, linkType: 1}, recs...))
+	}
+	raw := ipv4UDP(t, "raw")
+	b := newNg(binary.LittleEndian)
+	b.shb(1, 0)
+	b.idb(1, 65535)
+	b.idb(101, 65535, b.opt(ngOptTSResol, []byte{9}))
+	for i := 0; i < n; i++ {
+		if i%4 == 3 {
+			b.epb(1, uint64(t0.UnixNano())+uint64(i), raw)
+			continue
+		}
+		b.epb(0, uint64(t0.UnixMicro())+uint64(i), frames[i%len(frames)])
+	}
+	return writeFile(t, dir, "alloc.pcapng", b.buf)
+}
+
+func TestFileSetNextAllocs(t *testing.T) {
+	for _, pcapng := range []bool{false, true} {
+		path := allocFile(t, t.TempDir(), pcapng, 3000)
+		s, err := OpenFiles([]string{path}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p Packet
+		for i := 0; i < 100; i++ { // warm up: buffers, link type counts
+			if err := s.Next(&p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		n := testing.AllocsPerRun(2000, func() {
+			if err := s.Next(&p); err != nil && err != io.EOF {
+				t.Fatal(err)
+			}
+		})
+		if n != 0 {
+			t.Errorf("%s: FileSet.Next allocs = %v; want 0", filepath.Base(path), n)
+		}
+		s.Close()
+	}
+}
+
+// TestTestdataFixtures reads the committed captures: they must stay what
+// testdata/README.md says they are.
+func TestTestdataFixtures(t *testing.T) {
+	tests := []struct {
+		file      string
+		frames    int
+		ipv4      int
+		linkTypes map[uint16]int
+		damage    string
+	}{
+		{"tcpdump__ipv4_invalid_hdr_length.pcap", 1, 0, map[uint16]int{1: 1}, ""},
+		{"tcpdump__timestamp_invalid_nano.pcap", 3, 3, map[uint16]int{113: 3}, ""},
+		{"sv__decode-sll2-01__input.pcap", 5, 5, map[uint16]int{276: 5}, ""},
+		{"zeek__dns-svcb.pcap", 2, 2, map[uint16]int{0: 2}, ""},
+		{"sv__bug-6875-01__fuzz.pcap", 1, 1, map[uint16]int{1: 1}, "record at offset 228 claims 1409179648 captured bytes"},
+		// An IPv6 packet on the IPv4 link type: Malformed, not IPv4.
+		{"tcpdump__LINKTYPE_IPV4_invalid.pcap", 1, 0, map[uint16]int{228: 1}, ""},
+		{"gopacket__le__test006.pcapng", 5, 5, map[uint16]int{1: 4, 0: 1}, ""},
+		{"gopacket__be__test006.pcapng", 5, 5, map[uint16]int{1: 4, 0: 1}, ""},
+		{"gopacket__le__test202.pcapng", 8, 8, map[uint16]int{1: 6, 0: 2}, ""},
+		{"ndpi__ossfuzz_seed_fake_traces_4.pcapng", 2, 2, map[uint16]int{228: 2}, ""},
+		{"zeek__trunc__ip-discarder-truncated-tcp-oob.pcapng", 1, 1, map[uint16]int{1: 1}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(strings.NewReplacer(".", "_", "-", "_").Replace(tt.file), func(t *testing.T) {
+			pkts, dmg, st := readFiles(t, Options{}, filepath.Join("testdata", tt.file))
+			ipv4 := 0
+			for _, p := range pkts {
+				if p.l3 == L3IPv4 {
+					ipv4++
+				}
+			}
+			if len(pkts) != tt.frames || ipv4 != tt.ipv4 {
+				t.Errorf("read %d frames, %d IPv4; want %d, %d", len(pkts), ipv4, tt.frames, tt.ipv4)
+			}
+			if len(st.LinkTypes) != len(tt.linkTypes) {
+				t.Errorf("Stats().LinkTypes = %v; want %v", st.LinkTypes, tt.linkTypes)
+			}
+			for lt, n := range tt.linkTypes {
+				if st.LinkTypes[lt] != n {
+					t.Errorf("Stats().LinkTypes = %v; want %v", st.LinkTypes, tt.linkTypes)
+				}
+			}
+			switch {
+			case tt.damage == "" && len(dmg) != 0:
+				t.Errorf("Damage() = %v; want none", dmg)
+			case tt.damage != "" && (len(dmg) != 1 || !strings.Contains(dmg[0].Reason, tt.damage)):
+				t.Errorf("Damage() = %v; want one saying %q", dmg, tt.damage)
+			}
+		})
+	}
+}
