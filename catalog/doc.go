@@ -1,0 +1,22 @@
+// Package catalog is the endpoint data Microsoft documents per Windows build
+// and edition ("connection endpoints" pages), embedded as reviewable TSV
+// files in data/ and loaded with Load.
+//
+// The data is generated, never edited: `go generate ./catalog` runs ./gen,
+// which parses the markdown pages in ../shared/catalog-sources (relative to
+// the repository root; see catalog/README.md for the page formats and the
+// edition rule) and rewrites data/<build>.tsv. TestGeneratedDataUpToDate
+// fails when the committed files differ from what the generator produces.
+//
+// Edition rule: the Enterprise edition of a build is its Enterprise page.
+// Home, Pro and Education are their own section of the build's
+// non-Enterprise page plus every Enterprise entry, because the
+// non-Enterprise pages say they list endpoints "in addition to the endpoints
+// listed for Windows 10 Enterprise". Entry.Listed keeps which page
+// documented a row, so a report can tell "on the Enterprise base" from "on
+// the Home page".
+//
+// The package imports nothing of phonehome's. Load parses on every call
+// (about 1 ms for the largest build) and returns a Catalog the caller owns;
+// a Catalog is not modified by its methods and may be read concurrently.
+package catalog
