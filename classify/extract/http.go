@@ -1,0 +1,516 @@
+package extract
+
+import "bytes"
+
+// Bounds of the HTTP parsers.
+const (
+	// MaxRequestHead is the longest request head (request line, fields, empty line) ParseRequestHead accepts;
+	// without the empty line within it the request is NotThis. Browsers send 0.5–2 KiB; servers reject at
+	// 8–16 KiB.
+	MaxRequestHead = 16 << 10
+	// MaxMethod is the longest method token accepted.
+	MaxMethod = 16
+	// MaxChunkLine is the longest chunk-size line (size, extensions, CRLF) ChunkedBodyEnd accepts.
+	MaxChunkLine = 4 << 10
+	// MaxTrailer is the longest trailer section (after the last chunk, through the empty line).
+	MaxTrailer = 16 << 10
+	// maxContentLengthDigits keeps Content-Length within int64.
+	maxContentLengthDigits = 18
+	// maxChunkSizeDigits keeps a chunk size below 2^60.
+	maxChunkSizeDigits = 15
+)
+
+// HTTPRequest is what ParseRequestHead reads from an HTTP/1.x request head. The zero value is ready to use.
+// Reuse one HTTPRequest per goroutine: a folded Host value is joined in a buffer it keeps between calls (at most
+// MaxRequestHead bytes), so steady-state calls do not allocate. Not safe for concurrent use.
+//
+// Byte-slice fields alias the input of ParseRequestHead, except Host when its field was folded over several
+// lines, which aliases the HTTPRequest's buffer; all are valid until the caller changes the input or calls
+// ParseRequestHead again with this HTTPRequest. Fields are meaningful only after Found; every call resets them.
+type HTTPRequest struct {
+	Method  []byte // token of 1..MaxMethod bytes, as sent
+	Target  []byte // request-target as sent: origin-form "/p?q", absolute-form, authority-form or "*"
+	Version []byte // "HTTP/1.0" or "HTTP/1.1"
+	// Host is the Host field value with surrounding whitespace and any ":port" removed, bytes as sent (case
+	// kept, no trailing dot removed). A bracketed IPv6 literal loses its brackets: "[::1]:8080" gives "::1".
+	// When the Host field is absent or empty and Target is absolute-form ("http://user@host:port/p") or
+	// CONNECT's authority-form, Host is taken from Target and HostFromTarget is set.
+	Host           []byte
+	HasHost        bool // a Host field was present, even if empty
+	HostFromTarget bool
+	MultipleHosts  bool  // more than one Host field (RFC 9112 says reject; Host is the first)
+	ContentLength  int64 // -1 when absent; repeated fields or lists must agree, else NotThis
+	// Chunked reports that the last transfer coding is "chunked"; it overrides ContentLength for framing.
+	Chunked bool
+
+	fold []byte // joined folded values; capacity kept between calls
+}
+
+func (r *HTTPRequest) reset() {
+	fold := r.fold[:0]
+	*r = HTTPRequest{fold: fold, ContentLength: -1}
+}
+
+// LooksLikeHTTPRequest reports whether first starts with a method token (1..MaxMethod token characters)
+// followed by a space. It is a cheap filter to decide whether to buffer a stream for ParseRequestHead.
+func LooksLikeHTTPRequest(first []byte) bool {
+	for i := 0; i < len(first) && i <= MaxMethod; i++ {
+		if first[i] == ' ' {
+			return i > 0
+		}
+		if !isTokenChar(first[i]) {
+			return false
+		}
+	}
+	return false
+}
+
+// ParseRequestHead parses the HTTP/1.x request head at the start of b. Found means the whole head, through the
+// empty line that ends it, is within b and no longer than MaxRequestHead; n is its length in bytes, so b[n:]
+// starts the body (ContentLength bytes, or a chunked body: see ChunkedBodyEnd) or the next request. Lines may
+// end in CRLF or a bare LF. NeedMore means b is a valid prefix of a head (n is 0). NotThis means not a request
+// or a malformed one: a method that is not a token of 1..MaxMethod bytes, a request line without exactly a
+// target and a version between its first and last space, a target with control bytes or spaces, a version
+// other than HTTP/1.0 or HTTP/1.1, a field line without a token name directly before its colon, NUL or a bare CR
+// in a field line, a continuation (obs-fold) line with no field before it, an invalid or conflicting
+// Content-Length, or no end of head within MaxRequestHead bytes.
+//
+// Continuation lines (obs-fold, RFC 9112 section 5.2) are joined to their field's value with one space.
+func ParseRequestHead(b []byte, out *HTTPRequest) (n int, st Status) {
+	out.reset()
+	lim := b
+	if len(lim) > MaxRequestHead {
+		lim = lim[:MaxRequestHead]
+	}
+	// more says what running out of bytes means: wait, unless the head is already too long.
+	more := func() (int, Status) {
+		if len(b) >= MaxRequestHead {
+			return 0, NotThis
+		}
+		return 0, NeedMore
+	}
+
+	i := bytes.IndexByte(lim, '\n')
+	if i < 0 {
+		if !methodPrefixOK(lim) {
+			return 0, NotThis
+		}
+		return more()
+	}
+	if !parseRequestLine(trimCR(lim[:i]), out) {
+		return 0, NotThis
+	}
+	off := i + 1
+	for {
+		j := bytes.IndexByte(lim[off:], '\n')
+		if j < 0 {
+			return more()
+		}
+		line := trimCR(lim[off : off+j])
+		off += j + 1
+		if len(line) == 0 {
+			break
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			return 0, NotThis // obs-fold with no field to continue
+		}
+		colon := bytes.IndexByte(line, ':')
+		if colon <= 0 || !isToken(line[:colon]) || !fieldValueOK(line[colon+1:]) {
+			return 0, NotThis
+		}
+		name, value := line[:colon], trimOWS(line[colon+1:])
+		kind := fieldKind(name)
+
+		// Continuation lines: the field ends at the first line not starting with SP or HTAB.
+		folded := false
+		foldStart := len(out.fold)
+		for {
+			if off >= len(lim) {
+				return more()
+			}
+			if lim[off] != ' ' && lim[off] != '\t' {
+				break
+			}
+			j := bytes.IndexByte(lim[off:], '\n')
+			if j < 0 {
+				return more()
+			}
+			cont := trimCR(lim[off : off+j])
+			off += j + 1
+			if !fieldValueOK(cont) {
+				return 0, NotThis
+			}
+			if kind == fieldOther {
+				continue
+			}
+			if !folded {
+				out.fold = append(out.fold, value...)
+				folded = true
+			}
+			if cont = trimOWS(cont); len(cont) > 0 {
+				if len(out.fold) > foldStart {
+					out.fold = append(out.fold, ' ')
+				}
+				out.fold = append(out.fold, cont...)
+			}
+		}
+		if folded {
+			value = out.fold[foldStart:len(out.fold):len(out.fold)]
+		}
+		if !out.field(kind, value) {
+			return 0, NotThis
+		}
+	}
+	if len(out.Host) == 0 {
+		if h := authorityHost(out.Method, out.Target); h != nil {
+			out.Host = h
+			out.HostFromTarget = true
+		}
+	}
+	return off, Found
+}
+
+const (
+	fieldOther = iota
+	fieldHost
+	fieldContentLength
+	fieldTransferEncoding
+)
+
+func fieldKind(name []byte) int {
+	switch {
+	case equalFoldString(name, "host"):
+		return fieldHost
+	case equalFoldString(name, "content-length"):
+		return fieldContentLength
+	case equalFoldString(name, "transfer-encoding"):
+		return fieldTransferEncoding
+	}
+	return fieldOther
+}
+
+// field records one complete field value; false means the request is malformed.
+func (r *HTTPRequest) field(kind int, value []byte) bool {
+	switch kind {
+	case fieldHost:
+		if r.HasHost {
+			r.MultipleHosts = true
+			return true
+		}
+		r.HasHost = true
+		r.Host = stripPort(value)
+	case fieldContentLength:
+		v, ok := parseContentLength(value)
+		if !ok || (r.ContentLength >= 0 && r.ContentLength != v) {
+			return false
+		}
+		r.ContentLength = v
+	case fieldTransferEncoding:
+		// The last coding of the last field decides; codings are a comma-separated list.
+		last := value
+		if k := bytes.LastIndexByte(value, ','); k >= 0 {
+			last = value[k+1:]
+		}
+		r.Chunked = equalFoldString(trimOWS(last), "chunked")
+	}
+	return true
+}
+
+// parseRequestLine splits "METHOD SP target SP HTTP/1.x".
+func parseRequestLine(line []byte, out *HTTPRequest) bool {
+	sp1 := bytes.IndexByte(line, ' ')
+	sp2 := bytes.LastIndexByte(line, ' ')
+	if sp1 < 1 || sp1 > MaxMethod || sp2 <= sp1+1 || !isToken(line[:sp1]) {
+		return false
+	}
+	target, version := line[sp1+1:sp2], line[sp2+1:]
+	for _, c := range target {
+		if c <= ' ' || c == 0x7f {
+			return false
+		}
+	}
+	if string(version) != "HTTP/1.1" && string(version) != "HTTP/1.0" {
+		return false
+	}
+	out.Method, out.Target, out.Version = line[:sp1:sp1], target[:len(target):len(target)], version[:8:8]
+	return true
+}
+
+// methodPrefixOK checks the start of an unfinished request line: token bytes, at most MaxMethod of them
+// before the first space.
+func methodPrefixOK(b []byte) bool {
+	for i, c := range b {
+		if c == ' ' {
+			return i > 0
+		}
+		if i >= MaxMethod || !isTokenChar(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// fieldValueOK rejects NUL and CR inside a field line (request smuggling vectors).
+func fieldValueOK(v []byte) bool {
+	for _, c := range v {
+		if c == 0 || c == '\r' {
+			return false
+		}
+	}
+	return true
+}
+
+// stripPort removes ":port" (digits, possibly none) from a host, and the brackets of an IPv6 literal.
+func stripPort(h []byte) []byte {
+	h = trimOWS(h)
+	if len(h) > 0 && h[0] == '[' {
+		if k := bytes.IndexByte(h, ']'); k > 0 {
+			return h[1:k:k]
+		}
+		return h[:len(h):len(h)]
+	}
+	k := bytes.LastIndexByte(h, ':')
+	if k < 0 || bytes.IndexByte(h[:k], ':') >= 0 || !allDigits(h[k+1:]) {
+		return h[:len(h):len(h)] // no port, or a bare IPv6 address
+	}
+	return h[:k:k]
+}
+
+// authorityHost returns the host of an absolute-form target ("scheme://[userinfo@]host[:port][/?#...]") or of
+// CONNECT's authority-form target, nil otherwise.
+func authorityHost(method, target []byte) []byte {
+	if string(method) == "CONNECT" {
+		if h := stripPort(target); len(h) > 0 {
+			return h
+		}
+		return nil
+	}
+	// scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
+	i := 0
+	for i < len(target) && (isAlpha(target[i]) || i > 0 && (isDigit(target[i]) || target[i] == '+' ||
+		target[i] == '-' || target[i] == '.')) {
+		i++
+	}
+	if i == 0 || len(target)-i < 3 || string(target[i:i+3]) != "://" {
+		return nil
+	}
+	auth := target[i+3:]
+	for k, c := range auth {
+		if c == '/' || c == '?' || c == '#' {
+			auth = auth[:k]
+			break
+		}
+	}
+	if k := bytes.LastIndexByte(auth, '@'); k >= 0 {
+		auth = auth[k+1:]
+	}
+	if h := stripPort(auth); len(h) > 0 {
+		return h
+	}
+	return nil
+}
+
+// parseContentLength accepts 1*DIGIT, or a comma-separated list of identical values (RFC 9110 section 8.6).
+func parseContentLength(v []byte) (int64, bool) {
+	var first int64 = -1
+	for len(v) > 0 || first < 0 {
+		item := v
+		k := bytes.IndexByte(v, ',')
+		if k >= 0 {
+			item, v = v[:k], v[k+1:]
+		} else {
+			v = nil
+		}
+		item = trimOWS(item)
+		if len(item) == 0 || len(item) > maxContentLengthDigits || !allDigits(item) {
+			return 0, false
+		}
+		var n int64
+		for _, c := range item {
+			n = n*10 + int64(c-'0')
+		}
+		if first >= 0 && n != first {
+			return 0, false
+		}
+		first = n
+	}
+	return first, true
+}
+
+// ChunkedBodyEnd finds the end of a chunked message body (RFC 9112 section 7.1) at the start of b: chunks,
+// the last chunk "0", an optional trailer section and the empty line. Found returns its length n, so b[n:] starts
+// the next request. NeedMore means b is a valid prefix. NotThis means a chunk-size line that is not 1..15 hex
+// digits optionally followed by whitespace and ";" extensions, chunk data not followed by CRLF or LF, a
+// chunk-size line longer than MaxChunkLine, or a trailer section longer than MaxTrailer or with a line that is not
+// a field. Lines may end in CRLF or a bare LF.
+//
+// It works in time linear in len(b) and allocates nothing, but it is not resumable: a caller that cannot keep
+// the whole body (chunk sizes go up to 2^60) should give up on the connection rather than buffer without bound.
+func ChunkedBodyEnd(b []byte) (n int, st Status) {
+	off := 0
+	for {
+		line, next, st := chunkLine(b, off, MaxChunkLine)
+		if st != Found {
+			return 0, st
+		}
+		size, ok := parseChunkSize(line)
+		if !ok {
+			return 0, NotThis
+		}
+		off = next
+		if size == 0 {
+			break
+		}
+		if uint64(len(b)-off) < size {
+			return 0, NeedMore
+		}
+		off += int(size)
+		switch {
+		case off >= len(b):
+			return 0, NeedMore
+		case b[off] == '\n':
+			off++
+		case b[off] == '\r':
+			if off+1 >= len(b) {
+				return 0, NeedMore
+			}
+			if b[off+1] != '\n' {
+				return 0, NotThis
+			}
+			off += 2
+		default:
+			return 0, NotThis
+		}
+	}
+	trailer := off
+	for {
+		line, next, st := chunkLine(b, off, MaxTrailer-(off-trailer))
+		if st != Found {
+			return 0, st
+		}
+		off = next
+		if len(line) == 0 {
+			return off, Found
+		}
+		colon := bytes.IndexByte(line, ':')
+		if colon <= 0 || !isToken(line[:colon]) || !fieldValueOK(line[colon+1:]) {
+			return 0, NotThis
+		}
+	}
+}
+
+// chunkLine returns the line at b[off:] without its line ending, and the offset after it. The line with its
+// ending must fit in max bytes.
+func chunkLine(b []byte, off, max int) (line []byte, next int, st Status) {
+	rest := b[off:]
+	if len(rest) > max {
+		rest = rest[:max]
+	}
+	j := bytes.IndexByte(rest, '\n')
+	if j < 0 {
+		if len(b)-off >= max {
+			return nil, 0, NotThis
+		}
+		return nil, 0, NeedMore
+	}
+	return trimCR(rest[:j]), off + j + 1, Found
+}
+
+// parseChunkSize reads "1*15HEXDIG [BWS] [; ext...]".
+func parseChunkSize(line []byte) (uint64, bool) {
+	var n uint64
+	i := 0
+	for ; i < len(line); i++ {
+		c := line[i]
+		var d byte
+		switch {
+		case '0' <= c && c <= '9':
+			d = c - '0'
+		case 'a' <= c && c <= 'f':
+			d = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			d = c - 'A' + 10
+		default:
+			goto end
+		}
+		if i == maxChunkSizeDigits {
+			return 0, false
+		}
+		n = n<<4 | uint64(d)
+	}
+end:
+	if i == 0 {
+		return 0, false
+	}
+	rest := trimOWS(line[i:])
+	if len(rest) > 0 && rest[0] != ';' {
+		return 0, false
+	}
+	return n, fieldValueOK(rest)
+}
+
+func isTokenChar(c byte) bool {
+	switch {
+	case isAlpha(c), isDigit(c):
+		return true
+	}
+	switch c {
+	case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~':
+		return true
+	}
+	return false
+}
+
+func isToken(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		if !isTokenChar(c) {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlpha(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+func allDigits(b []byte) bool {
+	for _, c := range b {
+		if !isDigit(c) {
+			return false
+		}
+	}
+	return true
+}
+
+func trimCR(b []byte) []byte {
+	if len(b) > 0 && b[len(b)-1] == '\r' {
+		return b[:len(b)-1]
+	}
+	return b
+}
+
+// trimOWS removes spaces and tabs at both ends.
+func trimOWS(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+func equalFoldString(b []byte, lower string) bool {
+	if len(b) != len(lower) {
+		return false
+	}
+	for i := range b {
+		if lowerASCII(b[i]) != lower[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,241 @@
+package extract
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func headSummary(n int, st Status, r *HTTPRequest) string {
+	if st != Found {
+		return fmt.Sprintf("%v n=%d", st, n)
+	}
+	s := fmt.Sprintf("found %s %s %s host=%q cl=%d", r.Method, r.Target, r.Version, r.Host, r.ContentLength)
+	if r.HostFromTarget {
+		s += " from_target"
+	}
+	if r.MultipleHosts {
+		s += " multiple_hosts"
+	}
+	if r.Chunked {
+		s += " chunked"
+	}
+	return s
+}
+
+func TestParseRequestHead(t *testing.T) {
+	get := readFixture(t, "http_curl_get.bin")
+	post := readFixture(t, "http_curl_post_chunked.bin")
+	postHead := strings.Index(string(post), "\r\n\r\n") + 4
+	big := "GET / HTTP/1.1\r\nHost: a\r\nX: " + strings.Repeat("v", MaxRequestHead) + "\r\n\r\n"
+
+	// in is "head|rest": for found cases n must be the length of head. No case has another '|'.
+	tests := []struct {
+		name string
+		in   string
+		want string
+	}{
+		{"curl_get", string(get), `found GET /path/to?q=1 HTTP/1.1 host="curl.example.test" cl=-1`},
+		{"curl_post_chunked", string(post[:postHead]) + "|" + string(post[postHead:]),
+			`found POST /upload HTTP/1.1 host="upload.example.test" cl=-1 chunked`},
+		{"host_plain", "GET / HTTP/1.0\r\nHost: example.com\r\n\r\n|BODY", `found GET / HTTP/1.0 host="example.com" cl=-1`},
+		{"host_with_port", "GET / HTTP/1.1\r\nHost: example.com:8080\r\n\r\n", `found GET / HTTP/1.1 host="example.com" cl=-1`},
+		{"host_with_empty_port", "GET / HTTP/1.1\r\nHost: example.com:\r\n\r\n", `found GET / HTTP/1.1 host="example.com" cl=-1`},
+		{"host_ipv6_literal_with_port", "GET / HTTP/1.1\r\nHost: [2001:db8::1]:8080\r\n\r\n",
+			`found GET / HTTP/1.1 host="2001:db8::1" cl=-1`},
+		{"host_ipv6_literal", "GET / HTTP/1.1\r\nHost: [::1]\r\n\r\n", `found GET / HTTP/1.1 host="::1" cl=-1`},
+		{"host_bare_ipv6_kept", "GET / HTTP/1.1\r\nHost: 2001:db8::1\r\n\r\n", `found GET / HTTP/1.1 host="2001:db8::1" cl=-1`},
+		{"host_trimmed_case_kept", "GET / HTTP/1.1\r\nhOsT: \t WWW.Example.COM. \t\r\n\r\n",
+			`found GET / HTTP/1.1 host="WWW.Example.COM." cl=-1`},
+		{"host_folded", "GET / HTTP/1.1\r\nHost:\r\n  folded.example.com\r\nAccept: */*\r\n\r\n",
+			`found GET / HTTP/1.1 host="folded.example.com" cl=-1`},
+		{"host_folded_with_port", "GET / HTTP/1.1\r\nHost: folded\r\n\t.example.com:81\r\n\r\n",
+			`found GET / HTTP/1.1 host="folded .example.com" cl=-1`},
+		{"other_field_folded", "GET / HTTP/1.1\r\nX-Long: a\r\n b\r\nHost: h\r\n\r\n", `found GET / HTTP/1.1 host="h" cl=-1`},
+		{"bare_lf_line_endings", "GET /x HTTP/1.1\nHost: lf.example\n\n|rest", `found GET /x HTTP/1.1 host="lf.example" cl=-1`},
+		{"absolute_form_target", "GET http://proxy.example:3128/p?q HTTP/1.1\r\n\r\n",
+			`found GET http://proxy.example:3128/p?q HTTP/1.1 host="proxy.example" cl=-1 from_target`},
+		{"absolute_form_userinfo", "GET http://u:p@h.example/ HTTP/1.1\r\n\r\n",
+			`found GET http://u:p@h.example/ HTTP/1.1 host="h.example" cl=-1 from_target`},
+		{"absolute_form_empty_host_field", "GET HTTP://h.example HTTP/1.1\r\nHost:\r\n\r\n",
+			`found GET HTTP://h.example HTTP/1.1 host="h.example" cl=-1 from_target`},
+		{"absolute_form_host_field_wins", "GET http://a.example/ HTTP/1.1\r\nHost: b.example\r\n\r\n",
+			`found GET http://a.example/ HTTP/1.1 host="b.example" cl=-1`},
+		{"connect_authority_form", "CONNECT login.live.com:443 HTTP/1.1\r\n\r\n",
+			`found CONNECT login.live.com:443 HTTP/1.1 host="login.live.com" cl=-1 from_target`},
+		{"no_host", "GET / HTTP/1.0\r\n\r\n", `found GET / HTTP/1.0 host="" cl=-1`},
+		{"multiple_hosts_first_kept", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", `found GET / HTTP/1.1 host="a" cl=-1 multiple_hosts`},
+		{"content_length", "POST /u HTTP/1.1\r\nContent-Length: 42\r\n\r\n", `found POST /u HTTP/1.1 host="" cl=42`},
+		{"content_length_same_list", "POST /u HTTP/1.1\r\nContent-Length: 7, 7\r\nContent-Length: 7\r\n\r\n",
+			`found POST /u HTTP/1.1 host="" cl=7`},
+		{"chunked_body", "POST /u HTTP/1.1\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n",
+			`found POST /u HTTP/1.1 host="" cl=-1 chunked`},
+		{"chunked_not_last", "POST /u HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", `found POST /u HTTP/1.1 host="" cl=-1`},
+		{"long_method_token", "M-SEARCH-FOR-IT! * HTTP/1.1\r\n\r\n", `found M-SEARCH-FOR-IT! * HTTP/1.1 host="" cl=-1`},
+		{"pipelined_second_request_left", "GET /1 HTTP/1.1\r\nHost: a\r\n\r\n|GET /2 HTTP/1.1\r\n",
+			`found GET /1 HTTP/1.1 host="a" cl=-1`},
+
+		{"empty", "", "need_more n=0"},
+		{"method_only", "GET", "need_more n=0"},
+		{"request_line_cut", "GET /index.html HT", "need_more n=0"},
+		{"head_cut_in_fields", "GET / HTTP/1.1\r\nHost: a\r\n", "need_more n=0"},
+		{"head_cut_before_last_lf", "GET / HTTP/1.1\r\nHost: a\r\n\r", "need_more n=0"},
+		{"head_cut_in_fold", "GET / HTTP/1.1\r\nHost: a\r\n b", "need_more n=0"},
+
+		{"head_over_16k", big, "not_this n=0"},
+		{"method_over_16", "ABCDEFGHIJKLMNOPQ / HTTP/1.1\r\n\r\n", "not_this n=0"},
+		{"method_over_16_unfinished", "ABCDEFGHIJKLMNOPQ", "not_this n=0"},
+		{"method_not_token", "GE(T / HTTP/1.1\r\n\r\n", "not_this n=0"},
+		{"binary_start", "\x16\x03\x01\x02\x00", "not_this n=0"},
+		{"http_0_9", "GET /\r\n\r\n", "not_this n=0"},
+		{"version_2", "GET / HTTP/2.0\r\n\r\n", "not_this n=0"},
+		{"version_lowercase", "GET / http/1.1\r\n\r\n", "not_this n=0"},
+		{"response_not_request", "HTTP/1.1 200 OK\r\n\r\n", "not_this n=0"},
+		{"target_with_control_byte", "GET /a\x01b HTTP/1.1\r\n\r\n", "not_this n=0"},
+		{"double_space", "GET  / HTTP/1.1\r\n\r\n", "not_this n=0"},
+		{"space_before_colon", "GET / HTTP/1.1\r\nHost : a\r\n\r\n", "not_this n=0"},
+		{"field_without_colon", "GET / HTTP/1.1\r\nHost a\r\n\r\n", "not_this n=0"},
+		{"fold_without_field", "GET / HTTP/1.1\r\n Host: a\r\n\r\n", "not_this n=0"},
+		{"nul_in_field", "GET / HTTP/1.1\r\nHost: a\x00b\r\n\r\n", "not_this n=0"},
+		{"bare_cr_in_field", "GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n", "not_this n=0"},
+		{"content_length_conflict", "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", "not_this n=0"},
+		{"content_length_list_conflict", "POST / HTTP/1.1\r\nContent-Length: 1, 2\r\n\r\n", "not_this n=0"},
+		{"content_length_negative", "POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", "not_this n=0"},
+		{"content_length_overflow", "POST / HTTP/1.1\r\nContent-Length: 9999999999999999999\r\n\r\n", "not_this n=0"},
+	}
+	var r HTTPRequest
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			head, _, _ := strings.Cut(tt.in, "|")
+			n, st := ParseRequestHead([]byte(strings.Replace(tt.in, "|", "", 1)), &r)
+			if got := headSummary(n, st, &r); got != tt.want {
+				t.Errorf("ParseRequestHead(%s) = %s; want %s", tt.name, got, tt.want)
+			}
+			if wantN := len(head); st == Found && n != wantN {
+				t.Errorf("ParseRequestHead(%s) n = %d; want %d", tt.name, n, wantN)
+			}
+		})
+	}
+}
+
+func TestParseRequestHeadEveryPrefixNeedsMore(t *testing.T) {
+	var r HTTPRequest
+	for _, name := range []string{"http_curl_get.bin", "http_curl_post_chunked.bin"} {
+		b := readFixture(t, name)
+		n, st := ParseRequestHead(b, &r)
+		if st != Found {
+			t.Fatalf("ParseRequestHead(%s) = %v; want found", name, st)
+		}
+		for i := range n {
+			if _, st := ParseRequestHead(b[:i], &r); st != NeedMore {
+				t.Fatalf("ParseRequestHead(%s[:%d]) = %v; want need_more", name, i, st)
+			}
+		}
+	}
+}
+
+func TestLooksLikeHTTPRequest(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want bool
+	}{
+		{"get", "GET / HTTP/1.1", true},
+		{"post_prefix", "POST ", true},
+		{"method_16", "ABCDEFGHIJKLMNOP ", true},
+		{"method_17", "ABCDEFGHIJKLMNOPQ ", false},
+		{"no_space_yet", "GET", false},
+		{"leading_space", " GET", false},
+		{"tls", "\x16\x03\x01", false},
+		{"response", "HTTP/1.1 200", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := LooksLikeHTTPRequest([]byte(tt.in)); got != tt.want {
+				t.Errorf("LooksLikeHTTPRequest(%q) = %v; want %v", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestChunkedBodyEnd(t *testing.T) {
+	post := readFixture(t, "http_curl_post_chunked.bin")
+	body := post[strings.Index(string(post), "\r\n\r\n")+4:]
+	// in is "body|rest": for found cases n must be the length of body (all of in without a '|').
+	tests := []struct {
+		name string
+		in   string
+		want string
+	}{
+		{"chunked_body", string(body), "found"},
+		{"chunked_body_then_next_request", "5\r\nhello\r\n0\r\n\r\n|GET / HTTP/1.1\r\n", "found"},
+		{"several_chunks_upper_hex", "A\r\n0123456789\r\n1\r\nx\r\n0\r\n\r\n", "found"},
+		{"chunk_extension", "5;name=value\r\nhello\r\n0;last\r\n\r\n", "found"},
+		{"chunk_size_trailing_space", "5 \t\r\nhello\r\n0\r\n\r\n", "found"},
+		{"trailer_fields", "0\r\nChecksum: abc\r\nX-T: 1\r\n\r\n", "found"},
+		{"bare_lf", "3\nabc\n0\n\n", "found"},
+		{"leading_zeros", "0005\r\nhello\r\n0\r\n\r\n", "found"},
+		{"max_15_hex_digits_needs_more", "fffffffffffffff\r\n", "need_more n=0"},
+
+		{"empty", "", "need_more n=0"},
+		{"size_line_cut", "5", "need_more n=0"},
+		{"data_cut", "5\r\nhel", "need_more n=0"},
+		{"data_crlf_cut", "5\r\nhello\r", "need_more n=0"},
+		{"last_chunk_without_empty_line", "0\r\n", "need_more n=0"},
+		{"trailer_cut", "0\r\nX: 1\r\n", "need_more n=0"},
+
+		{"size_not_hex", "g\r\n", "not_this n=0"},
+		{"size_empty", "\r\nhello\r\n", "not_this n=0"},
+		{"size_16_hex_digits", "1000000000000000\r\n", "not_this n=0"},
+		{"size_leading_space", " 5\r\nhello\r\n0\r\n\r\n", "not_this n=0"},
+		{"data_longer_than_size", "3\r\nhello\r\n0\r\n\r\n", "not_this n=0"},
+		{"data_followed_by_bare_cr", "3\r\nabc\rX", "not_this n=0"},
+		{"trailer_not_a_field", "0\r\nnot a field\r\n\r\n", "not_this n=0"},
+		{"size_line_over_4k", "5;" + strings.Repeat("e", MaxChunkLine), "not_this n=0"},
+		{"trailer_over_16k", "0\r\n" + strings.Repeat("X: 1\r\n", MaxTrailer/6+1) + "\r\n", "not_this n=0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body, _, _ := strings.Cut(tt.in, "|")
+			n, st := ChunkedBodyEnd([]byte(strings.Replace(tt.in, "|", "", 1)))
+			got := fmt.Sprintf("%v n=%d", st, n)
+			if st == Found {
+				got = "found"
+			}
+			if got != tt.want {
+				t.Errorf("ChunkedBodyEnd(%s) = %s; want %s", tt.name, got, tt.want)
+			}
+			if st == Found && n != len(body) {
+				t.Errorf("ChunkedBodyEnd(%s) n = %d; want %d", tt.name, n, len(body))
+			}
+		})
+	}
+}
+
+func TestParseRequestHeadAllocs(t *testing.T) {
+	var r HTTPRequest
+	for _, in := range [][]byte{readFixture(t, "http_curl_get.bin"),
+		[]byte("GET / HTTP/1.1\r\nHost: a\r\n  .example:80\r\nContent-Length: 3\r\n\r\n")} {
+		ParseRequestHead(in, &r) // grows the fold buffer
+		if n := testing.AllocsPerRun(100, func() { ParseRequestHead(in, &r) }); n != 0 {
+			t.Errorf("ParseRequestHead(%q) allocs = %v; want 0", in, n)
+		}
+	}
+	post := readFixture(t, "http_curl_post_chunked.bin")
+	body := post[strings.Index(string(post), "\r\n\r\n")+4:]
+	if n := testing.AllocsPerRun(100, func() { ChunkedBodyEnd(body) }); n != 0 {
+		t.Errorf("ChunkedBodyEnd allocs = %v; want 0", n)
+	}
+}
+
+func BenchmarkParseRequestHead(b *testing.B) {
+	in := readFixture(b, "http_curl_get.bin")
+	var r HTTPRequest
+	b.ReportAllocs()
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		if _, st := ParseRequestHead(in, &r); st != Found {
+			b.Fatal("not found")
+		}
+	}
+}
