@@ -3,6 +3,7 @@ package capture
 import (
 	"encoding/binary"
 	"net/netip"
+	"strconv"
 )
 
 // Link types Decode understands (LINKTYPE_* values from the tcpdump.org registry).
@@ -17,14 +18,48 @@ const (
 	LinkTypeIPv4     uint16 = 228 // raw IPv4
 	LinkTypeIPv6     uint16 = 229 // raw IPv6
 	LinkTypeSLL2     uint16 = 276 // Linux cooked capture v2 (20-byte header)
+	LinkTypePPP      uint16 = 9   // PPP, with or without the HDLC-like ff 03 framing
+	LinkTypeCHDLC    uint16 = 104 // Cisco HDLC: address, control, then an EtherType
+	LinkTypeNFLOG    uint16 = 239 // Linux netfilter log: a header, then TLVs, one of them the IP packet
 )
+
+// LinkTypeName names a link type for a report: "Ethernet", or "LINKTYPE 147"
+// for one phonehome has no name for.
+func LinkTypeName(linkType uint16) string {
+	switch linkType {
+	case LinkTypeNull:
+		return "BSD loopback (0)"
+	case LinkTypeEthernet:
+		return "Ethernet (1)"
+	case LinkTypePPP:
+		return "PPP (9)"
+	case LinkTypeRaw12, LinkTypeRaw14, LinkTypeRaw:
+		return "raw IP (" + strconv.Itoa(int(linkType)) + ")"
+	case LinkTypeCHDLC:
+		return "Cisco HDLC (104)"
+	case LinkTypeLoop:
+		return "OpenBSD loopback (108)"
+	case LinkTypeLinuxSLL:
+		return "Linux cooked (113)"
+	case LinkTypeNFLOG:
+		return "NFLOG (239)"
+	case LinkTypeIPv4:
+		return "IPv4 (228)"
+	case LinkTypeIPv6:
+		return "IPv6 (229)"
+	case LinkTypeSLL2:
+		return "Linux cooked v2 (276)"
+	}
+	return "LINKTYPE " + strconv.Itoa(int(linkType))
+}
 
 // LinkTypeSupported reports whether Decode knows the link type. Frames of other
 // link types decode as L3Unknown; FileSet counts them in Stats.Unsupported.
 func LinkTypeSupported(linkType uint16) bool {
 	switch linkType {
 	case LinkTypeNull, LinkTypeEthernet, LinkTypeRaw12, LinkTypeRaw14, LinkTypeRaw,
-		LinkTypeLoop, LinkTypeLinuxSLL, LinkTypeIPv4, LinkTypeIPv6, LinkTypeSLL2:
+		LinkTypeLoop, LinkTypeLinuxSLL, LinkTypeIPv4, LinkTypeIPv6, LinkTypeSLL2,
+		LinkTypePPP, LinkTypeCHDLC, LinkTypeNFLOG:
 		return true
 	}
 	return false
@@ -98,6 +133,17 @@ func Decode(linkType uint16, frame []byte, p *Packet) {
 			return
 		}
 		decodeEtherType(binary.BigEndian.Uint16(frame[14:16]), frame[16:], p)
+	case LinkTypePPP:
+		decodePPP(frame, p)
+	case LinkTypeCHDLC:
+		// address(1) control(1) protocol(2), the protocol an EtherType
+		if len(frame) < 4 {
+			p.Truncated = true
+			return
+		}
+		decodeEtherType(binary.BigEndian.Uint16(frame[2:4]), frame[4:], p)
+	case LinkTypeNFLOG:
+		decodeNFLOG(frame, p)
 	case LinkTypeSLL2:
 		// protocol(2) reserved(2) ifindex(4) arphrd(2) pkttype(1) addrlen(1) addr(8)
 		if len(frame) < 20 {
@@ -375,4 +421,74 @@ func decodeUDP(seg []byte, p *Packet) {
 	default:
 		p.Payload = seg[8:n]
 	}
+}
+
+// decodePPP reads a PPP frame: an optional ff 03 address and control, then a
+// one- or two-byte protocol field (RFC 1661: protocol field compression).
+func decodePPP(b []byte, p *Packet) {
+	if len(b) >= 2 && b[0] == 0xff && b[1] == 0x03 {
+		b = b[2:]
+	}
+	if len(b) < 1 {
+		p.Truncated = true
+		return
+	}
+	var proto uint16
+	if b[0]&1 == 1 { // compressed: one byte
+		proto, b = uint16(b[0]), b[1:]
+	} else {
+		if len(b) < 2 {
+			p.Truncated = true
+			return
+		}
+		proto, b = binary.BigEndian.Uint16(b[:2]), b[2:]
+	}
+	switch proto {
+	case pppIPv4:
+		decodeIPv4(b, p)
+	case pppIPv6:
+		decodeIPv6(b, p)
+	default:
+		p.L3 = L3NonIP
+	}
+}
+
+// NFLOG TLV type of the logged packet (NFULA_PAYLOAD).
+const nflogPayload = 9
+
+// decodeNFLOG reads a Linux NFLOG frame: family(1) version(1) resource id(2),
+// then TLVs of length(2, host order: little-endian on the captures seen),
+// type(2), value, padded to 4 bytes. The payload TLV holds the IP packet.
+func decodeNFLOG(b []byte, p *Packet) {
+	if len(b) < 4 {
+		p.Truncated = true
+		return
+	}
+	family := b[0]
+	b = b[4:]
+	for len(b) >= 4 {
+		l := int(binary.LittleEndian.Uint16(b[0:2]))
+		typ := binary.LittleEndian.Uint16(b[2:4])
+		if l < 4 || l > len(b) {
+			p.Malformed = true
+			return
+		}
+		if typ == nflogPayload {
+			switch family {
+			case 2: // AF_INET
+				decodeIPv4(b[4:l], p)
+			case 10: // AF_INET6
+				decodeIPv6(b[4:l], p)
+			default:
+				decodeRawIP(b[4:l], p)
+			}
+			return
+		}
+		padded := (l + 3) &^ 3
+		if padded > len(b) {
+			return
+		}
+		b = b[padded:]
+	}
+	p.L3 = L3NonIP // a log entry without a packet
 }

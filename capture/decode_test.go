@@ -196,9 +196,19 @@ func TestDecode(t *testing.T) {
 		{"loop_108_network_order", LinkTypeLoop, nullBE(2, udp), udpOK},
 		{"loop_108_host_order", LinkTypeLoop, nullLE(30, v6), v6OK},
 
+		{"ppp_hdlc_framing", LinkTypePPP, cat([]byte{0xff, 3, 0, 0x21}, tcp), tcpOK},
+		{"ppp_protocol_compressed", LinkTypePPP, cat([]byte{0x21}, tcp), tcpOK},
+		{"ppp_lcp_not_ip", LinkTypePPP, cat([]byte{0xff, 3, 0xc0, 0x21}, tcp), summary{L3: L3NonIP}},
+		{"chdlc_ipv4", LinkTypeCHDLC, cat([]byte{0x0f, 0, 8, 0}, tcp), tcpOK},
+		// NFLOG: AF_INET, version 0, resource 0; a prefix TLV (type 10), then the payload TLV (type 9).
+		{"nflog_payload_after_prefix", LinkTypeNFLOG, cat([]byte{2, 0, 0, 0, 8, 0, 10, 0, 'a', 'b', 'c', 0},
+			[]byte{byte(4 + len(tcp)), 0, 9, 0}, tcp), tcpOK},
+		{"nflog_tlv_length_overruns", LinkTypeNFLOG, []byte{2, 0, 0, 0, 0xff, 0, 9, 0, 1, 2}, summary{Malformed: true}},
+		{"nflog_no_payload", LinkTypeNFLOG, []byte{2, 0, 0, 0, 8, 0, 10, 0, 'a', 'b', 'c', 0}, summary{L3: L3NonIP}},
+
 		// Link types Decode does not know.
-		{"unsupported_link_type_ppp", 9, cat([]byte{0xff, 3, 0, 0x21}, tcp), summary{}},
-		{"unsupported_link_type_nflog", 239, tcp, summary{}},
+		{"unsupported_link_type_user0", 147, tcp, summary{}},
+		{"unsupported_link_type_fddi", 10, tcp, summary{}},
 
 		// IPv4 edges.
 		{"ipv4_total_length_beyond_capture", LinkTypeRaw, tcp[:len(tcp)-2],
@@ -286,7 +296,7 @@ func TestLinkTypeSupported(t *testing.T) {
 			t.Errorf("LinkTypeSupported(%d) = false; want true", lt)
 		}
 	}
-	for _, lt := range []uint16{9, 104, 105, 127, 192, 239} {
+	for _, lt := range []uint16{10, 105, 127, 147, 192} {
 		if LinkTypeSupported(lt) {
 			t.Errorf("LinkTypeSupported(%d) = true; want false", lt)
 		}

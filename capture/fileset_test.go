@@ -491,10 +491,11 @@ func TestGzipTruncated(t *testing.T) {
 }
 
 func TestStatsUnsupportedLinkType(t *testing.T) {
-	data := buildPcap(pcapSpec{snap: 65535, linkType: 9}, rec{ts: t0, data: cat([]byte{0xff, 3, 0, 0x21}, ipv4UDP(t, "q"))})
-	pkts, _, st := readFiles(t, Options{}, writeFile(t, t.TempDir(), "ppp.pcap", data))
-	if len(pkts) != 1 || pkts[0].l3 != L3Unknown || st.Unsupported[9] != 1 || st.LinkTypes[9] != 1 {
-		t.Errorf("PPP capture: %d packets, L3 %v, Stats %+v; want 1 packet, L3Unknown, Unsupported[9] = 1", len(pkts), pkts[0].l3, st)
+	// LINKTYPE_USER0 (147): private use, nothing to decode.
+	data := buildPcap(pcapSpec{snap: 65535, linkType: 147}, rec{ts: t0, data: cat([]byte{0xff, 3, 0, 0x21}, ipv4UDP(t, "q"))})
+	pkts, _, st := readFiles(t, Options{}, writeFile(t, t.TempDir(), "user0.pcap", data))
+	if len(pkts) != 1 || pkts[0].l3 != L3Unknown || st.Unsupported[147] != 1 || st.LinkTypes[147] != 1 {
+		t.Errorf("USER0 capture: %d packets, L3 %v, Stats %+v; want 1 packet, L3Unknown, Unsupported[147] = 1", len(pkts), pkts[0].l3, st)
 	}
 	if st.FileBytes != int64(len(data)) || st.CapturedBytes != int64(len(data)-40) {
 		t.Errorf("Stats() bytes = %d on disk, %d captured; want %d, %d", st.FileBytes, st.CapturedBytes, len(data), len(data)-40)
