@@ -1,0 +1,193 @@
+package classify
+
+import (
+	"net/netip"
+	"sort"
+)
+
+// finish ends a flow: it names the flow, decides its scope (or holds it back
+// until the VM is known) and folds it into the run.
+func (c *Classifier) finish(f *flow) {
+	c.flows.remove(f)
+	rec := &c.rec
+	c.record(f, rec)
+	c.flows.release(f)
+	if !c.vmKnown {
+		if len(c.pending) >= c.cfg.DetectWindow {
+			c.decideVM()
+		} else {
+			// Held back: copy, since rec and the flow are reused.
+			rec.HTTPPaths = append([]string(nil), rec.HTTPPaths...)
+			c.pending = append(c.pending, *rec)
+			return
+		}
+	}
+	c.emit(rec)
+}
+
+// record fills rec from f, giving the flow at most one name: the SNI, else the
+// first HTTP Host, else the query name of the latest DNS answer for the
+// destination received before the flow started.
+func (c *Classifier) record(f *flow, rec *FlowRecord) {
+	*rec = FlowRecord{
+		Proto: protoName(f.key.proto),
+		Src:   netip.AddrFrom4(f.client.addr), SPort: f.client.port,
+		Dst: netip.AddrFrom4(f.server.addr), DPort: f.server.port,
+		FirstSeen: f.first, LastSeen: f.last,
+		PacketsOut: f.packetsOut, PacketsIn: f.packetsIn,
+		BytesOut: f.bytesOut, BytesIn: f.bytesIn,
+		SNI: f.sni, HTTPHost: f.host, HTTPPaths: append(rec.HTTPPaths[:0], f.paths...),
+		DNSName: f.dnsName, CNAMEs: f.dnsChain,
+	}
+	if f.tlsVersion != 0 {
+		rec.TLSVersion = TLSVersionName(f.tlsVersion)
+	}
+	switch {
+	case f.sni != "":
+		rec.Name, rec.Evidence = f.sni, EvidenceSNI
+	case f.host != "":
+		rec.Name, rec.Evidence = f.host, EvidenceHTTPHost
+	case f.dnsName != "":
+		rec.Name, rec.Evidence = f.dnsName, EvidenceDNS
+	}
+	if rec.Evidence != EvidenceDNS && rec.Name != f.dnsName {
+		// The DNS chain is the flow's only when it resolved the same name.
+		rec.CNAMEs = nil
+	}
+}
+
+// scope says why a finished flow is left out, or ScopeIn.
+func (c *Classifier) scope(rec *FlowRecord) string {
+	switch {
+	case rec.Src.As4() != c.vm:
+		return ScopeNotFromVM
+	case !IsPublic(rec.Dst):
+		return ScopePrivateDestination
+	}
+	return ScopeIn
+}
+
+// emit decides the scope of a finished flow, hands it to OnFlow and folds it
+// into the run.
+func (c *Classifier) emit(rec *FlowRecord) {
+	rec.Scope = c.scope(rec)
+	if c.cfg.OnFlow != nil {
+		c.cfg.OnFlow(rec)
+	}
+	packets := rec.PacketsOut + rec.PacketsIn
+	bytes := rec.BytesOut + rec.BytesIn
+	if rec.Scope != ScopeIn {
+		e := c.run.Excluded[rec.Scope]
+		if e == nil {
+			e = new(Excluded)
+			c.run.Excluded[rec.Scope] = e
+		}
+		e.Flows++
+		e.Packets += packets
+		e.Bytes += bytes
+		return
+	}
+	c.run.InScope.Flows++
+	c.run.InScope.Packets += packets
+	c.run.InScope.Bytes += bytes
+	if rec.Name == "" {
+		c.unattributed(rec)
+		return
+	}
+	n := c.run.Names[rec.Name]
+	if n == nil {
+		if len(c.run.Names) >= c.cfg.MaxNames {
+			c.namesDropped++
+			return
+		}
+		n = &NameStat{Name: rec.Name, Evidence: make(map[string]int), First: rec.FirstSeen, Last: rec.LastSeen}
+		c.run.Names[rec.Name] = n
+	}
+	n.Evidence[rec.Evidence]++
+	n.Flows++
+	n.BytesOut += rec.BytesOut
+	n.BytesIn += rec.BytesIn
+	if rec.FirstSeen.Before(n.First) {
+		n.First = rec.FirstSeen
+	}
+	if rec.LastSeen.After(n.Last) {
+		n.Last = rec.LastSeen
+	}
+	n.Protocols = addSorted(n.Protocols, flowProtocol(rec), maxProtocols)
+	for _, a := range rec.CNAMEs {
+		n.Aliases = addBounded(n.Aliases, a, maxAliasesPerName)
+	}
+	if rec.Evidence == EvidenceHTTPHost {
+		for _, p := range rec.HTTPPaths {
+			n.Paths = addBounded(n.Paths, p, maxPathsPerName)
+		}
+	} else {
+		n.HostLevel = true
+	}
+	n.Addrs = addAddrBounded(n.Addrs, rec.Dst, maxAddrsPerName)
+}
+
+func (c *Classifier) unattributed(rec *FlowRecord) {
+	a := c.run.Unattributed[rec.Dst]
+	if a == nil {
+		if len(c.run.Unattributed) >= c.cfg.MaxNames {
+			c.namesDropped++
+			return
+		}
+		a = &AddrStat{Addr: rec.Dst, First: rec.FirstSeen, Last: rec.LastSeen}
+		c.run.Unattributed[rec.Dst] = a
+	}
+	a.Flows++
+	a.BytesOut += rec.BytesOut
+	a.BytesIn += rec.BytesIn
+	if rec.FirstSeen.Before(a.First) {
+		a.First = rec.FirstSeen
+	}
+	if rec.LastSeen.After(a.Last) {
+		a.Last = rec.LastSeen
+	}
+	a.Ports = addSorted(a.Ports, rec.Proto+"/"+itoa(int(rec.DPort)), maxPortsPerAddr)
+}
+
+// flowProtocol names what a flow spoke, in the pages' vocabulary where it can:
+// "HTTP", "TLS 1.2", "TLS 1.3"; else the transport and port ("tcp/443").
+func flowProtocol(rec *FlowRecord) string {
+	switch {
+	case rec.TLSVersion != "":
+		return rec.TLSVersion
+	case rec.HTTPHost != "":
+		return "HTTP"
+	}
+	return rec.Proto + "/" + itoa(int(rec.DPort))
+}
+
+// TLSVersionName names a TLS protocol version number.
+func TLSVersionName(v uint16) string {
+	switch v {
+	case 0x0300:
+		return "SSL 3.0"
+	case 0x0301:
+		return "TLS 1.0"
+	case 0x0302:
+		return "TLS 1.1"
+	case 0x0303:
+		return "TLS 1.2"
+	case 0x0304:
+		return "TLS 1.3"
+	}
+	return "TLS"
+}
+
+func addSorted(list []string, s string, limit int) []string {
+	i := sort.SearchStrings(list, s)
+	if i < len(list) && list[i] == s {
+		return list
+	}
+	if len(list) >= limit {
+		return list
+	}
+	list = append(list, "")
+	copy(list[i+1:], list[i:])
+	list[i] = s
+	return list
+}

@@ -1,0 +1,328 @@
+package classify
+
+import (
+	"log/slog"
+	"net/netip"
+	"time"
+
+	"github.com/phonehome/phonehome/capture"
+	"github.com/phonehome/phonehome/classify/extract"
+)
+
+// Config sets up a Classifier. The zero value of every field but Logger picks
+// the default given beside it.
+type Config struct {
+	// VM is the address of the Windows VM. Zero: the local (RFC 1918 or
+	// shared-space) address that starts the most flows.
+	VM netip.Addr
+	// MaxFlows bounds the live flow table (default 262 144, about 60 MB at
+	// worst with reassembly buffers). When full, the least recently active
+	// flow is finished early and the report says so.
+	MaxFlows int
+	// TCPIdle, UDPIdle and ClosedLinger are idle timeouts in capture time
+	// (defaults 1 h, 5 min, 30 s). Windows keeps push connections open for
+	// hours with sparse keep-alives, hence the long TCP default.
+	TCPIdle, UDPIdle, ClosedLinger time.Duration
+	// MaxDNSEntries bounds the map of DNS answers (default 131 072), and
+	// DNSMaxAge is how old an answer may be when a flow starts and still name
+	// it (default 24 h).
+	MaxDNSEntries int
+	DNSMaxAge     time.Duration
+	// MaxNames bounds the distinct names and unattributed addresses kept in
+	// the run (default 100 000 each).
+	MaxNames int
+	// DetectWindow is how many finished flows are held back while the VM is
+	// not known yet (default 65 536); when it fills, the VM is chosen from
+	// the flows seen so far.
+	DetectWindow int
+	// OnFlow, if set, sees every finished IPv4 flow with its scope. The record
+	// is reused: copy what must outlive the call.
+	OnFlow func(*FlowRecord)
+	// OnObservation, if set, sees every name read from a packet.
+	OnObservation func(*Observation)
+	Logger        *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defd := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&c.MaxFlows, 1<<18)
+	def(&c.MaxDNSEntries, 1<<17)
+	def(&c.MaxNames, 100_000)
+	def(&c.DetectWindow, 1<<16)
+	defd(&c.TCPIdle, time.Hour)
+	defd(&c.UDPIdle, 5*time.Minute)
+	defd(&c.ClosedLinger, 30*time.Second)
+	defd(&c.DNSMaxAge, 24*time.Hour)
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Classifier folds decoded packets into a Run: it follows flows, reads the
+// names in them and attributes each IPv4 flow to at most one name. It is not
+// safe for concurrent use. Packets must come in capture order.
+type Classifier struct {
+	cfg     Config
+	run     Run
+	flows   *flowTable
+	dns     *dnsMap
+	names   *interner
+	paths   *interner
+	now     time.Time
+	sweepAt time.Time
+
+	vmKnown bool
+	vm      [4]byte
+	starts  map[[4]byte]int
+	pending []FlowRecord
+
+	ch    extract.ClientHello
+	req   extract.HTTPRequest
+	resp  extract.DNSResponse
+	chain []string
+	rec   FlowRecord
+	obs   Observation
+
+	evictions, streamsGivenUp, dnsEvicted, namesDropped uint64
+}
+
+// New returns a Classifier for cfg.
+func New(cfg Config) *Classifier {
+	cfg.setDefaults()
+	c := &Classifier{
+		cfg:    cfg,
+		flows:  newFlowTable(1024),
+		dns:    newDNSMap(cfg.MaxDNSEntries, cfg.DNSMaxAge),
+		names:  newInterner(cfg.MaxNames),
+		paths:  newInterner(cfg.MaxNames),
+		starts: make(map[[4]byte]int),
+	}
+	c.run.Names = make(map[string]*NameStat)
+	c.run.Unattributed = make(map[netip.Addr]*AddrStat)
+	c.run.Excluded = make(map[string]*Excluded)
+	if cfg.VM.Is4() {
+		c.vmKnown = true
+		c.vm = cfg.VM.As4()
+		c.run.VM = cfg.VM
+		c.run.VMHow = "given with --vm"
+	}
+	return c
+}
+
+// dnsPort reports whether port carries DNS-format messages: DNS, mDNS, LLMNR.
+func dnsPort(port uint16) bool { return port == 53 || port == 5353 || port == 5355 }
+
+// Add classifies one packet. p and its buffers are not kept.
+func (c *Classifier) Add(p *capture.Packet) {
+	r := &c.run
+	r.Packets++
+	r.Bytes += uint64(p.WireLen)
+	if r.First.IsZero() || p.Timestamp.Before(r.First) {
+		r.First = p.Timestamp
+	}
+	if p.Timestamp.After(r.Last) {
+		r.Last = p.Timestamp
+	}
+	if p.Timestamp.After(c.now) {
+		c.now = p.Timestamp
+	}
+	switch p.L3 {
+	case capture.L3IPv4:
+	case capture.L3IPv6:
+		c.exclude(ScopeIPv6, p.WireLen)
+		return
+	case capture.L3NonIP:
+		c.exclude(ScopeNonIP, p.WireLen)
+		return
+	default:
+		c.exclude(ScopeUndecodable, p.WireLen)
+		return
+	}
+	if p.Fragment && p.SrcPort == 0 && p.DstPort == 0 && (p.Proto == 6 || p.Proto == 17) {
+		c.exclude(ScopeFragment, p.WireLen)
+		return
+	}
+	c.sweep()
+
+	src := endpoint{addr: p.Src.As4(), port: p.SrcPort}
+	dst := endpoint{addr: p.Dst.As4(), port: p.DstPort}
+	key := makeKey(p.Proto, src, dst)
+	f := c.flows.get(key)
+	if f == nil {
+		f = c.newFlow(key, p, src, dst)
+	}
+	out := src == f.client
+	f.last = p.Timestamp
+	if out {
+		f.packetsOut++
+		f.bytesOut += uint64(p.WireLen)
+	} else {
+		f.packetsIn++
+		f.bytesIn += uint64(p.WireLen)
+	}
+	c.flows.touch(f)
+
+	switch p.Proto {
+	case 6:
+		c.tcp(f, p, out)
+	case 17:
+		if dnsPort(p.SrcPort) && len(p.Payload) > 0 {
+			c.dnsMessage(p, p.Payload)
+		}
+	}
+}
+
+func (c *Classifier) exclude(reason string, bytes int) {
+	e := c.run.Excluded[reason]
+	if e == nil {
+		e = new(Excluded)
+		c.run.Excluded[reason] = e
+	}
+	e.Packets++
+	e.Bytes += uint64(bytes)
+}
+
+// newFlow starts a flow at its first packet, deciding which side started it:
+// the sender of a SYN, the receiver of a SYN-ACK, otherwise (mid-stream TCP,
+// UDP) the side on an unprivileged port talking to a privileged one, else the
+// sender of the first packet.
+func (c *Classifier) newFlow(key flowKey, p *capture.Packet, src, dst endpoint) *flow {
+	if c.flows.len() >= c.cfg.MaxFlows {
+		c.evictions++
+		c.finish(c.flows.oldest())
+	}
+	class := classOther
+	if p.Proto == 6 {
+		class = classTCP
+	}
+	f := c.flows.add(key, class)
+	client, server := src, dst
+	switch {
+	case p.Proto == 6 && p.TCPFlags&capture.TCPSyn != 0:
+		if p.TCPFlags&capture.TCPAck != 0 {
+			client, server = dst, src
+		}
+	case src.port < 1024 && dst.port >= 1024:
+		client, server = dst, src
+	}
+	f.client, f.server = client, server
+	f.first = p.Timestamp
+	if e := c.dns.lookup(dnsKey{client: client.addr, addr: server.addr}, p.Timestamp); e != nil {
+		f.dnsName, f.dnsChain = e.qname, e.chain
+	}
+	if isLocalHost(netip.AddrFrom4(client.addr)) && len(c.starts) < 1<<16 {
+		c.starts[client.addr]++
+	}
+	return f
+}
+
+func (c *Classifier) tcp(f *flow, p *capture.Packet, out bool) {
+	st := &f.down
+	if out {
+		st = &f.up
+	}
+	seq := p.Seq
+	if p.TCPFlags&capture.TCPSyn != 0 {
+		st.syn(p.Seq)
+		seq++ // data on a SYN (TCP Fast Open) starts after the ISN
+	}
+	if len(p.Payload) > 0 && st.state != streamDone {
+		for data := st.accept(seq, p.Payload); data != nil; data = st.popHeld() {
+			c.consume(f, st, out, data, p)
+		}
+		if st.gaveUp {
+			st.gaveUp = false
+			c.streamsGivenUp++
+		}
+	}
+	if p.TCPFlags&capture.TCPRst != 0 {
+		f.reset = true
+	}
+	if p.TCPFlags&capture.TCPFin != 0 {
+		if out {
+			f.finOut = true
+		} else {
+			f.finIn = true
+		}
+	}
+	if f.reset || (f.finOut && f.finIn) {
+		c.flows.setClass(f, classClosed)
+	}
+}
+
+// sweep finishes flows idle past their class's timeout. It looks only at the
+// tails of the activity lists, so it costs O(1) per flow finished.
+func (c *Classifier) sweep() {
+	if c.now.Before(c.sweepAt) {
+		return
+	}
+	c.sweepAt = c.now.Add(time.Second)
+	timeouts := [numClasses]time.Duration{
+		classTCP:    c.cfg.TCPIdle,
+		classClosed: c.cfg.ClosedLinger,
+		classOther:  c.cfg.UDPIdle,
+	}
+	for class, idle := range timeouts {
+		for f := c.flows.oldestOf(flowClass(class)); f != nil && c.now.Sub(f.last) > idle; f = c.flows.oldestOf(flowClass(class)) {
+			c.finish(f)
+		}
+	}
+}
+
+// Finish finishes every live flow and returns the run. The Classifier must
+// not be used afterwards.
+func (c *Classifier) Finish() *Run {
+	for f := c.flows.oldest(); f != nil; f = c.flows.oldest() {
+		c.finish(f)
+	}
+	if !c.vmKnown {
+		c.decideVM()
+	}
+	r := &c.run
+	r.VMFlows = c.starts[c.vm]
+	bound := func(what string, limit int, times uint64) {
+		if times > 0 {
+			r.Bounds = append(r.Bounds, Bound{What: what, Limit: limit, Times: times})
+		}
+	}
+	bound("flow table full: least recently active flow finished early", c.cfg.MaxFlows, c.evictions)
+	bound("stream reassembly bound: a direction given up", maxStreamBuffer, c.streamsGivenUp)
+	bound("DNS answer map full: oldest answer dropped", c.cfg.MaxDNSEntries, c.dns.evicted)
+	bound("name table full: names not kept in the report", c.cfg.MaxNames, c.namesDropped)
+	return r
+}
+
+// decideVM picks the local address that started the most flows, and releases
+// the flows held back until it was known.
+func (c *Classifier) decideVM() {
+	var best [4]byte
+	bestN := -1
+	for a, n := range c.starts {
+		if n > bestN || (n == bestN && less(endpoint{addr: a}, endpoint{addr: best})) {
+			best, bestN = a, n
+		}
+	}
+	c.vmKnown = true
+	if bestN >= 0 {
+		c.vm = best
+		c.run.VM = netip.AddrFrom4(best)
+		c.run.VMDetected = true
+		c.run.VMHow = "detected: the local address that started the most flows"
+	} else {
+		c.run.VMHow = "none found: no local address started a flow"
+	}
+	pending := c.pending
+	c.pending = nil
+	for i := range pending {
+		c.emit(&pending[i])
+	}
+}

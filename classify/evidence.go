@@ -1,0 +1,394 @@
+package classify
+
+import (
+	"net/netip"
+
+	"github.com/phonehome/phonehome/capture"
+	"github.com/phonehome/phonehome/classify/extract"
+)
+
+// Bounds of what one direction may buffer before its parser decides.
+const (
+	maxClientHelloBytes = 64 << 10
+	maxHTTPHeadBytes    = 16 << 10
+	maxChunkLine        = 1 << 10
+	// maxProbes is how many in-order runs of a client stream that began
+	// with something else are checked for a ClientHello or an HTTP request
+	// starting at a segment boundary: STARTTLS (SMTP, IMAP, FTP, LDAP,
+	// PostgreSQL), SOCKS and HTTP CONNECT put TLS after a short plain
+	// exchange. Each check looks at three bytes.
+	maxProbes = 8
+)
+
+// consume hands new in-order bytes of one direction to the parser that the
+// first bytes chose, buffering only what a parser needs more of.
+func (c *Classifier) consume(f *flow, st *stream, toServer bool, data []byte, p *capture.Packet) {
+	if st.state == streamUndecided {
+		st.state = decide(f, toServer, data)
+		if st.state == streamProbe {
+			st.probes = maxProbes
+		}
+	}
+	if st.state == streamProbe {
+		switch {
+		case extract.LooksLikeTLS(data):
+			st.state = streamTLS
+			st.buf = st.buf[:0]
+		case extract.LooksLikeHTTPRequest(data):
+			st.state = streamHTTP
+			st.buf = st.buf[:0]
+		default:
+			if st.probes--; st.probes == 0 {
+				st.finish()
+			}
+			return
+		}
+	}
+	if st.state == streamDone {
+		st.finish()
+		return
+	}
+	buf := data
+	if len(st.buf) > 0 {
+		if len(st.buf)+len(data) > maxStreamBuffer {
+			st.giveUp()
+			return
+		}
+		st.buf = append(st.buf, data...)
+		buf = st.buf
+	}
+	var n int
+	switch st.state {
+	case streamTLS:
+		n = c.clientHello(f, st, buf, p)
+	case streamHTTP:
+		n = c.httpRequests(f, st, buf, p)
+	case streamDNS:
+		n = c.tcpDNS(st, buf, p)
+	}
+	if st.state == streamDone {
+		return
+	}
+	rest := buf[n:]
+	if len(rest) > maxStreamBuffer {
+		st.giveUp()
+		return
+	}
+	// copy is a memmove, so rest may overlap st.buf.
+	st.buf = append(st.buf[:0], rest...)
+}
+
+// decide picks the parser for a direction from its first bytes.
+func decide(f *flow, toServer bool, first []byte) streamState {
+	switch {
+	case toServer && extract.LooksLikeTLS(first):
+		return streamTLS
+	case toServer && extract.LooksLikeHTTPRequest(first):
+		return streamHTTP
+	case !toServer && dnsPort(f.server.port):
+		return streamDNS
+	case toServer:
+		return streamProbe
+	}
+	return streamDone
+}
+
+func (c *Classifier) clientHello(f *flow, st *stream, buf []byte, p *capture.Packet) int {
+	switch extract.ParseClientHello(buf, &c.ch) {
+	case extract.Found:
+		name := c.names.name(c.ch.ServerName)
+		version := maxVersion(&c.ch)
+		if f.tlsVersion == 0 {
+			f.tlsVersion = version
+		}
+		if f.sni == "" && name != "" {
+			f.sni = name
+		}
+		if c.cfg.OnObservation != nil && name != "" {
+			o := c.observation("tls", p, name)
+			o.TLSVersion = version
+			c.cfg.OnObservation(o)
+		}
+	case extract.NeedMore:
+		if len(buf) > maxClientHelloBytes {
+			st.giveUp()
+		}
+		return 0
+	}
+	st.finish()
+	return len(buf)
+}
+
+// httpRequests reads every request head in buf, skipping bodies, and returns
+// how many bytes it used.
+func (c *Classifier) httpRequests(f *flow, st *stream, buf []byte, p *capture.Packet) int {
+	used := 0
+	for used < len(buf) {
+		rest := buf[used:]
+		if st.skip > 0 {
+			k := int64(len(rest))
+			if k > st.skip {
+				k = st.skip
+			}
+			st.skip -= k
+			used += int(k)
+			continue
+		}
+		if st.chunked {
+			n, ok := skipChunked(st, rest)
+			used += n
+			if !ok {
+				return used
+			}
+			continue
+		}
+		n, status := extract.ParseRequestHead(rest, &c.req)
+		switch status {
+		case extract.Found:
+			c.request(f, p)
+			used += n
+			if string(c.req.Method) == "CONNECT" {
+				// A tunnel follows, usually TLS: watch for it.
+				st.state = streamProbe
+				st.probes = maxProbes
+				return len(buf)
+			}
+			if c.req.Chunked {
+				st.chunked = true
+				st.chunkLeft = -1
+			} else if c.req.ContentLength > 0 {
+				st.skip = c.req.ContentLength
+			}
+		case extract.NeedMore:
+			if len(rest) > maxHTTPHeadBytes {
+				st.finish()
+			}
+			return used
+		default:
+			// Not a request head where one should start: a tunnel after
+			// CONNECT or Upgrade, or bytes we misread. Stop reading.
+			st.finish()
+			return used
+		}
+	}
+	return used
+}
+
+func (c *Classifier) request(f *flow, p *capture.Packet) {
+	host := ""
+	if len(c.req.Host) > 0 {
+		host = c.names.name(c.req.Host)
+	}
+	path := c.paths.name(c.req.Target)
+	f.requests++
+	if f.host == "" && host != "" {
+		f.host = host
+	}
+	if host != "" && host == f.host {
+		f.paths = addBounded(f.paths, path, maxPathsPerFlow)
+	}
+	if c.cfg.OnObservation != nil && host != "" {
+		o := c.observation("http", p, host)
+		o.Method = string(c.req.Method)
+		o.Path = path
+		c.cfg.OnObservation(o)
+	}
+}
+
+// skipChunked consumes a chunked body incrementally: it returns the bytes used
+// and whether the body ended. It keeps its place in st between calls, so a
+// body of any size needs no buffering, only a chunk-size line at a time.
+func skipChunked(st *stream, b []byte) (int, bool) {
+	used := 0
+	for used < len(b) {
+		rest := b[used:]
+		switch {
+		case st.chunkLeft > 0: // chunk data
+			k := int64(len(rest))
+			if k > st.chunkLeft {
+				k = st.chunkLeft
+			}
+			st.chunkLeft -= k
+			used += int(k)
+			if st.chunkLeft == 0 {
+				st.chunkLeft = -2 // CRLF after the data
+			}
+		default: // a line: chunk size (-1), CRLF after data (-2), trailer (-3)
+			nl := indexByte(rest, '\n')
+			if nl < 0 {
+				if len(rest) > maxChunkLine {
+					st.finish()
+				}
+				return used, false
+			}
+			line := trimCR(rest[:nl])
+			used += nl + 1
+			switch st.chunkLeft {
+			case -2:
+				st.chunkLeft = -1
+			case -3:
+				if len(line) == 0 {
+					st.chunked = false
+					st.chunkLeft = 0
+					return used, true
+				}
+			default:
+				size, ok := parseHex(line)
+				if !ok {
+					st.finish()
+					return used, false
+				}
+				if size == 0 {
+					st.chunkLeft = -3
+				} else {
+					st.chunkLeft = size
+				}
+			}
+		}
+	}
+	return used, false
+}
+
+func indexByte(b []byte, c byte) int {
+	for i, x := range b {
+		if x == c {
+			return i
+		}
+	}
+	return -1
+}
+
+func trimCR(b []byte) []byte {
+	if len(b) > 0 && b[len(b)-1] == '\r' {
+		return b[:len(b)-1]
+	}
+	return b
+}
+
+// parseHex reads a chunk size, ignoring chunk extensions after ';'. Sizes
+// over 2^48 are refused: no real body is that large.
+func parseHex(b []byte) (int64, bool) {
+	var v int64
+	n := 0
+	for _, x := range b {
+		var d byte
+		switch {
+		case '0' <= x && x <= '9':
+			d = x - '0'
+		case 'a' <= x && x <= 'f':
+			d = x - 'a' + 10
+		case 'A' <= x && x <= 'F':
+			d = x - 'A' + 10
+		case x == ';' || x == ' ' || x == '\t':
+			return v, n > 0
+		default:
+			return 0, false
+		}
+		v = v<<4 | int64(d)
+		n++
+		if v > 1<<48 {
+			return 0, false
+		}
+	}
+	return v, n > 0
+}
+
+// tcpDNS reads length-prefixed DNS messages from a server's stream.
+func (c *Classifier) tcpDNS(st *stream, buf []byte, p *capture.Packet) int {
+	used := 0
+	for {
+		msg, rest, status := extract.SplitTCPDNS(buf[used:])
+		switch status {
+		case extract.Found:
+			c.dnsMessage(p, msg)
+			used = len(buf) - len(rest)
+		case extract.NeedMore:
+			return used
+		default:
+			st.finish()
+			return used
+		}
+	}
+}
+
+// dnsMessage reads a DNS response sent to p's destination and remembers, for
+// each IPv4 answer, the query name and CNAME chain that led to it.
+func (c *Classifier) dnsMessage(p *capture.Packet, msg []byte) {
+	// Opcode 0 only: in an UPDATE the question section holds the zone.
+	if extract.ParseDNSResponse(msg, &c.resp) != extract.Found || c.resp.Opcode != 0 {
+		return
+	}
+	r := &c.resp
+	qname := c.names.name(r.QName)
+	if qname == "" {
+		return
+	}
+	c.chain = c.chain[:0]
+	for _, cn := range r.CNAMEChain {
+		c.chain = append(c.chain, c.names.name(cn))
+	}
+	client := p.Dst.As4()
+	for _, a := range r.A {
+		c.dns.put(dnsKey{client: client, addr: a.Addr}, qname, c.chain, p.Timestamp)
+	}
+	if c.cfg.OnObservation != nil {
+		o := c.observation("dns", p, qname)
+		o.CNAMEs = c.chain
+		o.A = o.A[:0]
+		for _, a := range r.A {
+			o.A = append(o.A, netip.AddrFrom4(a.Addr))
+		}
+		c.cfg.OnObservation(o)
+	}
+}
+
+func (c *Classifier) observation(kind string, p *capture.Packet, name string) *Observation {
+	a := c.obs.A[:0]
+	c.obs = Observation{
+		Kind: kind, Time: p.Timestamp, Proto: protoName(p.Proto),
+		Src: p.Src, Dst: p.Dst, SPort: p.SrcPort, DPort: p.DstPort, Name: name, A: a,
+	}
+	return &c.obs
+}
+
+func protoName(p uint8) string {
+	switch p {
+	case 6:
+		return "tcp"
+	case 17:
+		return "udp"
+	case 1:
+		return "icmp"
+	case 47:
+		return "gre"
+	case 50:
+		return "esp"
+	}
+	return "ip-" + itoa(int(p))
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b [20]byte
+	i := len(b)
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return string(b[i:])
+}
+
+// maxVersion is the highest TLS version a ClientHello offers: the largest of
+// supported_versions (TLS 1.3 clients), else the legacy version field.
+func maxVersion(ch *extract.ClientHello) uint16 {
+	v := ch.LegacyVersion
+	for _, x := range ch.Versions() {
+		if x > v && x <= 0x0304 {
+			v = x
+		}
+	}
+	return v
+}

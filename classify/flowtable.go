@@ -1,0 +1,188 @@
+package classify
+
+import (
+	"net/netip"
+	"time"
+)
+
+// endpoint is one side of an IPv4 flow.
+type endpoint struct {
+	addr [4]byte
+	port uint16
+}
+
+// flowKey identifies an IPv4 flow regardless of direction: the lower endpoint
+// comes first. It is a packed, comparable value so map lookups do not allocate.
+type flowKey struct {
+	lo, hi endpoint
+	proto  uint8
+}
+
+func less(a, b endpoint) bool {
+	for i := 0; i < 4; i++ {
+		if a.addr[i] != b.addr[i] {
+			return a.addr[i] < b.addr[i]
+		}
+	}
+	return a.port < b.port
+}
+
+func makeKey(proto uint8, src, dst endpoint) flowKey {
+	if less(dst, src) {
+		src, dst = dst, src
+	}
+	return flowKey{lo: src, hi: dst, proto: proto}
+}
+
+// flow is the state of one IPv4 flow between its first packet and its end
+// (FIN/RST, idle expiry, eviction or the end of input).
+type flow struct {
+	key            flowKey
+	client, server endpoint // client started the flow (see startedBy)
+	first, last    time.Time
+
+	packetsOut, packetsIn uint64 // out: client to server
+	bytesOut, bytesIn     uint64
+
+	up, down   stream // TCP: client to server, server to client
+	finOut     bool
+	finIn      bool
+	reset      bool
+	sni        string
+	tlsVersion uint16 // highest version the ClientHello offered
+	host       string // first HTTP Host
+	requests   int
+	paths      []string // HTTP paths of requests to host, bounded
+	dnsName    string   // query name of the DNS answer for server, at the start
+	dnsChain   []string // its CNAME chain (shared, never written)
+
+	class      flowClass
+	prev, next *flow // activity list of its class, most recent first
+}
+
+// flowClass picks the idle timeout of a flow; each class has its own activity
+// list, so the flows to expire are always at the tails: O(1) per expiry.
+type flowClass uint8
+
+const (
+	classTCP    flowClass = iota // TCP, open
+	classClosed                  // TCP after RST or FIN both ways: short linger
+	classOther                   // UDP, ICMP and other protocols
+	numClasses
+)
+
+type activityList struct {
+	head, tail *flow // head: most recently active
+}
+
+// flowTable holds live flows, bounded, with an activity list so the least
+// recently active flow is found in O(1) for idle expiry and eviction.
+type flowTable struct {
+	m     map[flowKey]*flow
+	lists [numClasses]activityList
+	free  []*flow
+}
+
+func newFlowTable(capacity int) *flowTable {
+	return &flowTable{m: make(map[flowKey]*flow, capacity)}
+}
+
+func (t *flowTable) len() int { return len(t.m) }
+
+func (t *flowTable) get(k flowKey) *flow { return t.m[k] }
+
+// add inserts a fresh flow for k at the head of its class's activity list.
+func (t *flowTable) add(k flowKey, class flowClass) *flow {
+	var f *flow
+	if n := len(t.free); n > 0 {
+		f = t.free[n-1]
+		t.free = t.free[:n-1]
+	} else {
+		f = new(flow)
+	}
+	f.key = k
+	f.class = class
+	t.m[k] = f
+	t.pushFront(f)
+	return f
+}
+
+// touch moves f to the head of the activity list.
+func (t *flowTable) touch(f *flow) {
+	if t.lists[f.class].head == f {
+		return
+	}
+	t.unlink(f)
+	t.pushFront(f)
+}
+
+// setClass moves f to another class's list.
+func (t *flowTable) setClass(f *flow, c flowClass) {
+	if f.class == c {
+		return
+	}
+	t.unlink(f)
+	f.class = c
+	t.pushFront(f)
+}
+
+// oldestOf returns the least recently active flow of a class, or nil.
+func (t *flowTable) oldestOf(c flowClass) *flow { return t.lists[c].tail }
+
+// oldest returns the least recently active flow of all, or nil.
+func (t *flowTable) oldest() *flow {
+	var o *flow
+	for c := range t.lists {
+		if f := t.lists[c].tail; f != nil && (o == nil || f.last.Before(o.last)) {
+			o = f
+		}
+	}
+	return o
+}
+
+// remove takes f out of the table. The caller must not use f afterwards
+// except through release.
+func (t *flowTable) remove(f *flow) {
+	t.unlink(f)
+	delete(t.m, f.key)
+}
+
+// release resets f and keeps it for reuse, so steady state allocates no flows.
+func (t *flowTable) release(f *flow) {
+	paths := f.paths[:0]
+	*f = flow{}
+	f.paths = paths
+	if len(t.free) < 4096 {
+		t.free = append(t.free, f)
+	}
+}
+
+func (t *flowTable) pushFront(f *flow) {
+	l := &t.lists[f.class]
+	f.prev = nil
+	f.next = l.head
+	if l.head != nil {
+		l.head.prev = f
+	}
+	l.head = f
+	if l.tail == nil {
+		l.tail = f
+	}
+}
+
+func (t *flowTable) unlink(f *flow) {
+	l := &t.lists[f.class]
+	if f.prev != nil {
+		f.prev.next = f.next
+	} else if l.head == f {
+		l.head = f.next
+	}
+	if f.next != nil {
+		f.next.prev = f.prev
+	} else if l.tail == f {
+		l.tail = f.prev
+	}
+	f.prev, f.next = nil, nil
+}
+
+func addr4(a [4]byte) netip.Addr { return netip.AddrFrom4(a) }

@@ -1,0 +1,58 @@
+package classify
+
+// interner keeps one string per distinct name, so that names read from packets
+// are converted to strings once and compared cheaply afterwards. It is bounded:
+// past its capacity it still returns correct strings, it just stops sharing.
+type interner struct {
+	m        map[string]string
+	capacity int
+}
+
+func newInterner(capacity int) *interner {
+	return &interner{m: make(map[string]string), capacity: capacity}
+}
+
+// name returns the normalised form of b as a string: ASCII lower case, without
+// a trailing dot. Other bytes are kept as seen (rendering escapes them). It
+// allocates only the first time a name is seen.
+func (in *interner) name(b []byte) string {
+	for len(b) > 0 && b[len(b)-1] == '.' {
+		b = b[:len(b)-1]
+	}
+	lower := true
+	for _, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			lower = false
+			break
+		}
+	}
+	if lower {
+		if s, ok := in.m[string(b)]; ok {
+			return s
+		}
+		s := string(b)
+		if len(in.m) < in.capacity {
+			in.m[s] = s
+		}
+		return s
+	}
+	var stack [256]byte
+	l := stack[:0]
+	if len(b) > len(stack) {
+		l = make([]byte, 0, len(b))
+	}
+	for _, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		l = append(l, c)
+	}
+	if s, ok := in.m[string(l)]; ok {
+		return s
+	}
+	s := string(l)
+	if len(in.m) < in.capacity {
+		in.m[s] = s
+	}
+	return s
+}

@@ -1,0 +1,139 @@
+package classify
+
+// Bounds of one direction's reassembly. A ClientHello with a post-quantum key
+// share is about 1.8 KB and rarely over 4 KB; an HTTP request head is under 8 KB
+// in practice. Past these bounds the stream is given up and counted.
+const (
+	maxStreamBuffer = 64 << 10 // bytes held in order, waiting for a parser
+	maxHeldSegments = 8        // out-of-order segments held per direction
+	maxHeldBytes    = 32 << 10 // bytes in those segments
+)
+
+// streamState says what a direction's bytes are being read as.
+type streamState uint8
+
+const (
+	streamUndecided streamState = iota // no payload yet
+	streamTLS                          // waiting for the rest of a ClientHello
+	streamHTTP                         // reading HTTP/1.x request heads
+	streamDNS                          // reading length-prefixed DNS messages (TCP port 53)
+	streamProbe                        // not TLS or HTTP at first: watching for a later start
+	streamDone                         // nothing more to learn: payload is only counted
+)
+
+// heldSegment is an out-of-order segment kept until the gap before it fills.
+type heldSegment struct {
+	seq  uint32
+	data []byte
+}
+
+// stream follows one direction of a TCP connection far enough to read the
+// application heads in it. Bytes are delivered to the consumer in sequence
+// order; retransmitted bytes are dropped, overlapping segments trimmed, and
+// segments after a gap held (bounded) until the gap fills.
+type stream struct {
+	state   streamState
+	synced  bool   // next is known
+	next    uint32 // sequence number of the next byte expected
+	buf     []byte // in-order bytes not yet consumed
+	held    []heldSegment
+	heldLen int
+	skip    int64 // body bytes still to skip before the next HTTP head
+	chunked bool  // skipping a chunked body
+	// chunkLeft is the data left in the current chunk (>0), or which line
+	// comes next: -1 chunk size, -2 the CRLF after data, -3 a trailer.
+	chunkLeft int64
+	gaveUp    bool // a bound was hit
+	// probes is how many more in-order runs a direction in streamProbe
+	// state is checked for the start of a ClientHello or an HTTP request.
+	probes uint8
+}
+
+// seqDiff returns a-b in sequence space (RFC 793 modular arithmetic).
+func seqDiff(a, b uint32) int32 { return int32(a - b) }
+
+// syn records the initial sequence number of the direction.
+func (s *stream) syn(seq uint32) {
+	if !s.synced {
+		s.synced = true
+		s.next = seq + 1
+	}
+}
+
+// accept takes one TCP segment's payload and returns the bytes of it that are
+// new and in order (nil if none). After it, popHeld returns further runs that
+// held segments make contiguous. Bytes come out once and in order.
+func (s *stream) accept(seq uint32, payload []byte) []byte {
+	if s.state == streamDone || len(payload) == 0 {
+		return nil
+	}
+	if !s.synced {
+		// Picked up mid-stream, or the SYN was not captured: start here.
+		s.synced = true
+		s.next = seq
+	}
+	d := seqDiff(seq, s.next)
+	switch {
+	case d < 0:
+		// Retransmission or overlap: keep only what is new.
+		if int64(-d) >= int64(len(payload)) {
+			return nil
+		}
+		payload = payload[-d:]
+	case d > 0:
+		s.hold(seq, payload)
+		return nil
+	}
+	s.next += uint32(len(payload))
+	return payload
+}
+
+func (s *stream) hold(seq uint32, payload []byte) {
+	for _, h := range s.held {
+		if h.seq == seq && len(h.data) >= len(payload) {
+			return // duplicate of a held segment
+		}
+	}
+	if len(s.held) >= maxHeldSegments || s.heldLen+len(payload) > maxHeldBytes {
+		s.giveUp()
+		return
+	}
+	s.held = append(s.held, heldSegment{seq: seq, data: append([]byte(nil), payload...)})
+	s.heldLen += len(payload)
+}
+
+// popHeld returns the new bytes of a held segment that now continues the
+// stream, or nil when no held segment does.
+func (s *stream) popHeld() []byte {
+	for i := 0; i < len(s.held) && s.state != streamDone; i++ {
+		h := s.held[i]
+		d := seqDiff(h.seq, s.next)
+		if d > 0 {
+			continue
+		}
+		s.held = append(s.held[:i], s.held[i+1:]...)
+		s.heldLen -= len(h.data)
+		if int64(-d) >= int64(len(h.data)) {
+			i = -1 // wholly old: drop it and look again from the start
+			continue
+		}
+		data := h.data[-d:]
+		s.next += uint32(len(data))
+		return data
+	}
+	return nil
+}
+
+// giveUp stops reading the direction after a bound was hit.
+func (s *stream) giveUp() {
+	s.gaveUp = true
+	s.finish()
+}
+
+// finish stops reading the direction and releases its buffers.
+func (s *stream) finish() {
+	s.state = streamDone
+	s.buf = nil
+	s.held = nil
+	s.heldLen = 0
+}

@@ -1,0 +1,195 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/phonehome/phonehome/capture"
+	"github.com/phonehome/phonehome/catalog"
+	"github.com/phonehome/phonehome/classify"
+	"github.com/phonehome/phonehome/reports"
+)
+
+type analyzeOptions struct {
+	vm       string
+	editions string
+	build    string
+	format   string
+	flows    string
+}
+
+func newAnalyzeCmd() *cobra.Command {
+	opt := analyzeOptions{}
+	cmd := &cobra.Command{
+		Use:   "analyze CAPTURE...",
+		Short: "Report what a capture shows against the documented endpoints",
+		Long: `analyze reads pcap and pcapng files (gzip-compressed too; a rotated set is read in
+the order of each file's first packet) and prints, for each edition, the documented
+endpoints seen, those not seen, the names seen but not documented, and the public
+addresses no evidence named. Traffic outside the pages' method (IPv6, private
+destinations, flows the VM did not start, non-IP) is counted by reason.`,
+		Example: `  phonehome analyze testdata/sample/idle-1909.pcapng
+  phonehome analyze --vm 192.168.56.10 --edition pro week/*.pcap.gz
+  phonehome analyze --format json --flows flows.jsonl capture.pcapng`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageError{errors.New("analyze needs at least one capture file")}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return analyze(cmd.OutOrStdout(), cmd.ErrOrStderr(), args, opt)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opt.vm, "vm", "", "IPv4 address of the Windows VM (default: the local address that starts the most flows)")
+	f.StringVar(&opt.editions, "edition", "all", "editions to report: home, pro, education, enterprise, or all (comma-separated)")
+	f.StringVar(&opt.build, "build", "1909", "Windows build whose pages to compare with: 1709 ... 21H2, 11, or a full name ("+strings.Join(catalog.Builds(), ", ")+")")
+	f.StringVar(&opt.format, "format", "text", "report format: text or json")
+	f.StringVar(&opt.flows, "flows", "", "also write every IPv4 flow to `FILE` as JSON lines")
+	return cmd
+}
+
+// editions are the editions --edition takes, in report order.
+var editions = []catalog.Edition{catalog.Home, catalog.Pro, catalog.Education, catalog.Enterprise}
+
+// loadCatalog loads a build by its full name or its short one ("1909", "11").
+func loadCatalog(build string) (*catalog.Catalog, error) {
+	for _, name := range []string{build, "windows-10-" + build, "windows-" + build} {
+		for _, b := range catalog.Builds() {
+			if strings.EqualFold(b, name) {
+				return catalog.Load(b)
+			}
+		}
+	}
+	return nil, fmt.Errorf("--build %q: no pages for that build; have %s", build, strings.Join(catalog.Builds(), ", "))
+}
+
+// parseEditions turns the --edition value into editions, in the catalog's order.
+func parseEditions(v string) ([]catalog.Edition, error) {
+	want := map[catalog.Edition]bool{}
+	for _, s := range strings.Split(v, ",") {
+		s = strings.ToLower(strings.TrimSpace(s))
+		if s == "all" {
+			for _, e := range editions {
+				want[e] = true
+			}
+			continue
+		}
+		e := catalog.Edition(s)
+		if !slices.Contains(editions, e) {
+			return nil, usageError{fmt.Errorf("--edition %q: want home, pro, education, enterprise or all", s)}
+		}
+		want[e] = true
+	}
+	var list []catalog.Edition
+	for _, e := range editions {
+		if want[e] {
+			list = append(list, e)
+		}
+	}
+	return list, nil
+}
+
+func analyze(stdout, stderr io.Writer, files []string, opt analyzeOptions) error {
+	eds, err := parseEditions(opt.editions)
+	if err != nil {
+		return err
+	}
+	if opt.format != "text" && opt.format != "json" {
+		return usageError{fmt.Errorf("--format %q: want text or json", opt.format)}
+	}
+	cfg := classify.Config{Logger: slog.New(slog.DiscardHandler)}
+	if opt.vm != "" {
+		a, err := netip.ParseAddr(opt.vm)
+		if err != nil || !a.Is4() {
+			return usageError{fmt.Errorf("--vm %q: want an IPv4 address such as 192.168.56.10", opt.vm)}
+		}
+		cfg.VM = a
+	}
+	cat, err := loadCatalog(opt.build)
+	if err != nil {
+		return usageError{err}
+	}
+
+	var flowOut *reports.FlowWriter
+	if opt.flows != "" {
+		fh, err := os.Create(opt.flows)
+		if err != nil {
+			return fmt.Errorf("--flows: %w", err)
+		}
+		defer fh.Close()
+		flowOut = reports.NewFlowWriter(fh)
+		cfg.OnFlow = flowOut.Write
+	}
+
+	src, err := capture.OpenFiles(files, capture.Options{})
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	c := classify.New(cfg)
+	var p capture.Packet
+	for {
+		err := src.Next(&p)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		c.Add(&p)
+	}
+	run := c.Finish()
+
+	in := reports.Inputs{Files: files, Unsupported: map[string]uint64{}}
+	for _, d := range src.Damage() {
+		in.Damage = append(in.Damage, reports.Damage{File: d.File, Offset: d.Offset, Reason: d.Reason})
+		fmt.Fprintf(stderr, "phonehome: %s: damaged at byte %d: %s\n", d.File, d.Offset, d.Reason)
+	}
+	for lt, n := range src.Stats().Unsupported {
+		in.Unsupported[capture.LinkTypeName(lt)] += uint64(n)
+	}
+	rep, err := reports.Compare(run, cat, documented(cat, eds), in)
+	if err != nil {
+		return err
+	}
+	if flowOut != nil {
+		if err := flowOut.Flush(); err != nil {
+			return fmt.Errorf("--flows %s: %w", opt.flows, err)
+		}
+	}
+	if opt.format == "json" {
+		err = reports.JSON(stdout, rep)
+	} else {
+		err = reports.Text(stdout, rep)
+	}
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	if len(in.Damage) > 0 {
+		fmt.Fprintf(stderr, "phonehome: finished on damaged input: the report covers everything before the damage (exit status 3)\n")
+		return errDamaged
+	}
+	return nil
+}
+
+// documented keeps the editions asked for that the build's pages document:
+// 21H2 has an Enterprise page only.
+func documented(cat *catalog.Catalog, eds []catalog.Edition) []catalog.Edition {
+	var out []catalog.Edition
+	for _, e := range eds {
+		if slices.Contains(cat.Editions(), e) {
+			out = append(out, e)
+		}
+	}
+	return out
+}

@@ -1,0 +1,436 @@
+package reports
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/net/publicsuffix"
+
+	"github.com/phonehome/phonehome/catalog"
+	"github.com/phonehome/phonehome/classify"
+	"github.com/phonehome/phonehome/classify/match"
+)
+
+// SchemaVersion is the version of the JSON report. It changes when a field is
+// renamed or removed or its meaning changes; adding a field keeps it.
+const SchemaVersion = 1
+
+// Inputs describes what the run was made from, for the report's header.
+type Inputs struct {
+	Files  []string
+	Damage []Damage
+	// Links counts frames per link type name; Unsupported those of link
+	// types phonehome cannot decode.
+	Unsupported map[string]uint64
+}
+
+// Damage is a place where a capture file could not be read further.
+type Damage struct {
+	File   string `json:"file"`
+	Offset int64  `json:"offset"`
+	Reason string `json:"reason"`
+}
+
+// Report is a run held against the catalog of one build. It is what every
+// renderer draws from, and, as JSON, a machine contract (SchemaVersion).
+type Report struct {
+	SchemaVersion int       `json:"schema_version"`
+	Build         string    `json:"build"`
+	Files         []string  `json:"files"`
+	VM            string    `json:"vm"`
+	VMDetected    bool      `json:"vm_detected"`
+	VMHow         string    `json:"vm_how"`
+	VMFlows       int       `json:"vm_flows_started"`
+	First         time.Time `json:"first_packet"`
+	Last          time.Time `json:"last_packet"`
+	Totals        Totals    `json:"totals"`
+	Editions      []Edition `json:"editions"`
+	Excluded      []Reason  `json:"excluded"`
+	Bounds        []Bound   `json:"bounds_reached"`
+	Damage        []Damage  `json:"damage"`
+	Unsupported   []Count   `json:"unsupported_link_types"`
+}
+
+// Totals sums the run.
+type Totals struct {
+	Packets         uint64 `json:"packets"`
+	Bytes           uint64 `json:"bytes"`
+	FlowsInScope    uint64 `json:"flows_in_scope"`
+	PacketsInScope  uint64 `json:"packets_in_scope"`
+	BytesInScope    uint64 `json:"bytes_in_scope"`
+	Names           int    `json:"names"`
+	UnattributedIPs int    `json:"unattributed_addresses"`
+}
+
+// Traffic is what was seen of a name, a pattern or an address.
+type Traffic struct {
+	Flows    int       `json:"flows"`
+	BytesOut uint64    `json:"bytes_out"`
+	BytesIn  uint64    `json:"bytes_in"`
+	First    time.Time `json:"first_seen"`
+	Last     time.Time `json:"last_seen"`
+}
+
+func (t *Traffic) add(n *classify.NameStat) {
+	if t.Flows == 0 || n.First.Before(t.First) {
+		t.First = n.First
+	}
+	if n.Last.After(t.Last) {
+		t.Last = n.Last
+	}
+	t.Flows += n.Flows
+	t.BytesOut += n.BytesOut
+	t.BytesIn += n.BytesIn
+}
+
+// Edition is the comparison for one Windows edition.
+type Edition struct {
+	Edition           string         `json:"edition"`
+	Documented        int            `json:"documented"`
+	DocumentedSeen    []Seen         `json:"documented_seen"`
+	DocumentedNotSeen []NotSeen      `json:"documented_not_seen"`
+	Undocumented      []Undocumented `json:"undocumented"`
+	Unattributed      []Unattributed `json:"unattributed"`
+}
+
+// Seen is a documented pattern that traffic matched.
+type Seen struct {
+	Pattern string `json:"pattern"`
+	// Names are the flow names that matched; Via, where a name matched only
+	// through a CNAME of its DNS answer, says which alias did.
+	Names               []string          `json:"names"`
+	Via                 map[string]string `json:"via,omitempty"`
+	Traffic                               // flows, bytes, first and last seen
+	Evidence            map[string]int    `json:"evidence"`
+	ProtocolsSeen       []string          `json:"protocols_seen"`
+	ProtocolsDocumented []string          `json:"protocols_documented"`
+	// ProtocolsNotDocumented are the protocols seen that the page does not
+	// give for the pattern (plain HTTP to a host documented as TLS only, say).
+	ProtocolsNotDocumented []string `json:"protocols_not_documented"`
+	Description            string   `json:"description"`
+	Sources                []string `json:"sources"`
+}
+
+// NotSeen is a documented pattern that no traffic matched.
+type NotSeen struct {
+	Pattern             string   `json:"pattern"`
+	ProtocolsDocumented []string `json:"protocols_documented"`
+	Description         string   `json:"description"`
+	Sources             []string `json:"sources"`
+}
+
+// Undocumented is a name seen in scope that no pattern of the edition matched.
+type Undocumented struct {
+	Name              string         `json:"name"`
+	RegistrableDomain string         `json:"registrable_domain"`
+	Traffic                          // flows, bytes, first and last seen
+	Evidence          map[string]int `json:"evidence"`
+	Protocols         []string       `json:"protocols_seen"`
+	Aliases           []string       `json:"cnames,omitempty"`
+	Addresses         []string       `json:"addresses"`
+}
+
+// Unattributed is a public destination that no evidence named.
+type Unattributed struct {
+	Address  string    `json:"address"`
+	Flows    int       `json:"flows"`
+	BytesOut uint64    `json:"bytes_out"`
+	BytesIn  uint64    `json:"bytes_in"`
+	First    time.Time `json:"first_seen"`
+	Last     time.Time `json:"last_seen"`
+	Ports    []string  `json:"ports"`
+}
+
+// Reason is the traffic left out for one reason.
+type Reason struct {
+	Reason  string `json:"reason"`
+	Packets uint64 `json:"packets"`
+	Bytes   uint64 `json:"bytes"`
+	Flows   uint64 `json:"flows"`
+}
+
+// Bound is a limit that was reached during the run.
+type Bound struct {
+	What  string `json:"what"`
+	Limit int    `json:"limit"`
+	Times uint64 `json:"times"`
+}
+
+// Count is a number of frames for a name.
+type Count struct {
+	Name   string `json:"name"`
+	Frames uint64 `json:"frames"`
+}
+
+// Compare holds run against cat for each of editions.
+func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition, in Inputs) (*Report, error) {
+	rep := &Report{
+		SchemaVersion: SchemaVersion,
+		Build:         cat.Build,
+		Files:         append([]string{}, in.Files...),
+		VMDetected:    run.VMDetected,
+		VMHow:         run.VMHow,
+		VMFlows:       run.VMFlows,
+		First:         run.First,
+		Last:          run.Last,
+		Damage:        append([]Damage{}, in.Damage...),
+		Totals: Totals{
+			Packets: run.Packets, Bytes: run.Bytes,
+			FlowsInScope: run.InScope.Flows, PacketsInScope: run.InScope.Packets, BytesInScope: run.InScope.Bytes,
+			Names: len(run.Names), UnattributedIPs: len(run.Unattributed),
+		},
+		Excluded:    []Reason{},
+		Bounds:      []Bound{},
+		Unsupported: []Count{},
+	}
+	if run.VM.IsValid() {
+		rep.VM = run.VM.String()
+	}
+	for reason, e := range run.Excluded {
+		rep.Excluded = append(rep.Excluded, Reason{Reason: reason, Packets: e.Packets, Bytes: e.Bytes, Flows: e.Flows})
+	}
+	sort.Slice(rep.Excluded, func(i, j int) bool { return rep.Excluded[i].Reason < rep.Excluded[j].Reason })
+	for _, b := range run.Bounds {
+		rep.Bounds = append(rep.Bounds, Bound(b))
+	}
+	for name, n := range in.Unsupported {
+		rep.Unsupported = append(rep.Unsupported, Count{Name: name, Frames: n})
+	}
+	sort.Slice(rep.Unsupported, func(i, j int) bool { return rep.Unsupported[i].Name < rep.Unsupported[j].Name })
+
+	names := make([]*classify.NameStat, 0, len(run.Names))
+	for _, n := range run.Names {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool { return names[i].Name < names[j].Name })
+	unattributed := unattributedList(run)
+
+	for _, e := range editions {
+		ed, err := compareEdition(names, cat, e)
+		if err != nil {
+			return nil, err
+		}
+		ed.Unattributed = unattributed
+		rep.Editions = append(rep.Editions, ed)
+	}
+	return rep, nil
+}
+
+func compareEdition(names []*classify.NameStat, cat *catalog.Catalog, e catalog.Edition) (Edition, error) {
+	entries := cat.ForEdition(e)
+	patterns := make([]string, len(entries))
+	for i, en := range entries {
+		patterns[i] = en.Pattern
+	}
+	m, err := match.Compile(patterns)
+	if err != nil {
+		return Edition{}, fmt.Errorf("catalog %s, edition %s: %w", cat.Build, e, err)
+	}
+	seen := make([]*Seen, len(entries))
+	ed := Edition{
+		Edition:           string(e),
+		Documented:        len(entries),
+		DocumentedSeen:    []Seen{},
+		DocumentedNotSeen: []NotSeen{},
+		Undocumented:      []Undocumented{},
+	}
+	var ids []int
+	for _, n := range names {
+		matched := map[int]string{} // pattern id -> the name or alias that matched
+		try := func(name string) {
+			if n.HostLevel || len(n.Paths) == 0 {
+				ids = m.Match(name, "", ids[:0])
+				note(matched, ids, name)
+			}
+			for _, p := range n.Paths {
+				ids = m.Match(name, p, ids[:0])
+				note(matched, ids, name)
+			}
+		}
+		try(n.Name)
+		for _, a := range n.Aliases {
+			try(a)
+		}
+		if len(matched) == 0 {
+			ed.Undocumented = append(ed.Undocumented, undocumented(n))
+			continue
+		}
+		for id, via := range matched {
+			s := seen[id]
+			if s == nil {
+				en := entries[id]
+				s = &Seen{
+					Pattern: en.Pattern, Evidence: map[string]int{},
+					ProtocolsDocumented: protocols(en.Protocols), Description: description(en), Sources: sources(en),
+				}
+				seen[id] = s
+			}
+			s.Names = append(s.Names, n.Name)
+			if via != n.Name {
+				if s.Via == nil {
+					s.Via = map[string]string{}
+				}
+				s.Via[n.Name] = via
+			}
+			s.Traffic.add(n)
+			for k, v := range n.Evidence {
+				s.Evidence[k] += v
+			}
+			for _, p := range n.Protocols {
+				s.ProtocolsSeen = insertSorted(s.ProtocolsSeen, p)
+			}
+		}
+	}
+	for id, en := range entries {
+		if seen[id] != nil {
+			ed.DocumentedSeen = append(ed.DocumentedSeen, *seen[id])
+			continue
+		}
+		ed.DocumentedNotSeen = append(ed.DocumentedNotSeen, NotSeen{
+			Pattern: en.Pattern, ProtocolsDocumented: protocols(en.Protocols), Description: description(en), Sources: sources(en),
+		})
+	}
+	for i := range ed.DocumentedSeen {
+		s := &ed.DocumentedSeen[i]
+		s.ProtocolsNotDocumented = []string{}
+		for _, p := range s.ProtocolsSeen {
+			if !protocolDocumented(p, s.ProtocolsDocumented) {
+				s.ProtocolsNotDocumented = append(s.ProtocolsNotDocumented, p)
+			}
+		}
+	}
+	sort.Slice(ed.DocumentedSeen, func(i, j int) bool { return ed.DocumentedSeen[i].Pattern < ed.DocumentedSeen[j].Pattern })
+	sort.Slice(ed.DocumentedNotSeen, func(i, j int) bool {
+		return ed.DocumentedNotSeen[i].Pattern < ed.DocumentedNotSeen[j].Pattern
+	})
+	sort.SliceStable(ed.Undocumented, func(i, j int) bool {
+		a, b := ed.Undocumented[i], ed.Undocumented[j]
+		if a.RegistrableDomain != b.RegistrableDomain {
+			return a.RegistrableDomain < b.RegistrableDomain
+		}
+		return a.Name < b.Name
+	})
+	return ed, nil
+}
+
+// note records each matched pattern once, preferring the flow name itself
+// over an alias (names are tried first).
+func note(matched map[int]string, ids []int, name string) {
+	for _, id := range ids {
+		if _, ok := matched[id]; !ok {
+			matched[id] = name
+		}
+	}
+}
+
+func undocumented(n *classify.NameStat) Undocumented {
+	u := Undocumented{
+		Name:              n.Name,
+		RegistrableDomain: RegistrableDomain(n.Name),
+		Evidence:          n.Evidence,
+		Protocols:         n.Protocols,
+		Aliases:           n.Aliases,
+		Addresses:         []string{},
+	}
+	u.Traffic.add(n)
+	addrs := append([]netip.Addr{}, n.Addrs...)
+	sort.Slice(addrs, func(i, j int) bool { return addrs[i].Less(addrs[j]) })
+	for _, a := range addrs {
+		u.Addresses = append(u.Addresses, a.String())
+	}
+	return u
+}
+
+// RegistrableDomain returns the registrable domain of name (eTLD+1 by the
+// public suffix list), or name itself when it has none (an IP literal, a
+// bare public suffix, a single label).
+func RegistrableDomain(name string) string {
+	d, err := publicsuffix.EffectiveTLDPlusOne(strings.TrimSuffix(name, "."))
+	if err != nil {
+		return name
+	}
+	return d
+}
+
+func unattributedList(run *classify.Run) []Unattributed {
+	list := make([]Unattributed, 0, len(run.Unattributed))
+	for _, a := range run.Unattributed {
+		list = append(list, Unattributed{
+			Address: a.Addr.String(), Flows: a.Flows, BytesOut: a.BytesOut, BytesIn: a.BytesIn,
+			First: a.First, Last: a.Last, Ports: a.Ports,
+		})
+	}
+	sort.Slice(list, func(i, j int) bool {
+		x, _ := netip.ParseAddr(list[i].Address)
+		y, _ := netip.ParseAddr(list[j].Address)
+		return x.Less(y)
+	})
+	return list
+}
+
+func insertSorted(list []string, s string) []string {
+	i := sort.SearchStrings(list, s)
+	if i < len(list) && list[i] == s {
+		return list
+	}
+	list = append(list, "")
+	copy(list[i+1:], list[i:])
+	list[i] = s
+	return list
+}
+
+// protocolDocumented reports whether a protocol seen on the wire agrees with
+// the protocols the page gives. TLS of any version agrees with "HTTPS" and
+// "TLS 1.2": a ClientHello shows the versions offered, not the one agreed.
+// A flow named only by DNS ("tcp/443") shows no protocol and so agrees.
+func protocolDocumented(seen string, documented []string) bool {
+	switch {
+	case seen == "HTTP":
+		for _, d := range documented {
+			if d == "HTTP" {
+				return true
+			}
+		}
+		return false
+	case strings.HasPrefix(seen, "TLS") || strings.HasPrefix(seen, "SSL"):
+		for _, d := range documented {
+			if d == "HTTPS" || strings.HasPrefix(d, "TLS") {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
+func protocols(ps []catalog.Protocol) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = string(p)
+	}
+	return out
+}
+
+// description is the first documenting row's description: the edition's own
+// section comes first.
+func description(ep catalog.Endpoint) string {
+	for _, s := range ep.Sources {
+		if s.Description != "" {
+			return s.Description
+		}
+	}
+	return ""
+}
+
+// sources names each row documenting the endpoint as file:line.
+func sources(ep catalog.Endpoint) []string {
+	out := make([]string, len(ep.Sources))
+	for i, s := range ep.Sources {
+		out[i] = s.File + ":" + strconv.Itoa(s.Line)
+	}
+	return out
+}

@@ -1,0 +1,197 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/phonehome/phonehome/catalog"
+	"github.com/phonehome/phonehome/classify"
+)
+
+var t0 = time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+
+func nameStat(name string, evidence string, paths ...string) *classify.NameStat {
+	return &classify.NameStat{
+		Name: name, Evidence: map[string]int{evidence: 1}, Flows: 1, BytesOut: 100, BytesIn: 200,
+		First: t0, Last: t0.Add(time.Minute), Protocols: []string{"TLS 1.2"},
+		Paths: paths, HostLevel: len(paths) == 0, Addrs: []netip.Addr{netip.MustParseAddr("20.1.2.3")},
+	}
+}
+
+func testRun(names ...*classify.NameStat) *classify.Run {
+	r := &classify.Run{
+		VM: netip.MustParseAddr("192.168.56.10"), VMDetected: true, VMHow: "detected",
+		First: t0, Last: t0.Add(time.Hour),
+		Names: map[string]*classify.NameStat{}, Unattributed: map[netip.Addr]*classify.AddrStat{},
+		Excluded: map[string]*classify.Excluded{"ipv6": {Packets: 3, Bytes: 300}},
+	}
+	for _, n := range names {
+		r.Names[n.Name] = n
+	}
+	return r
+}
+
+func load(t *testing.T) *catalog.Catalog {
+	t.Helper()
+	cat, err := catalog.Load("windows-10-1909")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat
+}
+
+func TestCompareLists(t *testing.T) {
+	run := testRun(
+		nameStat("settings-win.data.microsoft.com", "sni"),
+		nameStat("tlu.dl.delivery.mp.microsoft.com", "http-host", "/filestreamingservice/files/x"),
+		nameStat("self.events.data.microsoft.com", "sni"),
+		nameStat("api.vendor-updater.net", "dns"),
+	)
+	alias := nameStat("wns.example.net", "dns")
+	alias.Aliases = []string{"client.wns.windows.com"}
+	run.Names[alias.Name] = alias
+	rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home}, Inputs{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ed := rep.Editions[0]
+	seen := map[string][]string{}
+	for _, s := range ed.DocumentedSeen {
+		seen[s.Pattern] = s.Names
+	}
+	for pattern, want := range map[string]string{
+		"settings-win.data.microsoft.com": "settings-win.data.microsoft.com",
+		"*dl.delivery.mp.microsoft.com":   "tlu.dl.delivery.mp.microsoft.com",
+		"client.wns.windows.com":          "wns.example.net",
+	} {
+		if g := strings.Join(seen[pattern], ","); g != want {
+			t.Errorf("documented_seen[%s].names = %q; want %q", pattern, g, want)
+		}
+	}
+	var undoc []string
+	for _, u := range ed.Undocumented {
+		undoc = append(undoc, u.RegistrableDomain+"/"+u.Name)
+	}
+	if g, w := strings.Join(undoc, " "), "microsoft.com/self.events.data.microsoft.com vendor-updater.net/api.vendor-updater.net"; g != w {
+		t.Errorf("undocumented = %s; want %s", g, w)
+	}
+	if len(ed.DocumentedSeen)+len(ed.DocumentedNotSeen) != ed.Documented {
+		t.Errorf("seen %d + not seen %d != documented %d", len(ed.DocumentedSeen), len(ed.DocumentedNotSeen), ed.Documented)
+	}
+}
+
+func TestProtocolDocumented(t *testing.T) {
+	for _, tt := range []struct {
+		seen string
+		doc  []string
+		want bool
+	}{
+		{"HTTP", []string{"HTTP"}, true},
+		{"HTTP", []string{"HTTPS", "TLS 1.2"}, false},
+		{"TLS 1.3", []string{"HTTPS"}, true},
+		{"TLS 1.2", []string{"TLS 1.2"}, true},
+		{"TLS 1.2", []string{"HTTP"}, false},
+		{"tcp/7680", []string{"HTTP"}, true},
+	} {
+		if g := protocolDocumented(tt.seen, tt.doc); g != tt.want {
+			t.Errorf("protocolDocumented(%q, %v) = %v; want %v", tt.seen, tt.doc, g, tt.want)
+		}
+	}
+}
+
+func TestRegistrableDomain(t *testing.T) {
+	for name, want := range map[string]string{
+		"tlu.dl.delivery.mp.microsoft.com": "microsoft.com",
+		"foo.blob.core.windows.net":        "foo.blob.core.windows.net", // blob.core.windows.net is a public suffix (PSL private section)
+		"a.b.example.co.uk":                "example.co.uk",
+		"localhost":                        "localhost",
+		"20.1.2.3":                         "20.1.2.3",
+	} {
+		if g := RegistrableDomain(name); g != want {
+			t.Errorf("RegistrableDomain(%q) = %q; want %q", name, g, want)
+		}
+	}
+}
+
+// hostile are names as a VM could send them in SNI, Host or DNS: every one
+// must reach a terminal escaped.
+var hostile = map[string]string{
+	"ansi_color_escape":   "evil\x1b[31m.example.com",
+	"ansi_clear_screen":   "\x1b[2J\x1b[H.example.com",
+	"newline_fakes_a_row": "a.example.com\n  settings-win.data.microsoft.com",
+	"carriage_return":     "b.example.com\rZ",
+	"bidi_override":       "c.example.com\u202egnp.exe",
+	"c1_csi":              "d.example.com\u009b31m",
+	"invalid_utf8":        "e.example.com\xff\xfe",
+	"backslash":           `f.example.com\x1b`,
+	"tab":                 "g.example.com\tx",
+}
+
+func TestTextEscapesHostileNames(t *testing.T) {
+	for name, host := range hostile {
+		t.Run(name, func(t *testing.T) {
+			rep, err := Compare(testRun(nameStat(host, "sni")), load(t), []catalog.Edition{catalog.Home}, Inputs{Files: []string{"x\x1b].pcap"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b bytes.Buffer
+			if err := Text(&b, rep); err != nil {
+				t.Fatal(err)
+			}
+			out := b.String()
+			for _, bad := range []string{"\x1b", "\r", "\u202e", "\u009b", "\xff", "\t"} {
+				if strings.Contains(out, bad) {
+					t.Errorf("text report contains %q raw", bad)
+				}
+			}
+			if name == "newline_fakes_a_row" && !strings.Contains(out, `a.example.com\x0a  settings-win.data.microsoft.com`) {
+				t.Errorf("the name's newline is not shown escaped")
+			}
+		})
+	}
+}
+
+func TestJSONKeepsHostileNamesAsData(t *testing.T) {
+	for name, host := range hostile {
+		t.Run(name, func(t *testing.T) {
+			rep, err := Compare(testRun(nameStat(host, "sni")), load(t), []catalog.Edition{catalog.Home}, Inputs{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b bytes.Buffer
+			if err := JSON(&b, rep); err != nil {
+				t.Fatal(err)
+			}
+			if strings.ContainsAny(b.String(), "\x1b\r\u009b\u202e<>") {
+				t.Errorf("JSON report holds a raw control or HTML character")
+			}
+			var back Report
+			if err := json.Unmarshal(b.Bytes(), &back); err != nil {
+				t.Fatalf("JSON report does not parse: %v", err)
+			}
+			if len(back.Editions[0].Undocumented) != 1 {
+				t.Fatalf("undocumented = %d names; want 1", len(back.Editions[0].Undocumented))
+			}
+		})
+	}
+}
+
+func TestTerminal(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"www.bing.com", "www.bing.com"},
+		{"bücher.example", "bücher.example"},
+		{"a\x1b[31mb", `a\x1b[31mb`},
+		{"a\nb", `a\x0ab`},
+		{"a\u202eb", `a\u202eb`},
+		{"a\xffb", `a\xffb`},
+		{`a\b`, `a\\b`},
+	} {
+		if g := Terminal(tt.in); g != tt.want {
+			t.Errorf("Terminal(%q) = %q; want %q", tt.in, g, tt.want)
+		}
+	}
+}

@@ -1,0 +1,243 @@
+package reports
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/dustin/go-humanize"
+)
+
+// timeLayout is used for every time in the text report; the header gives the
+// year and says UTC.
+const timeLayout = "01-02 15:04:05"
+
+// Text writes the report for a terminal: a header, one section per edition,
+// then unattributed addresses, excluded traffic, bounds reached and damage.
+func Text(w io.Writer, rep *Report) error {
+	tw := &errWriter{w: w}
+	p := tw.printf
+	p("phonehome: capture held against Windows %s connection endpoints\n", T(rep.Build))
+	for _, f := range rep.Files {
+		p("  capture  %s\n", T(f))
+	}
+	if !rep.First.IsZero() {
+		p("  span     %s to %s UTC (%s)\n", rep.First.UTC().Format("2006-"+timeLayout), rep.Last.UTC().Format("2006-"+timeLayout),
+			span(rep.Last.Sub(rep.First)))
+	}
+	if rep.VM != "" {
+		p("  VM       %s (%s; it started %s flows)\n", rep.VM, rep.VMHow, humanize.Comma(int64(rep.VMFlows)))
+	} else {
+		p("  VM       none (%s)\n", rep.VMHow)
+	}
+	t := rep.Totals
+	p("  read     %s packets, %s\n", humanize.Comma(int64(t.Packets)), humanize.Bytes(t.Bytes))
+	p("  in scope %s flows to public IPv4 addresses started by the VM, %s packets, %s\n",
+		humanize.Comma(int64(t.FlowsInScope)), humanize.Comma(int64(t.PacketsInScope)), humanize.Bytes(t.BytesInScope))
+
+	for _, ed := range rep.Editions {
+		p("\n== %s: %d of %d documented patterns seen; %d names seen but not documented ==\n",
+			editionTitle(ed.Edition), len(ed.DocumentedSeen), ed.Documented, len(ed.Undocumented))
+		p("\nDocumented and seen (%d)\n", len(ed.DocumentedSeen))
+		if len(ed.DocumentedSeen) > 0 {
+			tab := tw.table("PATTERN\tNAMES\tFLOWS\tOUT\tIN\tFIRST\tLAST\tSEEN\tDOCUMENTED")
+			for _, s := range ed.DocumentedSeen {
+				for i, n := range s.Names {
+					if v, ok := s.Via[n]; ok {
+						n += " (via " + v + ")"
+					}
+					if i == 0 {
+						seen := strings.Join(s.ProtocolsSeen, ", ")
+						if len(s.ProtocolsNotDocumented) > 0 {
+							seen += " [!]"
+						}
+						tab.row(T(s.Pattern), T(n), humanize.Comma(int64(s.Flows)), humanize.Bytes(s.BytesOut), humanize.Bytes(s.BytesIn),
+							stamp(s.First), stamp(s.Last), seen, strings.Join(s.ProtocolsDocumented, ", "))
+						continue
+					}
+					tab.row("", T(n), "", "", "", "", "", "", "")
+				}
+			}
+			tab.flush()
+			if anyMismatch(ed.DocumentedSeen) {
+				p("  [!] a protocol was seen that the page does not document for the pattern\n")
+			}
+		}
+		p("\nDocumented and not seen (%d)\n", len(ed.DocumentedNotSeen))
+		if len(ed.DocumentedNotSeen) > 0 {
+			tab := tw.table("PATTERN\tDOCUMENTED\tDESCRIPTION")
+			for _, s := range ed.DocumentedNotSeen {
+				tab.row(T(s.Pattern), strings.Join(s.ProtocolsDocumented, ", "), T(clip(s.Description, 70)))
+			}
+			tab.flush()
+		}
+		p("\nSeen and not documented (%d names)\n", len(ed.Undocumented))
+		if len(ed.Undocumented) > 0 {
+			tab := tw.table("DOMAIN\tNAME\tFLOWS\tOUT\tIN\tFIRST\tLAST\tSEEN\tBY")
+			last := ""
+			for _, u := range ed.Undocumented {
+				dom := ""
+				if u.RegistrableDomain != last {
+					dom, last = u.RegistrableDomain, u.RegistrableDomain
+				}
+				tab.row(T(dom), T(u.Name), humanize.Comma(int64(u.Flows)), humanize.Bytes(u.BytesOut), humanize.Bytes(u.BytesIn),
+					stamp(u.First), stamp(u.Last), strings.Join(u.Protocols, ", "), evidence(u.Evidence))
+			}
+			tab.flush()
+		}
+	}
+
+	if len(rep.Editions) > 0 {
+		un := rep.Editions[0].Unattributed
+		p("\nUnattributed addresses, all editions (%d): no SNI, no HTTP Host, no DNS answer before the flow\n", len(un))
+		if len(un) > 0 {
+			tab := tw.table("ADDRESS\tFLOWS\tOUT\tIN\tFIRST\tLAST\tPORTS")
+			for _, u := range un {
+				tab.row(u.Address, humanize.Comma(int64(u.Flows)), humanize.Bytes(u.BytesOut), humanize.Bytes(u.BytesIn),
+					stamp(u.First), stamp(u.Last), strings.Join(u.Ports, " "))
+			}
+			tab.flush()
+		}
+	}
+
+	p("\nExcluded traffic (%d reasons)\n", len(rep.Excluded))
+	if len(rep.Excluded) > 0 {
+		tab := tw.table("REASON\tFLOWS\tPACKETS\tBYTES")
+		for _, e := range rep.Excluded {
+			flows := humanize.Comma(int64(e.Flows))
+			if e.Flows == 0 {
+				flows = "-"
+			}
+			tab.row(e.Reason, flows, humanize.Comma(int64(e.Packets)), humanize.Bytes(e.Bytes))
+		}
+		tab.flush()
+	}
+	for _, u := range rep.Unsupported {
+		p("  unsupported link type %s: %s frames not decoded\n", T(u.Name), humanize.Comma(int64(u.Frames)))
+	}
+	if len(rep.Bounds) > 0 {
+		p("\nBounds reached (the result may be incomplete)\n")
+		for _, b := range rep.Bounds {
+			p("  %s (limit %s): %s times\n", b.What, humanize.Comma(int64(b.Limit)), humanize.Comma(int64(b.Times)))
+		}
+	}
+	if len(rep.Damage) > 0 {
+		p("\nDamaged input (everything before the damage was analysed)\n")
+		for _, d := range rep.Damage {
+			p("  %s at byte %d: %s\n", T(d.File), d.Offset, T(d.Reason))
+		}
+	}
+	return tw.err
+}
+
+// T escapes a string from a packet or a file for the terminal.
+func T(s string) string { return Terminal(s) }
+
+func editionTitle(e string) string {
+	switch e {
+	case "home":
+		return "Home"
+	case "pro":
+		return "Pro"
+	case "education":
+		return "Education"
+	case "enterprise":
+		return "Enterprise"
+	}
+	return e
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(timeLayout)
+}
+
+// span formats a duration the way a person reads a capture's length.
+func span(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return d.Round(time.Millisecond).String()
+	case d < 48*time.Hour:
+		return d.Round(time.Second).String()
+	}
+	days := d / (24 * time.Hour)
+	return fmt.Sprintf("%dd%s", days, (d - days*24*time.Hour).Round(time.Minute))
+}
+
+func evidence(m map[string]int) string {
+	var parts []string
+	for _, k := range []string{"sni", "http-host", "dns"} {
+		if m[k] > 0 {
+			parts = append(parts, k)
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+func anyMismatch(list []Seen) bool {
+	for _, s := range list {
+		if len(s.ProtocolsNotDocumented) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// errWriter keeps the first write error so rendering code stays linear.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) printf(format string, args ...any) {
+	if e.err == nil {
+		_, e.err = fmt.Fprintf(e.w, format, args...)
+	}
+}
+
+type table struct {
+	e   *errWriter
+	buf bytes.Buffer
+	tw  *tabwriter.Writer
+}
+
+func (e *errWriter) table(header string) *table {
+	t := &table{e: e}
+	t.tw = tabwriter.NewWriter(&t.buf, 0, 0, 2, ' ', 0)
+	t.line("  " + header)
+	return t
+}
+
+func (e *errWriter) Write(b []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(b)
+	e.err = err
+	return n, err
+}
+
+func (t *table) line(s string) { fmt.Fprintln(t.tw, s) }
+
+func (t *table) row(cells ...string) { t.line("  " + strings.Join(cells, "\t")) }
+
+// flush aligns the rows and writes them without trailing blanks.
+func (t *table) flush() {
+	t.tw.Flush() // writes to a bytes.Buffer: cannot fail
+	for _, line := range strings.SplitAfter(t.buf.String(), "\n") {
+		t.e.printf("%s", strings.TrimRight(line, " \n")+strings.Repeat("\n", strings.Count(line, "\n")))
+	}
+}
