@@ -1,0 +1,50 @@
+# phonehome: the README's two commands are `make sample` and `make test`.
+# Both install what they need on a fresh Debian machine (apt-get, as root or
+# with sudo) and use the Go toolchain on PATH or in /usr/local/go.
+
+SHELL   := /bin/bash
+export PATH := $(PATH):/usr/local/go/bin
+GO      ?= go
+SAMPLE  ?= testdata/sample/idle-1909.pcapng
+FUZZTIME ?= 60s
+SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all build sample test deps vet generate fixtures clean
+
+all: build
+
+# deps installs the system packages the build and tests need: libpcap-dev for
+# live capture (cgo), and checks that Go is there.
+deps:
+	@command -v $(GO) >/dev/null || { echo "Go not found: install Go 1.24 or later (https://go.dev/dl) or put it in /usr/local/go" >&2; exit 1; }
+	@if ! dpkg -s libpcap-dev >/dev/null 2>&1; then \
+		echo "installing libpcap-dev (needed for live capture)"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libpcap-dev >/dev/null; \
+	fi
+
+build: deps
+	$(GO) build -o bin/phonehome ./cmd/phonehome
+
+# sample: the main job on the sample capture shipped in testdata/.
+sample: build
+	./bin/phonehome analyze $(SAMPLE)
+
+vet: deps
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out" >&2; exit 1; fi
+
+# test: every test, with the seed corpora of the fuzz targets replayed.
+test: deps vet
+	$(GO) test -count=1 ./...
+
+# generate: rebuild the embedded catalog from ../shared/catalog-sources.
+generate:
+	$(GO) generate ./catalog/...
+
+# fixtures: rebuild the captures in testdata/ with real clients in a private
+# network namespace (needs root; see testdata/README.md).
+fixtures:
+	$(SUDO) bash testdata/gen/make-fixtures.sh
+
+clean:
+	rm -rf bin
