@@ -77,10 +77,10 @@ type Traffic struct {
 
 func (t *Traffic) add(n *classify.NameStat) {
 	if t.Flows == 0 || n.First.Before(t.First) {
-		t.First = n.First
+		t.First = utc(n.First)
 	}
 	if n.Last.After(t.Last) {
-		t.Last = n.Last
+		t.Last = utc(n.Last)
 	}
 	t.Flows += n.Flows
 	t.BytesOut += n.BytesOut
@@ -175,8 +175,8 @@ func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition
 		VMDetected:    run.VMDetected,
 		VMHow:         run.VMHow,
 		VMFlows:       run.VMFlows,
-		First:         run.First,
-		Last:          run.Last,
+		First:         utc(run.First),
+		Last:          utc(run.Last),
 		Damage:        append([]Damage{}, in.Damage...),
 		Totals: Totals{
 			Packets: run.Packets, Bytes: run.Bytes,
@@ -361,7 +361,7 @@ func unattributedList(run *classify.Run) []Unattributed {
 	for _, a := range run.Unattributed {
 		list = append(list, Unattributed{
 			Address: a.Addr.String(), Flows: a.Flows, BytesOut: a.BytesOut, BytesIn: a.BytesIn,
-			First: a.First, Last: a.Last, Ports: a.Ports,
+			First: utc(a.First), Last: utc(a.Last), Ports: a.Ports,
 		})
 	}
 	sort.Slice(list, func(i, j int) bool {

@@ -195,3 +195,32 @@ func TestTerminal(t *testing.T) {
 		}
 	}
 }
+
+func TestFlowLine(t *testing.T) {
+	var b bytes.Buffer
+	w := NewFlowWriter(&b)
+	rec := &classify.FlowRecord{
+		Proto: "tcp", Src: netip.MustParseAddr("192.168.56.10"), SPort: 49703,
+		Dst: netip.MustParseAddr("20.54.24.148"), DPort: 443,
+		FirstSeen: time.Date(2026, 3, 2, 9, 0, 4, 1000, time.FixedZone("CET", 3600)), LastSeen: t0.Add(time.Second),
+		Name: "settings-win.data.microsoft.com", Evidence: "sni", Scope: "in",
+	}
+	w.Write(rec)
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+		t.Fatalf("flow line %q: %v", b.String(), err)
+	}
+	for k, want := range map[string]any{
+		"proto": "tcp", "src": "192.168.56.10", "sport": 49703.0, "dst": "20.54.24.148", "dport": 443.0,
+		"first_seen": "2026-03-02T08:00:04.000001000Z", "last_seen": "2026-03-02T08:00:01.000000000Z",
+		"packets_out": 0.0, "packets_in": 0.0, "bytes_out": 0.0, "bytes_in": 0.0,
+		"name": "settings-win.data.microsoft.com", "evidence": "sni", "scope": "in",
+	} {
+		if got[k] != want {
+			t.Errorf("flow line %s = %v; want %v", k, got[k], want)
+		}
+	}
+}
