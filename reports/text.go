@@ -43,7 +43,7 @@ func Text(w io.Writer, rep *Report) error {
 			editionTitle(ed.Edition), len(ed.DocumentedSeen), ed.Documented, len(ed.Undocumented))
 		p("\nDocumented and seen (%d)\n", len(ed.DocumentedSeen))
 		if len(ed.DocumentedSeen) > 0 {
-			tab := tw.table("PATTERN\tNAMES\tFLOWS\tOUT\tIN\tFIRST\tLAST\tSEEN\tDOCUMENTED")
+			tab := tw.table("PATTERN\tNAMES\tFLOWS\tOUT\tIN\tFIRST\tLAST\tBY\tSEEN\tDOCUMENTED")
 			for _, s := range ed.DocumentedSeen {
 				for i, n := range s.Names {
 					if v, ok := s.Via[n]; ok {
@@ -55,10 +55,10 @@ func Text(w io.Writer, rep *Report) error {
 							seen += " [!]"
 						}
 						tab.row(T(s.Pattern), T(n), humanize.Comma(int64(s.Flows)), humanize.Bytes(s.BytesOut), humanize.Bytes(s.BytesIn),
-							stamp(s.First), stamp(s.Last), seen, strings.Join(s.ProtocolsDocumented, ", "))
+							stamp(s.First), stamp(s.Last), evidence(s.Evidence), seen, strings.Join(s.ProtocolsDocumented, ", "))
 						continue
 					}
-					tab.row("", T(n), "", "", "", "", "", "", "")
+					tab.row("", T(n))
 				}
 			}
 			tab.flush()

@@ -3,7 +3,10 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
+	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -218,4 +221,143 @@ func firstDiff(want, got string) string {
 		}
 	}
 	return ""
+}
+
+// TestGzipAndRotatedSet analyses the sample gzip-compressed, and cut in two
+// files given in the wrong order: the report must be the one of the sample.
+func TestGzipAndRotatedSet(t *testing.T) {
+	raw, err := os.ReadFile(sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var zb bytes.Buffer
+	zw := gzip.NewWriter(&zb)
+	zw.Write(raw)
+	zw.Close()
+	gz := filepath.Join(dir, "idle.pcapng.gz")
+	if err := os.WriteFile(gz, zb.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := analyzeFile(t, analyzeOptions{format: "json"}, sample)
+	got, _ := analyzeFile(t, analyzeOptions{format: "json"}, gz)
+	if strip(got) != strip(want) {
+		t.Errorf("report of the gzip-compressed sample differs from the sample's:\n%s", firstDiff(strip(want), strip(got)))
+	}
+
+	// Rotate: the header blocks (section and interface) start each file,
+	// the packet blocks are shared out, and the files are named so that
+	// their names sort against their order in time.
+	blocks := pcapngBlocks(t, raw)
+	head, packets := blocks[:2], blocks[2:]
+	var first, second []byte
+	for _, b := range head {
+		first = append(first, b...)
+		second = append(second, b...)
+	}
+	for i, b := range packets {
+		if i < len(packets)/2 {
+			first = append(first, b...)
+		} else {
+			second = append(second, b...)
+		}
+	}
+	a, b := filepath.Join(dir, "b-early.pcapng"), filepath.Join(dir, "a-late.pcapng")
+	os.WriteFile(a, first, 0o644)
+	os.WriteFile(b, second, 0o644)
+	got, _ = analyzeFile(t, analyzeOptions{format: "json"}, b, a)
+	if strip(got) != strip(want) {
+		t.Errorf("report of the sample rotated into two files differs from the sample's:\n%s", firstDiff(strip(want), strip(got)))
+	}
+}
+
+// pcapngBlocks splits a little-endian pcapng file into its blocks.
+func pcapngBlocks(t *testing.T, b []byte) [][]byte {
+	t.Helper()
+	var out [][]byte
+	for len(b) >= 12 {
+		n := int(binary.LittleEndian.Uint32(b[4:8]))
+		if n < 12 || n > len(b) {
+			t.Fatalf("pcapng block length %d", n)
+		}
+		out = append(out, b[:n])
+		b = b[n:]
+	}
+	if len(out) < 3 || binary.LittleEndian.Uint32(out[1][:4]) != 1 {
+		t.Fatalf("sample does not start with a section and one interface block")
+	}
+	return out
+}
+
+// strip drops the "files" list, which names the inputs.
+func strip(report string) string {
+	var m map[string]any
+	if err := json.Unmarshal([]byte(report), &m); err != nil {
+		return report
+	}
+	delete(m, "files")
+	b, _ := json.MarshalIndent(m, "", " ")
+	return string(b)
+}
+
+// TestDamagedCaptureExitStatus cuts the sample in the middle of a record, as
+// a capture still being written is: the run finishes with errDamaged (exit
+// status 3), says where on stderr and in the report, and keeps the flows
+// before the cut.
+func TestDamagedCaptureExitStatus(t *testing.T) {
+	raw, err := os.ReadFile(sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(t.TempDir(), "cut.pcapng")
+	if err := os.WriteFile(cut, raw[:len(raw)/2+7], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	err = analyze(&out, &errOut, []string{cut}, analyzeOptions{editions: "home", build: "1909", format: "json"})
+	if !errors.Is(err, errDamaged) {
+		t.Fatalf("analyze on a cut file = %v; want errDamaged", err)
+	}
+	if !strings.Contains(errOut.String(), "cut.pcapng: damaged at byte ") {
+		t.Errorf("stderr = %q; want the file and the byte offset of the damage", errOut.String())
+	}
+	var rep struct {
+		Damage []struct {
+			File   string `json:"file"`
+			Offset int64  `json:"offset"`
+		} `json:"damage"`
+		Totals struct {
+			Flows int `json:"flows_in_scope"`
+		} `json:"totals"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Damage) != 1 || rep.Damage[0].Offset <= 0 || rep.Damage[0].Offset > int64(len(raw)/2+7) {
+		t.Errorf("damage = %+v; want one place before byte %d", rep.Damage, len(raw)/2+7)
+	}
+	if rep.Totals.Flows < 10 {
+		t.Errorf("flows in scope before the cut = %d; want the first half's (at least 10)", rep.Totals.Flows)
+	}
+	if code := run([]string{"analyze", "--edition", "home", cut}); code != exitDamaged {
+		t.Errorf("exit status = %d; want %d", code, exitDamaged)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"analyze"},
+		{"analyze", "--edition", "server", sample},
+		{"analyze", "--vm", "fe80::1", sample},
+		{"analyze", "--format", "xml", sample},
+		{"analyze", "--build", "95", sample},
+		{"analyze", "--no-such-flag", sample},
+	} {
+		if code := run(args); code != exitUsage {
+			t.Errorf("phonehome %s: exit status %d; want %d", strings.Join(args, " "), code, exitUsage)
+		}
+	}
+	if code := run([]string{"analyze", "no-such-file.pcap"}); code != exitFailure {
+		t.Errorf("phonehome analyze no-such-file.pcap: exit status %d; want %d", code, exitFailure)
+	}
 }
