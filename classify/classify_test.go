@@ -341,3 +341,80 @@ func TestIdleExpiryAndBoundedTable(t *testing.T) {
 		t.Errorf("bounds reached = none; want the flow table bound reported")
 	}
 }
+
+// TestStreamStarts checks what a client stream is read as when it does not
+// start with a plain ClientHello or request, or holds more than one.
+func TestStreamStarts(t *testing.T) {
+	pub := netip.MustParseAddr("40.126.24.84")
+	const sni = "login.live.com"
+	hello := clientHello(t, sni)
+	ccs := []byte{20, 3, 3, 0, 1, 1}                    // ChangeCipherSpec, middlebox compatibility mode
+	appData := []byte{23, 3, 3, 0, 3, 0xaa, 0xbb, 0xcc} // an encrypted record
+	cat := func(bs ...[]byte) []byte {
+		var out []byte
+		for _, b := range bs {
+			out = append(out, b...)
+		}
+		return out
+	}
+	b := func(s string) []byte { return []byte(s) }
+	proxyV2 := cat(b("\r\n\r\n\x00\r\nQUIT\n\x21\x11\x00\x0c"), []byte{10, 0, 0, 1, 40, 126, 24, 84, 0xcb, 0xd0, 1, 187})
+	tests := []struct {
+		name  string
+		segs  [][]byte
+		want  string // observations, "kind:name" space-separated
+		wantN string // the flow's name
+	}{
+		// ja4 tls-sni.pcapng and nDPI steam.pcapng: after a HelloRetryRequest the client sends a
+		// ChangeCipherSpec and a second ClientHello in one segment.
+		{"hello_retry_second_hello", [][]byte{hello, cat(ccs, hello)}, "tls:" + sni + " tls:" + sni, sni},
+		{"hello_retry_without_ccs", [][]byte{hello, hello}, "tls:" + sni + " tls:" + sni, sni},
+		// suricata-verify tls-duplicate-hello: the same ClientHello twice in a row.
+		{"duplicate_hello_one_segment", [][]byte{cat(hello, hello)}, "tls:" + sni + " tls:" + sni, sni},
+		{"hello_then_ccs_then_app_data", [][]byte{hello, cat(ccs, appData), cat(ccs, hello)}, "tls:" + sni, sni},
+		{"hello_then_client_key_exchange", [][]byte{hello, b("\x16\x03\x03\x00\x05\x10\x00\x00\x01\x00"), hello},
+			"tls:" + sni, sni},
+		{"hellos_bounded", [][]byte{hello, hello, hello, hello, hello, hello}, strings.Repeat("tls:"+sni+" ", 4)[:4*len("tls:"+sni+" ")-1], sni},
+		{"two_ccs_allowed_three_not", [][]byte{hello, cat(ccs, ccs, hello), cat(ccs, ccs, ccs, hello)}, "tls:" + sni + " tls:" + sni, sni},
+
+		// ppa mail_receiver_server_3.pcapng: an IMAP tag looks like an HTTP method.
+		{"imap_starttls_tag_looks_like_method", [][]byte{b("1 STARTTLS\r\n"), hello}, "tls:" + sni, sni},
+		// zeek ftp/ftp-auth-tls.pcap.
+		{"ftp_auth_tls_looks_like_method", [][]byte{b("AUTH TLS\r\n"), hello}, "tls:" + sni, sni},
+		{"smtp_starttls_after_ehlo", [][]byte{b("EHLO client.example\r\n"), b("STARTTLS\r\n"), hello}, "tls:" + sni, sni},
+
+		// nDPI haproxy.pcap: HAProxy's PROXY line and the ClientHello in one segment.
+		{"proxy_v1_then_tls_one_segment", [][]byte{cat(b("PROXY TCP4 11.111.11.111 222.222.222.22 52176 443\r\n"), hello)}, "tls:" + sni, sni},
+		{"proxy_v1_split_then_tls", [][]byte{b("PROXY TCP4 11.111.11.111 "), b("222.222.222.22 52176 443\r\n"), hello}, "tls:" + sni, sni},
+		{"proxy_v2_then_http", [][]byte{cat(proxyV2, b("GET / HTTP/1.1\r\nHost: proxied.example\r\n\r\n"))}, "http:proxied.example", "proxied.example"},
+		{"proxy_like_method", [][]byte{b("PROXY /x HTTP/1.1\r\nHost: odd.example\r\n\r\n")}, "http:odd.example", "odd.example"},
+
+		// suricata-verify detect-pcre-03: an extra CRLF after the first request.
+		{"empty_line_between_requests", [][]byte{b("GET /one/ HTTP/1.1\r\nHost: one.example.org\r\n\r\n\r\nGET /two/ HTTP/1.1\r\nHost: two.example.org\r\n\r\n\r\n")},
+			"http:one.example.org http:two.example.org", "one.example.org"},
+		// zeek http/261 variant 08: the body is skipped and the next request read.
+		{"content_length_leading_zeros", [][]byte{b("POST / HTTP/1.1\r\nHost: target\r\nContent-Length: 00000000000000000000000000000050\r\n\r\n" +
+			strings.Repeat("X", 50) + "GET /smuggled-leading-zeros HTTP/1.1\r\nHost: target\r\n\r\n")}, "http:target http:target", "target"},
+		// zeek http/261 variant 02: the Host names the flow, what follows is not read.
+		{"content_length_uint64max_host_kept", [][]byte{b("POST / HTTP/1.1\r\nHost: target\r\nContent-Length: 18446744073709551615\r\n\r\n" +
+			"GET /smuggled HTTP/1.1\r\nHost: elsewhere.example\r\n\r\n")}, "http:target", "target"},
+		{"content_length_conflict_host_kept", [][]byte{b("POST /which.php HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length:11\r\nContent-Length:93\r\n\r\n"),
+			b("bar=1&foo=2POST /evil.php HTTP/1.1\r\nHost: evil.example\r\n\r\n")}, "http:127.0.0.1", "127.0.0.1"},
+		{"upgrade_then_other_bytes", [][]byte{b("GET / HTTP/1.1\r\nHost: ws.example\r\nUpgrade: websocket\r\n\r\n"), []byte{0x81, 0x85, 1, 2, 3, 4}, hello},
+			"http:ws.example", "ws.example"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var obs []string
+			f := newFeed(t, Config{VM: vm, OnObservation: func(o *Observation) { obs = append(obs, o.Kind+":"+o.Name) }})
+			f.conn(50003, pub, 443, tt.segs...)
+			got := f.flows()[pub.String()+":443"]
+			if g := strings.Join(obs, " "); g != tt.want {
+				t.Errorf("observations = %s; want %s", g, tt.want)
+			}
+			if got.Name != tt.wantN {
+				t.Errorf("flow name = %q; want %q", got.Name, tt.wantN)
+			}
+		})
+	}
+}

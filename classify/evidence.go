@@ -23,31 +23,6 @@ const (
 // consume hands new in-order bytes of one direction to the parser that the
 // first bytes chose, buffering only what a parser needs more of.
 func (c *Classifier) consume(f *flow, st *stream, toServer bool, data []byte, p *capture.Packet) {
-	if st.state == streamUndecided {
-		st.state = decide(f, toServer, data)
-		if st.state == streamProbe {
-			st.probes = maxProbes
-		}
-	}
-	if st.state == streamProbe {
-		switch {
-		case extract.LooksLikeTLS(data):
-			st.state = streamTLS
-			st.buf = st.buf[:0]
-		case extract.LooksLikeHTTPRequest(data):
-			st.state = streamHTTP
-			st.buf = st.buf[:0]
-		default:
-			if st.probes--; st.probes == 0 {
-				st.finish()
-			}
-			return
-		}
-	}
-	if st.state == streamDone {
-		st.finish()
-		return
-	}
 	buf := data
 	if len(st.buf) > 0 {
 		if len(st.buf)+len(data) > maxStreamBuffer {
@@ -57,25 +32,75 @@ func (c *Classifier) consume(f *flow, st *stream, toServer bool, data []byte, p 
 		st.buf = append(st.buf, data...)
 		buf = st.buf
 	}
-	var n int
-	switch st.state {
-	case streamTLS:
-		n = c.clientHello(f, st, buf, p)
-	case streamHTTP:
-		n = c.httpRequests(f, st, buf, p)
-	case streamDNS:
-		n = c.tcpDNS(st, buf, p)
+	for {
+		if st.state == streamUndecided {
+			st.state = decide(f, toServer, buf)
+			if st.state == streamProbe {
+				st.probes = maxProbes
+			}
+		}
+		if st.state == streamProbe {
+			switch {
+			case extract.LooksLikeTLS(buf):
+				st.state = streamTLS
+			case extract.LooksLikeHTTPRequest(buf):
+				st.state = streamHTTP
+			default:
+				st.buf = st.buf[:0]
+				st.probe()
+				return
+			}
+		}
+		if st.state == streamDone {
+			st.finish()
+			return
+		}
+		state := st.state
+		var n int
+		switch state {
+		case streamProxy:
+			n = proxyHeader(st, buf)
+		case streamTLS:
+			n = c.clientHello(f, st, buf, p)
+		case streamHTTP:
+			n = c.httpRequests(f, st, buf, p)
+		case streamDNS:
+			n = c.tcpDNS(st, buf, p)
+		}
+		switch st.state {
+		case streamDone:
+			return
+		case streamProbe:
+			// The parser handed back (CONNECT, or a first line that only
+			// looked like a request): later runs are probed afresh.
+			st.buf = st.buf[:0]
+			return
+		}
+		buf = buf[n:]
+		// A PROXY header hands what follows it on to another parser.
+		if st.state == state || len(buf) == 0 {
+			break
+		}
 	}
-	if st.state == streamDone {
-		return
-	}
-	rest := buf[n:]
-	if len(rest) > maxStreamBuffer {
+	if len(buf) > maxStreamBuffer {
 		st.giveUp()
 		return
 	}
-	// copy is a memmove, so rest may overlap st.buf.
-	st.buf = append(st.buf[:0], rest...)
+	// copy is a memmove, so buf may overlap st.buf.
+	st.buf = append(st.buf[:0], buf...)
+}
+
+// probe counts one in-order run of a direction in streamProbe state that did
+// not start a ClientHello or a request, and gives the direction up after
+// maxProbes of them.
+func (s *stream) probe() {
+	s.state = streamProbe
+	if s.probes == 0 {
+		s.probes = maxProbes
+	}
+	if s.probes--; s.probes == 0 {
+		s.finish()
+	}
 }
 
 // decide picks the parser for a direction from its first bytes.
@@ -83,6 +108,8 @@ func decide(f *flow, toServer bool, first []byte) streamState {
 	switch {
 	case toServer && extract.LooksLikeTLS(first):
 		return streamTLS
+	case toServer && extract.LooksLikeProxyHeader(first):
+		return streamProxy
 	case toServer && extract.LooksLikeHTTPRequest(first):
 		return streamHTTP
 	case !toServer && dnsPort(f.server.port):
@@ -93,30 +120,116 @@ func decide(f *flow, toServer bool, first []byte) streamState {
 	return streamDone
 }
 
-func (c *Classifier) clientHello(f *flow, st *stream, buf []byte, p *capture.Packet) int {
-	switch extract.ParseClientHello(buf, &c.ch) {
+// proxyHeader skips a PROXY protocol header (HAProxy and other load balancers
+// send one before the client's bytes) and leaves what follows to be decided
+// anew. A start that is not a PROXY header is read as an HTTP request line.
+func proxyHeader(st *stream, buf []byte) int {
+	n, status := extract.ParseProxyHeader(buf)
+	switch status {
 	case extract.Found:
-		name := c.names.name(c.ch.ServerName)
-		version := maxVersion(&c.ch)
-		if f.tlsVersion == 0 {
-			f.tlsVersion = version
-		}
-		if f.sni == "" && name != "" {
-			f.sni = name
-		}
-		if c.cfg.OnObservation != nil && name != "" {
-			o := c.observation("tls", p, name)
-			o.TLSVersion = version
-			c.cfg.OnObservation(o)
-		}
+		st.state = streamUndecided
+		return n
 	case extract.NeedMore:
-		if len(buf) > maxClientHelloBytes {
-			st.giveUp()
-		}
 		return 0
 	}
-	st.finish()
-	return len(buf)
+	st.state = streamHTTP
+	return 0
+}
+
+// Bounds of what follows a ClientHello in the same direction.
+const (
+	// maxClientHellos is how many ClientHellos one direction is read for: a
+	// second comes after a HelloRetryRequest (RFC 8446 section 4.1.4), and
+	// some clients repeat the first.
+	maxClientHellos = 4
+	// maxCCSBetweenHellos is how many ChangeCipherSpec records may come
+	// before the next ClientHello (middlebox compatibility mode, RFC 8446
+	// appendix D.4, sends one).
+	maxCCSBetweenHellos = 2
+)
+
+const (
+	tlsChangeCipherSpec = 20 // record content type
+	tlsClientHello      = 1  // handshake message type
+)
+
+// clientHello reads the ClientHellos at the start of a client's stream: the
+// first, and any that follow it directly, after at most a ChangeCipherSpec
+// record. Anything else after a ClientHello (a ClientKeyExchange, encrypted
+// records, an alert) ends what is readable in the clear.
+func (c *Classifier) clientHello(f *flow, st *stream, buf []byte, p *capture.Packet) int {
+	used := 0
+	for {
+		rest := buf[used:]
+		if st.found > 0 {
+			// After a ClientHello: look at the next record header and the
+			// handshake type behind it.
+			if len(rest) < 6 {
+				return used
+			}
+			if rest[0] == tlsChangeCipherSpec && rest[1] == 3 && rest[3] == 0 && rest[4] == 1 && st.probes > 0 {
+				st.probes--
+				used += 6
+				continue
+			}
+			if !extract.LooksLikeTLS(rest) || rest[5] != tlsClientHello {
+				st.finish()
+				return len(buf)
+			}
+		}
+		switch extract.ParseClientHello(rest, &c.ch) {
+		case extract.Found:
+			c.sawClientHello(f, p)
+			st.found++
+			end := recordsEnd(rest, c.ch.Records)
+			if st.found == maxClientHellos || end > len(rest) {
+				// Enough, or the last record holds more than the
+				// ClientHello and is not all here: nothing to gain.
+				st.finish()
+				return len(buf)
+			}
+			used += end
+			st.probes = maxCCSBetweenHellos
+		case extract.NeedMore:
+			if len(rest) > maxClientHelloBytes {
+				st.giveUp()
+			}
+			return used
+		default:
+			st.finish()
+			return len(buf)
+		}
+	}
+}
+
+func (c *Classifier) sawClientHello(f *flow, p *capture.Packet) {
+	name := c.names.name(c.ch.ServerName)
+	version := maxVersion(&c.ch)
+	if f.tlsVersion == 0 {
+		f.tlsVersion = version
+	}
+	if f.sni == "" && name != "" {
+		f.sni = name
+	}
+	if c.cfg.OnObservation != nil && name != "" {
+		o := c.observation("tls", p, name)
+		o.TLSVersion = version
+		c.cfg.OnObservation(o)
+	}
+}
+
+// recordsEnd returns the offset in b just after its first n TLS records (their
+// headers are known to be there: ParseClientHello read them). It is past
+// len(b) when the last record is not all in b.
+func recordsEnd(b []byte, n int) int {
+	end := 0
+	for range n {
+		if len(b)-end < 5 {
+			return len(b) + 1
+		}
+		end += 5 + (int(b[end+3])<<8 | int(b[end+4]))
+	}
+	return end
 }
 
 // httpRequests reads every request head in buf, skipping bodies, and returns
@@ -142,15 +255,32 @@ func (c *Classifier) httpRequests(f *flow, st *stream, buf []byte, p *capture.Pa
 			}
 			continue
 		}
+		if st.found > 0 && (rest[0] == '\r' || rest[0] == '\n') {
+			// An empty line before a request line is ignored (RFC 9112
+			// section 2.2): some clients end a body with an extra CRLF.
+			used++
+			continue
+		}
 		n, status := extract.ParseRequestHead(rest, &c.req)
 		switch status {
 		case extract.Found:
 			c.request(f, p)
+			if st.found < maxFound {
+				st.found++
+			}
 			used += n
 			if string(c.req.Method) == "CONNECT" {
 				// A tunnel follows, usually TLS: watch for it.
 				st.state = streamProbe
 				st.probes = maxProbes
+				st.found = 0
+				return len(buf)
+			}
+			if c.req.Ambiguous {
+				// Where this request ends is in doubt, so whatever follows
+				// may or may not be a request: the Host is taken, the rest
+				// is not read.
+				st.finish()
 				return len(buf)
 			}
 			if c.req.Chunked {
@@ -165,8 +295,15 @@ func (c *Classifier) httpRequests(f *flow, st *stream, buf []byte, p *capture.Pa
 			}
 			return used
 		default:
+			if st.found == 0 {
+				// The first line only looked like a request: an IMAP tag
+				// ("1 STARTTLS"), an FTP or SMTP command ("AUTH TLS"). TLS
+				// may follow a plain exchange: watch for it.
+				st.probe()
+				return len(buf)
+			}
 			// Not a request head where one should start: a tunnel after
-			// CONNECT or Upgrade, or bytes we misread. Stop reading.
+			// an Upgrade, or bytes we misread. Stop reading.
 			st.finish()
 			return used
 		}

@@ -18,6 +18,7 @@ const (
 	streamHTTP                         // reading HTTP/1.x request heads
 	streamDNS                          // reading length-prefixed DNS messages (TCP port 53)
 	streamProbe                        // not TLS or HTTP at first: watching for a later start
+	streamProxy                        // reading a PROXY protocol header before the client's own bytes
 	streamDone                         // nothing more to learn: payload is only counted
 )
 
@@ -45,9 +46,16 @@ type stream struct {
 	chunkLeft int64
 	gaveUp    bool // a bound was hit
 	// probes is how many more in-order runs a direction in streamProbe
-	// state is checked for the start of a ClientHello or an HTTP request.
+	// state is checked for the start of a ClientHello or an HTTP request;
+	// in streamTLS state after a ClientHello, how many more
+	// ChangeCipherSpec records may come before the next one.
 	probes uint8
+	// found counts the ClientHellos or HTTP request heads read, up to
+	// maxFound.
+	found uint8
 }
+
+const maxFound = 255
 
 // seqDiff returns a-b in sequence space (RFC 793 modular arithmetic).
 func seqDiff(a, b uint32) int32 { return int32(a - b) }

@@ -2,6 +2,7 @@ package extract
 
 import (
 	"bytes"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"testing"
@@ -26,6 +27,15 @@ func wire(name string) []byte {
 		}
 	}
 	return append(b, 0)
+}
+
+func hexBytes(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func ptr(off int) []byte { return []byte{0xc0 | byte(off>>8), byte(off)} }
@@ -151,6 +161,11 @@ func TestParseDNSResponse(t *testing.T) {
 		bigNames = cat(bigNames, rr(wire(n), 5, 1, 1, wire("t.test")))
 	}
 
+	// zeek testing/btest/Traces/dns/max-compression-depth.pcap, frame 1's UDP payload.
+	zeekMaxCompressionDepth := hexBytes(t, "12348180000100070000000001610000010001016100000100010000012c00047f000001"+
+		"c013000100010000012c00047f000002c024000100010000012c00047f000003c034000100010000012c00047f000004"+
+		"c044000100010000012c00047f000005c054000100010000012c00047f000006c064000100010000012c00047f000007")
+
 	tests := []struct {
 		name string
 		in   []byte
@@ -167,6 +182,10 @@ func TestParseDNSResponse(t *testing.T) {
 			`found id=0x9a61 op=0 rcode=0 q="ios.nccp.netflix.com"/28 chain=[ios.nccp.geo.netflix.com ios.nccp.us-west-2.prodaa.netflix.com] a=[] aaaa=8`},
 		{"nxdomain", readFixture(t, "dns_udp_nxdomain.bin"),
 			`found id=0x8295 op=0 rcode=3 q="dne.oisf.net"/1 chain=[] a=[] aaaa=0`},
+		// zeek dns/max-compression-depth.pcap frame 1: each answer's owner points at the previous answer's
+		// owner, so the 7th walks 6 pointers to reach "a".
+		{"zeek_pointer_chain_six_deep", zeekMaxCompressionDepth,
+			`found id=0x1234 op=0 rcode=0 q="a"/1 chain=[] a=[127.0.0.1/300@a 127.0.0.2/300@a 127.0.0.3/300@a 127.0.0.4/300@a 127.0.0.5/300@a 127.0.0.6/300@a 127.0.0.7/300@a] aaaa=0`},
 		{"tcp_www_tcpdump_org", tcpMsg,
 			`found id=0x4319 op=0 rcode=0 q="www.tcpdump.org"/1 chain=[] a=[192.139.46.66/60@www.tcpdump.org 198.199.88.104/60@www.tcpdump.org] aaaa=0`},
 

@@ -1,5 +1,6 @@
 // Package extract holds pure wire parsers over payload bytes: the TLS ClientHello (SNI, versions), DNS
-// responses (question, CNAME chain, A answers) and HTTP/1.x request heads (Host, body framing).
+// responses (question, CNAME chain, A answers), HTTP/1.x request heads (Host, body framing) and the PROXY
+// protocol header a load balancer puts before a client's bytes.
 //
 // The parsers do no I/O, keep no global state, import nothing but the standard library's bytes package, and
 // never panic on hostile input: every length-prefixed field is read into a sub-slice bounded by its length (and
@@ -10,10 +11,13 @@
 //
 // Every parser returns a Status:
 //
-//   - Found: the message is complete and well formed; the output struct is filled in.
+//   - Found: the message is complete and well formed; the output struct is filled in. One exception: an HTTP
+//     request head whose framing servers disagree on (conflicting or invalid Content-Length, a
+//     Transfer-Encoding not ending in chunked, a field name that is not a token) is Found with
+//     HTTPRequest.Ambiguous set, so its Host still names the flow while the caller stops reading after it.
 //   - NeedMore: the bytes are a valid prefix and the message goes on beyond them. Call again with the same
 //     first byte and more bytes. Only stream parsers say this (ParseClientHello, ParseRequestHead,
-//     ChunkedBodyEnd, SplitTCPDNS); a DNS message is whole by definition.
+//     ChunkedBodyEnd, SplitTCPDNS, ParseProxyHeader); a DNS message is whole by definition.
 //   - NotThis: not this protocol, or this protocol malformed. More bytes will not change the answer.
 //     Malformed input is data, not an error: callers count it.
 //
@@ -41,8 +45,10 @@
 //     MaxPointerJumps (126) of them, so work stays linear in the message; decoded names share an arena of
 //     MaxDNSArena (8 KiB); 64 CNAME records remembered, chains followed to 32 names, 64 A answers kept;
 //     beyond these the response is still Found with DNSResponse.Clipped set.
-//   - HTTP: a request head of at most MaxRequestHead (16 KiB); methods of at most 16 token bytes; chunk-size
-//     lines of at most 4 KiB and trailers of at most 16 KiB.
+//   - HTTP: a request head of at most MaxRequestHead (16 KiB); methods of at most 16 token bytes; Content-Length
+//     of at most 18 significant digits (leading zeros are allowed); chunk-size lines of at most 4 KiB and
+//     trailers of at most 16 KiB.
+//   - PROXY: a version 1 line of at most MaxProxyV1 (107) bytes, a version 2 header of at most MaxProxyV2.
 //
 // # Why a hand-written DNS parser
 //

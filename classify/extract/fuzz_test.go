@@ -169,6 +169,8 @@ func FuzzParseRequestHead(f *testing.F) {
 		"GET http://u:p@[::1]:80/ HTTP/1.1\r\nContent-Length: 7, 7\r\n\r\n",
 		"CONNECT a:443 HTTP/1.0\nTransfer-Encoding: chunked\n\n",
 		"GET / HTTP/1.1\r\nHost: [2001:db8::1]:8080\r\n\r\n",
+		"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\nContent-Length: 0002\r\nTransfer-Encoding: chunked, identity\r\n\r\n",
+		"GET /a b HTTP/1.1\r\nU}grade: h2c\r\n folded\r\nHost : x\r\n\r\n",
 	} {
 		f.Add([]byte(s))
 	}

@@ -39,11 +39,21 @@ type HTTPRequest struct {
 	HasHost        bool // a Host field was present, even if empty
 	HostFromTarget bool
 	MultipleHosts  bool  // more than one Host field (RFC 9112 says reject; Host is the first)
-	ContentLength  int64 // -1 when absent; repeated fields or lists must agree, else NotThis
+	ContentLength  int64 // -1 when absent or unusable (see Ambiguous)
 	// Chunked reports that the last transfer coding is "chunked"; it overrides ContentLength for framing.
 	Chunked bool
+	// Ambiguous reports a head that is readable but whose end on the connection is not reliable, so the
+	// bytes after it may or may not be a next request depending on which server reads them (request
+	// smuggling): an invalid, negative, overflowing or conflicting Content-Length (ContentLength is then
+	// -1); a Transfer-Encoding whose last coding is not chunked; both Transfer-Encoding and Content-Length;
+	// or a field line whose name is not a token (the field is ignored). RFC 9112 sections 5.1 and 6.3 tell a
+	// server to reject such a request or close the connection after it. Host and the other fields are still
+	// set, so the request still names its flow; a caller must not look for another request after it.
+	Ambiguous bool
 
-	fold []byte // joined folded values; capacity kept between calls
+	fold  []byte // joined folded values; capacity kept between calls
+	hasTE bool   // a Transfer-Encoding field was present
+	badCL bool   // a Content-Length field was unusable
 }
 
 func (r *HTTPRequest) reset() {
@@ -67,13 +77,18 @@ func LooksLikeHTTPRequest(first []byte) bool {
 
 // ParseRequestHead parses the HTTP/1.x request head at the start of b. Found means the whole head, through the
 // empty line that ends it, is within b and no longer than MaxRequestHead; n is its length in bytes, so b[n:]
-// starts the body (ContentLength bytes, or a chunked body: see ChunkedBodyEnd) or the next request. Lines may
-// end in CRLF or a bare LF. NeedMore means b is a valid prefix of a head (n is 0). NotThis means not a request
-// or a malformed one: a method that is not a token of 1..MaxMethod bytes, a request line without exactly a
-// target and a version between its first and last space, a target with control bytes or spaces, a version
-// other than HTTP/1.0 or HTTP/1.1, a field line without a token name directly before its colon, NUL or a bare CR
-// in a field line, a continuation (obs-fold) line with no field before it, an invalid or conflicting
-// Content-Length, or no end of head within MaxRequestHead bytes.
+// starts the body (ContentLength bytes, or a chunked body: see ChunkedBodyEnd) or the next request, unless
+// Ambiguous is set. Lines may end in CRLF or a bare LF. NeedMore means b is a valid prefix of a head (n is 0).
+// NotThis means not a request or a malformed one: a method that is not a token of 1..MaxMethod bytes, a
+// request line without a target and a version between its first and last space, a target with control bytes
+// or starting or ending with a space, a version other than HTTP/1.0 or HTTP/1.1, a field line without a
+// colon or with an empty name, NUL or a bare CR in a field line, a continuation (obs-fold) line with no field
+// before it, or no end of head within MaxRequestHead bytes.
+//
+// A target may hold spaces ("GET /a b HTTP/1.1"): RFC 9112 forbids them, but nginx accepts them (its
+// space_in_uri), and the version at the end of the line keeps the split unambiguous. Framing faults that
+// servers disagree on (Content-Length, Transfer-Encoding, field names) give Found with Ambiguous set, not
+// NotThis: see HTTPRequest.Ambiguous.
 //
 // Continuation lines (obs-fold, RFC 9112 section 5.2) are joined to their field's value with one space.
 func ParseRequestHead(b []byte, out *HTTPRequest) (n int, st Status) {
@@ -115,11 +130,18 @@ func ParseRequestHead(b []byte, out *HTTPRequest) (n int, st Status) {
 			return 0, NotThis // obs-fold with no field to continue
 		}
 		colon := bytes.IndexByte(line, ':')
-		if colon <= 0 || !isToken(line[:colon]) || !fieldValueOK(line[colon+1:]) {
+		if colon <= 0 || !fieldValueOK(line) {
 			return 0, NotThis
 		}
 		name, value := line[:colon], trimOWS(line[colon+1:])
 		kind := fieldKind(name)
+		if !isToken(name) {
+			// "Host :", "Content-Length\x0b:", "U}grade:": some servers reject the request, some
+			// ignore the line, some read a framing field into it. Ignore it, and say the framing is
+			// in doubt.
+			kind = fieldInvalid
+			out.Ambiguous = true
+		}
 
 		// Continuation lines: the field ends at the first line not starting with SP or HTAB.
 		folded := false
@@ -140,7 +162,7 @@ func ParseRequestHead(b []byte, out *HTTPRequest) (n int, st Status) {
 			if !fieldValueOK(cont) {
 				return 0, NotThis
 			}
-			if kind == fieldOther {
+			if kind == fieldOther || kind == fieldInvalid {
 				continue
 			}
 			if !folded {
@@ -161,6 +183,16 @@ func ParseRequestHead(b []byte, out *HTTPRequest) (n int, st Status) {
 			return 0, NotThis
 		}
 	}
+	if out.hasTE {
+		// RFC 9112 section 6.3: a request whose last transfer coding is not chunked has no reliable
+		// length; one with both Transfer-Encoding and Content-Length must close the connection after it.
+		if !out.Chunked || out.ContentLength >= 0 || out.badCL {
+			out.Ambiguous = true
+		}
+	}
+	if out.Ambiguous {
+		out.ContentLength = -1
+	}
 	if len(out.Host) == 0 {
 		if h := authorityHost(out.Method, out.Target); h != nil {
 			out.Host = h
@@ -175,6 +207,7 @@ const (
 	fieldHost
 	fieldContentLength
 	fieldTransferEncoding
+	fieldInvalid // a name that is not a token: ignored
 )
 
 func fieldKind(name []byte) int {
@@ -202,10 +235,13 @@ func (r *HTTPRequest) field(kind int, value []byte) bool {
 	case fieldContentLength:
 		v, ok := parseContentLength(value)
 		if !ok || (r.ContentLength >= 0 && r.ContentLength != v) {
-			return false
+			r.badCL = true
+			r.Ambiguous = true
+			return true
 		}
 		r.ContentLength = v
 	case fieldTransferEncoding:
+		r.hasTE = true
 		// The last coding of the last field decides; codings are a comma-separated list.
 		last := value
 		if k := bytes.LastIndexByte(value, ','); k >= 0 {
@@ -224,8 +260,11 @@ func parseRequestLine(line []byte, out *HTTPRequest) bool {
 		return false
 	}
 	target, version := line[sp1+1:sp2], line[sp2+1:]
+	if target[0] == ' ' || target[len(target)-1] == ' ' {
+		return false
+	}
 	for _, c := range target {
-		if c <= ' ' || c == 0x7f {
+		if c < ' ' || c == 0x7f {
 			return false
 		}
 	}
@@ -310,7 +349,8 @@ func authorityHost(method, target []byte) []byte {
 	return nil
 }
 
-// parseContentLength accepts 1*DIGIT, or a comma-separated list of identical values (RFC 9110 section 8.6).
+// parseContentLength accepts 1*DIGIT, leading zeros allowed, or a comma-separated list of identical values
+// (RFC 9110 section 8.6). Values of more than maxContentLengthDigits significant digits are refused.
 func parseContentLength(v []byte) (int64, bool) {
 	var first int64 = -1
 	for len(v) > 0 || first < 0 {
@@ -322,7 +362,13 @@ func parseContentLength(v []byte) (int64, bool) {
 			v = nil
 		}
 		item = trimOWS(item)
-		if len(item) == 0 || len(item) > maxContentLengthDigits || !allDigits(item) {
+		if len(item) == 0 || !allDigits(item) {
+			return 0, false
+		}
+		for len(item) > 1 && item[0] == '0' {
+			item = item[1:]
+		}
+		if len(item) > maxContentLengthDigits {
 			return 0, false
 		}
 		var n int64

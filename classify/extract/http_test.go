@@ -20,6 +20,9 @@ func headSummary(n int, st Status, r *HTTPRequest) string {
 	if r.Chunked {
 		s += " chunked"
 	}
+	if r.Ambiguous {
+		s += " ambiguous"
+	}
 	return s
 }
 
@@ -70,10 +73,43 @@ func TestParseRequestHead(t *testing.T) {
 			`found POST /u HTTP/1.1 host="" cl=7`},
 		{"chunked_body", "POST /u HTTP/1.1\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n",
 			`found POST /u HTTP/1.1 host="" cl=-1 chunked`},
-		{"chunked_not_last", "POST /u HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", `found POST /u HTTP/1.1 host="" cl=-1`},
+		{"chunked_not_last", "POST /u HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", `found POST /u HTTP/1.1 host="" cl=-1 ambiguous`},
 		{"long_method_token", "M-SEARCH-FOR-IT! * HTTP/1.1\r\n\r\n", `found M-SEARCH-FOR-IT! * HTTP/1.1 host="" cl=-1`},
 		{"pipelined_second_request_left", "GET /1 HTTP/1.1\r\nHost: a\r\n\r\n|GET /2 HTTP/1.1\r\n",
 			`found GET /1 HTTP/1.1 host="a" cl=-1`},
+		// zeek http/261 variant 08: leading zeros are 1*DIGIT (RFC 9110 section 8.6); the body is 50 bytes.
+		{"content_length_leading_zeros", "POST / HTTP/1.1\r\nHost: target\r\nContent-Length: 00000000000000000000000000000050\r\n\r\n|" + strings.Repeat("X", 50),
+			`found POST / HTTP/1.1 host="target" cl=50`},
+		{"content_length_zero_padded_zero", "POST / HTTP/1.1\r\nContent-Length: 000\r\n\r\n", `found POST / HTTP/1.1 host="" cl=0`},
+		// suricata-verify http-uri-spaces: curl sent it; nginx accepts it.
+		{"target_with_space", "GET /uri afterspace HTTP/1.1\r\nHost: 127.0.0.1:8000\r\nUser-Agent: curl/7.54.0\r\nAccept: */*\r\n\r\n",
+			`found GET /uri afterspace HTTP/1.1 host="127.0.0.1" cl=-1`},
+
+		// Framing that servers disagree on: the Host still names the flow, the caller stops after the head.
+		{"content_length_conflict", "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", `found POST / HTTP/1.1 host="" cl=-1 ambiguous`},
+		// suricata-verify http-multiple-cl: which of 11 and 93 decides where the next request starts.
+		{"content_length_conflict_no_space", "POST /which.php HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length:11\r\nContent-Length:93\r\n\r\n|bar=1&foo=2POST /evil.php HTTP/1.1\r\n",
+			`found POST /which.php HTTP/1.1 host="127.0.0.1" cl=-1 ambiguous`},
+		{"content_length_conflict_then_agree", "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\nContent-Length: 1\r\n\r\n", `found POST / HTTP/1.1 host="" cl=-1 ambiguous`},
+		{"content_length_list_conflict", "POST / HTTP/1.1\r\nContent-Length: 1, 2\r\n\r\n", `found POST / HTTP/1.1 host="" cl=-1 ambiguous`},
+		// zeek http/261 variant 03.
+		{"content_length_negative", "POST / HTTP/1.1\r\nHost: target\r\nContent-Length: -1\r\n\r\n|GET /smuggled-cl-negative HTTP/1.1\r\n",
+			`found POST / HTTP/1.1 host="target" cl=-1 ambiguous`},
+		{"content_length_overflow", "POST / HTTP/1.1\r\nContent-Length: 9999999999999999999\r\n\r\n", `found POST / HTTP/1.1 host="" cl=-1 ambiguous`},
+		// zeek http/261 variant 02: 2^64-1.
+		{"content_length_uint64max", "POST / HTTP/1.1\r\nHost: target\r\nContent-Length: 18446744073709551615\r\n\r\n|GET /smuggled-cl-uint64max HTTP/1.1\r\n",
+			`found POST / HTTP/1.1 host="target" cl=-1 ambiguous`},
+		{"content_length_empty", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length:\r\n\r\n", `found POST / HTTP/1.1 host="h" cl=-1 ambiguous`},
+		// zeek http/261 variant 10: the last coding is not chunked (RFC 9112 section 6.3: reject).
+		{"transfer_encoding_chunked_identity", "POST / HTTP/1.1\r\nHost: target\r\nTransfer-Encoding: chunked, identity\r\n\r\n|0\r\n\r\nGET /smuggled-multi-te HTTP/1.1\r\n",
+			`found POST / HTTP/1.1 host="target" cl=-1 ambiguous`},
+		{"transfer_encoding_and_content_length", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+			`found POST / HTTP/1.1 host="h" cl=-1 chunked ambiguous`},
+		{"space_before_colon", "GET / HTTP/1.1\r\nHost : a\r\n\r\n", `found GET / HTTP/1.1 host="" cl=-1 ambiguous`},
+		{"space_before_colon_other_host_kept", "GET / HTTP/1.1\r\nContent-Length : 9\r\nHost: a\r\n\r\n", `found GET / HTTP/1.1 host="a" cl=-1 ambiguous`},
+		// suricata-verify transform-base64-7296: "U}grade" is not a token.
+		{"field_name_not_token", "GET /eicar HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nConnection:\xa0Upgrade, HTTP2-Settings\r\nU}grade: h2c\r\n  folded\r\n\r\n",
+			`found GET /eicar HTTP/1.1 host="127.0.0.1" cl=-1 ambiguous`},
 
 		{"empty", "", "need_more n=0"},
 		{"method_only", "GET", "need_more n=0"},
@@ -93,15 +129,13 @@ func TestParseRequestHead(t *testing.T) {
 		{"response_not_request", "HTTP/1.1 200 OK\r\n\r\n", "not_this n=0"},
 		{"target_with_control_byte", "GET /a\x01b HTTP/1.1\r\n\r\n", "not_this n=0"},
 		{"double_space", "GET  / HTTP/1.1\r\n\r\n", "not_this n=0"},
-		{"space_before_colon", "GET / HTTP/1.1\r\nHost : a\r\n\r\n", "not_this n=0"},
+		{"double_space_before_version", "GET /  HTTP/1.1\r\n\r\n", "not_this n=0"},
+		{"target_with_tab", "GET /a\tb HTTP/1.1\r\n\r\n", "not_this n=0"},
+
 		{"field_without_colon", "GET / HTTP/1.1\r\nHost a\r\n\r\n", "not_this n=0"},
 		{"fold_without_field", "GET / HTTP/1.1\r\n Host: a\r\n\r\n", "not_this n=0"},
 		{"nul_in_field", "GET / HTTP/1.1\r\nHost: a\x00b\r\n\r\n", "not_this n=0"},
 		{"bare_cr_in_field", "GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n", "not_this n=0"},
-		{"content_length_conflict", "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", "not_this n=0"},
-		{"content_length_list_conflict", "POST / HTTP/1.1\r\nContent-Length: 1, 2\r\n\r\n", "not_this n=0"},
-		{"content_length_negative", "POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", "not_this n=0"},
-		{"content_length_overflow", "POST / HTTP/1.1\r\nContent-Length: 9999999999999999999\r\n\r\n", "not_this n=0"},
 	}
 	var r HTTPRequest
 	for _, tt := range tests {
