@@ -224,3 +224,42 @@ func TestFlowLine(t *testing.T) {
 		}
 	}
 }
+
+// TestTextColumnsAligned checks that rows after a continuation row (a second
+// name under one pattern) keep the table's columns.
+func TestTextColumnsAligned(t *testing.T) {
+	run := testRun(
+		nameStat("a.dl.delivery.mp.microsoft.com", "http-host"),
+		nameStat("b.dl.delivery.mp.microsoft.com", "http-host"),
+		nameStat("settings-win.data.microsoft.com", "sni"),
+		nameStat("www.bing.com", "sni"),
+	)
+	rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home}, Inputs{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := Text(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(b.String(), "\n")
+	col := -1
+	for _, l := range lines {
+		if strings.HasPrefix(l, "  PATTERN") && strings.Contains(l, "FIRST") {
+			col = strings.Index(l, "FIRST")
+			continue
+		}
+		if col < 0 {
+			continue
+		}
+		if l == "" || strings.HasPrefix(l, "  [!]") {
+			break
+		}
+		if i := strings.Index(l, "03-02 "); i >= 0 && i != col {
+			t.Errorf("FIRST at column %d; want %d: %q", i, col, l)
+		}
+	}
+	if col < 0 {
+		t.Fatal("no documented-and-seen table in the report")
+	}
+}

@@ -58,7 +58,9 @@ func Text(w io.Writer, rep *Report) error {
 							stamp(s.First), stamp(s.Last), evidence(s.Evidence), seen, strings.Join(s.ProtocolsDocumented, ", "))
 						continue
 					}
-					tab.row("", T(n))
+					// Every cell, even empty: tabwriter aligns a column only
+					// over contiguous lines that have it.
+					tab.row("", T(n), "", "", "", "", "", "", "", "")
 				}
 			}
 			tab.flush()
