@@ -9,20 +9,22 @@ import (
 // until the VM is known) and folds it into the run.
 func (c *Classifier) finish(f *flow) {
 	c.flows.remove(f)
-	rec := &c.rec
-	c.record(f, rec)
-	c.flows.release(f)
 	if !c.vmKnown {
-		if len(c.pending) >= c.cfg.DetectWindow {
-			c.decideVM()
-		} else {
-			// Held back: copy, since rec and the flow are reused.
-			rec.HTTPPaths = append([]string(nil), rec.HTTPPaths...)
-			c.pending = append(c.pending, *rec)
+		if len(c.pending) < c.cfg.DetectWindow {
+			// Held back, as it is: scope needs the VM.
+			c.pending = append(c.pending, f)
 			return
 		}
+		c.decideVM()
 	}
-	c.emit(rec)
+	c.emitFlow(f)
+}
+
+// emitFlow records a finished flow, releases it and folds the record in.
+func (c *Classifier) emitFlow(f *flow) {
+	c.record(f, &c.rec)
+	c.flows.release(f)
+	c.emit(&c.rec)
 }
 
 // record fills rec from f, giving the flow at most one name: the SNI, else the

@@ -32,8 +32,8 @@ type Config struct {
 	// the run (default 100 000 each).
 	MaxNames int
 	// DetectWindow is how many finished flows are held back while the VM is
-	// not known yet (default 65 536); when it fills, the VM is chosen from
-	// the flows seen so far.
+	// not known yet (default 16 384, at most about 7 MB); when it fills, the
+	// VM is chosen from the flows started so far.
 	DetectWindow int
 	// OnFlow, if set, sees every finished IPv4 flow with its scope. The record
 	// is reused: copy what must outlive the call.
@@ -57,7 +57,7 @@ func (c *Config) setDefaults() {
 	def(&c.MaxFlows, 1<<18)
 	def(&c.MaxDNSEntries, 1<<17)
 	def(&c.MaxNames, 100_000)
-	def(&c.DetectWindow, 1<<16)
+	def(&c.DetectWindow, 1<<14)
 	defd(&c.TCPIdle, time.Hour)
 	defd(&c.UDPIdle, 5*time.Minute)
 	defd(&c.ClosedLinger, 30*time.Second)
@@ -80,10 +80,11 @@ type Classifier struct {
 	now     time.Time
 	sweepAt time.Time
 
-	vmKnown bool
-	vm      [4]byte
-	starts  map[[4]byte]int
-	pending []FlowRecord
+	vmKnown  bool
+	vm       [4]byte
+	starts   map[[4]byte]int
+	pending  []*flow // finished before the VM was known, not yet released
+	finished bool    // Finish was called: every flow has been seen
 
 	ch    extract.ClientHello
 	req   extract.HTTPRequest
@@ -281,6 +282,7 @@ func (c *Classifier) sweep() {
 // Finish finishes every live flow and returns the run. The Classifier must
 // not be used afterwards.
 func (c *Classifier) Finish() *Run {
+	c.finished = true // every flow has started: a decision now sees them all
 	for f := c.flows.oldest(); f != nil; f = c.flows.oldest() {
 		c.finish(f)
 	}
@@ -317,12 +319,19 @@ func (c *Classifier) decideVM() {
 		c.run.VM = netip.AddrFrom4(best)
 		c.run.VMDetected = true
 		c.run.VMHow = "detected: the local address that started the most flows"
+		if !c.finished {
+			total := 0
+			for _, n := range c.starts {
+				total += n
+			}
+			c.run.VMHow += ", counted over the first " + itoa(total) + " flows local addresses started"
+		}
 	} else {
 		c.run.VMHow = "none found: no local address started a flow"
 	}
 	pending := c.pending
 	c.pending = nil
-	for i := range pending {
-		c.emit(&pending[i])
+	for _, f := range pending {
+		c.emitFlow(f)
 	}
 }
