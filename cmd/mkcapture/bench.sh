@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# bench.sh: phonehome's benchmarks, run by `make bench` from the repository root.
+#
+#   1. The Go benchmarks of every package, with -benchmem
+#      (go test -run '^$' -bench . -benchmem -count $BENCH_COUNT ./...).
+#   2. A whole-process comparison on a synthetic capture of an idle Windows VM
+#      made by cmd/mkcapture (BENCH_SIZE, 1 GB by default: about 1.8 M packets,
+#      41 k ClientHellos, a week of traffic). Each tool reads the same file from
+#      the page cache, BENCH_RUNS times (median kept), under /usr/bin/time for
+#      wall time, CPU time (user + system) and peak RSS:
+#        cat F > /dev/null                      the floor: reading the bytes
+#        tcpdump -nr F -w /dev/null             a copy: parse records, no decode
+#        tshark -r F -T fields -e <SNI, Host, DNS name>   the same job as phonehome
+#        phonehome analyze F > /dev/null
+#      tshark dissects every packet and is slow, so it reads a smaller capture
+#      from the same generator and seed (BENCH_TSHARK_SIZE, 100 MB by default);
+#      the table says so, and its ratios compare rates (MB/s), which do not
+#      depend much on the size.
+#
+# Captures are generated once and kept in $BENCH_DIR (.bench/, which ignores
+# itself in git); their names carry a hash of the generator's source and the
+# Go version, so a changed generator makes new ones (old ones are removed).
+# tcpdump and tshark are optional: missing ones are installed with apt-get
+# when running as root (BENCH_INSTALL=0 to never install), else skipped with
+# a note. /usr/bin/time (Debian package "time") is required and installed the
+# same way.
+#
+# Settings (environment):
+#   BENCH_SIZE=1GB         size of the main capture (mkcapture -size syntax)
+#   BENCH_TSHARK_SIZE=100MB  size of tshark's capture ("full" for the main one)
+#   BENCH_SEED=1           mkcapture seed
+#   BENCH_RUNS=3           runs per tool; the median is reported
+#   BENCH_COUNT=1          -count for the Go benchmarks
+#   BENCH_GO=1             0 skips the Go benchmarks
+#   BENCH_DIR=.bench       cache directory
+#   GO=go                  the Go command
+set -euo pipefail
+
+cd "$(dirname "$0")/../.."
+export PATH="$PATH:/usr/local/go/bin"
+
+GO=${GO:-go}
+BENCH_SIZE=${BENCH_SIZE:-1GB}
+BENCH_TSHARK_SIZE=${BENCH_TSHARK_SIZE:-100MB}
+BENCH_SEED=${BENCH_SEED:-1}
+BENCH_RUNS=${BENCH_RUNS:-3}
+BENCH_COUNT=${BENCH_COUNT:-1}
+BENCH_GO=${BENCH_GO:-1}
+BENCH_DIR=${BENCH_DIR:-.bench}
+BENCH_INSTALL=${BENCH_INSTALL:-1}
+
+log() { printf '%s\n' "$*" >&2; }
+die() { log "bench: $*"; exit 1; }
+
+# have_or_install CMD PACKAGE: true if CMD is (or could be made) available.
+have_or_install() {
+	command -v "$1" >/dev/null 2>&1 && return 0
+	if [ "$BENCH_INSTALL" = 1 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+		log "bench: installing $2 (apt-get)"
+		apt-get update -qq >/dev/null 2>&1 || true
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null 2>&1 || true
+	fi
+	command -v "$1" >/dev/null 2>&1
+}
+
+[ -x /usr/bin/time ] || have_or_install /usr/bin/time time || die "/usr/bin/time is missing: apt-get install time"
+command -v "$GO" >/dev/null || die "Go not found: install Go or put it in /usr/local/go"
+
+mkdir -p "$BENCH_DIR"
+[ -f "$BENCH_DIR/.gitignore" ] || printf '*\n' >"$BENCH_DIR/.gitignore"
+
+# ---------------------------------------------------------------- header
+cpu=$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || true)
+echo "== phonehome bench, $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "machine: $(nproc) CPUs, ${cpu:-unknown CPU}, $(awk '/MemTotal/ {printf "%.1f GiB RAM", $2/1048576}' /proc/meminfo)"
+echo "kernel:  $(uname -sr); load average $(cut -d' ' -f1-3 /proc/loadavg) at start"
+echo "go:      $($GO version | cut -d' ' -f3-)"
+echo "commit:  $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (with local changes)')"
+echo
+
+# ---------------------------------------------------------------- Go benchmarks
+if [ "$BENCH_GO" = 1 ]; then
+	echo "== Go benchmarks (go test -run '^\$' -bench . -benchmem -count $BENCH_COUNT ./...)"
+	status=0
+	"$GO" test -run '^$' -bench . -benchmem -count "$BENCH_COUNT" ./... >"$BENCH_DIR/go-bench.txt" 2>&1 || status=$?
+	grep -Ev '^(goos|goarch|cpu): |^PASS$|\[no test files\]' "$BENCH_DIR/go-bench.txt" || true
+	[ "$status" = 0 ] || die "go test -bench failed (status $status); output in $BENCH_DIR/go-bench.txt"
+	echo
+fi
+
+# ---------------------------------------------------------------- captures and binaries
+# The capture depends on the generator's source and on the Go toolchain
+# (its crypto/tls writes the Go ClientHellos).
+hash=$({ cat cmd/mkcapture/*.go cmd/mkcapture/hellos/*.bin; "$GO" version; } | sha256sum | cut -c1-10)
+"$GO" build -o "$BENCH_DIR/mkcapture" ./cmd/mkcapture || die "cannot build cmd/mkcapture (errors above)"
+"$GO" build -o "$BENCH_DIR/phonehome" ./cmd/phonehome || die "cannot build cmd/phonehome (errors above)"
+
+# capture SIZE: prints the path of the cached capture of SIZE, making it if needed.
+capture() {
+	local f="$BENCH_DIR/synthetic-$1-seed$BENCH_SEED-$hash.pcap"
+	if [ ! -s "$f" ] || [ ! -s "$f.truth.json" ]; then
+		log "bench: generating $f"
+		"$BENCH_DIR/mkcapture" -size "$1" -seed "$BENCH_SEED" -o "$f.tmp" -truth "$f.truth.json" >&2
+		mv "$f.tmp" "$f"
+	fi
+	echo "$f"
+}
+find "$BENCH_DIR" -maxdepth 1 -name 'synthetic-*' ! -name "*-$hash.pcap*" -delete
+main=$(capture "$BENCH_SIZE")
+small=$main
+if [ "$BENCH_TSHARK_SIZE" != full ]; then
+	small=$(capture "$BENCH_TSHARK_SIZE")
+fi
+
+# packets FILE: the packet count from the capture's truth.
+packets() { awk -F'[:,]' '/"packets"/ {gsub(/ /, "", $2); print $2; exit}' "$1.truth.json"; }
+bytes_of() { stat -c %s "$1"; }
+
+# measure NAME FILE CMD...: runs CMD (with F=FILE) BENCH_RUNS times and
+# appends "NAME FILE wall_s rss_kb cpu_s" (medians) to $results.
+results=$(mktemp)
+trap 'rm -f "$results" "$results".*' EXIT
+measure() {
+	local name=$1 file=$2
+	shift 2
+	: >"$results.runs"
+	local t0 t1
+	for _ in $(seq "$BENCH_RUNS"); do
+		t0=$(date +%s%N)
+		if ! F=$file /usr/bin/time -f '%M %U %S' -o "$results.one" "$@" >/dev/null 2>"$results.err"; then
+			log "bench: $name failed: $(tail -3 "$results.err")"
+			return 1
+		fi
+		t1=$(date +%s%N)
+		# Wall time from the clock in ns (time's %e has 10 ms steps; cat
+		# of a cached file takes a few of them), peak RSS from time's %M.
+		echo "$(( (t1 - t0) / 1000000 )) $(tail -1 "$results.one")" |
+			awk '{printf "%.3f %s %.2f\n", $1 / 1000, $2, $3 + $4}' >>"$results.runs"
+	done
+	median() { cut -d' ' -f"$1" "$results.runs" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+	echo "$name $file $(median 1) $(median 2) $(median 3)" >>"$results"
+	log "bench: $name: $(tr '\n' ',' <"$results.runs" | sed 's/,$//') (per run: wall s, peak RSS KB, CPU s)"
+}
+
+notes=()
+cat "$main" "$small" >/dev/null # into the page cache: every tool reads from memory
+echo "== whole process: $(basename "$main") ($(bytes_of "$main") bytes, $(packets "$main") packets), $BENCH_RUNS runs each, median"
+measure cat "$main" sh -c 'cat "$F" >/dev/null' || die "cat failed"
+if [ "$small" != "$main" ]; then
+	measure cat-small "$small" sh -c 'cat "$F" >/dev/null' || die "cat failed"
+fi
+if have_or_install tcpdump tcpdump; then
+	measure tcpdump "$main" sh -c 'tcpdump -nr "$F" -w /dev/null' || notes+=("tcpdump failed: see above")
+else
+	notes+=("tcpdump: not installed, skipped (apt-get install tcpdump)")
+fi
+if have_or_install tshark tshark; then
+	measure tshark "$small" sh -c 'tshark -r "$F" -T fields -e tls.handshake.extensions_server_name -e http.host -e dns.qry.name' || notes+=("tshark failed: see above")
+	[ "$small" = "$main" ] || notes+=("tshark read $(basename "$small") ($(bytes_of "$small") bytes, same generator and seed) instead of the full capture: it is slow; its 'vs cat' is against cat on that file, and the ratios compare MB/s")
+else
+	notes+=("tshark: not installed, skipped (apt-get install tshark)")
+fi
+ph=$BENCH_DIR/phonehome
+measure phonehome "$main" sh -c "'$ph' analyze \"\$F\" >/dev/null" || notes+=("phonehome failed: see above")
+
+# ---------------------------------------------------------------- table
+awk -v runs="$BENCH_RUNS" '
+function rate(x) { return x >= 1e6 ? sprintf("%.2f M", x / 1e6) : sprintf("%.0f k", x / 1e3) }
+NR == FNR { name[NR] = $1; file[NR] = $2; wall[NR] = $3; rss[NR] = $4; cpu[NR] = $5; n = NR; next }
+{ pk[$1] = $2; by[$1] = $3 }
+END {
+	for (i = 1; i <= n; i++) { w = wall[i] > 0 ? wall[i] : 0.001; mbs[name[i]] = by[file[i]] / 1e6 / w; catw[file[i]] = name[i] ~ /^cat/ ? w : catw[file[i]] }
+	printf "%-10s %9s %8s %7s %11s %8s %10s %8s %13s\n", "TOOL", "INPUT MB", "TIME s", "CPU s", "PACKETS/s", "MB/s", "PEAK RSS", "VS CAT", "PHONEHOME IS"
+	for (i = 1; i <= n; i++) {
+		w = wall[i] > 0 ? wall[i] : 0.001
+		vs = catw[file[i]] > 0 ? sprintf("%.1fx", w / catw[file[i]]) : "-"
+		ratio = "-"
+		if (name[i] != "phonehome" && ("phonehome" in mbs) && mbs[name[i]] > 0) {
+			r = mbs["phonehome"] / mbs[name[i]]
+			ratio = r >= 1 ? sprintf("%.1fx faster", r) : sprintf("%.1fx slower", 1 / r)
+		}
+		printf "%-10s %9.0f %8.3f %7.2f %11s %8.0f %7.0f MB %8s %13s\n", name[i], by[file[i]] / 1e6, wall[i], cpu[i], rate(pk[file[i]] / w), mbs[name[i]], rss[i] / 1024, vs, ratio
+	}
+}' "$results" <(for f in $(cut -d' ' -f2 "$results" | sort -u); do echo "$f $(packets "$f") $(bytes_of "$f")"; done)
+echo "(Medians of $BENCH_RUNS runs. TIME: wall, with process start-up (sh, /usr/bin/time); CPU: user + system;"
+echo " PACKETS/s and MB/s (10^6 bytes of capture file) from wall time; PEAK RSS: maximum resident set;"
+echo " VS CAT: the tool's wall time over cat's on the same file; PHONEHOME IS: phonehome's MB/s over the tool's.)"
+for n in "${notes[@]}"; do echo "note: $n"; done

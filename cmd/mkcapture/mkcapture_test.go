@@ -1,0 +1,243 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/phonehome/phonehome/capture"
+	"github.com/phonehome/phonehome/classify"
+	"github.com/phonehome/phonehome/classify/extract"
+)
+
+const testSize = 2_000_000
+
+func generate(t *testing.T, cfg config) ([]byte, Truth) {
+	t.Helper()
+	var buf bytes.Buffer
+	tr, err := run(cfg, &buf)
+	if err != nil {
+		t.Fatalf("run(%+v): %v", cfg, err)
+	}
+	if int64(buf.Len()) != tr.Counts.FileBytes {
+		t.Errorf("wrote %d bytes; truth says %d", buf.Len(), tr.Counts.FileBytes)
+	}
+	return buf.Bytes(), tr
+}
+
+func TestDeterministicForSeed(t *testing.T) {
+	a, _ := generate(t, config{size: testSize, seed: 1})
+	b, _ := generate(t, config{size: testSize, seed: 1})
+	if !bytes.Equal(a, b) {
+		t.Fatalf("two runs with seed 1 differ (%d and %d bytes)", len(a), len(b))
+	}
+	c, _ := generate(t, config{size: testSize, seed: 2})
+	if bytes.Equal(a, c) {
+		t.Fatalf("seeds 1 and 2 gave the same capture")
+	}
+	if len(a) < testSize || len(a) > testSize+testSize/4 {
+		t.Errorf("asked for %d bytes; got %d", testSize, len(a))
+	}
+}
+
+// TestReadsBackAsTruthSays reads the capture with phonehome's own reader and
+// classifier: no damage, and the packets, ClientHellos (whole and split),
+// flows and names are the truth's.
+func TestReadsBackAsTruthSays(t *testing.T) {
+	for _, format := range []string{"pcap", "pcapng"} {
+		t.Run(format, func(t *testing.T) {
+			b, tr := generate(t, config{size: testSize, seed: 3, pcapng: format == "pcapng"})
+			path := filepath.Join(t.TempDir(), "synthetic."+format)
+			if err := os.WriteFile(path, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			src, err := capture.OpenFiles([]string{path}, capture.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer src.Close()
+
+			hellos := 0
+			type nameEv struct{ name, ev string }
+			names := map[nameEv]uint64{}
+			unattributed := map[string]uint64{}
+			scopes := map[string]uint64{}
+			cfg := classify.Config{
+				OnObservation: func(o *classify.Observation) {
+					if o.Kind == "tls" {
+						hellos++
+					}
+				},
+				OnFlow: func(f *classify.FlowRecord) {
+					scopes[f.Scope]++
+					switch {
+					case f.Scope != classify.ScopeIn:
+					case f.Evidence == classify.EvidenceNone:
+						unattributed[f.Dst.String()]++
+					default:
+						names[nameEv{f.Name, f.Evidence}]++
+					}
+				},
+			}
+			c := classify.New(cfg)
+			var p capture.Packet
+			var packets uint64
+			split := uint64(0)
+			for {
+				err := src.Next(&p)
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				packets++
+				if p.L3 == capture.L3IPv4 && p.Proto == 6 && p.DstPort == 443 && startsSplitHello(p.Payload) {
+					split++
+				}
+				c.Add(&p)
+			}
+			c.Finish()
+			if d := src.Damage(); len(d) > 0 {
+				t.Fatalf("damage: %v", d)
+			}
+			want := tr.Counts
+			if packets != want.Packets {
+				t.Errorf("packets = %d; want %d", packets, want.Packets)
+			}
+			if uint64(hellos) != want.ClientHellos {
+				t.Errorf("ClientHellos = %d; want %d", hellos, want.ClientHellos)
+			}
+			if split != want.SplitClientHellos {
+				t.Errorf("split ClientHellos = %d; want %d", split, want.SplitClientHellos)
+			}
+			if want.ClientHellos == 0 || want.SplitClientHellos*5 < want.ClientHellos || want.SplitClientHellos*2 > want.ClientHellos {
+				t.Errorf("%d of %d ClientHellos split; want about a third", want.SplitClientHellos, want.ClientHellos)
+			}
+			if scopes[classify.ScopeIn] != want.FlowsInScope {
+				t.Errorf("flows in scope = %d; want %d", scopes[classify.ScopeIn], want.FlowsInScope)
+			}
+			for reason, n := range want.ExcludedFlows {
+				if scopes[reason] != n {
+					t.Errorf("flows excluded as %s = %d; want %d", reason, scopes[reason], n)
+				}
+			}
+			for _, n := range tr.Names {
+				if got := names[nameEv{n.Name, n.Evidence}]; got != n.Flows {
+					t.Errorf("flows named %s by %s = %d; want %d", n.Name, n.Evidence, got, n.Flows)
+				}
+				delete(names, nameEv{n.Name, n.Evidence})
+			}
+			for k, n := range names {
+				t.Errorf("flows named %s by %s = %d; want 0", k.name, k.ev, n)
+			}
+			for _, u := range tr.Unattributed {
+				if got := unattributed[u.Address]; got != u.Flows {
+					t.Errorf("unattributed flows to %s = %d; want %d", u.Address, got, u.Flows)
+				}
+				delete(unattributed, u.Address)
+			}
+			for a, n := range unattributed {
+				t.Errorf("unattributed flows to %s = %d; want 0", a, n)
+			}
+			for _, kind := range []string{"sni", "dns", "http-host"} {
+				if !slices.ContainsFunc(tr.Names, func(n NameCount) bool { return n.Evidence == kind }) {
+					t.Errorf("no flow named by %s in %d bytes", kind, testSize)
+				}
+			}
+		})
+	}
+}
+
+// startsSplitHello reports whether a segment starts a ClientHello record that
+// runs past it.
+func startsSplitHello(b []byte) bool {
+	return len(b) >= 6 && b[0] == 0x16 && b[1] == 3 && b[5] == 1 && 5+int(binary.BigEndian.Uint16(b[3:])) > len(b)
+}
+
+func TestWithSNI(t *testing.T) {
+	tests := []struct {
+		name     string
+		hello    []byte
+		sni      string
+		wantSize int // 0: any
+	}{
+		{"curl_padding_absorbs_longer_name", curlHello, "settings-win.data.microsoft.com", len(curlHello)},
+		{"curl_padding_absorbs_shorter_name", curlHello, "a.io", len(curlHello)},
+		{"openssl_grows", opensslHello, "1storecatalogrevocation.storequality.microsoft.com", len(opensslHello) + len("1storecatalogrevocation.storequality.microsoft.com") - len("openssl.example.test")},
+		{"openssl_shrinks", opensslHello, "g.live.com", len(opensslHello) - 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := withSNI(tt.hello, tt.sni)
+			if err != nil {
+				t.Fatalf("withSNI: %v", err)
+			}
+			if tt.wantSize != 0 && len(b) != tt.wantSize {
+				t.Errorf("len = %d; want %d", len(b), tt.wantSize)
+			}
+			var ch extract.ClientHello
+			if st := extract.ParseClientHello(b, &ch); st != extract.Found {
+				t.Fatalf("ParseClientHello = %v; want Found", st)
+			}
+			if string(ch.ServerName) != tt.sni {
+				t.Errorf("SNI = %q; want %q", ch.ServerName, tt.sni)
+			}
+		})
+	}
+}
+
+func TestGoHelloSpansTwoSegments(t *testing.T) {
+	b, err := goHello("v10.events.data.microsoft.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) <= mss {
+		t.Errorf("Go ClientHello is %d bytes; want more than one %d-byte segment", len(b), mss)
+	}
+	var ch extract.ClientHello
+	if st := extract.ParseClientHello(b, &ch); st != extract.Found || string(ch.ServerName) != "v10.events.data.microsoft.com" {
+		t.Errorf("ParseClientHello = %v, SNI %q", st, ch.ServerName)
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+	}{
+		{"1GB", 1e9}, {"2MB", 2e6}, {"1GiB", 1 << 30}, {"512KiB", 512 << 10}, {"4096", 4096}, {"1.5GB", 1.5e9}, {"10kB", 10e3},
+	}
+	for _, tt := range tests {
+		if got, err := parseSize(tt.in); err != nil || got != tt.want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", tt.in, got, err, tt.want)
+		}
+	}
+	for _, bad := range []string{"", "GB", "-1MB", "1TB", "x"} {
+		if _, err := parseSize(bad); err == nil {
+			t.Errorf("parseSize(%q) = nil error; want one", bad)
+		}
+	}
+}
+
+// BenchmarkGenerate measures the generator after set-up, writing to
+// io.Discard: bytes/s is its output rate.
+func BenchmarkGenerate(b *testing.B) {
+	const size = 50_000_000
+	b.SetBytes(size)
+	for b.Loop() {
+		b.StopTimer()
+		g, err := newGen(config{size: size, seed: 1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if _, err := g.write(io.Discard); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
