@@ -9,6 +9,8 @@ import (
 // until the VM is known) and folds it into the run.
 func (c *Classifier) finish(f *flow) {
 	c.flows.remove(f)
+	c.bufs.release(&f.up)
+	c.bufs.release(&f.down)
 	if !c.vmKnown {
 		if len(c.pending) < c.cfg.DetectWindow {
 			// Held back, as it is: scope needs the VM.

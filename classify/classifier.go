@@ -28,6 +28,11 @@ type Config struct {
 	// it (default 24 h).
 	MaxDNSEntries int
 	DNSMaxAge     time.Duration
+	// MaxReassemblyBytes bounds the bytes all streams together may hold
+	// while a parser waits for the rest of a ClientHello or request head
+	// (default 32 MiB: 8 192 ClientHellos of 4 KiB pending at once). Past
+	// it, new partial heads are given up and the report says so.
+	MaxReassemblyBytes int
 	// MaxNames bounds the distinct names and unattributed addresses kept in
 	// the run (default 100 000 each).
 	MaxNames int
@@ -57,6 +62,7 @@ func (c *Config) setDefaults() {
 	def(&c.MaxFlows, 1<<18)
 	def(&c.MaxDNSEntries, 1<<17)
 	def(&c.MaxNames, 100_000)
+	def(&c.MaxReassemblyBytes, 32<<20)
 	def(&c.DetectWindow, 1<<14)
 	defd(&c.TCPIdle, time.Hour)
 	defd(&c.UDPIdle, 5*time.Minute)
@@ -93,6 +99,8 @@ type Classifier struct {
 	rec   FlowRecord
 	obs   Observation
 
+	bufs *bufferPool
+
 	evictions, streamsGivenUp, dnsEvicted, namesDropped uint64
 }
 
@@ -105,6 +113,7 @@ func New(cfg Config) *Classifier {
 		dns:    newDNSMap(cfg.MaxDNSEntries, cfg.DNSMaxAge),
 		names:  newInterner(cfg.MaxNames),
 		paths:  newInterner(cfg.MaxNames),
+		bufs:   newBufferPool(cfg.MaxReassemblyBytes),
 		starts: make(map[[4]byte]int),
 	}
 	c.run.Names = make(map[string]*NameStat)
@@ -244,6 +253,9 @@ func (c *Classifier) tcp(f *flow, p *capture.Packet, out bool) {
 			st.gaveUp = false
 			c.streamsGivenUp++
 		}
+		if st.state == streamDone {
+			c.bufs.release(st)
+		}
 	}
 	if p.TCPFlags&capture.TCPRst != 0 {
 		f.reset = true
@@ -298,6 +310,7 @@ func (c *Classifier) Finish() *Run {
 	}
 	bound("flow table full: least recently active flow finished early", c.cfg.MaxFlows, c.evictions)
 	bound("stream reassembly bound: a direction given up", maxStreamBuffer, c.streamsGivenUp)
+	bound("reassembly memory full: a partial head given up", c.cfg.MaxReassemblyBytes, c.bufs.full)
 	bound("DNS answer map full: oldest answer dropped", c.cfg.MaxDNSEntries, c.dns.evicted)
 	bound("name table full: names not kept in the report", c.cfg.MaxNames, c.namesDropped)
 	return r

@@ -25,11 +25,10 @@ const (
 func (c *Classifier) consume(f *flow, st *stream, toServer bool, data []byte, p *capture.Packet) {
 	buf := data
 	if len(st.buf) > 0 {
-		if len(st.buf)+len(data) > maxStreamBuffer {
+		if !c.bufs.appendTo(st, data) {
 			st.giveUp()
 			return
 		}
-		st.buf = append(st.buf, data...)
 		buf = st.buf
 	}
 	for {
@@ -82,12 +81,9 @@ func (c *Classifier) consume(f *flow, st *stream, toServer bool, data []byte, p 
 			break
 		}
 	}
-	if len(buf) > maxStreamBuffer {
+	if !c.bufs.store(st, buf) {
 		st.giveUp()
-		return
 	}
-	// copy is a memmove, so buf may overlap st.buf.
-	st.buf = append(st.buf[:0], buf...)
 }
 
 // probe counts one in-order run of a direction in streamProbe state that did

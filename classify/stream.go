@@ -138,10 +138,11 @@ func (s *stream) giveUp() {
 	s.finish()
 }
 
-// finish stops reading the direction and releases its buffers.
+// finish stops reading the direction and drops what it held. Its buffer is
+// emptied but kept for the Classifier to give back to its pool.
 func (s *stream) finish() {
 	s.state = streamDone
-	s.buf = nil
+	s.buf = s.buf[:0]
 	s.held = nil
 	s.heldLen = 0
 }

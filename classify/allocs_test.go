@@ -1,0 +1,73 @@
+package classify
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/phonehome/phonehome/capture"
+)
+
+// TestAddAllocatesNothing proves that classifying allocates nothing per
+// packet once warm: bulk packets of a live flow, and whole connections (DNS
+// answer, handshake, a ClientHello over two segments, HTTP requests, close,
+// expiry, attribution) to names seen before.
+func TestAddAllocatesNothing(t *testing.T) {
+	pub := netip.MustParseAddr("20.42.65.92")
+	hello := clientHello(t, "v10.events.data.microsoft.com")
+	answer := dnsAnswer(t, "v10.events.data.microsoft.com", []string{"global.asimov.events.data.trafficmanager.net"}, pub)
+	request := []byte("GET /connecttest.txt HTTP/1.1\r\nHost: www.msftconnecttest.com\r\n\r\n")
+	f := newFeed(t, Config{VM: vm, ClosedLinger: time.Second})
+	var p capture.Packet
+	send := func(src netip.Addr, sport uint16, dst netip.Addr, dport uint16, flags uint8, seq uint32, payload []byte) {
+		f.now = f.now.Add(time.Millisecond)
+		p = capture.Packet{Timestamp: f.now, WireLen: 54 + len(payload), L3: capture.L3IPv4,
+			Src: src, Dst: dst, Proto: 6, SrcPort: sport, DstPort: dport, TCPFlags: flags, Seq: seq, Payload: payload}
+		if dport == 53 || sport == 53 {
+			p.Proto = 17
+		}
+		f.c.Add(&p)
+	}
+	port := uint16(40000)
+	connection := func() {
+		port++
+		send(resolver, 53, vm, 50000, 0, 0, answer)
+		send(vm, port, pub, 443, capture.TCPSyn, 100, nil)
+		send(pub, 443, vm, port, capture.TCPSyn|capture.TCPAck, 900, nil)
+		send(vm, port, pub, 443, capture.TCPAck, 101, hello[:1000])
+		send(vm, port, pub, 443, capture.TCPAck, 1101, hello[1000:])
+		send(vm, port, pub, 443, capture.TCPRst, uint32(101+len(hello)), nil)
+		port++
+		send(vm, port, pub, 80, capture.TCPSyn, 100, nil)
+		send(vm, port, pub, 80, capture.TCPAck, 101, request)
+		send(vm, port, pub, 80, capture.TCPAck, uint32(101+len(request)), request)
+		send(vm, port, pub, 80, capture.TCPRst, uint32(101+2*len(request)), nil)
+		f.now = f.now.Add(2 * time.Second) // past ClosedLinger: the next packet finishes both
+	}
+	for i := 0; i < 50; i++ {
+		connection()
+	}
+	if n := testing.AllocsPerRun(200, connection); n != 0 {
+		t.Errorf("allocations per connection (10 packets) = %v; want 0", n)
+	}
+
+	send(vm, 50001, pub, 443, capture.TCPSyn, 1, nil)
+	seq := uint32(2)
+	bulk := make([]byte, 1448)
+	bulk[0] = 0x17 // TLS application data: not a ClientHello, not HTTP
+	if n := testing.AllocsPerRun(1000, func() {
+		send(vm, 50001, pub, 443, capture.TCPAck, seq, bulk)
+		send(pub, 443, vm, 50001, capture.TCPAck, 1, bulk)
+		seq += uint32(len(bulk))
+	}); n != 0 {
+		t.Errorf("allocations per bulk packet pair = %v; want 0", n)
+	}
+	run := f.c.Finish()
+	// 50 warm-up connections, then AllocsPerRun's one warm-up call and 200.
+	if n := run.Names["v10.events.data.microsoft.com"]; n == nil || n.Evidence[EvidenceSNI] != 251 || n.Evidence[EvidenceDNS] != 1 {
+		t.Errorf("v10.events.data.microsoft.com = %+v; want 251 flows named by SNI, the bulk one by DNS", n)
+	}
+	if n := run.Names["www.msftconnecttest.com"]; n == nil || n.Flows != 251 || len(n.Paths) != 1 {
+		t.Errorf("www.msftconnecttest.com = %+v; want 251 flows with one path", n)
+	}
+}
