@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 
@@ -24,6 +25,7 @@ type analyzeOptions struct {
 	build    string
 	format   string
 	flows    string
+	oneCore  bool
 }
 
 func newAnalyzeCmd() *cobra.Command {
@@ -55,6 +57,7 @@ destinations, flows the VM did not start, non-IP) is counted by reason.`,
 	f.StringVar(&opt.build, "build", "1909", "Windows build whose pages to compare with: 1709 ... 21H2, 11, or a full name ("+strings.Join(catalog.Builds(), ", ")+")")
 	f.StringVar(&opt.format, "format", "text", "report format: text or json")
 	f.StringVar(&opt.flows, "flows", "", "also write every IPv4 flow to `FILE` as JSON lines")
+	f.BoolVar(&opt.oneCore, "one-core", false, "read and classify on one goroutine (by default reading runs ahead on a second core when there is one)")
 	return cmd
 }
 
@@ -136,10 +139,17 @@ func analyze(stdout, stderr io.Writer, files []string, opt analyzeOptions) error
 		return err
 	}
 	defer src.Close()
+	next := src.Next
+	if !opt.oneCore && runtime.GOMAXPROCS(0) > 1 {
+		// Read and decode on one core, classify on another.
+		ra := capture.NewReadAhead(src)
+		defer ra.Close()
+		next = ra.Next
+	}
 	c := classify.New(cfg)
 	var p capture.Packet
 	for {
-		err := src.Next(&p)
+		err := next(&p)
 		if err == io.EOF {
 			break
 		}

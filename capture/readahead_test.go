@@ -1,0 +1,102 @@
+package capture
+
+import (
+	"bytes"
+	"io"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+// packetsOf reads every packet of paths through next, copying what the
+// packet points at, and returns them with the error that ended reading.
+func packetsOf(t *testing.T, next func(*Packet) error) ([]Packet, error) {
+	t.Helper()
+	var out []Packet
+	var p Packet
+	for {
+		err := next(&p)
+		if err != nil {
+			return out, err
+		}
+		q := p
+		q.Frame = bytes.Clone(p.Frame)
+		q.Payload = bytes.Clone(p.Payload)
+		out = append(out, q)
+	}
+}
+
+// TestReadAheadSameAsFileSet reads captures of several formats and link
+// types, and more packets than several batches hold, both ways: every packet
+// must come out the same, in the same order, with the same damage.
+func TestReadAheadSameAsFileSet(t *testing.T) {
+	files, _ := filepath.Glob("../testdata/fixtures/*.pcap*")
+	files = append(files, "../testdata/sample/idle-1909.pcapng")
+	more, _ := filepath.Glob("testdata/*.pcap*")
+	files = append(files, more...)
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			a, err := OpenFiles([]string{f, f, f}, Options{}) // three times over: more than a batch
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, wantErr := packetsOf(t, a.Next)
+			b, err := OpenFiles([]string{f, f, f}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := NewReadAhead(b)
+			defer r.Close()
+			got, gotErr := packetsOf(t, r.Next)
+			if wantErr != io.EOF || gotErr != io.EOF {
+				t.Fatalf("errors = %v, %v; want io.EOF", wantErr, gotErr)
+			}
+			if len(got) != len(want) {
+				t.Fatalf("read ahead %d packets; want %d", len(got), len(want))
+			}
+			for i := range want {
+				w, g := want[i], got[i]
+				if !bytes.Equal(w.Frame, g.Frame) || !bytes.Equal(w.Payload, g.Payload) {
+					t.Fatalf("packet %d: frame or payload differ", i)
+				}
+				w.Frame, w.Payload, g.Frame, g.Payload = nil, nil, nil, nil
+				if !reflect.DeepEqual(w, g) {
+					t.Fatalf("packet %d = %+v; want %+v", i, g, w)
+				}
+			}
+			if d1, d2 := a.Damage(), r.Source().Damage(); len(d1) != len(d2) {
+				t.Errorf("damage = %v; want %v", d2, d1)
+			}
+		})
+	}
+}
+
+func TestReadAheadAllocatesNothing(t *testing.T) {
+	s, err := OpenFiles([]string{"../testdata/sample/idle-1909.pcapng"}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewReadAhead(s)
+	defer r.Close()
+	var p Packet
+	for i := 0; i < 600; i++ { // past the first batch
+		if err := r.Next(&p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := testing.AllocsPerRun(200, func() { r.Next(&p) }); n != 0 {
+		t.Errorf("allocations per ReadAhead.Next = %v; want 0", n)
+	}
+}
+
+func TestReadAheadCloseEarly(t *testing.T) {
+	s, err := OpenFiles([]string{"../testdata/sample/idle-1909.pcapng"}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewReadAhead(s)
+	var p Packet
+	r.Next(&p)
+	r.Close() // must return although the reader is blocked handing batches over
+	r.Close()
+}
