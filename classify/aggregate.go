@@ -9,6 +9,9 @@ import (
 // until the VM is known) and folds it into the run.
 func (c *Classifier) finish(f *flow) {
 	c.flows.remove(f)
+	if c.lastFlow == f {
+		c.lastFlow = nil
+	}
 	c.bufs.release(&f.up)
 	c.bufs.release(&f.down)
 	if !c.vmKnown {
@@ -37,7 +40,7 @@ func (c *Classifier) record(f *flow, rec *FlowRecord) {
 		Proto: protoName(f.key.proto),
 		Src:   netip.AddrFrom4(f.client.addr), SPort: f.client.port,
 		Dst: netip.AddrFrom4(f.server.addr), DPort: f.server.port,
-		FirstSeen: f.first, LastSeen: f.last,
+		FirstSeen: timeOf(f.first), LastSeen: timeOf(f.last),
 		PacketsOut: f.packetsOut, PacketsIn: f.packetsIn,
 		BytesOut: f.bytesOut, BytesIn: f.bytesIn,
 		SNI: f.sni, HTTPHost: f.host, HTTPPaths: append(rec.HTTPPaths[:0], f.paths...),

@@ -77,14 +77,17 @@ func (c *Config) setDefaults() {
 // names in them and attributes each IPv4 flow to at most one name. It is not
 // safe for concurrent use. Packets must come in capture order.
 type Classifier struct {
-	cfg     Config
-	run     Run
-	flows   *flowTable
-	dns     *dnsMap
-	names   *interner
-	paths   *interner
-	now     time.Time
-	sweepAt time.Time
+	cfg   Config
+	run   Run
+	flows *flowTable
+	dns   *dnsMap
+	names *interner
+	paths *interner
+	// Capture times in Unix nanoseconds (see nanos): now is the latest
+	// packet's, sweepAt when idle flows are next looked for.
+	now, sweepAt         int64
+	first, last, packets int64
+	lastFlow             *flow // the flow of the previous packet, or nil
 
 	vmKnown  bool
 	vm       [4]byte
@@ -136,14 +139,16 @@ func (c *Classifier) Add(p *capture.Packet) {
 	r := &c.run
 	r.Packets++
 	r.Bytes += uint64(p.WireLen)
-	if r.First.IsZero() || p.Timestamp.Before(r.First) {
-		r.First = p.Timestamp
+	ts := nanos(p.Timestamp)
+	if c.packets == 0 || ts < c.first {
+		c.first = ts
 	}
-	if p.Timestamp.After(r.Last) {
-		r.Last = p.Timestamp
+	if c.packets == 0 || ts > c.last {
+		c.last = ts
 	}
-	if p.Timestamp.After(c.now) {
-		c.now = p.Timestamp
+	c.packets++
+	if ts > c.now {
+		c.now = ts
 	}
 	switch p.L3 {
 	case capture.L3IPv4:
@@ -161,17 +166,25 @@ func (c *Classifier) Add(p *capture.Packet) {
 		c.exclude(ScopeFragment, p.WireLen)
 		return
 	}
-	c.sweep()
+	if c.now >= c.sweepAt {
+		c.sweep()
+	}
 
 	src := endpoint{addr: p.Src.As4(), port: p.SrcPort}
 	dst := endpoint{addr: p.Dst.As4(), port: p.DstPort}
 	key := makeKey(p.Proto, src, dst)
-	f := c.flows.get(key)
-	if f == nil {
-		f = c.newFlow(key, p, src, dst)
+	// Packets of one flow come in runs (bulk transfers): try the last one
+	// before the map.
+	f := c.lastFlow
+	if f == nil || f.key != key {
+		f = c.flows.get(key)
+		if f == nil {
+			f = c.newFlow(key, p, src, dst, ts)
+		}
+		c.lastFlow = f
 	}
 	out := src == f.client
-	f.last = p.Timestamp
+	f.last = ts
 	if out {
 		f.packetsOut++
 		f.bytesOut += uint64(p.WireLen)
@@ -205,7 +218,7 @@ func (c *Classifier) exclude(reason string, bytes int) {
 // the sender of a SYN, the receiver of a SYN-ACK, otherwise (mid-stream TCP,
 // UDP) the side on an unprivileged port talking to a privileged one, else the
 // sender of the first packet.
-func (c *Classifier) newFlow(key flowKey, p *capture.Packet, src, dst endpoint) *flow {
+func (c *Classifier) newFlow(key flowKey, p *capture.Packet, src, dst endpoint, ts int64) *flow {
 	if c.flows.len() >= c.cfg.MaxFlows {
 		c.evictions++
 		c.finish(c.flows.oldest())
@@ -225,8 +238,8 @@ func (c *Classifier) newFlow(key flowKey, p *capture.Packet, src, dst endpoint) 
 		client, server = dst, src
 	}
 	f.client, f.server = client, server
-	f.first = p.Timestamp
-	if e := c.dns.lookup(dnsKey{client: client.addr, addr: server.addr}, p.Timestamp); e != nil {
+	f.first = ts
+	if e := c.dns.lookup(dnsKey{client: client.addr, addr: server.addr}, ts); e != nil {
 		f.dnsName, f.dnsChain = e.qname, e.chain
 	}
 	if isLocalHost(netip.AddrFrom4(client.addr)) && len(c.starts) < 1<<16 {
@@ -275,17 +288,14 @@ func (c *Classifier) tcp(f *flow, p *capture.Packet, out bool) {
 // sweep finishes flows idle past their class's timeout. It looks only at the
 // tails of the activity lists, so it costs O(1) per flow finished.
 func (c *Classifier) sweep() {
-	if c.now.Before(c.sweepAt) {
-		return
-	}
-	c.sweepAt = c.now.Add(time.Second)
+	c.sweepAt = c.now + int64(time.Second)
 	timeouts := [numClasses]time.Duration{
 		classTCP:    c.cfg.TCPIdle,
 		classClosed: c.cfg.ClosedLinger,
 		classOther:  c.cfg.UDPIdle,
 	}
 	for class, idle := range timeouts {
-		for f := c.flows.oldestOf(flowClass(class)); f != nil && c.now.Sub(f.last) > idle; f = c.flows.oldestOf(flowClass(class)) {
+		for f := c.flows.oldestOf(flowClass(class)); f != nil && c.now-f.last > int64(idle); f = c.flows.oldestOf(flowClass(class)) {
 			c.finish(f)
 		}
 	}
@@ -295,6 +305,9 @@ func (c *Classifier) sweep() {
 // not be used afterwards.
 func (c *Classifier) Finish() *Run {
 	c.finished = true // every flow has started: a decision now sees them all
+	if c.packets > 0 {
+		c.run.First, c.run.Last = timeOf(c.first), timeOf(c.last)
+	}
 	for f := c.flows.oldest(); f != nil; f = c.flows.oldest() {
 		c.finish(f)
 	}
@@ -348,3 +361,20 @@ func (c *Classifier) decideVM() {
 		c.emitFlow(f)
 	}
 }
+
+// nanos turns a capture time into Unix nanoseconds, the classifier's clock.
+// Times outside what int64 nanoseconds hold (years before 1678 or after 2262,
+// which only a corrupt or hostile pcapng timestamp gives) are clamped.
+func nanos(t time.Time) int64 {
+	const limit = 9_000_000_000 // seconds: about year 2255
+	switch s := t.Unix(); {
+	case s > limit:
+		return limit * int64(time.Second)
+	case s < -limit:
+		return -limit * int64(time.Second)
+	}
+	return t.UnixNano()
+}
+
+// timeOf turns the classifier's clock back into a time, in UTC.
+func timeOf(ns int64) time.Time { return time.Unix(0, ns).UTC() }

@@ -14,7 +14,7 @@ type dnsEntry struct {
 	key   dnsKey
 	qname string
 	chain []string // CNAME targets from qname to the owner of the A record
-	at    time.Time
+	at    int64    // capture time of the answer, Unix nanoseconds
 	prev  *dnsEntry
 	next  *dnsEntry
 }
@@ -26,18 +26,18 @@ type dnsMap struct {
 	m          map[dnsKey]*dnsEntry
 	head, tail *dnsEntry
 	capacity   int
-	maxAge     time.Duration
+	maxAge     int64 // nanoseconds
 	evicted    uint64
 }
 
 func newDNSMap(capacity int, maxAge time.Duration) *dnsMap {
-	return &dnsMap{m: make(map[dnsKey]*dnsEntry), capacity: capacity, maxAge: maxAge}
+	return &dnsMap{m: make(map[dnsKey]*dnsEntry), capacity: capacity, maxAge: int64(maxAge)}
 }
 
 // put records that qname (through chain) resolved to addr for client at time at.
 // chain is copied. A stored chain is never written again, so flows may keep it:
 // when the answer changes, the entry gets a new slice.
-func (d *dnsMap) put(k dnsKey, qname string, chain []string, at time.Time) {
+func (d *dnsMap) put(k dnsKey, qname string, chain []string, at int64) {
 	e := d.m[k]
 	if e == nil {
 		if len(d.m) >= d.capacity && d.tail != nil {
@@ -71,9 +71,9 @@ func (d *dnsMap) put(k dnsKey, qname string, chain []string, at time.Time) {
 
 // lookup returns the latest answer for k received no later than at and no
 // earlier than maxAge before it, or nil.
-func (d *dnsMap) lookup(k dnsKey, at time.Time) *dnsEntry {
+func (d *dnsMap) lookup(k dnsKey, at int64) *dnsEntry {
 	e := d.m[k]
-	if e == nil || e.at.After(at) || at.Sub(e.at) > d.maxAge {
+	if e == nil || e.at > at || at-e.at > d.maxAge {
 		return nil
 	}
 	return e

@@ -462,7 +462,7 @@ func (c *Classifier) dnsMessage(p *capture.Packet, msg []byte) {
 	}
 	client := p.Dst.As4()
 	for _, a := range r.A {
-		c.dns.put(dnsKey{client: client, addr: a.Addr}, qname, c.chain, p.Timestamp)
+		c.dns.put(dnsKey{client: client, addr: a.Addr}, qname, c.chain, nanos(p.Timestamp))
 	}
 	if c.cfg.OnObservation != nil {
 		o := c.observation("dns", p, qname)

@@ -2,7 +2,6 @@ package classify
 
 import (
 	"net/netip"
-	"time"
 )
 
 // endpoint is one side of an IPv4 flow.
@@ -38,8 +37,8 @@ func makeKey(proto uint8, src, dst endpoint) flowKey {
 // (FIN/RST, idle expiry, eviction or the end of input).
 type flow struct {
 	key            flowKey
-	client, server endpoint // client started the flow (see startedBy)
-	first, last    time.Time
+	client, server endpoint // client started the flow (see newFlow)
+	first, last    int64    // capture times, Unix nanoseconds
 
 	packetsOut, packetsIn uint64 // out: client to server
 	bytesOut, bytesIn     uint64
@@ -133,7 +132,7 @@ func (t *flowTable) oldestOf(c flowClass) *flow { return t.lists[c].tail }
 func (t *flowTable) oldest() *flow {
 	var o *flow
 	for c := range t.lists {
-		if f := t.lists[c].tail; f != nil && (o == nil || f.last.Before(o.last)) {
+		if f := t.lists[c].tail; f != nil && (o == nil || f.last < o.last) {
 			o = f
 		}
 	}
