@@ -12,6 +12,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -86,6 +87,15 @@ type FileSet struct {
 
 	damage []Damage
 	stats  Stats
+
+	// Progress, in bytes on disk: total of all files; finished is the sum
+	// of the files done, read what has been read of the current one. They
+	// are atomic so that Progress may be called from another goroutine
+	// than Next (a progress display while ReadAhead reads).
+	total    int64
+	curSize  int64
+	finished atomic.Int64
+	read     atomic.Int64
 	// per link type frame counts; a short slice searched linearly is cheaper
 	// than a map update per packet and does not allocate once a type is seen.
 	linkCounts []linkCount
@@ -125,7 +135,8 @@ func OpenFiles(paths []string, opt Options) (*FileSet, error) {
 	var p Packet
 	for _, path := range paths {
 		e := fileEntry{path: path, empty: true}
-		src, _, err := openSource(path, opt)
+		src, size, err := openSource(path, opt, nil)
+		s.total += size
 		var d *damageError
 		switch {
 		case errors.As(err, &d):
@@ -179,9 +190,11 @@ func (s *FileSet) Next(p *Packet) error {
 			}
 			f := s.files[s.next]
 			s.next++
-			src, size, err := openSource(f.path, s.opt)
+			s.read.Store(0)
+			src, size, err := openSource(f.path, s.opt, &s.read)
 			s.stats.Files++
 			s.stats.FileBytes += size
+			s.curSize = size
 			var d *damageError
 			if errors.As(err, &d) {
 				s.addDamage(f.path, d)
@@ -201,6 +214,8 @@ func (s *FileSet) Next(p *Packet) error {
 		}
 		s.cur.close()
 		s.cur = nil
+		s.finished.Add(s.curSize) // the whole file, damage or not
+		s.read.Store(0)
 		s.log.Debug("capture file finished", "file", s.curName)
 		var d *damageError
 		switch {
@@ -228,6 +243,13 @@ func (s *FileSet) count(p *Packet) {
 func (s *FileSet) addDamage(file string, d *damageError) {
 	s.damage = append(s.damage, Damage{File: file, Offset: d.off, Reason: d.reason})
 	s.stats.DamagedFiles++
+}
+
+// Progress returns how many bytes of the files (on disk, so compressed bytes
+// for a gzip file) have been read, and their total. It is safe to call while
+// another goroutine calls Next.
+func (s *FileSet) Progress() (done, total int64) {
+	return min(s.finished.Load()+s.read.Load(), s.total), s.total
 }
 
 // Damage returns the damage found so far, in reading order. The slice is the
@@ -287,10 +309,18 @@ type ioError struct{ err error }
 func (e *ioError) Error() string { return e.err.Error() }
 func (e *ioError) Unwrap() error { return e.err }
 
-type fileReader struct{ f *os.File }
+// fileReader reads a capture file, adding what it reads to a progress count
+// (nil for none).
+type fileReader struct {
+	f    *os.File
+	read *atomic.Int64
+}
 
 func (r fileReader) Read(b []byte) (int, error) {
 	n, err := r.f.Read(b)
+	if r.read != nil {
+		r.read.Add(int64(n))
+	}
 	if err != nil && err != io.EOF {
 		err = &ioError{err}
 	}
@@ -326,7 +356,7 @@ const (
 // the file header. It returns the file's size; a *damageError when the file is
 // too short to hold a header (an empty or growing file); an error naming the
 // file otherwise.
-func openSource(path string, opt Options) (source, int64, error) {
+func openSource(path string, opt Options, read *atomic.Int64) (source, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, 0, fmt.Errorf("open capture %s: %w", path, err)
@@ -335,7 +365,7 @@ func openSource(path string, opt Options) (source, int64, error) {
 	if fi, err := f.Stat(); err == nil {
 		size = fi.Size()
 	}
-	src, err := openStream(path, fileReader{f}, f, opt)
+	src, err := openStream(path, fileReader{f, read}, f, opt)
 	if err != nil {
 		f.Close()
 		return nil, size, err

@@ -3,6 +3,7 @@ package capture
 import (
 	"bytes"
 	"io"
+	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -99,4 +100,34 @@ func TestReadAheadCloseEarly(t *testing.T) {
 	r.Next(&p)
 	r.Close() // must return although the reader is blocked handing batches over
 	r.Close()
+}
+
+func TestProgress(t *testing.T) {
+	files := []string{"../testdata/sample/idle-1909.pcapng", "testdata/zeek__dns-svcb.pcap"}
+	s, err := OpenFiles(files, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	for _, f := range files {
+		fi, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += fi.Size()
+	}
+	if done, tot := s.Progress(); done != 0 || tot != total {
+		t.Errorf("Progress() before reading = %d, %d; want 0, %d", done, tot, total)
+	}
+	r := NewReadAhead(s)
+	defer r.Close()
+	var p Packet
+	for r.Next(&p) == nil {
+		if done, _ := s.Progress(); done < 0 || done > total {
+			t.Fatalf("Progress() = %d; want within 0..%d", done, total)
+		}
+	}
+	if done, _ := s.Progress(); done != total {
+		t.Errorf("Progress() at the end = %d; want %d", done, total)
+	}
 }

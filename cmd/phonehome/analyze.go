@@ -26,6 +26,7 @@ type analyzeOptions struct {
 	format   string
 	flows    string
 	oneCore  bool
+	quiet    bool
 }
 
 func newAnalyzeCmd() *cobra.Command {
@@ -57,6 +58,7 @@ destinations, flows the VM did not start, non-IP) is counted by reason.`,
 	f.StringVar(&opt.build, "build", "1909", "Windows build whose pages to compare with: 1709 ... 21H2, 11, or a full name ("+strings.Join(catalog.Builds(), ", ")+")")
 	f.StringVar(&opt.format, "format", "text", "report format: text or json")
 	f.StringVar(&opt.flows, "flows", "", "also write every IPv4 flow to `FILE` as JSON lines")
+	f.BoolVarP(&opt.quiet, "quiet", "q", false, "no progress line on stderr (it is shown only when stderr is a terminal)")
 	f.BoolVar(&opt.oneCore, "one-core", false, "read and classify on one goroutine (by default reading runs ahead on a second core when there is one)")
 	return cmd
 }
@@ -147,17 +149,25 @@ func analyze(stdout, stderr io.Writer, files []string, opt analyzeOptions) error
 		next = ra.Next
 	}
 	c := classify.New(cfg)
+	prog := newProgress(stderr, opt.quiet)
 	var p capture.Packet
+	var packets uint64
 	for {
 		err := next(&p)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
+			prog.done()
 			return err
 		}
 		c.Add(&p)
+		if packets++; packets&0x3fff == 0 {
+			done, total := src.Progress()
+			prog.update(done, total, packets)
+		}
 	}
+	prog.done()
 	run := c.Finish()
 
 	in := reports.Inputs{Files: files, Unsupported: map[string]uint64{}}

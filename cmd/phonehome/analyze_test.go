@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -375,5 +376,21 @@ func TestOneCoreSameAsTwo(t *testing.T) {
 		if !reflect.DeepEqual(flows1, flows2) {
 			t.Errorf("--flows on one core differ from two")
 		}
+	}
+}
+
+func TestProgressLine(t *testing.T) {
+	got := progressLine(250e6, 1e9, 450_000, time.Second)
+	want := "phonehome: 250 MB of 1.0 GB (25%), 450,000 packets, 450 k packets/s, 3s left"
+	if got != want {
+		t.Errorf("progressLine = %q; want %q", got, want)
+	}
+	// Not a terminal: nothing is drawn.
+	var b bytes.Buffer
+	p := newProgress(&b, false)
+	p.update(1, 2, 3)
+	p.done()
+	if b.Len() != 0 {
+		t.Errorf("progress wrote %q to a non-terminal", b.String())
 	}
 }
