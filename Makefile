@@ -13,13 +13,15 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 all: build
 
-# deps installs the system packages the build and tests need: libpcap-dev for
-# live capture (cgo), and checks that Go is there.
+# deps installs the system packages the build and tests need (libpcap-dev for
+# live capture, strace for the test that phonehome makes no network system
+# call) and checks that Go is there.
 deps:
 	@command -v $(GO) >/dev/null || { echo "Go not found: install Go 1.24 or later (https://go.dev/dl) or put it in /usr/local/go" >&2; exit 1; }
-	@if ! dpkg -s libpcap-dev >/dev/null 2>&1; then \
-		echo "installing libpcap-dev (needed for live capture)"; \
-		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libpcap-dev >/dev/null; \
+	@missing=""; for p in libpcap-dev strace; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing$$missing (libpcap-dev for live capture, strace for the passive test)"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
 build: deps

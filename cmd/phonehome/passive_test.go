@@ -1,0 +1,72 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// buildBinary builds phonehome into a temporary directory.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "phonehome")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestPassiveNoNetworkSyscalls traces every network system call the binary
+// makes while it analyses the sample and writes flows: there must be none
+// (no socket, no connect, no sendto: no packet sent, no name resolved).
+func TestPassiveNoNetworkSyscalls(t *testing.T) {
+	strace, err := exec.LookPath("strace")
+	if err != nil {
+		t.Skip("strace not installed (make deps installs it): cannot trace the binary's system calls")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("not root: tracing may be refused (ptrace_scope); CI runs this as root")
+	}
+	bin := buildBinary(t)
+	trace := filepath.Join(t.TempDir(), "trace.txt")
+	flows := filepath.Join(t.TempDir(), "flows.jsonl")
+	cmd := exec.Command(strace, "-f", "-qq", "-e", "signal=none", "-e", "trace=%network", "-o", trace,
+		bin, "analyze", "--format", "json", "--flows", flows, sample)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("strace phonehome analyze: %v\n%s", err, out)
+	}
+	raw, err := os.ReadFile(trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls := strings.TrimSpace(string(raw)); calls != "" {
+		t.Errorf("phonehome analyze made network system calls:\n%s", calls)
+	}
+}
+
+// TestPassiveWithoutNetwork runs the analysis in a network namespace of its
+// own, with no interface up and no route: it must work the same.
+func TestPassiveWithoutNetwork(t *testing.T) {
+	unshare, err := exec.LookPath("unshare")
+	if err != nil {
+		t.Skip("unshare not installed")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("not root: cannot make a network namespace; CI runs this as root")
+	}
+	bin := buildBinary(t)
+	want, err := exec.Command(bin, "analyze", "--format", "json", sample).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := exec.Command(unshare, "--net", bin, "analyze", "--format", "json", sample).Output()
+	if err != nil {
+		t.Fatalf("phonehome analyze in an empty network namespace: %v", err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("report without a network differs from the report with one")
+	}
+}
