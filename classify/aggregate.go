@@ -138,7 +138,7 @@ func (c *Classifier) unattributed(rec *FlowRecord) {
 	a := c.run.Unattributed[rec.Dst]
 	if a == nil {
 		if len(c.run.Unattributed) >= c.cfg.MaxNames {
-			c.namesDropped++
+			c.addrsDropped++
 			return
 		}
 		a = &AddrStat{Addr: rec.Dst, First: rec.FirstSeen, Last: rec.LastSeen}

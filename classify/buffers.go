@@ -8,11 +8,19 @@ package classify
 // Buffers come in three sizes: 4 KiB holds a ClientHello with a post-quantum
 // key share (about 1.5 to 1.8 KB) or a typical request head; 16 KiB the
 // largest request heads; 64 KiB the bound of one direction (maxStreamBuffer).
+//
+// When the limit is reached, the stream that has waited longest since its
+// last bytes gives its buffer up (least recently fed first), so a flood of
+// heads that never finish cannot keep a real one from being read.
 type bufferPool struct {
-	free  [3][][]byte
-	lent  int    // bytes of capacity lent to streams
-	limit int    // most bytes lent at once
-	full  uint64 // times a stream was given up because limit was reached
+	free    [3][][]byte
+	lent    int    // bytes of capacity lent to streams
+	limit   int    // most bytes lent at once
+	full    uint64 // times a head could not be held even after evictions
+	evicted uint64 // partial heads given up to make room for newer ones
+
+	// holders lists the streams holding a buffer, most recently fed first.
+	head, tail *stream
 }
 
 var bufferSizes = [3]int{4 << 10, 16 << 10, maxStreamBuffer}
@@ -38,9 +46,22 @@ func (b *bufferPool) class(n int) int {
 // largest size or the limit would be passed.
 func (b *bufferPool) take(st *stream, n int) ([]byte, bool) {
 	c := b.class(n)
-	if c < 0 || b.lent-cap(st.buf)+bufferSizes[c] > b.limit {
+	if c < 0 {
 		b.full++
 		return nil, false
+	}
+	for b.lent-cap(st.buf)+bufferSizes[c] > b.limit {
+		victim := b.tail
+		if victim == st {
+			victim = st.hprev
+		}
+		if victim == nil {
+			b.full++
+			return nil, false
+		}
+		victim.finish()
+		b.release(victim)
+		b.evicted++
 	}
 	b.lent += bufferSizes[c]
 	if k := len(b.free[c]); k > 0 {
@@ -66,6 +87,7 @@ func (b *bufferPool) store(st *stream, data []byte) bool {
 	nb = append(nb, data...)
 	b.release(st)
 	st.buf = nb
+	b.hold(st)
 	return true
 }
 
@@ -74,6 +96,7 @@ func (b *bufferPool) appendTo(st *stream, data []byte) bool {
 	n := len(st.buf) + len(data)
 	if n <= cap(st.buf) {
 		st.buf = append(st.buf, data...)
+		b.hold(st)
 		return true
 	}
 	nb, ok := b.take(st, n)
@@ -83,11 +106,47 @@ func (b *bufferPool) appendTo(st *stream, data []byte) bool {
 	nb = append(append(nb, st.buf...), data...)
 	b.release(st)
 	st.buf = nb
+	b.hold(st)
 	return true
+}
+
+// hold puts st at the head of the holders: it was just fed.
+func (b *bufferPool) hold(st *stream) {
+	if b.head == st {
+		return
+	}
+	b.unhold(st)
+	st.hnext = b.head
+	if b.head != nil {
+		b.head.hprev = st
+	}
+	b.head = st
+	if b.tail == nil {
+		b.tail = st
+	}
+	st.holding = true
+}
+
+func (b *bufferPool) unhold(st *stream) {
+	if !st.holding {
+		return
+	}
+	if st.hprev != nil {
+		st.hprev.hnext = st.hnext
+	} else {
+		b.head = st.hnext
+	}
+	if st.hnext != nil {
+		st.hnext.hprev = st.hprev
+	} else {
+		b.tail = st.hprev
+	}
+	st.hprev, st.hnext, st.holding = nil, nil, false
 }
 
 // release takes st's buffer back, keeping it for reuse if there is room.
 func (b *bufferPool) release(st *stream) {
+	b.unhold(st)
 	for c, size := range bufferSizes {
 		if cap(st.buf) == size {
 			b.lent -= size

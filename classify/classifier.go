@@ -15,9 +15,11 @@ type Config struct {
 	// VM is the address of the Windows VM. Zero: the local (RFC 1918 or
 	// shared-space) address that starts the most flows.
 	VM netip.Addr
-	// MaxFlows bounds the live flow table (default 262 144, about 60 MB at
-	// worst with reassembly buffers). When full, the least recently active
-	// flow is finished early and the report says so.
+	// MaxFlows bounds the live flow table (default 131 072: a flow takes
+	// 448 bytes plus its map entry, so about 70 MB when full; stream buffers
+	// are bounded apart, by MaxReassemblyBytes). An idle VM keeps a few
+	// hundred flows open. When full, the least recently active flow is
+	// finished early and the report says so.
 	MaxFlows int
 	// TCPIdle, UDPIdle and ClosedLinger are idle timeouts in capture time
 	// (defaults 1 h, 5 min, 30 s). Windows keeps push connections open for
@@ -59,7 +61,7 @@ func (c *Config) setDefaults() {
 			*v = d
 		}
 	}
-	def(&c.MaxFlows, 1<<18)
+	def(&c.MaxFlows, 1<<17)
 	def(&c.MaxDNSEntries, 1<<17)
 	def(&c.MaxNames, 100_000)
 	def(&c.MaxReassemblyBytes, 32<<20)
@@ -104,7 +106,7 @@ type Classifier struct {
 
 	bufs *bufferPool
 
-	evictions, streamsGivenUp, dnsEvicted, namesDropped uint64
+	evictions, streamsGivenUp, dnsEvicted, namesDropped, addrsDropped uint64
 }
 
 // New returns a Classifier for cfg.
@@ -323,9 +325,11 @@ func (c *Classifier) Finish() *Run {
 	}
 	bound("flow table full: least recently active flow finished early", c.cfg.MaxFlows, c.evictions)
 	bound("stream reassembly bound: a direction given up", maxStreamBuffer, c.streamsGivenUp)
-	bound("reassembly memory full: a partial head given up", c.cfg.MaxReassemblyBytes, c.bufs.full)
+	bound("reassembly memory full: the longest-waiting partial head given up", c.cfg.MaxReassemblyBytes, c.bufs.evicted)
+	bound("reassembly memory full: a partial head not held", c.cfg.MaxReassemblyBytes, c.bufs.full)
 	bound("DNS answer map full: oldest answer dropped", c.cfg.MaxDNSEntries, c.dns.evicted)
-	bound("name table full: names not kept in the report", c.cfg.MaxNames, c.namesDropped)
+	bound("name table full: flows of new names not kept in the report", c.cfg.MaxNames, c.namesDropped)
+	bound("unattributed address table full: flows to new addresses not kept in the report", c.cfg.MaxNames, c.addrsDropped)
 	return r
 }
 

@@ -53,6 +53,10 @@ type stream struct {
 	// found counts the ClientHellos or HTTP request heads read, up to
 	// maxFound.
 	found uint8
+	// holding is true while buf is lent by the bufferPool; hprev and hnext
+	// link the pool's holders, most recently fed first.
+	holding      bool
+	hprev, hnext *stream
 }
 
 const maxFound = 255
