@@ -47,7 +47,7 @@ func FuzzParseClientHello(f *testing.F) {
 		got := gotHello(st, &h)
 		if st == Found {
 			if n := len(h.ServerName); h.ServerName != nil && (!validServerName(h.ServerName) || n > MaxServerName) {
-				t.Fatalf("ParseClientHello(%x).ServerName = %q; want 1..255 printable bytes", in, h.ServerName)
+				t.Fatalf("ParseClientHello(%x).ServerName = %q; want 1..255 bytes", in, h.ServerName)
 			}
 			if h.MultipleNames && h.ServerName == nil || h.ServerName != nil && !h.HasSNI {
 				t.Fatalf("ParseClientHello(%x) = %v; inconsistent SNI flags", in, got)

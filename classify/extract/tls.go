@@ -233,18 +233,14 @@ func parseServerName(data []byte, out *ClientHello) bool {
 	return true
 }
 
-// validServerName accepts 1..MaxServerName bytes of printable ASCII without space. Names are not otherwise
-// checked here (underscores, trailing dots and upper case are the caller's to judge).
+// validServerName accepts 1..MaxServerName bytes, whatever they are. RFC 6066
+// asks for an ASCII host name, but what a client on the VM sends is evidence
+// as it is: a raw UTF-8 (IDN) name, control characters or escape sequences
+// are kept as seen, and every renderer shows them escaped. Names are not
+// otherwise checked here (underscores, trailing dots and upper case are the
+// caller's to judge).
 func validServerName(name []byte) bool {
-	if len(name) == 0 || len(name) > MaxServerName {
-		return false
-	}
-	for _, c := range name {
-		if c <= ' ' || c >= 0x7f {
-			return false
-		}
-	}
-	return true
+	return len(name) > 0 && len(name) <= MaxServerName
 }
 
 // parseSupportedVersions reads the ClientHello form of supported_versions (RFC 8446 section 4.2.1).

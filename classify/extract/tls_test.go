@@ -184,8 +184,11 @@ func TestParseClientHello(t *testing.T) {
 		{"sni_empty_name", hello(sniExt("")), helloWant{st: NotThis}},
 		{"sni_empty_list", hello(ext(extServerName, []byte{0, 0})), helloWant{st: NotThis}},
 		{"sni_over_255", hello(sniExt(string(long))), helloWant{st: NotThis}},
-		{"sni_binary_bytes", hello(sniExt("a\x00b.test")), helloWant{st: NotThis}},
-		{"sni_with_space", hello(sniExt("a b.test")), helloWant{st: NotThis}},
+		// Kept as seen: evidence is what the client sent; renderers escape it.
+		{"sni_binary_bytes", hello(sniExt("a\x00b.test")), helloWant{st: Found, sni: "a\x00b.test", hasSNI: true, legacy: 0x0303, records: 1}},
+		{"sni_with_space", hello(sniExt("a b.test")), helloWant{st: Found, sni: "a b.test", hasSNI: true, legacy: 0x0303, records: 1}},
+		{"sni_raw_utf8_idn", hello(sniExt("bücher.example")), helloWant{st: Found, sni: "bücher.example", hasSNI: true, legacy: 0x0303, records: 1}},
+		{"sni_ansi_escape_sequence", hello(sniExt("\x1b[2J.example")), helloWant{st: Found, sni: "\x1b[2J.example", hasSNI: true, legacy: 0x0303, records: 1}},
 		{"duplicate_sni_extension", hello(sniExt("a.test"), sniExt("b.test")), helloWant{st: NotThis}},
 		{"extension_length_overruns_block", hello(sniExt("a.test"), []byte{0, 10, 0, 9, 1}), helloWant{st: NotThis}},
 		{"supported_versions_odd_length", hello(ext(extSupportedVersions, []byte{3, 3, 4, 3})), helloWant{st: NotThis}},
