@@ -9,7 +9,7 @@ SAMPLE  ?= testdata/sample/idle-1909.pcapng
 FUZZTIME ?= 60s
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build sample test deps vet generate fixtures clean
+.PHONY: all build sample test deps vet generate fixtures fuzz clean
 
 all: build
 
@@ -47,6 +47,18 @@ generate:
 # network namespace (needs root; see testdata/README.md).
 fixtures:
 	$(SUDO) bash testdata/gen/make-fixtures.sh
+
+# fuzz: every native fuzz target in turn, FUZZTIME each (default 60s), e.g.
+# make fuzz FUZZTIME=10m. New crashers land in the package's
+# testdata/fuzz/<target>/; commit them and add a named table case. The normal
+# tests replay the seed corpora.
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "== $$pkg $$target ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
 
 clean:
 	rm -rf bin

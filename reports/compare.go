@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/net/publicsuffix"
 
@@ -347,8 +349,16 @@ func undocumented(n *classify.NameStat) Undocumented {
 
 // RegistrableDomain returns the registrable domain of name (eTLD+1 by the
 // public suffix list), or name itself when it has none (an IP literal, a
-// bare public suffix, a single label).
+// bare public suffix, a single label) or is no host name: a name from a
+// packet with a space, a control or a format character in it
+// ("x.example\n  settings-win.data.microsoft.com") must not be grouped
+// under the domain its tail spells.
 func RegistrableDomain(name string) string {
+	if strings.IndexFunc(name, func(r rune) bool {
+		return r <= ' ' || r == 0x7f || r == utf8.RuneError || !unicode.IsPrint(r) || unicode.Is(unicode.Cf, r)
+	}) >= 0 {
+		return name
+	}
 	d, err := publicsuffix.EffectiveTLDPlusOne(strings.TrimSuffix(name, "."))
 	if err != nil {
 		return name

@@ -110,6 +110,12 @@ func TestRegistrableDomain(t *testing.T) {
 		"a.b.example.co.uk":                "example.co.uk",
 		"localhost":                        "localhost",
 		"20.1.2.3":                         "20.1.2.3",
+		// A name from a packet that is no host name is its own group.
+		"a.example.com\n  settings-win.data.microsoft.com": "a.example.com\n  settings-win.data.microsoft.com",
+		"x.evil.example settings-win.data.microsoft.com":   "x.evil.example settings-win.data.microsoft.com",
+		"c.example.com\u202egnp.exe":                       "c.example.com\u202egnp.exe",
+		"e.example.com\xff.microsoft.com":                  "e.example.com\xff.microsoft.com",
+		"bücher.example.de":                                "example.de",
 	} {
 		if g := RegistrableDomain(name); g != want {
 			t.Errorf("RegistrableDomain(%q) = %q; want %q", name, g, want)
@@ -129,6 +135,26 @@ var hostile = map[string]string{
 	"invalid_utf8":        "e.example.com\xff\xfe",
 	"backslash":           `f.example.com\x1b`,
 	"tab":                 "g.example.com\tx",
+	// Aimed at the CSV, Markdown and HTML reports.
+	"formula_dde":            "=cmd|' /C calc'!A0",
+	"formula_plus":           "+SUM(1,2)",
+	"formula_minus":          "-2+3",
+	"formula_at":             "@SUM(1)",
+	"formula_after_tab":      "\t=1+1",
+	"formula_after_newline":  "\n=1+1",
+	"pipe_ends_cell":         "a|b",
+	"code_span":              "`code`",
+	"markdown_link":          "[x](http://evil)",
+	"autolink_www":           "www.evil.example",
+	"autolink_url":           "http://evil.example/a",
+	"autolink_email":         "x@evil.example",
+	"heading_after_newline":  "h.example.com\n# Pwned",
+	"crlf_fakes_a_table_row": "i.example.com\r\n| x | y |",
+	"script_element":         "<script>alert(1)</script>",
+	"attribute_breakout":     "\"><img src=x onerror=alert(1)>",
+	"html_entity":            "&amp;",
+	"backslash_escapes_pipe": `j.example.com\|x`,
+	"emphasis_and_strike":    "*k*_l_~~m~~",
 }
 
 func TestTextEscapesHostileNames(t *testing.T) {

@@ -56,11 +56,20 @@ destinations, flows the VM did not start, non-IP) is counted by reason.`,
 	f.StringVar(&opt.vm, "vm", "", "IPv4 address of the Windows VM (default: the local address that starts the most flows)")
 	f.StringVar(&opt.editions, "edition", "all", "editions to report: home, pro, education, enterprise, or all (comma-separated)")
 	f.StringVar(&opt.build, "build", "1909", "Windows build whose pages to compare with: 1709 ... 21H2, 11, or a full name ("+strings.Join(catalog.Builds(), ", ")+")")
-	f.StringVar(&opt.format, "format", "text", "report format: text or json")
+	f.StringVar(&opt.format, "format", "text", "report format: text (terminal), json, csv (one row per edition, list and item), markdown, or html (one self-contained page)")
 	f.StringVar(&opt.flows, "flows", "", "also write every IPv4 flow to `FILE` as JSON lines")
 	f.BoolVarP(&opt.quiet, "quiet", "q", false, "no progress line on stderr (it is shown only when stderr is a terminal)")
 	f.BoolVar(&opt.oneCore, "one-core", false, "read and classify on one goroutine (by default reading runs ahead on a second core when there is one)")
 	return cmd
+}
+
+// renderers are the report formats --format takes.
+var renderers = map[string]func(io.Writer, *reports.Report) error{
+	"text":     reports.Text,
+	"json":     reports.JSON,
+	"csv":      reports.CSV,
+	"markdown": reports.Markdown,
+	"html":     reports.HTML,
 }
 
 // editions are the editions --edition takes, in report order.
@@ -109,8 +118,9 @@ func analyze(stdout, stderr io.Writer, files []string, opt analyzeOptions) error
 	if err != nil {
 		return err
 	}
-	if opt.format != "text" && opt.format != "json" {
-		return usageError{fmt.Errorf("--format %q: want text or json", opt.format)}
+	render, ok := renderers[opt.format]
+	if !ok {
+		return usageError{fmt.Errorf("--format %q: want text, json, csv, markdown or html", opt.format)}
 	}
 	cfg := classify.Config{Logger: slog.New(slog.DiscardHandler)}
 	if opt.vm != "" {
@@ -187,12 +197,7 @@ func analyze(stdout, stderr io.Writer, files []string, opt analyzeOptions) error
 			return fmt.Errorf("--flows %s: %w", opt.flows, err)
 		}
 	}
-	if opt.format == "json" {
-		err = reports.JSON(stdout, rep)
-	} else {
-		err = reports.Text(stdout, rep)
-	}
-	if err != nil {
+	if err := render(stdout, rep); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
 	if len(in.Damage) > 0 {

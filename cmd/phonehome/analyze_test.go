@@ -181,13 +181,14 @@ func TestFixturesMatchTruth(t *testing.T) {
 	}
 }
 
-// TestSampleGolden compares the text and JSON reports of the sample with the
+// TestSampleGolden compares the sample's report in every format with the
 // golden files; refresh them with go test ./cmd/phonehome -update.
 func TestSampleGolden(t *testing.T) {
-	for _, format := range []string{"text", "json"} {
+	ext := map[string]string{"text": "txt", "json": "json", "csv": "csv", "markdown": "md", "html": "html"}
+	for _, format := range []string{"text", "json", "csv", "markdown", "html"} {
 		t.Run(format, func(t *testing.T) {
 			got, _ := analyzeFile(t, analyzeOptions{format: format}, sample)
-			golden := filepath.Join("testdata", "sample."+map[string]string{"text": "txt", "json": "json"}[format])
+			golden := filepath.Join("testdata", "sample."+ext[format])
 			// The report names the file as given; keep the golden files
 			// independent of where the test runs from.
 			got = strings.ReplaceAll(got, "../../testdata/", "testdata/")

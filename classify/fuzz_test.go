@@ -1,0 +1,79 @@
+package classify
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/phonehome/phonehome/capture"
+)
+
+// FuzzClassify drives a Classifier with a script read from the fuzz input:
+// each step is a packet on one of a few TCP and UDP flows, with flags, a
+// sequence number that may jump back, overlap or leave gaps, and a slice of
+// the input as payload. It checks that nothing panics, that the bounds hold
+// (live flows, lent reassembly memory) and that Finish accounts for every
+// packet. Seeds: real ClientHellos split and reordered, HTTP heads, DNS.
+func FuzzClassify(f *testing.F) {
+	hello := clientHello(f, "settings-win.data.microsoft.com")
+	seed := func(steps ...[]byte) []byte {
+		var b []byte
+		for _, s := range steps {
+			b = append(b, s...)
+		}
+		return b
+	}
+	// step: flow(1) flags(1) seq delta(2, signed) length(2), then payload.
+	step := func(flow, flags byte, delta int16, payload []byte) []byte {
+		b := []byte{flow, flags, 0, 0, 0, 0}
+		binary.BigEndian.PutUint16(b[2:], uint16(delta))
+		binary.BigEndian.PutUint16(b[4:], uint16(len(payload)))
+		return append(b, payload...)
+	}
+	f.Add(seed(step(0, capture.TCPSyn, 0, nil), step(0, capture.TCPAck, 1, hello[:900]), step(0, capture.TCPAck, 900, hello[900:])))
+	f.Add(seed(step(0, capture.TCPSyn, 0, nil), step(0, capture.TCPAck, 901, hello[900:]), step(0, capture.TCPAck, -899, hello[:900])))
+	f.Add(seed(step(1, capture.TCPSyn, 0, nil), step(1, capture.TCPAck, 1, []byte("GET / HTTP/1.1\r\nHost: a.example\r\nContent-Length: 3\r\n\r\nabcGET /b HTTP/1.1\r\nHost: b.example\r\n\r\n"))))
+	f.Add(seed(step(2, 0, 0, dnsAnswer(f, "a.example", []string{"b.example"}, netip.MustParseAddr("20.1.2.3")))))
+	f.Fuzz(func(t *testing.T, script []byte) {
+		pub := netip.MustParseAddr("20.1.2.3")
+		c := New(Config{VM: vm, MaxFlows: 4, MaxReassemblyBytes: 64 << 10})
+		now := t0
+		seqs := [4]uint32{1000, 2000, 3000, 4000}
+		packets := 0
+		for len(script) >= 6 && packets < 200 {
+			flow, flags := script[0]%4, script[1]
+			delta := int16(binary.BigEndian.Uint16(script[2:4]))
+			n := min(int(binary.BigEndian.Uint16(script[4:6])), len(script)-6)
+			payload := script[6 : 6+n]
+			script = script[6+n:]
+			now = now.Add(time.Duration(flags&0x0f) * time.Second)
+			seqs[flow] += uint32(int32(delta))
+			p := capture.Packet{Timestamp: now, WireLen: 54 + n, L3: capture.L3IPv4, Src: vm, Dst: pub,
+				Proto: 6, SrcPort: 40000 + uint16(flow), DstPort: 443, TCPFlags: flags, Seq: seqs[flow], Payload: payload}
+			switch flow {
+			case 1:
+				p.DstPort = 80
+			case 2:
+				p.Proto, p.Src, p.Dst, p.SrcPort, p.DstPort = 17, resolver, vm, 53, 50000
+			case 3:
+				p.Src, p.Dst, p.SrcPort, p.DstPort = pub, vm, 443, 40000 // the server's side of flow 0
+			}
+			c.Add(&p)
+			packets++
+			if c.flows.len() > 4 {
+				t.Fatalf("live flows = %d; want at most 4", c.flows.len())
+			}
+			if c.bufs.lent > 64<<10 {
+				t.Fatalf("reassembly memory lent = %d; want at most 64 KiB", c.bufs.lent)
+			}
+		}
+		run := c.Finish()
+		if int(run.Packets) != packets {
+			t.Fatalf("run counted %d packets; want %d", run.Packets, packets)
+		}
+		if c.bufs.lent != 0 {
+			t.Fatalf("reassembly memory lent after Finish = %d; want 0", c.bufs.lent)
+		}
+	})
+}

@@ -1,0 +1,183 @@
+package reports
+
+import (
+	"bufio"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// CSVColumns are the columns of the CSV report, in order. They are a
+// contract: a column is only ever added at the end.
+//
+//	edition                 home, pro, education or enterprise
+//	list                    documented_seen, documented_not_seen, undocumented or unattributed
+//	pattern                 the documented pattern (documented_* rows)
+//	name                    the name seen: one documented_seen row per name that
+//	                        matched the pattern; the name on undocumented rows
+//	via                     documented_seen: the CNAME of the name's DNS answer
+//	                        that matched, when the name itself did not
+//	registrable_domain      undocumented: the name's eTLD+1 (public suffix list)
+//	address                 unattributed: the address; undocumented: the addresses
+//	                        the name's flows went to
+//	flows                   decimal; on documented_seen rows the pattern's total,
+//	                        repeated on each of its names' rows; 0 on documented_not_seen
+//	bytes_out, bytes_in     decimal bytes, as flows
+//	first_seen, last_seen   RFC 3339 in UTC with up to nine fraction digits, as
+//	                        in the JSON report; empty on documented_not_seen
+//	evidence                what named the flows: sni, http-host, dns
+//	protocols_seen          e.g. TLS 1.3, HTTP, tcp/7680 (a flow named only by DNS)
+//	protocols_documented    the protocols the page gives for the pattern
+//	protocols_not_documented  the protocols seen that the page does not give
+//	ports                   unattributed: the destination ports, e.g. tcp/443
+//	description             documented_*: the page's description of the pattern
+//
+// A cell that holds several values separates them with ";" (protocol names
+// hold spaces). A cell that does not apply to the row's list is empty.
+var CSVColumns = []string{
+	"edition", "list", "pattern", "name", "via", "registrable_domain", "address",
+	"flows", "bytes_out", "bytes_in", "first_seen", "last_seen",
+	"evidence", "protocols_seen", "protocols_documented", "protocols_not_documented",
+	"ports", "description",
+}
+
+// CSV writes the report's per-edition lists as CSV (RFC 4180). Every text
+// cell is quoted, whatever it holds, so that a spreadsheet set to split on
+// ";" (usual in much of Europe) still sees one cell where a name holds
+// "a;=cmd"; numbers and times are not quoted:
+// a header row of CSVColumns, then one row per edition, list and item, in
+// the order of the text report. Unattributed addresses are the same for
+// every edition and are repeated under each. The header of the text report,
+// excluded traffic, bounds and damage are in the JSON report only.
+//
+// Every text cell is escaped first as by Terminal: control characters
+// (line breaks and tabs included), invalid UTF-8 and format characters such
+// as bidi overrides become Go escapes and a backslash is doubled, so the
+// file is valid UTF-8 with no raw control character and one record per
+// line. Then, against formula injection (OWASP, "CSV Injection"), a text
+// cell that starts with '=', '+', '-', '@', TAB or CR gets a leading "'",
+// which spreadsheets take as "this cell is text". Numbers and times, which
+// the renderer writes itself, are left as they are.
+func CSV(w io.Writer, rep *Report) error {
+	cw := &csvWriter{w: bufio.NewWriter(w)}
+	cw.header(CSVColumns)
+	for _, ed := range rep.Editions {
+		for _, s := range ed.DocumentedSeen {
+			for _, n := range s.Names {
+				cw.Write(csvRow(csvCells{
+					edition: ed.Edition, list: "documented_seen", pattern: s.Pattern, name: n, via: s.Via[n],
+					traffic: &s.Traffic, evidence: evidence(s.Evidence),
+					seen: s.ProtocolsSeen, documented: s.ProtocolsDocumented, notDocumented: s.ProtocolsNotDocumented,
+					description: s.Description,
+				}))
+			}
+		}
+		for _, s := range ed.DocumentedNotSeen {
+			cw.Write(csvRow(csvCells{
+				edition: ed.Edition, list: "documented_not_seen", pattern: s.Pattern, traffic: &Traffic{},
+				documented: s.ProtocolsDocumented, description: s.Description,
+			}))
+		}
+		for _, u := range ed.Undocumented {
+			cw.Write(csvRow(csvCells{
+				edition: ed.Edition, list: "undocumented", name: u.Name, domain: u.RegistrableDomain,
+				addresses: u.Addresses, traffic: &u.Traffic, evidence: evidence(u.Evidence), seen: u.Protocols,
+			}))
+		}
+		for _, u := range ed.Unattributed {
+			cw.Write(csvRow(csvCells{
+				edition: ed.Edition, list: "unattributed", addresses: []string{u.Address},
+				traffic: &Traffic{Flows: u.Flows, BytesOut: u.BytesOut, BytesIn: u.BytesIn, First: u.First, Last: u.Last},
+				ports:   u.Ports,
+			}))
+		}
+	}
+	return cw.flush()
+}
+
+// csvPlain marks the columns written unquoted: numbers and times, which the
+// renderer formats itself.
+var csvPlain = map[int]bool{7: true, 8: true, 9: true, 10: true, 11: true}
+
+// csvWriter writes rows with every text cell quoted and quotes doubled
+// inside (RFC 4180). The first error is kept.
+type csvWriter struct {
+	w   *bufio.Writer
+	err error
+}
+
+func (c *csvWriter) header(cells []string) {
+	c.line(cells, func(int) bool { return true })
+}
+
+func (c *csvWriter) Write(cells []string) {
+	c.line(cells, func(i int) bool { return csvPlain[i] })
+}
+
+func (c *csvWriter) line(cells []string, plain func(int) bool) {
+	if c.err != nil {
+		return
+	}
+	for i, cell := range cells {
+		if i > 0 {
+			c.w.WriteByte(',')
+		}
+		if plain(i) {
+			c.w.WriteString(cell)
+			continue
+		}
+		c.w.WriteByte('"')
+		c.w.WriteString(strings.ReplaceAll(cell, `"`, `""`))
+		c.w.WriteByte('"')
+	}
+	_, c.err = c.w.WriteString("\n")
+}
+
+func (c *csvWriter) flush() error {
+	if c.err != nil {
+		return c.err
+	}
+	return c.w.Flush()
+}
+
+// csvCells is one CSV row before formatting.
+type csvCells struct {
+	edition, list, pattern, name, via, domain string
+	addresses                                 []string
+	traffic                                   *Traffic
+	evidence                                  string
+	seen, documented, notDocumented, ports    []string
+	description                               string
+}
+
+func csvRow(c csvCells) []string {
+	list := func(l []string) string { return csvText(strings.Join(l, ";")) }
+	t := c.traffic
+	return []string{
+		csvText(c.edition), c.list, csvText(c.pattern), csvText(c.name), csvText(c.via), csvText(c.domain),
+		list(c.addresses),
+		strconv.Itoa(t.Flows), strconv.FormatUint(t.BytesOut, 10), strconv.FormatUint(t.BytesIn, 10),
+		csvTime(t.First), csvTime(t.Last),
+		strings.ReplaceAll(c.evidence, ",", ";"),
+		list(c.seen), list(c.documented), list(c.notDocumented), list(c.ports),
+		csvText(c.description),
+	}
+}
+
+func csvTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// csvText escapes a text cell as CSV documents: Terminal, then a "'" before
+// a leading formula character.
+func csvText(s string) string {
+	s = Terminal(s)
+	if s != "" && strings.IndexByte("=+-@\t\r", s[0]) >= 0 {
+		return "'" + s
+	}
+	return s
+}

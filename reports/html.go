@@ -1,0 +1,298 @@
+package reports
+
+import (
+	"html/template"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/dustin/go-humanize"
+)
+
+// HTMLContentSecurityPolicy is set by a meta element of every HTML report
+// (the template spells it out): nothing may be loaded or run, only the page's
+// own inline style applies.
+const HTMLContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'"
+
+// HTML writes the report as one self-contained HTML page: the sections and
+// tables of the text report, with an inline style sheet, no script, no
+// external resource, no link, and a Content-Security-Policy (meta element,
+// HTMLContentSecurityPolicy) that would block them if one got in.
+//
+// Every value from the report is escaped as by Terminal first, so control
+// characters, invalid UTF-8 and format characters such as bidi overrides are
+// shown as Go escapes (\x1b, \u202e) instead of acting on the page's text;
+// html/template then escapes it for the context it lands in (<, >, &, quotes).
+// Values only ever land in element text, never in an attribute, a URL, a
+// style or a script.
+func HTML(w io.Writer, rep *Report) error {
+	return htmlPage.Execute(w, htmlView(rep))
+}
+
+type htmlDoc struct {
+	Title    string
+	Build    string
+	Run      []htmlItem
+	Editions []htmlEdition
+	Tail     []htmlPart
+}
+
+type htmlItem struct{ K, V string }
+
+type htmlEdition struct {
+	Title string
+	Parts []htmlPart
+}
+
+type htmlPart struct {
+	Title string
+	Note  string // a paragraph under the title
+	Table *htmlTable
+	Foot  string // a paragraph under the table
+	Items []string
+}
+
+type htmlTable struct {
+	Head []htmlHead
+	Rows [][]htmlCell
+}
+
+type htmlHead struct {
+	Name string
+	Num  bool
+}
+
+type htmlCell struct {
+	Lines []string // shown one per line
+	Class string   // "n" numbers, "name" names and patterns, "wrap" lists, "text" prose
+	Warn  bool     // a protocol seen that the page does not document
+}
+
+func htmlTableOf(head ...string) *htmlTable {
+	t := &htmlTable{}
+	for _, h := range head {
+		t.Head = append(t.Head, htmlHead{Name: strings.TrimSuffix(h, ":"), Num: strings.HasSuffix(h, ":")})
+	}
+	return t
+}
+
+func txt(s string) htmlCell            { return htmlCell{Lines: []string{T(s)}} }
+func wrap(s string) htmlCell           { return htmlCell{Lines: []string{T(s)}, Class: "wrap"} }
+func num(s string) htmlCell            { return htmlCell{Lines: []string{s}, Class: "n"} }
+func nameCell(s string) htmlCell       { return htmlCell{Lines: []string{T(s)}, Class: "name"} }
+func (t *htmlTable) add(c ...htmlCell) { t.Rows = append(t.Rows, c) }
+
+func htmlView(rep *Report) htmlDoc {
+	d := htmlDoc{
+		Title: "phonehome: capture held against Windows " + T(rep.Build) + " connection endpoints",
+		Build: T(rep.Build),
+	}
+	kv := func(k, v string) { d.Run = append(d.Run, htmlItem{k, v}) }
+	for _, f := range rep.Files {
+		kv("capture", T(f))
+	}
+	if !rep.First.IsZero() {
+		kv("span", rep.First.UTC().Format("2006-"+timeLayout)+" to "+rep.Last.UTC().Format("2006-"+timeLayout)+" UTC ("+
+			span(rep.Last.Sub(rep.First))+")")
+	}
+	if rep.VM != "" {
+		kv("VM", T(rep.VM)+" ("+T(rep.VMHow)+"; it started "+humanize.Comma(int64(rep.VMFlows))+" flows)")
+	} else {
+		kv("VM", "none ("+T(rep.VMHow)+")")
+	}
+	t := rep.Totals
+	kv("read", humanize.Comma(int64(t.Packets))+" packets, "+humanize.Bytes(t.Bytes))
+	kv("in scope", humanize.Comma(int64(t.FlowsInScope))+" flows to public IPv4 addresses started by the VM, "+
+		humanize.Comma(int64(t.PacketsInScope))+" packets, "+humanize.Bytes(t.BytesInScope))
+
+	for _, ed := range rep.Editions {
+		he := htmlEdition{Title: T(editionTitle(ed.Edition)) + ": " + strconv.Itoa(len(ed.DocumentedSeen)) + " of " + strconv.Itoa(ed.Documented) +
+			" documented patterns seen; " + strconv.Itoa(len(ed.Undocumented)) + " names seen but not documented"}
+
+		part := htmlPart{Title: "Documented and seen (" + strconv.Itoa(len(ed.DocumentedSeen)) + ")"}
+		if len(ed.DocumentedSeen) > 0 {
+			tab := htmlTableOf("pattern", "names", "flows:", "out:", "in:", "first", "last", "by", "seen", "documented")
+			for _, s := range ed.DocumentedSeen {
+				names := htmlCell{Class: "name"}
+				for _, n := range s.Names {
+					if v, ok := s.Via[n]; ok {
+						n += " (via " + v + ")"
+					}
+					names.Lines = append(names.Lines, T(n))
+				}
+				seen := wrap(strings.Join(s.ProtocolsSeen, ", "))
+				seen.Warn = len(s.ProtocolsNotDocumented) > 0
+				tab.add(nameCell(s.Pattern), names, num(humanize.Comma(int64(s.Flows))), num(humanize.Bytes(s.BytesOut)),
+					num(humanize.Bytes(s.BytesIn)), txt(stamp(s.First)), txt(stamp(s.Last)), txt(evidence(s.Evidence)),
+					seen, wrap(strings.Join(s.ProtocolsDocumented, ", ")))
+			}
+			part.Table = tab
+			if anyMismatch(ed.DocumentedSeen) {
+				part.Foot = "[!] a protocol was seen that the page does not document for the pattern"
+			}
+		}
+		he.Parts = append(he.Parts, part)
+
+		part = htmlPart{Title: "Documented and not seen (" + strconv.Itoa(len(ed.DocumentedNotSeen)) + ")"}
+		if len(ed.DocumentedNotSeen) > 0 {
+			tab := htmlTableOf("pattern", "documented", "description")
+			for _, s := range ed.DocumentedNotSeen {
+				desc := txt(s.Description)
+				desc.Class = "text"
+				tab.add(nameCell(s.Pattern), txt(strings.Join(s.ProtocolsDocumented, ", ")), desc)
+			}
+			part.Table = tab
+		}
+		he.Parts = append(he.Parts, part)
+
+		part = htmlPart{Title: "Seen and not documented (" + strconv.Itoa(len(ed.Undocumented)) + " names)"}
+		if len(ed.Undocumented) > 0 {
+			tab := htmlTableOf("domain", "name", "flows:", "out:", "in:", "first", "last", "seen", "by")
+			last := ""
+			for _, u := range ed.Undocumented {
+				dom := ""
+				if u.RegistrableDomain != last {
+					dom, last = u.RegistrableDomain, u.RegistrableDomain
+				}
+				tab.add(nameCell(dom), nameCell(u.Name), num(humanize.Comma(int64(u.Flows))), num(humanize.Bytes(u.BytesOut)),
+					num(humanize.Bytes(u.BytesIn)), txt(stamp(u.First)), txt(stamp(u.Last)), txt(strings.Join(u.Protocols, ", ")),
+					txt(evidence(u.Evidence)))
+			}
+			part.Table = tab
+		}
+		he.Parts = append(he.Parts, part)
+		d.Editions = append(d.Editions, he)
+	}
+
+	if len(rep.Editions) > 0 {
+		un := rep.Editions[0].Unattributed
+		part := htmlPart{
+			Title: "Unattributed addresses, all editions (" + strconv.Itoa(len(un)) + ")",
+			Note:  "No SNI, no HTTP Host, no DNS answer before the flow.",
+		}
+		if len(un) > 0 {
+			tab := htmlTableOf("address", "flows:", "out:", "in:", "first", "last", "ports")
+			for _, u := range un {
+				tab.add(nameCell(u.Address), num(humanize.Comma(int64(u.Flows))), num(humanize.Bytes(u.BytesOut)),
+					num(humanize.Bytes(u.BytesIn)), txt(stamp(u.First)), txt(stamp(u.Last)), txt(strings.Join(u.Ports, " ")))
+			}
+			part.Table = tab
+		}
+		d.Tail = append(d.Tail, part)
+	}
+
+	part := htmlPart{Title: "Excluded traffic (" + strconv.Itoa(len(rep.Excluded)) + " reasons)"}
+	if len(rep.Excluded) > 0 {
+		tab := htmlTableOf("reason", "flows:", "packets:", "bytes:")
+		for _, e := range rep.Excluded {
+			flows := humanize.Comma(int64(e.Flows))
+			if e.Flows == 0 {
+				flows = "-"
+			}
+			tab.add(txt(e.Reason), num(flows), num(humanize.Comma(int64(e.Packets))), num(humanize.Bytes(e.Bytes)))
+		}
+		part.Table = tab
+	}
+	for _, u := range rep.Unsupported {
+		part.Items = append(part.Items, "unsupported link type "+T(u.Name)+": "+humanize.Comma(int64(u.Frames))+" frames not decoded")
+	}
+	d.Tail = append(d.Tail, part)
+	if len(rep.Bounds) > 0 {
+		part := htmlPart{Title: "Bounds reached (the result may be incomplete)"}
+		for _, b := range rep.Bounds {
+			part.Items = append(part.Items, T(b.What)+" (limit "+humanize.Comma(int64(b.Limit))+"): "+humanize.Comma(int64(b.Times))+" times")
+		}
+		d.Tail = append(d.Tail, part)
+	}
+	if len(rep.Damage) > 0 {
+		part := htmlPart{Title: "Damaged input (everything before the damage was analysed)"}
+		for _, dm := range rep.Damage {
+			part.Items = append(part.Items, T(dm.File)+" at byte "+strconv.FormatInt(dm.Offset, 10)+": "+T(dm.Reason))
+		}
+		d.Tail = append(d.Tail, part)
+	}
+	return d
+}
+
+// htmlPage is parsed once; html/template escapes every {{.}} for its
+// context. The style sheet is constant.
+var htmlPage = template.Must(template.New("page").Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta name="referrer" content="no-referrer">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title>
+<style>
+body { font: 14px/1.45 system-ui, sans-serif; margin: 1.5em 2em; color: #1b1b1b; background: #fff; }
+h1 { font-size: 1.35em; }
+h2 { font-size: 1.2em; margin-top: 2em; border-bottom: 1px solid #ccc; }
+h3 { font-size: 1.05em; margin: 1.4em 0 .4em; }
+dl { display: grid; grid-template-columns: max-content auto; gap: .1em 1em; }
+dt { font-weight: 600; }
+dd { margin: 0; }
+table { border-collapse: collapse; margin: .3em 0 .6em; font-size: 13px; }
+th, td { border: 1px solid #d0d0d0; padding: .2em .5em; text-align: left; vertical-align: top; white-space: nowrap; }
+th { background: #f2f2f2; font-weight: 600; }
+tbody tr:nth-child(even) { background: #fafafa; }
+.n { text-align: right; }
+.name { font-family: ui-monospace, monospace; font-size: 12px; white-space: pre-wrap; overflow-wrap: break-word; }
+.wrap { white-space: normal; }
+.text { white-space: normal; min-width: 24em; }
+.warn { color: #b00020; font-weight: 600; }
+p.foot { color: #555; margin-top: 0; }
+</style>
+</head>
+<body>
+<h1>{{.Title}}</h1>
+<dl>
+{{- range .Run}}
+<dt>{{.K}}</dt><dd>{{.V}}</dd>
+{{- end}}
+</dl>
+{{- range .Editions}}
+<section>
+<h2>{{.Title}}</h2>
+{{- range .Parts}}{{template "part" .}}{{end}}
+</section>
+{{- end}}
+{{- range .Tail}}
+<section>
+<h2>{{.Title}}</h2>
+{{- with .Note}}
+<p>{{.}}</p>
+{{- end}}
+{{- with .Table}}{{template "table" .}}{{end}}
+{{- with .Items}}
+<ul>
+{{- range .}}
+<li>{{.}}</li>
+{{- end}}
+</ul>
+{{- end}}
+</section>
+{{- end}}
+</body>
+</html>
+{{define "part"}}
+<h3>{{.Title}}</h3>
+{{- with .Note}}
+<p>{{.}}</p>
+{{- end}}
+{{- with .Table}}{{template "table" .}}{{end}}
+{{- with .Foot}}
+<p class="foot">{{.}}</p>
+{{- end}}
+{{- end}}
+{{define "table"}}
+<table>
+<thead><tr>{{range .Head}}<th{{if .Num}} class="n"{{end}}>{{.Name}}</th>{{end}}</tr></thead>
+<tbody>
+{{- range .Rows}}
+<tr>{{range .}}<td{{with .Class}} class="{{.}}"{{end}}>{{range $i, $l := .Lines}}{{if $i}}<br>{{end}}{{$l}}{{end}}{{if .Warn}} <span class="warn">[!]</span>{{end}}</td>{{end}}</tr>
+{{- end}}
+</tbody>
+</table>
+{{- end}}
+`))
