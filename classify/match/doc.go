@@ -50,33 +50,56 @@
 // # Cost
 //
 // Compile picks one anchor per pattern, a literal every matching name must
-// contain at a known place, and files the pattern under its hash in one of
-// five open-addressed tables: label-aligned suffixes (exact hosts, "*.s",
-// "a.*.s"), a byte plus dot plus suffix ("*dl.delivery.mp.microsoft.com" under
-// "l.delivery.mp.microsoft.com"), prefixes through a dot ("www.bing." for
-// "www.bing.com*"), whole labels inside "*...*" patterns (the label fewest
-// patterns share), and two-bytes-dot-two-bytes windows for "*msedge.net*".
-// Patterns with no anchor at all ("*", "*img-prod-cms-rt-microsoft-com*": 2 of
-// the 477 distinct Windows patterns) are tried on every lookup.
+// contain at a known place, and files the pattern under it in one
+// open-addressed table of 64-bit keys, each key standing for a record:
 //
-// Match reads the name once from the right, a label at a time, keeping a
-// polynomial hash of the suffix; the hash of every anchor candidate (suffix at
-// a dot, byte before a dot, label, prefix, window) follows from it with a
-// multiply, so a lookup costs one pass over the bytes plus a few table probes
-// per label, skipped when no key of that length exists. Candidates are
-// verified with the full glob (plain string comparison when the name is lower
-// case, folding otherwise), so hash collisions cost time, never correctness.
-// Match allocates nothing when dst has room (TestMatchAllocs).
+//   - a node of the suffix trie: a label-aligned suffix, keyed by the hash
+//     of its last label and its parent's key ("microsoft.com" below "com").
+//     Exact hosts, "*.s" and "a.*.s" hang on the node of s;
+//   - a tail list below a suffix node, keyed by the last one or two bytes of
+//     the label before it: "*dl.delivery.mp.microsoft.com" is under "dl"
+//     below "delivery.mp.microsoft.com", "*soft" under "ft" below the root;
+//   - a node of the prefix trie, and head lists below it: "www.bing.com*"
+//     is under "co" below "www.bing";
+//   - a whole label inside "*...*" patterns, or a window of two bytes, a
+//     dot and two bytes ("*msedge.net*" under "ge.ne"): of those a pattern
+//     requires, the one fewest catalog patterns contain, a proxy for how
+//     many names contain it.
+//
+// Patterns with none of these ("*", "*img-prod-cms-rt-microsoft-com*": 2 of
+// the 477 distinct Windows patterns) are tried on names long enough, with a
+// label long enough.
+//
+// Match reads the name in place, eight bytes at a time (lower-casing them in
+// the register), and notes its dots in a bitmap. It then walks the labels
+// from the right, following the suffix trie while it has the suffix: one
+// hash of at most two words and one probe per label, and a probe for tails
+// only below nodes that have some for that byte. Inner labels and windows
+// are probed on the way when the catalog has any; then the prefix trie is
+// walked from the left. A 16-bit-per-key filter answers most probes that
+// miss without touching the table. A hit counts only if the record's kind,
+// parent and label bytes agree, so hash collisions cost time, never
+// correctness. Most patterns ("*.s", "*t.s", "p.r*", "*mid*") are proved by
+// the anchor's own checks; the others run the full glob. Results are sorted
+// by a rank computed at Compile. Match allocates nothing when dst has room
+// (TestMatchAllocs).
 //
 // BenchmarkMatch (bench_test.go) measures the 477 distinct patterns of all
 // builds, and 100 000 synthetic patterns plus those, over the same 50 names
-// (real Windows names, misses, synthetic-style names; 1.3 and 1.8 matches per
-// name). On a shared 2-vCPU AMD EPYC VM at load average 10-15 it reported
-// 158-244 cpu-ns/op (thread CPU time; wall ns/op was unusable) for the Windows
-// set and 540-562 cpu-ns/op for 100k, 0 allocs/op: above the 50 ns target and
-// the 2x growth target. Most of the time goes to verifying candidates (4-8
-// true matches for names such as watson.telemetry.microsoft.com), and for
-// 100k to cache misses in the 4 MB tables and scattered pattern strings.
+// (real Windows names, misses, synthetic-style names; 1.28 and 1.78 matches
+// per name, 32 and 10 names matching nothing). On a shared 2-vCPU VM
+// ("Oxide Virtual Turin-like Processor") at load average 2-8, ten
+// interleaved runs against the previous matcher (one hash table per anchor
+// kind, glob verification of every candidate) gave medians of 120 against
+// 177 cpu-ns/op (thread CPU time; wall ns/op varied by 2x) for the Windows
+// set and 159 against 397 for 100k, 0 allocs/op. Instructions per lookup,
+// counted with callgrind, which load does not disturb: 2 388 against 3 251
+// (Windows), 2 975 against 5 729 (100k). Growth from the Windows set to
+// 100k is 1.3x (it was 2.3x); the 50 ns target is not met on that machine:
+// the lookup runs about 19 instructions per ns there, and names under
+// popular suffixes (microsoft.com: 4-8 matches, several patterns that need
+// a glob) take 3 000 to 8 000 instructions. Compile is slower: 0.6 s
+// against 0.2 s for 100k patterns, 104 MB allocated against 41.
 //
 // A Matcher is immutable after Compile and safe for concurrent use.
 package match

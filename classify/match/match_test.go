@@ -69,6 +69,26 @@ func TestMatch(t *testing.T) {
 		// case left of the anchor must be known before verifying it.
 		{"upper_case_left_of_suffix_anchor", []string{"*A0*.net"}, "A0.net", "0", []int{0}},
 		{"duplicate_patterns", []string{"a.com", "a.com"}, "a.com", "", []int{0, 1}},
+		// Paths through the index: each anchor kind, and names read in words.
+		{"tail_one_byte", []string{"*g.akamaiedge.net"}, "e2g.akamaiedge.net", "", []int{0}},
+		{"tail_one_byte_other", []string{"*g.akamaiedge.net"}, "e2h.akamaiedge.net", "", nil},
+		{"tail_longer_than_label", []string{"*xdl.delivery.mp.microsoft.com"}, "dl.delivery.mp.microsoft.com", "", nil},
+		{"head_after_prefix_node_upper_case", []string{"www.bing.com*"}, "WWW.BING.COMX", "", []int{0}},
+		{"prefix_node_needs_dot", []string{"wdcp.microsoft.*"}, "wdcp.microsoft", "", nil},
+		{"prefix_node", []string{"wdcp.microsoft.*"}, "wdcp.microsoft.x", "", []int{0}},
+		{"window_anchor", []string{"*msedge.net*"}, "a-msedge.network.example", "", []int{0}},
+		{"window_anchor_twice", []string{"*ge.ne*"}, "ge.ne.ge.ne", "", []int{0}},
+		{"inner_label_mid_not_aligned", []string{"*photos.microsoft.com*"}, "x.microsoft.com.photos", "", nil},
+		{"three_segments_anchor_in_middle", []string{"a*.b.*c"}, "ab.b.b.c", "", []int{0}},
+		{"three_segments_middle_overlaps_end", []string{"a*.b.*.b"}, "a.b.b", "", nil},
+		{"label_over_16_bytes", []string{"*.abcdefghijklmnopqrstuvwxyz.com"}, "x.ABCDEFGHIJKLMNOPQRSTUVWXYZ.com", "", []int{0}},
+		{"label_over_16_bytes_one_off", []string{"*.abcdefghijklmnopqrstuvwxyz.com"}, "x.abcdefghijklmnopqrstuvwxyy.com", "", nil},
+		{"label_9_bytes_at_end", []string{"abcdefghi"}, "ABCDEFGHI", "", []int{0}},
+		{"name_over_64_bytes", []string{"*.c.d"}, strings.Repeat("ab.", 30) + "c.d", "", []int{0}},
+		{"dots_in_second_bitmap_word", []string{"*.x.*.y.z"}, strings.Repeat("a", 70) + ".x.b.y.z", "", []int{0}},
+		{"empty_labels", []string{"a..b", "*..b"}, "a..b", "", []int{0, 1}},
+		{"rest_needs_long_label", []string{"*img-prod-cms-rt-microsoft-com*"}, "img-prod-cms.rt-microsoft-com", "", nil},
+		{"rest_long_label", []string{"*img-prod-cms-rt-microsoft-com*"}, "x.img-prod-cms-rt-microsoft-com.net", "", []int{0}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -163,6 +183,9 @@ func FuzzMatchDifferential(f *testing.F) {
 	f.Add("*.b.akamai*.net,*.login.msa.*.net,*", "x.b.akamai.login.msa.y.net", "")
 	f.Add("a*.,*.,a.*.a.*", "a.a.a.a..", "")
 	f.Add("*a.a,a.a*,*.a.*", "a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a", "")
+	f.Add("*msedge.net*,*.aria.microsoft.com*,*g.akamaiedge.net,www*,*soft", "X.ARIA.microsoft.com.a-msedge.net", "")
+	f.Add("*.abcdefghijklmnopq.com,abcdefghijklmnopq.r*,*photos.microsoft.com*", "abcdefghijklmnopq.rs.abcdefghijklmnopq.com", "")
+	f.Add("*.b.c,a*.b.*c,*img-prod*", strings.Repeat("img-prod.", 8)+"b.c", "")
 	f.Fuzz(func(t *testing.T, patterns, name, path string) {
 		ps := strings.Split(patterns, ",")
 		if len(ps) > 8 {
