@@ -17,7 +17,7 @@ all: build
 # live capture, strace for the test that phonehome makes no network system
 # call) and checks that Go is there.
 deps:
-	@command -v $(GO) >/dev/null || { echo "Go not found: install Go 1.24 or later (https://go.dev/dl) or put it in /usr/local/go" >&2; exit 1; }
+	@command -v $(GO) >/dev/null || { echo "Go not found: install Go 1.21 or later (it fetches the toolchain go.mod asks for; https://go.dev/dl) or put it in /usr/local/go" >&2; exit 1; }
 	@missing=""; for p in libpcap-dev strace; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing$$missing (libpcap-dev for live capture, strace for the passive test)"; \
