@@ -67,6 +67,9 @@ func readAll(t testing.TB, paths []string) (readResult, error) {
 		if err != nil {
 			t.Fatalf("Next: %v", err)
 		}
+		if p.Reassembled > 0 { // not a frame: rebuilt from fragments read before
+			continue
+		}
 		r.frames++
 		if p.L3 == L3IPv4 {
 			r.ipv4++

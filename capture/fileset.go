@@ -38,6 +38,9 @@ type Options struct {
 	// Logger receives debug lines (file order, files opened and finished).
 	// nil discards them.
 	Logger *slog.Logger
+	// Defrag bounds IPv4 reassembly, on unless Defrag.Off (see
+	// Packet.Reassembled and Defragmenter).
+	Defrag DefragConfig
 }
 
 // Damage is a place where a capture file stopped making sense. Reading that
@@ -72,6 +75,9 @@ type Stats struct {
 	Unsupported map[uint16]int
 	// DamagedFiles is the number of files with a Damage.
 	DamagedFiles int
+	// Defrag counts IPv4 reassembly: datagrams rebuilt (delivered by Next
+	// besides Frames), bounds reached, suspicious overlaps.
+	Defrag DefragStats
 }
 
 // FileSet reads a set of capture files one after another, in the order of
@@ -99,6 +105,11 @@ type FileSet struct {
 	// per link type frame counts; a short slice searched linearly is cheaper
 	// than a map update per packet and does not allocate once a type is seen.
 	linkCounts []linkCount
+
+	// defrag reassembles IPv4 fragments (nil with Options.Defrag.Off);
+	// reassembled says the next call to Next delivers its datagram.
+	defrag      *Defragmenter
+	reassembled bool
 }
 
 type fileEntry struct {
@@ -132,6 +143,9 @@ func OpenFiles(paths []string, opt Options) (*FileSet, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &FileSet{opt: opt, log: log}
+	if !opt.Defrag.Off {
+		s.defrag = NewDefragmenter(opt.Defrag)
+	}
 	var p Packet
 	for _, path := range paths {
 		e := fileEntry{path: path, empty: true}
@@ -178,11 +192,20 @@ func OpenFiles(paths []string, opt Options) (*FileSet, error) {
 // recorded (see Damage), never returned. Other errors are I/O errors naming the
 // file; that file is abandoned and a further call goes on with the next one.
 //
+// After an IPv4 fragment that completes a datagram, the next call delivers
+// the datagram, with p.Reassembled set: it is not a frame of the file and not
+// counted in Stats.Frames (see Packet.Reassembled).
+//
 // p.Frame and p.Payload point into the reader's buffer and stay valid only
 // until the next call to Next. Next allocates nothing per packet in steady
 // state (a test proves it for pcap and pcapng); opening a file allocates its
 // buffers (at most about 2 MaxSnap + 200 KiB, see the package doc).
 func (s *FileSet) Next(p *Packet) error {
+	if s.reassembled {
+		s.reassembled = false
+		s.defrag.Datagram(p)
+		return nil
+	}
 	for {
 		if s.cur == nil {
 			if s.next >= len(s.files) {
@@ -209,7 +232,11 @@ func (s *FileSet) Next(p *Packet) error {
 		err := s.cur.next(p)
 		if err == nil {
 			Decode(p.LinkType, p.Frame, p)
+			p.Reassembled = 0
 			s.count(p)
+			if s.defrag != nil {
+				s.reassembled = s.defrag.Add(p)
+			}
 			return nil
 		}
 		s.cur.close()
@@ -259,6 +286,9 @@ func (s *FileSet) Damage() []Damage { return slices.Clone(s.damage) }
 // Stats returns the counts so far. The maps are the caller's.
 func (s *FileSet) Stats() Stats {
 	st := s.stats
+	if s.defrag != nil {
+		st.Defrag = s.defrag.Stats()
+	}
 	st.LinkTypes = make(map[uint16]int, len(s.linkCounts))
 	st.Unsupported = make(map[uint16]int)
 	for _, c := range s.linkCounts {

@@ -65,6 +65,19 @@ type Packet struct {
 	TCPFlags uint8
 	// Payload is the transport payload (TCP or UDP data).
 	Payload []byte
+
+	// Reassembled is 0 for a frame as captured. FileSet.Next reassembles
+	// IPv4 TCP and UDP fragments (see Defragmenter): every fragment comes
+	// out as captured, marked Fragment, and the call after the one that
+	// returned the last fragment missing returns the whole datagram, with
+	// Reassembled the number of fragments it was rebuilt from. Its bytes
+	// were already delivered in those fragments: read its fields and
+	// Payload, count neither it as a frame nor its length as bytes. Its
+	// Frame is the rebuilt IPv4 datagram (LinkType LinkTypeIPv4, Fragment
+	// false), owned like any Frame; Timestamp, Offset and Interface are
+	// those of the fragment that completed it.
+	// Added by the capture owner; not in the lead's first contract.
+	Reassembled int
 }
 
 // TCP flag bits as they appear in TCPFlags.

@@ -137,18 +137,28 @@ func New(cfg Config) *Classifier {
 func dnsPort(port uint16) bool { return port == 53 || port == 5353 || port == 5355 }
 
 // Add classifies one packet. p and its buffers are not kept.
+//
+// IPv4 fragments are counted, not read: the first in its flow, the others as
+// ScopeFragment. The datagram reassembled from them (p.Reassembled > 0),
+// which capture delivers after the last one, is read for names and counts
+// nothing. So a datagram never completed names nothing, as with tshark; but a
+// first fragment the capture cut, which can never be completed, is read for
+// DNS as far as its records are whole, as tshark reads it.
 func (c *Classifier) Add(p *capture.Packet) {
 	r := &c.run
-	r.Packets++
-	r.Bytes += uint64(p.WireLen)
+	count := p.Reassembled == 0
 	ts := nanos(p.Timestamp)
-	if c.packets == 0 || ts < c.first {
-		c.first = ts
+	if count {
+		r.Packets++
+		r.Bytes += uint64(p.WireLen)
+		if c.packets == 0 || ts < c.first {
+			c.first = ts
+		}
+		if c.packets == 0 || ts > c.last {
+			c.last = ts
+		}
+		c.packets++
 	}
-	if c.packets == 0 || ts > c.last {
-		c.last = ts
-	}
-	c.packets++
 	if ts > c.now {
 		c.now = ts
 	}
@@ -187,22 +197,42 @@ func (c *Classifier) Add(p *capture.Packet) {
 	}
 	out := src == f.client
 	f.last = ts
-	if out {
+	switch {
+	case !count:
+	case out:
 		f.packetsOut++
 		f.bytesOut += uint64(p.WireLen)
-	} else {
+	default:
 		f.packetsIn++
 		f.bytesIn += uint64(p.WireLen)
 	}
 	c.flows.touch(f)
+	if p.Fragment {
+		// A first fragment cut by the capture can never be reassembled
+		// (capture counts it in DefragStats.Truncated), so what it holds is
+		// read, as tshark does: the DNS records that are whole.
+		if p.Truncated && p.Proto == 17 {
+			c.udpDNS(p)
+		}
+		return
+	}
 
 	switch p.Proto {
 	case 6:
 		c.tcp(f, p, out)
 	case 17:
-		if dnsPort(p.SrcPort) && len(p.Payload) > 0 {
-			c.dnsMessage(p, p.Payload)
-		}
+		c.udpDNS(p)
+	}
+}
+
+// udpDNS reads the DNS response a UDP packet from a DNS port carries. When the
+// capture cut the packet (Truncated: fewer bytes than the IP total length
+// announces), the payload is the start of a message and is read as far as its
+// records are whole. A UDP length that overruns a datagram captured whole
+// (Malformed) is a lie, not a cut: that payload is read as a whole message.
+func (c *Classifier) udpDNS(p *capture.Packet) {
+	if dnsPort(p.SrcPort) && len(p.Payload) > 0 {
+		c.dnsMessage(p, p.Payload, p.Truncated && !p.Malformed)
 	}
 }
 

@@ -81,14 +81,6 @@ var corpusExceptions = []corpusException{
 	{"zeek__dns-inverse-query.pcap", "missing dns", 1, "link type 10, FDDI: not decoded by capture; and " +
 		"the response is an IQUERY (opcode 1), which phonehome would not read either"},
 
-	// Out of scope until IP reassembly (a later issue): phonehome drops non-first fragments.
-	{"ndpi__dns_fragmented.pcap", "missing dns", 3, "frames 3, 17, 42: DNSKEY answers in two IPv4 " +
-		"fragments each (IDs 0xd0fe, 0x893c, 0xdca5); no A records in them"},
-	{"zeek__dns-edns-ecs.pcap", "missing dns", 3, "frames 54, 63, 85: DNSKEY answers in two IPv4 " +
-		"fragments each (IDs 0xd0fe, 0x893c, 0xdca5); no A records in them"},
-	{"arkime__socks5-http-302-frag.pcap", "missing http", 1, "frames 10-27: the request after the SOCKS5 " +
-		"exchange comes in 18 IPv4 fragments (ID 0x8adc); the first holds only \"GET \""},
-
 	// phonehome is right, or deliberately more careful.
 	{"arkime__socks5-reverse.pcap", "missing http", 2, "reverse SOCKS: 10.0.0.1 opens the connection " +
 		"(frame 1, SYN) but the acceptor 10.0.0.2:8855 sends the SOCKS greeting (frame 5) and the requests (frames " +

@@ -433,7 +433,7 @@ func (c *Classifier) tcpDNS(st *stream, buf []byte, p *capture.Packet) int {
 		msg, rest, status := extract.SplitTCPDNS(buf[used:])
 		switch status {
 		case extract.Found:
-			c.dnsMessage(p, msg)
+			c.dnsMessage(p, msg, false)
 			used = len(buf) - len(rest)
 		case extract.NeedMore:
 			return used
@@ -445,10 +445,14 @@ func (c *Classifier) tcpDNS(st *stream, buf []byte, p *capture.Packet) int {
 }
 
 // dnsMessage reads a DNS response sent to p's destination and remembers, for
-// each IPv4 answer, the query name and CNAME chain that led to it.
-func (c *Classifier) dnsMessage(p *capture.Packet, msg []byte) {
-	// Opcode 0 only: in an UPDATE the question section holds the zone.
-	if extract.ParseDNSResponse(msg, &c.resp) != extract.Found || c.resp.Opcode != 0 {
+// each IPv4 answer, the query name and CNAME chain that led to it. cut says
+// msg is the start of a message whose end the capture lost.
+func (c *Classifier) dnsMessage(p *capture.Packet, msg []byte, cut bool) {
+	parse := extract.ParseDNSResponse
+	if cut {
+		parse = extract.ParseDNSResponsePrefix
+	}
+	if parse(msg, &c.resp) != extract.Found || !queryLayout(c.resp.Opcode) {
 		return
 	}
 	r := &c.resp
@@ -473,6 +477,22 @@ func (c *Classifier) dnsMessage(p *capture.Packet, msg []byte) {
 		}
 		c.cfg.OnObservation(o)
 	}
+}
+
+// queryLayout reports whether a response's opcode gives its question and
+// answer sections the meaning a standard query's have: QUERY (0), and the
+// codes no RFC assigns (3 and 7 to 15), which define no other layout (tshark
+// reads them as queries too). Not the assigned others: IQUERY (1) answers with
+// names in the question section, STATUS (2) was never defined, NOTIFY (4) and
+// UPDATE (5) carry a zone in the question and, for UPDATE, prerequisites (not
+// facts) where the answers go, DSO (6) has no question. An unassigned opcode
+// lets a forger claim nothing a forged QUERY response could not.
+func queryLayout(opcode uint8) bool {
+	switch opcode {
+	case 1, 2, 4, 5, 6:
+		return false
+	}
+	return true
 }
 
 func (c *Classifier) observation(kind string, p *capture.Packet, name string) *Observation {

@@ -73,6 +73,9 @@ type DNSResponse struct {
 	// Clipped reports that a bound (MaxDNSArena, MaxCNAMERecords, MaxCNAMEChain, MaxAAnswers) stopped some
 	// records from being recorded. The message was still well formed.
 	Clipped bool
+	// Cut reports, from ParseDNSResponsePrefix only, that the bytes ended inside the question or answer
+	// section: the answers read are the whole records before the end, and the ones after it are missing.
+	Cut bool
 
 	arena  []byte
 	cnames []cnameRR
@@ -104,7 +107,18 @@ func (r *DNSResponse) reset() {
 // rdata must be exactly one name; A rdata 4 bytes; AAAA rdata 16 bytes. Work is linear in len(msg): each of at
 // most len(msg)/11 answers costs two walks of at most 255 label bytes and 126 jumps (BenchmarkParseDNSResponse
 // has the worst case, a 64 KiB message of 4000 such answers).
-func ParseDNSResponse(msg []byte, out *DNSResponse) Status {
+func ParseDNSResponse(msg []byte, out *DNSResponse) Status { return parseDNS(msg, out, false) }
+
+// ParseDNSResponsePrefix is ParseDNSResponse for the start of a message whose end the capture lost: a UDP
+// payload holding fewer bytes than its IP total length announces (cut by the snap length, or a first fragment
+// whose other fragments were not captured). The header and the first question must be whole. The answer
+// section is read up to the first record, or later question, that runs past the end of msg; Cut reports that
+// one did, and the records after it are missing (so CNAMEChain and A may be shorter than the server sent). Only
+// where the bytes stop is a record forgiven: a record malformed before the end makes the message NotThis, as
+// in ParseDNSResponse. A whole message gives the same result as ParseDNSResponse, with Cut false.
+func ParseDNSResponsePrefix(msg []byte, out *DNSResponse) Status { return parseDNS(msg, out, true) }
+
+func parseDNS(msg []byte, out *DNSResponse, prefix bool) Status {
 	out.reset()
 	if len(msg) < dnsHeaderLen {
 		return NotThis
@@ -124,14 +138,22 @@ func ParseDNSResponse(msg []byte, out *DNSResponse) Status {
 	arena := out.arena
 	off := dnsHeaderLen
 	for i := 0; i < int(out.QDCount); i++ {
-		var ok, full bool
+		var st nameStatus
+		var full bool
 		var name []byte
 		if i == 0 {
-			name, arena, off, ok, full = readName(msg, off, arena, true)
+			name, arena, off, st, full = readName(msg, off, arena, true)
 		} else {
-			_, _, off, ok, _ = readName(msg, off, nil, false)
+			_, _, off, st, _ = readName(msg, off, nil, false)
 		}
-		if !ok || len(msg)-off < 4 {
+		if st == nameOK && len(msg)-off < 4 {
+			st = nameCut
+		}
+		if st == nameCut && prefix && i > 0 {
+			out.Cut = true
+			break
+		}
+		if st != nameOK {
 			return NotThis
 		}
 		if i == 0 {
@@ -145,21 +167,27 @@ func ParseDNSResponse(msg []byte, out *DNSResponse) Status {
 		off += 4
 	}
 
-	// Pass 1: validate the answer section, remember CNAMEs, count AAAA.
+	// Pass 1: validate the answer section, remember CNAMEs, count AAAA. n counts the whole records: all of
+	// them, unless a prefix ends inside one.
 	answers := off
-	for i := 0; i < int(out.ANCount); i++ {
+	n := 0
+	for ; n < int(out.ANCount) && !out.Cut; n++ {
 		owner := off
-		var ok bool
-		_, _, off, ok, _ = readName(msg, off, nil, false)
-		if !ok || len(msg)-off < 10 {
+		var st nameStatus
+		_, _, off, st, _ = readName(msg, off, nil, false)
+		if st == nameOK && (len(msg)-off < 10 || len(msg)-(off+10) < int(be16(msg[off+8:]))) {
+			st = nameCut // the fixed fields or the rdata run past the end
+		}
+		if st == nameCut && prefix {
+			out.Cut = true
+			break
+		}
+		if st != nameOK {
 			return NotThis
 		}
 		typ, class := be16(msg[off:]), be16(msg[off+2:])&0x7fff // mDNS sets the top bit (cache flush)
 		rdlen := int(be16(msg[off+8:]))
 		rd := off + 10
-		if len(msg)-rd < rdlen {
-			return NotThis
-		}
 		end := rd + rdlen
 		if class == dnsClassIN {
 			switch typ {
@@ -179,8 +207,10 @@ func ParseDNSResponse(msg []byte, out *DNSResponse) Status {
 				write := !out.Clipped && len(out.cnames) < cap(out.cnames)
 				mark := len(arena)
 				c.owner, arena, _, _, full = readName(msg, owner, arena, write)
-				c.target, arena, next, ok, fullT = readName(msg, rd, arena, write && !full)
-				if !ok || next != end {
+				// The rdata is all in msg, so a target that runs past the end of msg runs past the rdata:
+				// malformed, cut or not.
+				c.target, arena, next, st, fullT = readName(msg, rd, arena, write && !full)
+				if st != nameOK || next != end {
 					return NotThis
 				}
 				if !write || full || fullT {
@@ -226,7 +256,7 @@ func ParseDNSResponse(msg []byte, out *DNSResponse) Status {
 	}
 	var scratch [maxNameWire]byte
 	off = answers
-	for i := 0; i < int(out.ANCount); i++ {
+	for range n {
 		var text []byte // validated in pass 1; dotted text is at most 253 bytes, so it fits scratch
 		text, _, off, _, _ = readName(msg, off, scratch[:0], true)
 		typ, class := be16(msg[off:]), be16(msg[off+2:])&0x7fff
@@ -277,37 +307,50 @@ func (r *DNSResponse) inChain(name []byte) bool {
 	return false
 }
 
+// nameStatus is how readName ended. The zero value is nameBad, so a status never set is never success.
+type nameStatus uint8
+
+const (
+	nameBad nameStatus = iota // malformed
+	nameCut                   // well formed as far as msg goes, but it runs past the end of msg
+	nameOK
+)
+
 // readName decodes the name at msg[off:]. With write set it appends the dotted text to arena, never beyond
 // cap(arena); if it does not fit, arena is left as it was and full is set, and the walk still validates the
 // name. name is the appended text (capacity capped at its length). next is the offset just past the name where
-// it sits (after its first pointer, if any). ok is false for a malformed name.
-func readName(msg []byte, off int, arena []byte, write bool) (name, arenaOut []byte, next int, ok, full bool) {
+// it sits (after its first pointer, if any). st is nameOK for a well-formed name, nameCut for one that runs
+// past the end of msg, nameBad for a malformed one; next is 0 unless nameOK.
+func readName(msg []byte, off int, arena []byte, write bool) (name, arenaOut []byte, next int, st nameStatus, full bool) {
 	start := len(arena)
 	floor := off // every pointer must point below this: strictly backwards, so no loops
 	next = -1
 	wire, jumps := 0, 0
 	for {
-		if off < 0 || off >= len(msg) {
-			return nil, arena[:start], 0, false, false
+		if off < 0 {
+			return nil, arena[:start], 0, nameBad, false
+		}
+		if off >= len(msg) {
+			return nil, arena[:start], 0, nameCut, false
 		}
 		c := int(msg[off])
 		switch c & 0xc0 {
 		case 0x00:
 			wire += 1 + c
 			if wire > maxNameWire {
-				return nil, arena[:start], 0, false, false
+				return nil, arena[:start], 0, nameBad, false
 			}
 			if c == 0 {
 				if next < 0 {
 					next = off + 1
 				}
 				if full || !write {
-					return nil, arena[:start], next, true, full
+					return nil, arena[:start], next, nameOK, full
 				}
-				return arena[start:len(arena):len(arena)], arena, next, true, false
+				return arena[start:len(arena):len(arena)], arena, next, nameOK, false
 			}
 			if len(msg)-off-1 < c {
-				return nil, arena[:start], 0, false, false
+				return nil, arena[:start], 0, nameCut, false
 			}
 			if write && !full {
 				dot := 0
@@ -327,11 +370,11 @@ func readName(msg []byte, off int, arena []byte, write bool) (name, arenaOut []b
 			off += 1 + c
 		case 0xc0:
 			if len(msg)-off < 2 {
-				return nil, arena[:start], 0, false, false
+				return nil, arena[:start], 0, nameCut, false
 			}
 			p := (c&0x3f)<<8 | int(msg[off+1])
 			if p >= floor || jumps == MaxPointerJumps {
-				return nil, arena[:start], 0, false, false
+				return nil, arena[:start], 0, nameBad, false
 			}
 			if next < 0 {
 				next = off + 2
@@ -340,7 +383,7 @@ func readName(msg []byte, off int, arena []byte, write bool) (name, arenaOut []b
 			floor = p
 			off = p
 		default: // 0x40 and 0x80: extended label types (RFC 6891 deprecated them), or a length over 63
-			return nil, arena[:start], 0, false, false
+			return nil, arena[:start], 0, nameBad, false
 		}
 	}
 }

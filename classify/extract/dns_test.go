@@ -95,6 +95,9 @@ func dnsSummary(st Status, r *DNSResponse) string {
 	if r.Truncated {
 		s += " tc"
 	}
+	if r.Cut {
+		s += " cut"
+	}
 	return s
 }
 
@@ -281,7 +284,83 @@ func TestParseDNSResponse(t *testing.T) {
 			if got := dnsSummary(ParseDNSResponse(tt.in, &r), &r); got != tt.want {
 				t.Errorf("ParseDNSResponse(%s) = %s; want %s", tt.name, got, tt.want)
 			}
+			// A whole message reads the same as a prefix.
+			if got := dnsSummary(ParseDNSResponsePrefix(tt.in, &r), &r); strings.HasPrefix(tt.want, "found") && got != tt.want {
+				t.Errorf("ParseDNSResponsePrefix(%s) = %s; want %s", tt.name, got, tt.want)
+			}
 		})
+	}
+}
+
+func TestParseDNSResponsePrefix(t *testing.T) {
+	q := question(wire("a.test"), 1)
+	cname := rr(ptr(12), 5, 1, 5, wire("b.test")) // owner at 24, target at 36
+	aB := rr(ptr(36), 1, 1, 5, []byte{1, 2, 3, 4})
+	aB2 := rr(ptr(36), 1, 1, 5, []byte{5, 6, 7, 8})
+	whole := cat(dnsHdr(7, respFlags, 1, 3, 1, 0), q, cname, aB, aB2, rr(ptr(12), 2, 1, 5, wire("ns.test")))
+	answersEnd := len(whole) - len(rr(ptr(12), 2, 1, 5, wire("ns.test")))
+	// ndpi badpackets.pcap frame 6: the first fragment of a 3077-byte answer (IP total length 1500, MF set) of
+	// which 165 bytes were captured, so its UDP payload stops inside the 2nd of 13 answers, an RRSIG. tshark
+	// reads the question and the CNAME before it.
+	badpackets6 := hexBytes(t, "3d8384100001000d0004000d08656467652d68647103776f63046e6f616103676f760000010001"+
+		"c00c000500010000012c000c07656467652d7031016cc019c00c002e00010000012c0120000505040000012c592b8bc859225148"+
+		"bf8e03776f63046e6f616103676f76001fd7d868434eb69848267517a2307a0dffcb1390608bf98b331691520bb8")
+
+	tests := []struct {
+		name string
+		in   []byte
+		want string
+	}{
+		{"whole_message_as_parse", whole,
+			`found id=0x0007 op=0 rcode=0 q="a.test"/1 chain=[b.test] a=[1.2.3.4/5@b.test 5.6.7.8/5@b.test] aaaa=0`},
+		{"cut_in_authority_section", whole[:len(whole)-3],
+			`found id=0x0007 op=0 rcode=0 q="a.test"/1 chain=[b.test] a=[1.2.3.4/5@b.test 5.6.7.8/5@b.test] aaaa=0`},
+		{"cut_at_record_boundary", whole[:answersEnd-len(aB2)],
+			`found id=0x0007 op=0 rcode=0 q="a.test"/1 chain=[b.test] a=[1.2.3.4/5@b.test] aaaa=0 cut`},
+		{"cut_in_a_rdata", whole[:answersEnd-2],
+			`found id=0x0007 op=0 rcode=0 q="a.test"/1 chain=[b.test] a=[1.2.3.4/5@b.test] aaaa=0 cut`},
+		{"cut_in_fixed_fields", whole[:answersEnd-len(aB2)+5],
+			`found id=0x0007 op=0 rcode=0 q="a.test"/1 chain=[b.test] a=[1.2.3.4/5@b.test] aaaa=0 cut`},
+		{"cut_in_pointer", whole[:answersEnd-len(aB2)+1],
+			`found id=0x0007 op=0 rcode=0 q="a.test"/1 chain=[b.test] a=[1.2.3.4/5@b.test] aaaa=0 cut`},
+		{"cut_in_owner_label", cat(dnsHdr(7, respFlags, 1, 2, 0, 0), q, rr(ptr(12), 1, 1, 5, []byte{9, 9, 9, 9}),
+			[]byte{5, 'a', 'b'}),
+			`found id=0x0007 op=0 rcode=0 q="a.test"/1 chain=[] a=[9.9.9.9/5@a.test] aaaa=0 cut`},
+		{"cut_in_cname_rdata", whole[:24+12+3],
+			`found id=0x0007 op=0 rcode=0 q="a.test"/1 chain=[] a=[] aaaa=0 cut`},
+		{"cut_in_second_question", cat(dnsHdr(7, respFlags, 2, 1, 0, 0), q, wire("b.test")),
+			`found id=0x0007 op=0 rcode=0 q="a.test"/1 chain=[] a=[] aaaa=0 cut`},
+		{"ndpi_badpackets_first_fragment_cut", badpackets6,
+			`found id=0x3d83 op=0 rcode=0 q="edge-hdq.woc.noaa.gov"/1 chain=[edge-p1.l.noaa.gov] a=[] aaaa=0 cut`},
+		// What the capture does not show cannot be told from a lie: the caller passes a prefix only when the
+		// capture says the packet was cut.
+		{"answer_count_overruns_message", cat(dnsHdr(7, respFlags, 1, 2, 0, 0), q, rr(ptr(12), 1, 1, 5, []byte{1, 2, 3, 4})),
+			`found id=0x0007 op=0 rcode=0 q="a.test"/1 chain=[] a=[1.2.3.4/5@a.test] aaaa=0 cut`},
+
+		// Only where the bytes stop is a record forgiven.
+		{"cut_in_header", whole[:11], "not_this"},
+		{"cut_in_first_question_name", whole[:15], "not_this"},
+		{"cut_in_first_question_type", whole[:12+8+2], "not_this"},
+		{"malformed_answer_before_cut", cat(dnsHdr(7, respFlags, 1, 3, 0, 0), q, rr(ptr(12), 1, 1, 5, []byte{1, 2, 3, 4, 5}), aB[:5]),
+			"not_this"},
+		{"pointer_loop_before_cut", cat(dnsHdr(7, respFlags, 1, 2, 0, 0), q, []byte{1, 'b'}, ptr(24), []byte{0, 1}),
+			"not_this"},
+		{"forward_pointer_past_end", cat(dnsHdr(7, respFlags, 1, 2, 0, 0), q, rr(ptr(12), 1, 1, 5, []byte{1, 2, 3, 4}), ptr(200)),
+			"not_this"},
+		{"cname_target_overruns_rdata", cat(dnsHdr(7, respFlags, 1, 2, 0, 0), q,
+			rr(ptr(12), 5, 1, 5, wire("b.test"))[:12], []byte{0, 3}, wire("b.test")), "not_this"},
+		{"query_not_response", cat(dnsHdr(7, 0x0100, 1, 0, 0, 0), q), "not_this"},
+	}
+	var r DNSResponse
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := dnsSummary(ParseDNSResponsePrefix(tt.in, &r), &r); got != tt.want {
+				t.Errorf("ParseDNSResponsePrefix(%s) = %s; want %s", tt.name, got, tt.want)
+			}
+		})
+	}
+	if n := testing.AllocsPerRun(100, func() { ParseDNSResponsePrefix(badpackets6, &r) }); n != 0 {
+		t.Errorf("ParseDNSResponsePrefix allocs = %v; want 0", n)
 	}
 }
 

@@ -24,7 +24,8 @@
 // The outcomes are stable as a stream grows, and the fuzz targets check it: a Found input stays Found, with
 // the same result, when bytes are appended; every prefix of a Found stream is NeedMore or Found, never NotThis;
 // a NotThis stream stays NotThis when bytes are appended. (A DNS message is not a stream: a cut message is
-// NotThis even though more bytes could complete it.)
+// NotThis even though more bytes could complete it. When the capture lost a message's end, the caller uses
+// ParseDNSResponsePrefix, which reads the records that are whole and sets DNSResponse.Cut.)
 //
 // # Buffers and ownership
 //

@@ -128,6 +128,41 @@ func FuzzParseDNSResponse(f *testing.F) {
 				t.Fatalf("ParseDNSResponse(%x + junk) = %s; want %s", in, got2, got)
 			}
 		}
+		// ParseDNSResponsePrefix: never NeedMore, the same on a whole message, and on a cut one a part of what
+		// the whole gives: the chain a prefix of its chain, the A records a subsequence of its A records.
+		stP := ParseDNSResponsePrefix(in, &r2)
+		if gotP := dnsSummary(stP, &r2); stP == NeedMore || st == Found && gotP != got {
+			t.Fatalf("ParseDNSResponsePrefix(%x) = %s; want %s", in, gotP, got)
+		}
+		if st != Found || r.Clipped {
+			return
+		}
+		for _, n := range []int{len(in) - 1, len(in) * 2 / 3, len(in) / 2} {
+			stP := ParseDNSResponsePrefix(in[:n], &r2)
+			gotP := dnsSummary(stP, &r2)
+			if stP == NeedMore || stP == Found && (r2.ID != r.ID || !equalFoldASCII(r2.QName, r.QName) ||
+				len(r2.CNAMEChain) > len(r.CNAMEChain) || r2.Clipped) {
+				t.Fatalf("ParseDNSResponsePrefix(%x cut to %d) = %s; whole %s", in, n, gotP, got)
+			}
+			if stP != Found {
+				continue
+			}
+			for i, c := range r2.CNAMEChain {
+				if string(c) != string(r.CNAMEChain[i]) {
+					t.Fatalf("ParseDNSResponsePrefix(%x cut to %d) = %s; chain not a prefix of %s", in, n, gotP, got)
+				}
+			}
+			j := 0
+			for _, a := range r2.A {
+				for j < len(r.A) && (r.A[j].Addr != a.Addr || string(r.A[j].Owner) != string(a.Owner) || r.A[j].TTL != a.TTL) {
+					j++
+				}
+				if j == len(r.A) {
+					t.Fatalf("ParseDNSResponsePrefix(%x cut to %d) = %s; A records not within %s", in, n, gotP, got)
+				}
+				j++
+			}
+		}
 	})
 }
 

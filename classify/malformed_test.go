@@ -1,0 +1,263 @@
+package classify_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+
+	"github.com/phonehome/phonehome/capture"
+	"github.com/phonehome/phonehome/classify"
+)
+
+// malformedExceptions excuses, per damaged file, the records that only one
+// side found, with the reason proven from the bytes: "missing KIND" (tshark
+// recovers them, phonehome does not) or "extra KIND" (phonehome finds them,
+// tshark does not), with the number of records, as in corpusExceptions. The
+// test fails when a count changes, so a new disagreement in an excused file
+// is not hidden, and when it drops to zero, so the list stays true.
+var malformedExceptions = []corpusException{
+	// Placeholders: tshark's text for a name it could not read is not a name.
+	{"tcpdump__dns-badcookie.pcap", "missing dns", 2, "frames 2 and 4 answer a question for the root " +
+		"(name 00, type SOA), which tshark prints as its placeholder \"<Root>\"; the root is not a host name and " +
+		"neither answer holds an A record (frame 2: rcode BADCOOKIE, no answers; frame 4: the root's SOA)"},
+	{"tcpdump__dns-badvers.pcap", "missing dns", 2, "frames 2 and 4 answer a question for the root " +
+		"(name 00, type TXT), which tshark prints as its placeholder \"<Root>\"; the root is not a host name and " +
+		"neither holds an answer record"},
+	{"tcpdump__dns-badlabel.pcap", "missing dns", 1, "frame 1 (flags 0xffef: opcode 15, rcode 15; " +
+		"QDCOUNT 64259) starts with a question name of 1- and 3-byte labels (01 fb 03 01 fb ...) that runs past " +
+		"255 bytes, which tshark prints as its placeholder \"<Name too long>\": not a name, and RFC 1035 makes the " +
+		"message malformed, so phonehome reads none of it"},
+	{"tcpdump__dns_fwdptr.pcap", "missing dns", 1, "frame 1 (flags 0xffef: opcode 15, rcode 15; QDCOUNT " +
+		"64259) starts with a question name of 1- and 3-byte labels (01 fb 03 01 fb ...) that runs past 255 " +
+		"bytes, which tshark prints as its placeholder \"<Name too long>\": not a name, and RFC 1035 makes the " +
+		"message malformed, so phonehome reads none of it"},
+	{"ndpi__malformed_dns.pcap", "missing dns", 4, "frames 2, 3, 5 and 6 (the same response) answer " +
+		"www.xt.com with A 66.66.66.66 and a CNAME whose target, like the second question's name, is a run of " +
+		"labels ('?' bytes) over 255 bytes long; tshark keys the record with its placeholder \"<Name too long>\" " +
+		"as the CNAME chain, which no reader can match, and phonehome finds the names over RFC 1035's limit and " +
+		"reads none of the message (a resolver rejects it as malformed)"},
+
+	// Malformed messages: tshark reports what it read before its exception; a resolver rejects them.
+	{"ndpi__fuzz-2006-06-26-2594.pcap", "missing dns", 13, "a fuzzer's mutations of one PTR response " +
+		"(1.0.0.127.in-addr.arpa -> localhost; none holds an A record). Frames 29 (UDP 9587 -> 156) and 355 (UDP " +
+		"117 -> 2769) are not from a DNS port, and phonehome reads DNS on ports 53, 5353 and 5355 only. The 11 " +
+		"others are malformed, and tshark reports the question it read before \"Malformed Packet\": a question " +
+		"label of extended type or over 63 bytes, printed as the placeholder \"<Unknown extended label>\" " +
+		"(frames 246, 288, 536, 569, 671); QDCOUNT 9843 or 100 with one question present (frames 320, 452); " +
+		"ANCOUNT 37 or 513 with one answer present (frames 280, 577); an answer whose RDLENGTH, 9587, runs past " +
+		"the message (frame 409); an answer owner of 0xaa bytes, an extended label (frame 590)"},
+	{"ndpi__fuzz-2006-09-29-28586.pcap", "missing http", 1, "frames 19-20: the request head's field lines " +
+		"hold NUL bytes (a fuzzer's \"%s\\x00\" insertions): \"Host:%s\\x002.20.3.5\", and Content-Type too. " +
+		"tshark cuts the Host value at the NUL and reports \"%s\", which is not a host; RFC 9110 section 5.5 " +
+		"forbids NUL in a field value (servers answer 400), so phonehome rejects the head"},
+
+	// Out of scope, as in the dev corpus.
+	{"zeek__dns__max-compression-depth.pcap", "missing dns", 1, "frame 1 is a response sent from " +
+		"1.2.3.4:12345 to port 53 (a hand-made packet: resolvers answer from port 53); phonehome reads responses " +
+		"from ports 53, 5353 and 5355, as corpusExceptions says for the same file in dev/. Its 6-deep pointer " +
+		"chain parses: extract's zeek_pointer_chain_six_deep"},
+
+	// phonehome finds more.
+	{"sv__tcp-urgp-01-oob__tcp-urgent1.pcap", "extra http", 1, "frames 4-8: a GET with Host " +
+		"10.10.10.55:9090 on TCP port 9090, which tshark does not try as HTTP (tshark -d tcp.port==9090,http " +
+		"shows the same Host); the Host is the server's IP literal, so no name is added"},
+}
+
+// TestMalformedCorpus runs every damaged capture of the shared corpus through
+// capture and classify: no panic, no hang, bounded memory; every name tshark
+// still recovers (IPv4, outside ICMP errors and tunnels) is recovered on the
+// same flow, as many times, and phonehome finds nothing tshark does not,
+// unless malformedExceptions says why.
+func TestMalformedCorpus(t *testing.T) {
+	dir := filepath.Join(corpusDir, "malformed")
+	files, _ := filepath.Glob(filepath.Join(dir, "*"))
+	if len(files) == 0 {
+		t.Skipf("no shared corpus at %s: the damaged-capture test needs ../shared/corpus beside the repository", corpusDir)
+	}
+	exceptions := map[[2]string]corpusException{}
+	for _, e := range malformedExceptions {
+		k := [2]string{e.file, e.what}
+		if _, dup := exceptions[k]; dup || e.n <= 0 || e.why == "" {
+			t.Errorf("malformed exception %s %s: duplicate, or without a count or a reason", e.file, e.what)
+		}
+		exceptions[k] = e
+	}
+	seen := map[[2]string]bool{}
+	var failures []string
+	recovered, wanted, extras, excused, opened, refused := 0, 0, 0, 0, 0, 0
+	for _, path := range files {
+		name := filepath.Base(path)
+		want := map[string]int{}
+		frames := map[string][]int{} // truth frames per key, for the log
+		if raw, err := os.ReadFile(filepath.Join(corpusDir, "truth", "malformed", name+".json")); err == nil {
+			var truth truthFile
+			if err := json.Unmarshal(raw, &truth); err != nil {
+				t.Fatalf("%s: truth: %v", name, err)
+			}
+			for kind, recs := range map[string][]truthRecord{"tls": truth.TLS, "http": truth.HTTP, "dns": truth.DNS} {
+				for _, r := range recs {
+					if k, ok := truthKeys(r, kind); ok {
+						want[k]++
+						frames[k] = append(frames[k], r.Frame)
+					}
+				}
+			}
+		}
+		got := map[string]int{}
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		done := make(chan error, 1)
+		go func() {
+			done <- classifyDamaged(path, classify.Config{OnObservation: func(o *classify.Observation) {
+				got[asTsharkText(observationKey(o))]++
+			}})
+		}()
+		var err error
+		select {
+		case err = <-done:
+		case <-time.After(60 * time.Second):
+			t.Fatalf("%s: still reading after a minute: a hang", name)
+		}
+		runtime.ReadMemStats(&after)
+		if grown := int64(after.TotalAlloc - before.TotalAlloc); grown > 256<<20 {
+			t.Errorf("%s: allocated %d MB; want a bounded amount", name, grown>>20)
+		}
+		for _, what := range []string{"missing tls", "missing http", "missing dns", "extra tls", "extra http", "extra dns"} {
+			seen[[2]string{name, what}] = true
+		}
+		if err != nil {
+			refused++
+			if !strings.Contains(err.Error(), name) {
+				t.Errorf("%s: error %q does not name the file", name, err)
+			}
+			for k := range exceptions {
+				if k[0] == name {
+					failures = append(failures, fmt.Sprintf("%s: %s: refused as not a capture; drop the stale exception", name, k[1]))
+				}
+			}
+			continue
+		}
+		opened++
+		count := map[string]int{} // "missing dns" -> records
+		example := map[string]string{}
+		var lines []string
+		for k, n := range want {
+			wanted += n
+			m := min(n, got[k])
+			recovered += m
+			if m < n {
+				what := "missing " + k[:strings.IndexByte(k, ' ')]
+				count[what] += n - m
+				if example[what] == "" || k < example[what] {
+					example[what] = k
+				}
+				lines = append(lines, fmt.Sprintf("%s: missing %s (frames %v)", name, k, frames[k]))
+			}
+		}
+		for k, n := range got {
+			if n > want[k] {
+				what := "extra " + k[:strings.IndexByte(k, ' ')]
+				count[what] += n - want[k]
+				extras += n - want[k]
+				if example[what] == "" || k < example[what] {
+					example[what] = k
+				}
+				lines = append(lines, fmt.Sprintf("%s: extra %s", name, k))
+			}
+		}
+		for _, what := range []string{"missing tls", "missing http", "missing dns", "extra tls", "extra http", "extra dns"} {
+			ex, ok := exceptions[[2]string{name, what}]
+			switch {
+			case ok && count[what] == ex.n:
+				excused += ex.n
+			case ok && count[what] == 0:
+				failures = append(failures, fmt.Sprintf("%s: %s: none now; drop the stale exception %q", name, what, ex.why))
+			case ok:
+				failures = append(failures, fmt.Sprintf("%s: %s: %d records; the exception says %d (%s), e.g. %s", name, what, count[what], ex.n, ex.why, example[what]))
+			case count[what] > 0:
+				failures = append(failures, fmt.Sprintf("%s: %s: %d records, e.g. %s", name, what, count[what], example[what]))
+			}
+		}
+		if testing.Verbose() {
+			sort.Strings(lines)
+			for _, l := range lines {
+				t.Log(l)
+			}
+		}
+	}
+	for k, e := range exceptions {
+		if !seen[k] {
+			failures = append(failures, fmt.Sprintf("%s: %s: no such capture; drop the stale exception %q", e.file, e.what, e.why))
+		}
+	}
+	t.Logf("%d damaged captures: %d read (to their damage), %d refused as not a capture; %d of %d names tshark recovers are recovered, "+
+		"%d found by phonehome only; %d records excused by %d exceptions",
+		len(files), opened, refused, recovered, wanted, extras, excused, len(malformedExceptions))
+	sort.Strings(failures)
+	for _, f := range failures {
+		t.Error(f)
+	}
+}
+
+// asTsharkText renders control and format characters the way tshark 4.0
+// prints them in a field (its format_text), after asTshark's handling of
+// ill-formed UTF-8: BEL, BS, HT, LF, VT, FF and CR as \a \b \t \n \v \f \r,
+// other C0 controls and DEL as three octal digits (\001), C1 controls and
+// format characters as \u and four upper-case hex digits (\u0085, \u202E);
+// a backslash stays as it is. Checked against tshark 4.0.17 with hand-made
+// DNS names holding each kind (see ndpi__dns-invalid-chars.pcap's
+// "www.allyourbasesare\001\002\003ongto.cn"). Flows hold none of these
+// characters, so a whole observation key can go through it.
+func asTsharkText(s string) string {
+	s = asTshark(s)
+	clean := true
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= 7 && r <= 13:
+			b.WriteByte('\\')
+			b.WriteByte("abtnvfr"[r-7])
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, "\\%03o", r)
+		case unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r):
+			fmt.Fprintf(&b, "\\u%04X", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// classifyDamaged is classifyFile for a damaged capture: damage ends the
+// file (reported by the FileSet), and the names before it still count.
+func classifyDamaged(path string, cfg classify.Config) error {
+	src, err := capture.OpenFiles([]string{path}, capture.Options{})
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	c := classify.New(cfg)
+	var p capture.Packet
+	for src.Next(&p) == nil {
+		c.Add(&p)
+	}
+	c.Finish()
+	return nil
+}
