@@ -9,8 +9,8 @@ import (
 // frame of the largest size); readAheadBatches batches circulate, so at most
 // about 5 MiB is in flight.
 const (
-	readAheadPackets = 512
-	readAheadArena   = 1 << 20
+	readAheadPackets = 4096
+	readAheadArena   = 4 << 20
 	readAheadBatches = 4
 )
 

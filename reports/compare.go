@@ -25,9 +25,11 @@ const SchemaVersion = 1
 type Inputs struct {
 	Files  []string
 	Damage []Damage
-	// Links counts frames per link type name; Unsupported those of link
-	// types phonehome cannot decode.
+	// Unsupported counts frames per link type phonehome cannot decode.
 	Unsupported map[string]uint64
+	// Bounds are limits reached while reading (IP reassembly), listed with
+	// the classifier's.
+	Bounds []Bound
 }
 
 // Damage is a place where a capture file could not be read further.
@@ -199,6 +201,7 @@ func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition
 	for _, b := range run.Bounds {
 		rep.Bounds = append(rep.Bounds, Bound(b))
 	}
+	rep.Bounds = append(rep.Bounds, in.Bounds...)
 	for name, n := range in.Unsupported {
 		rep.Unsupported = append(rep.Unsupported, Count{Name: name, Frames: n})
 	}

@@ -123,7 +123,11 @@ func Text(w io.Writer, rep *Report) error {
 	if len(rep.Bounds) > 0 {
 		p("\nBounds reached (the result may be incomplete)\n")
 		for _, b := range rep.Bounds {
-			p("  %s (limit %s): %s times\n", b.What, humanize.Comma(int64(b.Limit)), humanize.Comma(int64(b.Times)))
+			limit := ""
+			if b.Limit > 0 {
+				limit = " (limit " + humanize.Comma(int64(b.Limit)) + ")"
+			}
+			p("  %s%s: %s times\n", b.What, limit, humanize.Comma(int64(b.Times)))
 		}
 	}
 	if len(rep.Damage) > 0 {

@@ -20,13 +20,13 @@ import (
 )
 
 type analyzeOptions struct {
-	vm       string
-	editions string
-	build    string
-	format   string
-	flows    string
-	oneCore  bool
-	quiet    bool
+	vm        string
+	editions  string
+	build     string
+	format    string
+	flows     string
+	readAhead bool
+	quiet     bool
 }
 
 func newAnalyzeCmd() *cobra.Command {
@@ -59,7 +59,7 @@ destinations, flows the VM did not start, non-IP) is counted by reason.`,
 	f.StringVar(&opt.format, "format", "text", "report format: text (terminal), json, csv (one row per edition, list and item), markdown, or html (one self-contained page)")
 	f.StringVar(&opt.flows, "flows", "", "also write every IPv4 flow to `FILE` as JSON lines")
 	f.BoolVarP(&opt.quiet, "quiet", "q", false, "no progress line on stderr (it is shown only when stderr is a terminal)")
-	f.BoolVar(&opt.oneCore, "one-core", false, "read and classify on one goroutine (by default reading runs ahead on a second core when there is one)")
+	f.BoolVar(&opt.readAhead, "read-ahead", false, "read and decode on a second core while classifying on the first (same result; measured slower so far, see README)")
 	return cmd
 }
 
@@ -152,7 +152,7 @@ func analyze(stdout, stderr io.Writer, files []string, opt analyzeOptions) error
 	}
 	defer src.Close()
 	next := src.Next
-	if !opt.oneCore && runtime.GOMAXPROCS(0) > 1 {
+	if opt.readAhead && runtime.GOMAXPROCS(0) > 1 {
 		// Read and decode on one core, classify on another.
 		ra := capture.NewReadAhead(src)
 		defer ra.Close()
@@ -185,9 +185,11 @@ func analyze(stdout, stderr io.Writer, files []string, opt analyzeOptions) error
 		in.Damage = append(in.Damage, reports.Damage{File: d.File, Offset: d.Offset, Reason: d.Reason})
 		fmt.Fprintf(stderr, "phonehome: %s: damaged at byte %d: %s\n", d.File, d.Offset, d.Reason)
 	}
-	for lt, n := range src.Stats().Unsupported {
+	st := src.Stats()
+	for lt, n := range st.Unsupported {
 		in.Unsupported[capture.LinkTypeName(lt)] += uint64(n)
 	}
+	in.Bounds = defragBounds(st.Defrag)
 	rep, err := reports.Compare(run, cat, documented(cat, eds), in)
 	if err != nil {
 		return err
@@ -216,5 +218,21 @@ func documented(cat *catalog.Catalog, eds []catalog.Edition) []catalog.Edition {
 			out = append(out, e)
 		}
 	}
+	return out
+}
+
+// defragBounds turns the IP reassembler's counters into the report's lines on
+// bounds reached and fragments that disagree.
+func defragBounds(d capture.DefragStats) []reports.Bound {
+	var out []reports.Bound
+	add := func(what string, limit, times int) {
+		if times > 0 {
+			out = append(out, reports.Bound{What: what, Limit: limit, Times: uint64(times)})
+		}
+	}
+	add("IPv4 reassembly full: the oldest incomplete datagram dropped", d.MaxDatagrams, d.EvictedCount+d.EvictedBytes)
+	add("IPv4 reassembly timeout: an incomplete datagram dropped", int(d.Timeout.Seconds()), d.TimedOut)
+	add("IPv4 fragments past 65 535 bytes: the datagram dropped", 65535, d.Oversize)
+	add("IPv4 fragments overlapping with other bytes (an evasion?): the first bytes kept", 0, d.Conflicts)
 	return out
 }

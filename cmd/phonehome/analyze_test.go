@@ -369,8 +369,8 @@ func TestUsageErrors(t *testing.T) {
 // byte of the report or of the flow lines.
 func TestOneCoreSameAsTwo(t *testing.T) {
 	for _, format := range []string{"text", "json"} {
-		one, flows1 := analyzeFile(t, analyzeOptions{format: format, oneCore: true}, sample, sample)
-		two, flows2 := analyzeFile(t, analyzeOptions{format: format}, sample, sample)
+		one, flows1 := analyzeFile(t, analyzeOptions{format: format}, sample, sample)
+		two, flows2 := analyzeFile(t, analyzeOptions{format: format, readAhead: true}, sample, sample)
 		if one != two {
 			t.Errorf("%s report on one core differs from two:\n%s", format, firstDiff(one, two))
 		}

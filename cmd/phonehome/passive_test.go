@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -18,6 +19,8 @@ func buildBinary(t *testing.T) string {
 	}
 	return bin
 }
+
+var syscallLine = regexp.MustCompile(`^\d+\s+([a-z0-9_?]+)\(`)
 
 // TestPassiveNoNetworkSyscalls traces every network system call the binary
 // makes while it analyses the sample and writes flows: there must be none
@@ -42,8 +45,16 @@ func TestPassiveNoNetworkSyscalls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if calls := strings.TrimSpace(string(raw)); calls != "" {
-		t.Errorf("phonehome analyze made network system calls:\n%s", calls)
+	// strace writes "PID name(args) = result"; a thread that ends inside a
+	// traced call leaves "PID ???( <detached ...>", which names no call.
+	var calls []string
+	for _, line := range strings.Split(string(raw), "\n") {
+		if m := syscallLine.FindStringSubmatch(line); m != nil && m[1] != "???" {
+			calls = append(calls, line)
+		}
+	}
+	if len(calls) > 0 {
+		t.Errorf("phonehome analyze made network system calls:\n%s", strings.Join(calls, "\n"))
 	}
 }
 
