@@ -418,3 +418,29 @@ func TestStreamStarts(t *testing.T) {
 		})
 	}
 }
+
+// TestDNSOverTCPSeveralMessagesPerSegment: a resolver may answer several
+// queries on one TCP connection, two answers in one segment and a third cut
+// across two; each must name its address.
+func TestDNSOverTCPSeveralMessagesPerSegment(t *testing.T) {
+	a1, a2, a3 := netip.MustParseAddr("20.1.1.1"), netip.MustParseAddr("20.2.2.2"), netip.MustParseAddr("20.3.3.3")
+	frame := func(msg []byte) []byte { return append([]byte{byte(len(msg) >> 8), byte(len(msg))}, msg...) }
+	m1 := frame(dnsAnswer(t, "one.example", nil, a1))
+	m2 := frame(dnsAnswer(t, "two.example", []string{"two.cdn.example"}, a2))
+	m3 := frame(dnsAnswer(t, "three.example", nil, a3))
+	f := newFeed(t, Config{VM: vm})
+	f.pkt(6, vm, 50100, resolver, 53, capture.TCPSyn, 100, nil)
+	f.pkt(6, resolver, 53, vm, 50100, capture.TCPSyn|capture.TCPAck, 500, nil)
+	seg1 := append(append(append([]byte{}, m1...), m2...), m3[:7]...)
+	f.pkt(6, resolver, 53, vm, 50100, capture.TCPAck, 501, seg1)
+	f.pkt(6, resolver, 53, vm, 50100, capture.TCPAck, 501+uint32(len(seg1)), m3[7:])
+	for i, a := range []netip.Addr{a1, a2, a3} {
+		f.conn(uint16(50200+i), a, 443, []byte{0, 1})
+	}
+	flows := f.flows()
+	for a, want := range map[netip.Addr]string{a1: "one.example", a2: "two.example", a3: "three.example"} {
+		if got := flows[a.String()+":443"]; got.Name != want || got.Evidence != EvidenceDNS {
+			t.Errorf("flow to %s named %q by %q; want %q by dns", a, got.Name, got.Evidence, want)
+		}
+	}
+}
