@@ -366,7 +366,7 @@ func skipChunked(st *stream, b []byte) (int, bool) {
 					return used, true
 				}
 			default:
-				size, ok := parseHex(line)
+				size, ok := extract.ParseChunkSize(line)
 				if !ok {
 					st.finish()
 					return used, false
@@ -374,7 +374,7 @@ func skipChunked(st *stream, b []byte) (int, bool) {
 				if size == 0 {
 					st.chunkLeft = -3
 				} else {
-					st.chunkLeft = size
+					st.chunkLeft = int64(size) // at most 15 hex digits: fits
 				}
 			}
 		}
@@ -396,34 +396,6 @@ func trimCR(b []byte) []byte {
 		return b[:len(b)-1]
 	}
 	return b
-}
-
-// parseHex reads a chunk size, ignoring chunk extensions after ';'. Sizes
-// over 2^48 are refused: no real body is that large.
-func parseHex(b []byte) (int64, bool) {
-	var v int64
-	n := 0
-	for _, x := range b {
-		var d byte
-		switch {
-		case '0' <= x && x <= '9':
-			d = x - '0'
-		case 'a' <= x && x <= 'f':
-			d = x - 'a' + 10
-		case 'A' <= x && x <= 'F':
-			d = x - 'A' + 10
-		case x == ';' || x == ' ' || x == '\t':
-			return v, n > 0
-		default:
-			return 0, false
-		}
-		v = v<<4 | int64(d)
-		n++
-		if v > 1<<48 {
-			return 0, false
-		}
-	}
-	return v, n > 0
 }
 
 // tcpDNS reads length-prefixed DNS messages from a server's stream.

@@ -399,7 +399,7 @@ func ChunkedBodyEnd(b []byte) (n int, st Status) {
 		if st != Found {
 			return 0, st
 		}
-		size, ok := parseChunkSize(line)
+		size, ok := ParseChunkSize(line)
 		if !ok {
 			return 0, NotThis
 		}
@@ -462,8 +462,10 @@ func chunkLine(b []byte, off, max int) (line []byte, next int, st Status) {
 	return trimCR(rest[:j]), off + j + 1, Found
 }
 
-// parseChunkSize reads "1*15HEXDIG [BWS] [; ext...]".
-func parseChunkSize(line []byte) (uint64, bool) {
+// ParseChunkSize reads a chunk-size line of a chunked body without its line
+// end: "1*15HEXDIG [BWS] [; ext...]" (RFC 9112 section 7.1). It reports
+// false for anything else, including a size of more than 15 hex digits.
+func ParseChunkSize(line []byte) (uint64, bool) {
 	var n uint64
 	i := 0
 	for ; i < len(line); i++ {
