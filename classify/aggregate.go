@@ -66,7 +66,8 @@ func (c *Classifier) record(f *flow, rec *FlowRecord) {
 // scope says why a finished flow is left out, or ScopeIn.
 func (c *Classifier) scope(rec *FlowRecord) string {
 	switch {
-	case rec.Src.As4() != c.vm:
+	case rec.Src.As4() != c.vm || rec.PacketsOut == 0:
+		// Only packets towards the VM: it did not start this flow.
 		return ScopeNotFromVM
 	case !IsPublic(rec.Dst):
 		return ScopePrivateDestination

@@ -19,6 +19,11 @@ type bufferPool struct {
 	full    uint64 // times a head could not be held even after evictions
 	evicted uint64 // partial heads given up to make room for newer ones
 
+	// held counts the bytes of out-of-order segments all streams hold
+	// (copies, see stream.hold), bounded by heldLimit.
+	held, heldLimit int
+	heldFull        uint64 // directions given up because heldLimit was reached
+
 	// holders lists the streams holding a buffer, most recently fed first.
 	head, tail *stream
 }
@@ -29,7 +34,9 @@ var bufferSizes = [3]int{4 << 10, 16 << 10, maxStreamBuffer}
 // 1 MiB each, so at most 3 MiB sit idle.
 var keepFree = [3]int{256, 64, 16}
 
-func newBufferPool(limit int) *bufferPool { return &bufferPool{limit: limit} }
+func newBufferPool(limit int) *bufferPool {
+	return &bufferPool{limit: limit, heldLimit: limit / 2}
+}
 
 // class returns the size class for n bytes, or -1 when n is over the largest.
 func (b *bufferPool) class(n int) int {
@@ -78,6 +85,9 @@ func (b *bufferPool) store(st *stream, data []byte) bool {
 	if len(data) <= cap(st.buf) {
 		st.buf = st.buf[:len(data)]
 		copy(st.buf, data) // a memmove: overlap is fine
+		if len(data) > 0 {
+			b.hold(st)
+		}
 		return true
 	}
 	nb, ok := b.take(st, len(data))
@@ -85,7 +95,7 @@ func (b *bufferPool) store(st *stream, data []byte) bool {
 		return false
 	}
 	nb = append(nb, data...)
-	b.release(st)
+	b.releaseBuf(st)
 	st.buf = nb
 	b.hold(st)
 	return true
@@ -104,7 +114,7 @@ func (b *bufferPool) appendTo(st *stream, data []byte) bool {
 		return false
 	}
 	nb = append(append(nb, st.buf...), data...)
-	b.release(st)
+	b.releaseBuf(st)
 	st.buf = nb
 	b.hold(st)
 	return true
@@ -144,8 +154,15 @@ func (b *bufferPool) unhold(st *stream) {
 	st.hprev, st.hnext, st.holding = nil, nil, false
 }
 
-// release takes st's buffer back, keeping it for reuse if there is room.
+// release takes back all st holds: its buffer and its held segments.
 func (b *bufferPool) release(st *stream) {
+	b.held -= st.heldLen
+	st.held, st.heldLen = nil, 0
+	b.releaseBuf(st)
+}
+
+// releaseBuf takes st's buffer back, keeping it for reuse if there is room.
+func (b *bufferPool) releaseBuf(st *stream) {
 	b.unhold(st)
 	for c, size := range bufferSizes {
 		if cap(st.buf) == size {

@@ -85,9 +85,9 @@ type Classifier struct {
 	dns   *dnsMap
 	names *interner
 	paths *interner
-	// Capture times in Unix nanoseconds (see nanos): now is the latest
-	// packet's, sweepAt when idle flows are next looked for.
-	now, sweepAt         int64
+	// Capture times in Unix nanoseconds (see nanos): sweepAt is when idle
+	// flows are next looked for.
+	sweepAt              int64
 	first, last, packets int64
 	lastFlow             *flow // the flow of the previous packet, or nil
 
@@ -159,9 +159,6 @@ func (c *Classifier) Add(p *capture.Packet) {
 		}
 		c.packets++
 	}
-	if ts > c.now {
-		c.now = ts
-	}
 	switch p.L3 {
 	case capture.L3IPv4:
 	case capture.L3IPv6:
@@ -178,8 +175,10 @@ func (c *Classifier) Add(p *capture.Packet) {
 		c.exclude(ScopeFragment, p.WireLen)
 		return
 	}
-	if c.now >= c.sweepAt {
-		c.sweep()
+	// Idle flows are looked for by this packet's time, so that one packet
+	// dated far ahead (a corrupt timestamp) does not stop expiry for good.
+	if ts >= c.sweepAt || c.sweepAt-ts > 2*int64(time.Second) {
+		c.sweep(ts)
 	}
 
 	src := endpoint{addr: p.Src.As4(), port: p.SrcPort}
@@ -200,6 +199,9 @@ func (c *Classifier) Add(p *capture.Packet) {
 	switch {
 	case !count:
 	case out:
+		if f.packetsOut == 0 {
+			c.countStart(f.client.addr)
+		}
 		f.packetsOut++
 		f.bytesOut += uint64(p.WireLen)
 	default:
@@ -221,6 +223,9 @@ func (c *Classifier) Add(p *capture.Packet) {
 	case 6:
 		c.tcp(f, p, out)
 	case 17:
+		// Answers are read whether or not the query was captured (many
+		// captures hold one side only). Whoever can put a forged answer on
+		// the VM's wire can name its next flow to that address.
 		c.udpDNS(p)
 	}
 }
@@ -274,10 +279,20 @@ func (c *Classifier) newFlow(key flowKey, p *capture.Packet, src, dst endpoint, 
 	if e := c.dns.lookup(dnsKey{client: client.addr, addr: server.addr}, ts); e != nil {
 		f.dnsName, f.dnsChain = e.qname, e.chain
 	}
-	if isLocalHost(netip.AddrFrom4(client.addr)) && len(c.starts) < 1<<16 {
-		c.starts[client.addr]++
-	}
 	return f
+}
+
+// countStart counts a flow for VM detection once its client has sent a
+// packet: a flow the client never spoke on (a stray SYN-ACK, an unrequested
+// UDP packet to a high port) was not started by it. At most 65 536 local
+// addresses are counted; those already counted keep counting.
+func (c *Classifier) countStart(a [4]byte) {
+	if !isLocalHost(netip.AddrFrom4(a)) {
+		return
+	}
+	if _, ok := c.starts[a]; ok || len(c.starts) < 1<<16 {
+		c.starts[a]++
+	}
 }
 
 func (c *Classifier) tcp(f *flow, p *capture.Packet, out bool) {
@@ -291,7 +306,7 @@ func (c *Classifier) tcp(f *flow, p *capture.Packet, out bool) {
 		seq++ // data on a SYN (TCP Fast Open) starts after the ISN
 	}
 	if len(p.Payload) > 0 && st.state != streamDone {
-		for data := st.accept(seq, p.Payload); data != nil; data = st.popHeld() {
+		for data := st.accept(seq, p.Payload, c.bufs); data != nil; data = st.popHeld(c.bufs) {
 			c.consume(f, st, out, data, p)
 		}
 		if st.gaveUp {
@@ -319,15 +334,15 @@ func (c *Classifier) tcp(f *flow, p *capture.Packet, out bool) {
 
 // sweep finishes flows idle past their class's timeout. It looks only at the
 // tails of the activity lists, so it costs O(1) per flow finished.
-func (c *Classifier) sweep() {
-	c.sweepAt = c.now + int64(time.Second)
+func (c *Classifier) sweep(now int64) {
+	c.sweepAt = now + int64(time.Second)
 	timeouts := [numClasses]time.Duration{
 		classTCP:    c.cfg.TCPIdle,
 		classClosed: c.cfg.ClosedLinger,
 		classOther:  c.cfg.UDPIdle,
 	}
 	for class, idle := range timeouts {
-		for f := c.flows.oldestOf(flowClass(class)); f != nil && c.now-f.last > int64(idle); f = c.flows.oldestOf(flowClass(class)) {
+		for f := c.flows.oldestOf(flowClass(class)); f != nil && idleFor(now, f.last) > int64(idle); f = c.flows.oldestOf(flowClass(class)) {
 			c.finish(f)
 		}
 	}
@@ -355,6 +370,7 @@ func (c *Classifier) Finish() *Run {
 	}
 	bound("flow table full: least recently active flow finished early", c.cfg.MaxFlows, c.evictions)
 	bound("stream reassembly bound: a direction given up", maxStreamBuffer, c.streamsGivenUp)
+	bound("out-of-order memory full: a direction's held segments given up", c.cfg.MaxReassemblyBytes/2, c.bufs.heldFull)
 	bound("reassembly memory full: the longest-waiting partial head given up", c.cfg.MaxReassemblyBytes, c.bufs.evicted)
 	bound("reassembly memory full: a partial head not held", c.cfg.MaxReassemblyBytes, c.bufs.full)
 	bound("DNS answer map full: oldest answer dropped", c.cfg.MaxDNSEntries, c.dns.evicted)
@@ -412,3 +428,15 @@ func nanos(t time.Time) int64 {
 
 // timeOf turns the classifier's clock back into a time, in UTC.
 func timeOf(ns int64) time.Time { return time.Unix(0, ns).UTC() }
+
+// idleFor is how long a flow last active at last has been idle at now. A
+// flow whose last packet is dated after now by more than that (a corrupt or
+// hostile timestamp far ahead) counts as idle too: otherwise it would sit at
+// the tail of its activity list and hold back the expiry of every flow after
+// it.
+func idleFor(now, last int64) int64 {
+	if last > now {
+		return last - now
+	}
+	return now - last
+}

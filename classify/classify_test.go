@@ -272,6 +272,9 @@ func TestScope(t *testing.T) {
 	f.pkt(6, vm, 3389, lan, 40000, capture.TCPSyn|capture.TCPAck, 1, nil)
 	// Mid-stream TCP with no SYN seen: the unprivileged side is the client.
 	f.pkt(6, pub, 443, vm, 50010, capture.TCPAck, 1, []byte{2})
+	f.pkt(6, vm, 50010, pub, 443, capture.TCPAck, 7, []byte{3})
+	// Packets towards the VM only (a stray SYN-ACK): the VM started nothing.
+	f.pkt(6, pub, 443, vm, 50020, capture.TCPSyn|capture.TCPAck, 1, nil)
 	v6 := capture.Packet{Timestamp: t0, L3: capture.L3IPv6, WireLen: 100}
 	f.c.Add(&v6)
 	arp := capture.Packet{Timestamp: t0, L3: capture.L3NonIP, WireLen: 42}
@@ -282,7 +285,6 @@ func TestScope(t *testing.T) {
 		t.Errorf("VM = %v (detected %v); want %v detected", run.VM, run.VMDetected, vm)
 	}
 	want := map[string]string{
-		pub.String() + ":443": ScopeIn,
 		lan.String() + ":445": ScopePrivateDestination,
 		vm.String() + ":3389": ScopeNotFromVM,
 	}
@@ -292,7 +294,13 @@ func TestScope(t *testing.T) {
 		}
 	}
 	if g := run.InScope.Flows; g != 3 {
-		t.Errorf("flows in scope = %d; want 3 (two with a SYN, one mid-stream)", g)
+		t.Errorf("flows in scope = %d; want 3 (two with a SYN, one mid-stream; not the stray SYN-ACK)", g)
+	}
+	if e := run.Excluded[ScopeNotFromVM]; e == nil || e.Flows != 2 {
+		t.Errorf("flows not started by the VM = %+v; want 2 (the inbound one and the stray SYN-ACK)", e)
+	}
+	if g := run.VMFlows; g != 4 {
+		t.Errorf("flows the VM started = %d; want 4 (its SYN to the LAN host too)", g)
 	}
 	if e := run.Excluded[ScopeIPv6]; e == nil || e.Packets != 1 {
 		t.Errorf("IPv6 excluded = %+v; want 1 packet", e)
@@ -443,4 +451,67 @@ func TestDNSOverTCPSeveralMessagesPerSegment(t *testing.T) {
 			t.Errorf("flow to %s named %q by %q; want %q by dns", a, got.Name, got.Evidence, want)
 		}
 	}
+}
+
+// TestHostileSegments: sequence numbers half the space away (where a signed
+// difference overflows), a ClientHello whose first segment is 2 bytes, and
+// out-of-order segments from many flows against the shared held-bytes bound.
+func TestHostileSegments(t *testing.T) {
+	pub := netip.MustParseAddr("20.42.65.92")
+	hello := clientHello(t, "settings-win.data.microsoft.com")
+	t.Run("seq_half_space_behind", func(t *testing.T) {
+		f := newFeed(t, Config{VM: vm})
+		f.pkt(6, vm, 50001, pub, 443, capture.TCPAck, 1<<31+5, []byte{1, 2, 3, 4})
+		// next is now 2^31+9; seq 9 is exactly 2^31 away.
+		f.pkt(6, vm, 50001, pub, 443, capture.TCPAck, 9, []byte{1, 2, 3, 4})
+		f.pkt(6, vm, 50001, pub, 443, capture.TCPAck, 1<<31+9, []byte{5})
+		f.c.Finish()
+	})
+	t.Run("client_hello_first_segment_two_bytes", func(t *testing.T) {
+		f := newFeed(t, Config{VM: vm})
+		f.conn(50002, pub, 443, hello[:2], hello[2:])
+		if got := f.flows()[pub.String()+":443"]; got.SNI != "settings-win.data.microsoft.com" {
+			t.Errorf("SNI = %q; want settings-win.data.microsoft.com", got.SNI)
+		}
+	})
+	t.Run("held_segments_bounded_across_flows", func(t *testing.T) {
+		f := newFeed(t, Config{VM: vm, MaxReassemblyBytes: 1 << 20})
+		gap := make([]byte, 1400)
+		for i := 0; i < 5000; i++ {
+			port := uint16(10000 + i)
+			f.pkt(6, vm, port, pub, 443, capture.TCPSyn, 100, nil)
+			for j := 0; j < 4; j++ { // segments after a gap: held
+				f.pkt(6, vm, port, pub, 443, capture.TCPAck, uint32(2000+1400*j), gap)
+			}
+			if f.c.bufs.held > f.c.bufs.heldLimit {
+				t.Fatalf("held bytes = %d; want at most %d", f.c.bufs.held, f.c.bufs.heldLimit)
+			}
+		}
+		run := f.c.Finish()
+		if f.c.bufs.held != 0 {
+			t.Errorf("held bytes after Finish = %d; want 0", f.c.bufs.held)
+		}
+		found := false
+		for _, b := range run.Bounds {
+			found = found || strings.HasPrefix(b.What, "out-of-order memory full")
+		}
+		if !found {
+			t.Errorf("bounds = %+v; want the out-of-order memory bound reported", run.Bounds)
+		}
+	})
+	t.Run("one_packet_far_in_the_future", func(t *testing.T) {
+		f := newFeed(t, Config{VM: vm, UDPIdle: time.Minute})
+		f.pkt(17, vm, 40000, pub, 123, 0, 0, []byte{1})
+		future := f.now
+		f.now = f.now.Add(100 * 365 * 24 * time.Hour)
+		f.pkt(17, vm, 40001, pub, 123, 0, 0, []byte{1})
+		f.now = future
+		for i := 0; i < 100; i++ {
+			f.now = f.now.Add(2 * time.Minute)
+			f.pkt(17, vm, uint16(41000+i), pub, 123, 0, 0, []byte{1})
+		}
+		if n := f.c.flows.len(); n > 3 {
+			t.Errorf("live flows = %d; want idle ones expired despite the future packet", n)
+		}
+	})
 }

@@ -18,6 +18,11 @@ const (
 	// PostgreSQL), SOCKS and HTTP CONNECT put TLS after a short plain
 	// exchange. Each check looks at three bytes.
 	maxProbes = 8
+	// decideBytes is how many bytes a client direction gathers before its
+	// parser is chosen: LooksLikeTLS needs 3, and a first segment of 1 or 2
+	// bytes is legal TCP. (More would hold back short plain openings, such
+	// as PostgreSQL's 8-byte SSLRequest, that a ClientHello follows.)
+	decideBytes = 3
 )
 
 // consume hands new in-order bytes of one direction to the parser that the
@@ -32,6 +37,14 @@ func (c *Classifier) consume(f *flow, st *stream, toServer bool, data []byte, p 
 		buf = st.buf
 	}
 	for {
+		if st.state == streamUndecided && toServer && len(buf) < decideBytes {
+			// Too few bytes to tell a ClientHello, a PROXY header or a
+			// request line from anything else: wait for more.
+			if !c.bufs.store(st, buf) {
+				st.giveUp()
+			}
+			return
+		}
 		if st.state == streamUndecided {
 			st.state = decide(f, toServer, buf)
 			if st.state == streamProbe {
@@ -45,7 +58,7 @@ func (c *Classifier) consume(f *flow, st *stream, toServer bool, data []byte, p 
 			case extract.LooksLikeHTTPRequest(buf):
 				st.state = streamHTTP
 			default:
-				st.buf = st.buf[:0]
+				c.bufs.releaseBuf(st)
 				st.probe()
 				return
 			}
@@ -72,7 +85,7 @@ func (c *Classifier) consume(f *flow, st *stream, toServer bool, data []byte, p 
 		case streamProbe:
 			// The parser handed back (CONNECT, or a first line that only
 			// looked like a request): later runs are probed afresh.
-			st.buf = st.buf[:0]
+			c.bufs.releaseBuf(st)
 			return
 		}
 		buf = buf[n:]

@@ -75,7 +75,7 @@ func (s *stream) syn(seq uint32) {
 // accept takes one TCP segment's payload and returns the bytes of it that are
 // new and in order (nil if none). After it, popHeld returns further runs that
 // held segments make contiguous. Bytes come out once and in order.
-func (s *stream) accept(seq uint32, payload []byte) []byte {
+func (s *stream) accept(seq uint32, payload []byte, b *bufferPool) []byte {
 	if s.state == streamDone || len(payload) == 0 {
 		return nil
 	}
@@ -84,52 +84,63 @@ func (s *stream) accept(seq uint32, payload []byte) []byte {
 		s.synced = true
 		s.next = seq
 	}
-	d := seqDiff(seq, s.next)
-	switch {
+	switch d := seqDiff(seq, s.next); {
 	case d < 0:
-		// Retransmission or overlap: keep only what is new.
-		if int64(-d) >= int64(len(payload)) {
+		// Retransmission or overlap: keep only what is new. back is in
+		// 1..2^31 (d may be the most negative int32, which -d overflows).
+		back := s.next - seq
+		if uint64(back) >= uint64(len(payload)) {
 			return nil
 		}
-		payload = payload[-d:]
+		payload = payload[back:]
 	case d > 0:
-		s.hold(seq, payload)
+		s.hold(seq, payload, b)
 		return nil
 	}
 	s.next += uint32(len(payload))
 	return payload
 }
 
-func (s *stream) hold(seq uint32, payload []byte) {
+// hold keeps a segment that came after a gap. Held bytes are bounded per
+// direction (maxHeldSegments, maxHeldBytes) and, with all directions
+// together, by the pool's heldLimit; past a bound the direction is given up.
+// Holding copies the segment: out-of-order segments are rare, and this is
+// the one place a packet may allocate once the classifier is warm.
+func (s *stream) hold(seq uint32, payload []byte, b *bufferPool) {
 	for _, h := range s.held {
 		if h.seq == seq && len(h.data) >= len(payload) {
 			return // duplicate of a held segment
 		}
 	}
-	if len(s.held) >= maxHeldSegments || s.heldLen+len(payload) > maxHeldBytes {
+	if len(s.held) >= maxHeldSegments || s.heldLen+len(payload) > maxHeldBytes || b.held+len(payload) > b.heldLimit {
+		if b.held+len(payload) > b.heldLimit {
+			b.heldFull++
+		}
 		s.giveUp()
 		return
 	}
 	s.held = append(s.held, heldSegment{seq: seq, data: append([]byte(nil), payload...)})
 	s.heldLen += len(payload)
+	b.held += len(payload)
 }
 
 // popHeld returns the new bytes of a held segment that now continues the
 // stream, or nil when no held segment does.
-func (s *stream) popHeld() []byte {
+func (s *stream) popHeld(b *bufferPool) []byte {
 	for i := 0; i < len(s.held) && s.state != streamDone; i++ {
 		h := s.held[i]
-		d := seqDiff(h.seq, s.next)
-		if d > 0 {
+		if seqDiff(h.seq, s.next) > 0 {
 			continue
 		}
 		s.held = append(s.held[:i], s.held[i+1:]...)
 		s.heldLen -= len(h.data)
-		if int64(-d) >= int64(len(h.data)) {
+		b.held -= len(h.data)
+		back := s.next - h.seq // 0..2^31
+		if uint64(back) >= uint64(len(h.data)) {
 			i = -1 // wholly old: drop it and look again from the start
 			continue
 		}
-		data := h.data[-d:]
+		data := h.data[back:]
 		s.next += uint32(len(data))
 		return data
 	}
@@ -142,11 +153,10 @@ func (s *stream) giveUp() {
 	s.finish()
 }
 
-// finish stops reading the direction and drops what it held. Its buffer is
-// emptied but kept for the Classifier to give back to its pool.
+// finish stops reading the direction. Its buffer is emptied but kept, and its
+// held segments kept, for the Classifier to give back to its pool (release).
+// Held segments stay counted until the pool's release drops them.
 func (s *stream) finish() {
 	s.state = streamDone
 	s.buf = s.buf[:0]
-	s.held = nil
-	s.heldLen = 0
 }
