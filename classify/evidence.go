@@ -323,9 +323,9 @@ func (c *Classifier) httpRequests(f *flow, st *stream, buf []byte, p *capture.Pa
 func (c *Classifier) request(f *flow, p *capture.Packet) {
 	host := ""
 	if len(c.req.Host) > 0 {
-		host = c.names.name(c.req.Host)
+		host = c.names.name(clip(c.req.Host, maxNameBytes))
 	}
-	path := c.paths.name(c.req.Target)
+	path := c.paths.name(clip(c.req.Target, maxPathBytes))
 	f.requests++
 	if f.host == "" && host != "" {
 		f.host = host
@@ -529,4 +529,20 @@ func maxVersion(ch *extract.ClientHello) uint16 {
 		}
 	}
 	return v
+}
+
+// Bytes kept of a name and of a request path read from a packet: a host name
+// is at most 253 bytes, and a path past 1 KiB only matters up to where a
+// documented host/path pattern could reach. With the name tables bounded by
+// count (Config.MaxNames), this bounds them by bytes too.
+const (
+	maxNameBytes = 255
+	maxPathBytes = 1 << 10
+)
+
+func clip(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[:n]
+	}
+	return b
 }

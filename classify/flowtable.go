@@ -1,9 +1,5 @@
 package classify
 
-import (
-	"net/netip"
-)
-
 // endpoint is one side of an IPv4 flow.
 type endpoint struct {
 	addr [4]byte
@@ -181,5 +177,3 @@ func (t *flowTable) unlink(f *flow) {
 	}
 	f.prev, f.next = nil, nil
 }
-
-func addr4(a [4]byte) netip.Addr { return netip.AddrFrom4(a) }

@@ -24,14 +24,16 @@ func FuzzClassify(f *testing.F) {
 		}
 		return b
 	}
-	// step: flow(1) flags(1) seq delta(2, signed) length(2), then payload.
-	step := func(flow, flags byte, delta int16, payload []byte) []byte {
-		b := []byte{flow, flags, 0, 0, 0, 0}
-		binary.BigEndian.PutUint16(b[2:], uint16(delta))
-		binary.BigEndian.PutUint16(b[4:], uint16(len(payload)))
+	// step: flow(1) flags(1) seq delta(4, signed: any jump, wrap-around
+	// and half the sequence space included) length(2), then payload.
+	step := func(flow, flags byte, delta int32, payload []byte) []byte {
+		b := []byte{flow, flags, 0, 0, 0, 0, 0, 0}
+		binary.BigEndian.PutUint32(b[2:], uint32(delta))
+		binary.BigEndian.PutUint16(b[6:], uint16(len(payload)))
 		return append(b, payload...)
 	}
 	f.Add(seed(step(0, capture.TCPSyn, 0, nil), step(0, capture.TCPAck, 1, hello[:900]), step(0, capture.TCPAck, 900, hello[900:])))
+	f.Add(seed(step(0, capture.TCPAck, 0, []byte{1, 2, 3, 4}), step(0, capture.TCPAck, -1<<31, []byte{5, 6}))) // half the space away
 	f.Add(seed(step(0, capture.TCPSyn, 0, nil), step(0, capture.TCPAck, 901, hello[900:]), step(0, capture.TCPAck, -899, hello[:900])))
 	f.Add(seed(step(1, capture.TCPSyn, 0, nil), step(1, capture.TCPAck, 1, []byte("GET / HTTP/1.1\r\nHost: a.example\r\nContent-Length: 3\r\n\r\nabcGET /b HTTP/1.1\r\nHost: b.example\r\n\r\n"))))
 	f.Add(seed(step(2, 0, 0, dnsAnswer(f, "a.example", []string{"b.example"}, netip.MustParseAddr("20.1.2.3")))))
@@ -41,14 +43,14 @@ func FuzzClassify(f *testing.F) {
 		now := t0
 		seqs := [4]uint32{1000, 2000, 3000, 4000}
 		packets := 0
-		for len(script) >= 6 && packets < 200 {
+		for len(script) >= 8 && packets < 200 {
 			flow, flags := script[0]%4, script[1]
-			delta := int16(binary.BigEndian.Uint16(script[2:4]))
-			n := min(int(binary.BigEndian.Uint16(script[4:6])), len(script)-6)
-			payload := script[6 : 6+n]
-			script = script[6+n:]
+			delta := int32(binary.BigEndian.Uint32(script[2:6]))
+			n := min(int(binary.BigEndian.Uint16(script[6:8])), len(script)-8)
+			payload := script[8 : 8+n]
+			script = script[8+n:]
 			now = now.Add(time.Duration(flags&0x0f) * time.Second)
-			seqs[flow] += uint32(int32(delta))
+			seqs[flow] += uint32(delta)
 			p := capture.Packet{Timestamp: now, WireLen: 54 + n, L3: capture.L3IPv4, Src: vm, Dst: pub,
 				Proto: 6, SrcPort: 40000 + uint16(flow), DstPort: 443, TCPFlags: flags, Seq: seqs[flow], Payload: payload}
 			switch flow {

@@ -40,7 +40,7 @@
 //
 //   - TLS: records of 1..16384 bytes; the ClientHello message at most MaxClientHello (64 KiB) over any number
 //     of records, gathered into the ClientHello's buffer only when it spans more than one record (one record
-//     is parsed in place); SNI host names of 1..255 printable ASCII bytes; 8 supported_versions kept.
+//     is parsed in place); SNI host names of 1..255 bytes, kept as sent; 8 supported_versions kept.
 //   - DNS: names of at most 255 wire bytes and labels of at most 63; compression pointers must go strictly
 //     backwards, each before the previous jump target, so they cannot loop, and a name follows at most
 //     MaxPointerJumps (126) of them, so work stays linear in the message; decoded names share an arena of

@@ -31,7 +31,7 @@ const (
 // Fields are meaningful only after a call returned Found; every call resets them first.
 type ClientHello struct {
 	// ServerName is the first host_name of the server_name extension, bytes as sent (not lower-cased, no
-	// trailing dot removed), 1..MaxServerName printable ASCII bytes. It is nil when there was no host_name.
+	// trailing dot removed), 1..MaxServerName bytes, kept as sent. It is nil when there was no host_name.
 	// It aliases either the stream passed to ParseClientHello (ClientHello in one record) or this
 	// ClientHello's reassembly buffer (ClientHello over several records), so it is valid until the caller
 	// changes the stream or calls ParseClientHello again with this ClientHello. Copy it to keep it.
@@ -80,7 +80,7 @@ func LooksLikeTLS(first []byte) bool {
 // record headers, every length prefix (each read into a bounded sub-slice), legacy_version, session_id length
 // <= 32, a non-empty even cipher_suites list, a non-empty compression_methods list, extensions filling the
 // message exactly, no duplicate server_name or supported_versions extension, a server_name list that fills its
-// extension, and host names of 1..MaxServerName printable ASCII bytes.
+// extension, and host names of 1..MaxServerName bytes (any bytes: kept as sent).
 func ParseClientHello(stream []byte, out *ClientHello) Status {
 	out.reset()
 	buf := out.buf

@@ -136,12 +136,14 @@ func analyze(stdout, stderr io.Writer, files []string, opt analyzeOptions) error
 	}
 
 	var flowOut *reports.FlowWriter
+	var flowFile *os.File
 	if opt.flows != "" {
 		fh, err := os.Create(opt.flows)
 		if err != nil {
 			return fmt.Errorf("--flows: %w", err)
 		}
-		defer fh.Close()
+		defer fh.Close() // closed and checked below; this is for early returns
+		flowFile = fh
 		flowOut = reports.NewFlowWriter(fh)
 		cfg.OnFlow = flowOut.Write
 	}
@@ -196,6 +198,9 @@ func analyze(stdout, stderr io.Writer, files []string, opt analyzeOptions) error
 	}
 	if flowOut != nil {
 		if err := flowOut.Flush(); err != nil {
+			return fmt.Errorf("--flows %s: %w", opt.flows, err)
+		}
+		if err := flowFile.Close(); err != nil {
 			return fmt.Errorf("--flows %s: %w", opt.flows, err)
 		}
 	}

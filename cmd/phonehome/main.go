@@ -2,9 +2,10 @@
 // connection endpoints Microsoft documents for its build and edition.
 //
 // Exit status: 0 success; 1 failure (nothing or not everything could be
-// analysed: an unreadable file, a bad option value, an output that could not
-// be written); 2 usage error; 3 finished, but some input was damaged: the
-// report covers everything before the damage and lists where it is.
+// analysed: an unreadable file, an output that could not be written); 2 usage
+// error (a missing argument, an unknown flag, a bad option value); 3 finished,
+// but some input was damaged: the report covers everything before the damage
+// and lists where it is.
 package main
 
 import (
