@@ -235,7 +235,8 @@ func defragBounds(d capture.DefragStats) []reports.Bound {
 			out = append(out, reports.Bound{What: what, Limit: limit, Times: uint64(times)})
 		}
 	}
-	add("IPv4 reassembly full: the oldest incomplete datagram dropped", d.MaxDatagrams, d.EvictedCount+d.EvictedBytes)
+	add("IPv4 reassembly full (datagrams): the oldest incomplete datagram dropped", d.MaxDatagrams, d.EvictedCount)
+	add("IPv4 reassembly full (bytes): the oldest incomplete datagram dropped", d.MaxBytes, d.EvictedBytes)
 	add("IPv4 reassembly timeout: an incomplete datagram dropped", int(d.Timeout.Seconds()), d.TimedOut)
 	add("IPv4 fragments past 65 535 bytes: the datagram dropped", 65535, d.Oversize)
 	add("IPv4 fragments overlapping with other bytes (an evasion?): the first bytes kept", 0, d.Conflicts)
