@@ -189,11 +189,17 @@ func (c *Classifier) Add(p *capture.Packet) {
 	f := c.lastFlow
 	if f == nil || f.key != key {
 		f = c.flows.get(key)
-		if f == nil {
-			f = c.newFlow(key, p, src, dst, ts)
-		}
-		c.lastFlow = f
 	}
+	if f != nil && f.class == classClosed && p.Proto == 6 && p.TCPFlags&(capture.TCPSyn|capture.TCPAck) == capture.TCPSyn {
+		// A new connection on the 4-tuple of one that closed: finish the
+		// old one rather than fold the new one into it.
+		c.finish(f) // clears lastFlow
+		f = nil
+	}
+	if f == nil {
+		f = c.newFlow(key, p, src, dst, ts)
+	}
+	c.lastFlow = f
 	out := src == f.client
 	f.last = ts
 	switch {

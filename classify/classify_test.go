@@ -515,3 +515,18 @@ func TestHostileSegments(t *testing.T) {
 		}
 	})
 }
+
+// TestReusedFourTuple: a client that reuses its port right after a close
+// starts a new connection, with its own SNI.
+func TestReusedFourTuple(t *testing.T) {
+	pub := netip.MustParseAddr("20.42.65.92")
+	var snis []string
+	f := newFeed(t, Config{VM: vm, OnFlow: func(r *FlowRecord) { snis = append(snis, r.SNI) }})
+	f.conn(50001, pub, 443, clientHello(t, "first.example"))
+	f.pkt(6, vm, 50001, pub, 443, capture.TCPRst, 1, nil)
+	f.conn(50001, pub, 443, clientHello(t, "second.example"))
+	f.c.Finish()
+	if strings.Join(snis, " ") != "first.example second.example" {
+		t.Errorf("flows' SNIs = %q; want two flows, first.example then second.example", snis)
+	}
+}
