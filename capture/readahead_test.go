@@ -72,20 +72,57 @@ func TestReadAheadSameAsFileSet(t *testing.T) {
 	}
 }
 
+// manySamples names the sample enough times that reading it fills more
+// batches than circulate, so batches and their arenas are reused.
+func manySamples() []string {
+	var files []string
+	for i := 0; i < 30; i++ { // 30 x 912 packets: 6 batches of 4096 and more
+		files = append(files, "../testdata/sample/idle-1909.pcapng")
+	}
+	return files
+}
+
+// TestReadAheadReusesBatches reads more packets than all batches hold at
+// once, both ways, and compares them packet by packet.
+func TestReadAheadReusesBatches(t *testing.T) {
+	a, err := OpenFiles(manySamples(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := packetsOf(t, a.Next)
+	b, err := OpenFiles(manySamples(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewReadAhead(b)
+	defer r.Close()
+	got, _ := packetsOf(t, r.Next)
+	if len(want) <= readAheadBatches*readAheadPackets || len(got) != len(want) {
+		t.Fatalf("read ahead %d packets, FileSet %d; want equal, and more than the %d the batches hold",
+			len(got), len(want), readAheadBatches*readAheadPackets)
+	}
+	for i := range want {
+		if !bytes.Equal(want[i].Frame, got[i].Frame) || !bytes.Equal(want[i].Payload, got[i].Payload) ||
+			!want[i].Timestamp.Equal(got[i].Timestamp) {
+			t.Fatalf("packet %d differs", i)
+		}
+	}
+}
+
 func TestReadAheadAllocatesNothing(t *testing.T) {
-	s, err := OpenFiles([]string{"../testdata/sample/idle-1909.pcapng"}, Options{})
+	s, err := OpenFiles(manySamples(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := NewReadAhead(s)
 	defer r.Close()
 	var p Packet
-	for i := 0; i < 600; i++ { // past the first batch
+	for i := 0; i < (readAheadBatches+1)*readAheadPackets; i++ { // every batch used once
 		if err := r.Next(&p); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n := testing.AllocsPerRun(200, func() { r.Next(&p) }); n != 0 {
+	if n := testing.AllocsPerRun(5000, func() { r.Next(&p) }); n != 0 {
 		t.Errorf("allocations per ReadAhead.Next = %v; want 0", n)
 	}
 }
