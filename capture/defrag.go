@@ -483,9 +483,11 @@ func (d *Defragmenter) drop(i int32) {
 }
 
 // expire drops the datagrams incomplete for longer than the timeout at now,
-// oldest first.
+// oldest first. A datagram created more than the timeout after now (a
+// fragment dated far ahead) counts as expired too: otherwise it would stay
+// first in line and hold back the expiry of every datagram after it.
 func (d *Defragmenter) expire(now time.Time) {
-	for d.head >= 0 && now.Sub(d.dgrams[d.head].created) > d.cfg.Timeout {
+	for d.head >= 0 && absDuration(now.Sub(d.dgrams[d.head].created)) > d.cfg.Timeout {
 		d.stats.TimedOut++
 		d.drop(d.head)
 	}
@@ -627,4 +629,11 @@ func (d *Defragmenter) assemble(e *dgram) {
 	}
 	binary.BigEndian.PutUint16(out[10:12], ^uint16(sum))
 	d.out = out
+}
+
+func absDuration(x time.Duration) time.Duration {
+	if x < 0 {
+		return -x
+	}
+	return x
 }

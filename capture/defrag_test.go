@@ -231,6 +231,13 @@ func TestDefrag(t *testing.T) {
 			[]step{{frame: ipv4TCP(t, "later"), at: t0.Add(31 * time.Second)}},
 			frags(fragment{id: 7, proto: 17, off: 64, data: udp[64:], at: t0.Add(32 * time.Second)})),
 			nil, DefragStats{Fragments: 3, TimedOut: 1, Pending: 1}},
+		// A fragment dated a year ahead must not hold back the expiry of
+		// the datagrams after it: it goes, and so does the one left behind.
+		{"fragment_far_in_the_future_expires", steps(
+			frags(fragment{id: 9, proto: 17, off: 0, data: udp[:32], more: true, at: t0.Add(365 * 24 * time.Hour)}),
+			frags(parts[0], parts[1]),
+			[]step{{frame: ipv4TCP(t, "later"), at: t0.Add(31 * time.Second)}}),
+			nil, DefragStats{Fragments: 3, TimedOut: 2}},
 		{"completed_within_timeout", frags(parts[0], parts[1], fragment{id: 7, proto: 17, off: 64, data: udp[64:], at: t0.Add(30 * time.Second)}),
 			[]datagram{ok}, DefragStats{Fragments: 3, Datagrams: 1}},
 		{"same_id_other_source_or_protocol", frags(parts[0], fragment{id: 7, proto: 6, off: 32, data: udp[32:]},
