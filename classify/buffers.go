@@ -53,8 +53,7 @@ func (b *bufferPool) class(n int) int {
 // largest size or the limit would be passed.
 func (b *bufferPool) take(st *stream, n int) ([]byte, bool) {
 	c := b.class(n)
-	if c < 0 {
-		b.full++
+	if c < 0 { // over one direction's bound: the caller counts it
 		return nil, false
 	}
 	for b.lent-cap(st.buf)+bufferSizes[c] > b.limit {

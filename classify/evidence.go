@@ -31,7 +31,7 @@ func (c *Classifier) consume(f *flow, st *stream, toServer bool, data []byte, p 
 	buf := data
 	if len(st.buf) > 0 {
 		if !c.bufs.appendTo(st, data) {
-			st.giveUp()
+			c.cannotHold(st, len(st.buf)+len(data))
 			return
 		}
 		buf = st.buf
@@ -41,7 +41,7 @@ func (c *Classifier) consume(f *flow, st *stream, toServer bool, data []byte, p 
 			// Too few bytes to tell a ClientHello, a PROXY header or a
 			// request line from anything else: wait for more.
 			if !c.bufs.store(st, buf) {
-				st.giveUp()
+				c.cannotHold(st, len(buf))
 			}
 			return
 		}
@@ -95,8 +95,20 @@ func (c *Classifier) consume(f *flow, st *stream, toServer bool, data []byte, p 
 		}
 	}
 	if !c.bufs.store(st, buf) {
-		st.giveUp()
+		c.cannotHold(st, len(buf))
 	}
+}
+
+// cannotHold ends a direction whose n pending bytes the pool would not
+// hold, counting it once under the bound that stopped it: the size of one
+// direction (maxStreamBuffer, counted as a stream given up) or the memory of
+// all of them (counted by the pool).
+func (c *Classifier) cannotHold(st *stream, n int) {
+	if n > maxStreamBuffer {
+		st.giveUp()
+		return
+	}
+	st.finish()
 }
 
 // probe counts one in-order run of a direction in streamProbe state that did
