@@ -266,19 +266,9 @@ func TestCorpusAgreement(t *testing.T) {
 	if len(files) == 0 {
 		t.Skipf("no shared corpus at %s: the agreement test needs ../shared/corpus beside the repository", corpusDir)
 	}
+	ex := newExceptionBook(t, "corpus", corpusExceptions)
 	type tally struct{ want, got, extra int }
 	perKind := map[string]*tally{"tls": {}, "http": {}, "dns": {}}
-	var failures []string
-	exceptions := map[[2]string]corpusException{}
-	for _, e := range corpusExceptions {
-		k := [2]string{e.file, e.what}
-		if _, dup := exceptions[k]; dup || e.n <= 0 || e.why == "" {
-			t.Errorf("corpus exception %s %s: duplicate, or without a count or a reason", e.file, e.what)
-		}
-		exceptions[k] = e
-	}
-	seen := map[[2]string]bool{}
-	excused := 0
 	filesWithRecords := 0
 	for _, path := range files {
 		name := filepath.Base(path)
@@ -286,18 +276,7 @@ func TestCorpusAgreement(t *testing.T) {
 		if err != nil {
 			continue
 		}
-		var truth truthFile
-		if err := json.Unmarshal(raw, &truth); err != nil {
-			t.Fatalf("%s: truth: %v", name, err)
-		}
-		want := map[string]int{}
-		for kind, recs := range map[string][]truthRecord{"tls": truth.TLS, "http": truth.HTTP, "dns": truth.DNS} {
-			for _, r := range recs {
-				if k, ok := truthKeys(r, kind); ok {
-					want[k]++
-				}
-			}
-		}
+		want, _ := truthRecords(t, name, raw)
 		got := map[string]int{}
 		cfg := classify.Config{OnObservation: func(o *classify.Observation) { got[observationKey(o)]++ }}
 		if err := classifyFile(path, cfg); err != nil {
@@ -307,60 +286,19 @@ func TestCorpusAgreement(t *testing.T) {
 		if len(want) > 0 {
 			filesWithRecords++
 		}
-		var missing, extra []string
-		for k, n := range want {
-			kind := k[:strings.IndexByte(k, ' ')]
-			perKind[kind].want += n
-			m := min(n, got[k])
-			perKind[kind].got += m
-			if m < n {
-				missing = append(missing, k)
-			}
+		a := compareRecords(want, got)
+		for kind, k := range perKind {
+			k.want += a.wanted[kind]
+			k.got += a.matched[kind]
+			k.extra += a.extra[kind]
 		}
-		for k, n := range got {
-			if n > want[k] {
-				perKind[k[:strings.IndexByte(k, ' ')]].extra += n - want[k]
-				extra = append(extra, k)
+		ex.check(name, a)
+		if testing.Verbose() {
+			for _, k := range a.missing {
+				t.Logf("%s: missing %s", name, k)
 			}
-		}
-		sort.Strings(missing)
-		sort.Strings(extra)
-		count := map[string]int{} // "missing dns" -> records
-		example := map[string]string{}
-		for _, k := range missing {
-			what := "missing " + k[:strings.IndexByte(k, ' ')]
-			count[what] += want[k] - min(want[k], got[k])
-			if example[what] == "" {
-				example[what] = k
-			}
-		}
-		for _, k := range extra {
-			what := "extra " + k[:strings.IndexByte(k, ' ')]
-			count[what] += got[k] - want[k]
-			if example[what] == "" {
-				example[what] = k
-			}
-		}
-		for _, what := range []string{"missing tls", "missing http", "missing dns", "extra tls", "extra http", "extra dns"} {
-			ex, ok := exceptions[[2]string{name, what}]
-			seen[[2]string{name, what}] = true
-			switch {
-			case ok && count[what] == ex.n:
-				excused += ex.n
-			case ok && count[what] == 0:
-				failures = append(failures, fmt.Sprintf("%s: %s: none now; drop the stale exception %q", name, what, ex.why))
-			case ok:
-				failures = append(failures, fmt.Sprintf("%s: %s: %d records; the exception says %d (%s), e.g. %s", name, what, count[what], ex.n, ex.why, example[what]))
-			case count[what] > 0:
-				failures = append(failures, fmt.Sprintf("%s: %s: %d records, e.g. %s", name, what, count[what], example[what]))
-			}
-		}
-		if testing.Verbose() && (len(missing) > 0 || len(extra) > 0) {
-			for _, m := range missing {
-				t.Logf("%s: missing %s", name, m)
-			}
-			for _, e := range extra {
-				t.Logf("%s: extra %s", name, e)
+			for _, k := range a.extras {
+				t.Logf("%s: extra %s", name, k)
 			}
 		}
 	}
@@ -370,15 +308,140 @@ func TestCorpusAgreement(t *testing.T) {
 			kind, k.got, k.want, 100*float64(k.got)/float64(max(k.want, 1)), k.extra)
 	}
 	t.Logf("%d captures, %d with IPv4 names in the truth; %d records excused by %d exceptions",
-		len(files), filesWithRecords, excused, len(corpusExceptions))
-	for k, e := range exceptions {
-		if !seen[k] {
-			failures = append(failures, fmt.Sprintf("%s: %s: no such capture or truth; drop the stale exception %q", e.file, e.what, e.why))
+		len(files), filesWithRecords, ex.excused, len(corpusExceptions))
+	ex.report()
+}
+
+// truthRecords reads a truth file's records that must agree (see truthKeys),
+// counted by key, with the frames each was found in.
+func truthRecords(t *testing.T, name string, raw []byte) (map[string]int, map[string][]int) {
+	t.Helper()
+	var truth truthFile
+	if err := json.Unmarshal(raw, &truth); err != nil {
+		t.Fatalf("%s: truth: %v", name, err)
+	}
+	want, frames := map[string]int{}, map[string][]int{}
+	for kind, recs := range map[string][]truthRecord{"tls": truth.TLS, "http": truth.HTTP, "dns": truth.DNS} {
+		for _, r := range recs {
+			if k, ok := truthKeys(r, kind); ok {
+				want[k]++
+				frames[k] = append(frames[k], r.Frame)
+			}
 		}
 	}
-	sort.Strings(failures)
-	for _, f := range failures {
-		t.Error(f)
+	return want, frames
+}
+
+// agreement compares one file's records with its truth. Keys start with
+// their kind ("dns ...").
+type agreement struct {
+	wanted, matched, extra map[string]int    // per kind: in the truth, found of those, found beyond
+	count                  map[string]int    // per "missing KIND" or "extra KIND": records
+	example                map[string]string // per "missing KIND" or "extra KIND": the smallest key
+	missing, extras        []string          // keys, sorted
+}
+
+func compareRecords(want, got map[string]int) agreement {
+	a := agreement{wanted: map[string]int{}, matched: map[string]int{}, extra: map[string]int{},
+		count: map[string]int{}, example: map[string]string{}}
+	note := func(what, k string, n int) {
+		a.count[what] += n
+		if a.example[what] == "" || k < a.example[what] {
+			a.example[what] = k
+		}
+	}
+	for k, n := range want {
+		kind := k[:strings.IndexByte(k, ' ')]
+		m := min(n, got[k])
+		a.wanted[kind] += n
+		a.matched[kind] += m
+		if m < n {
+			note("missing "+kind, k, n-m)
+			a.missing = append(a.missing, k)
+		}
+	}
+	for k, n := range got {
+		if n > want[k] {
+			kind := k[:strings.IndexByte(k, ' ')]
+			a.extra[kind] += n - want[k]
+			note("extra "+kind, k, n-want[k])
+			a.extras = append(a.extras, k)
+		}
+	}
+	sort.Strings(a.missing)
+	sort.Strings(a.extras)
+	return a
+}
+
+// exceptionBook holds a list of exceptions against the files read, so that
+// every disagreement is excused with its exact count, and every exception is
+// still needed.
+type exceptionBook struct {
+	byKey    map[[2]string]corpusException
+	seen     map[[2]string]bool
+	excused  int
+	failures []string
+	t        *testing.T
+}
+
+func newExceptionBook(t *testing.T, what string, list []corpusException) *exceptionBook {
+	b := &exceptionBook{byKey: map[[2]string]corpusException{}, seen: map[[2]string]bool{}, t: t}
+	for _, e := range list {
+		k := [2]string{e.file, e.what}
+		if _, dup := b.byKey[k]; dup || e.n <= 0 || e.why == "" {
+			t.Errorf("%s exception %s %s: duplicate, or without a count or a reason", what, e.file, e.what)
+		}
+		b.byKey[k] = e
+	}
+	return b
+}
+
+var disagreementKinds = []string{"missing tls", "missing http", "missing dns", "extra tls", "extra http", "extra dns"}
+
+// check holds one file's disagreements against its exceptions.
+func (b *exceptionBook) check(name string, a agreement) {
+	for _, what := range disagreementKinds {
+		ex, ok := b.byKey[[2]string{name, what}]
+		b.seen[[2]string{name, what}] = true
+		n := a.count[what]
+		switch {
+		case ok && n == ex.n:
+			b.excused += ex.n
+		case ok && n == 0:
+			b.fail("%s: %s: none now; drop the stale exception %q", name, what, ex.why)
+		case ok:
+			b.fail("%s: %s: %d records; the exception says %d (%s), e.g. %s", name, what, n, ex.n, ex.why, a.example[what])
+		case n > 0:
+			b.fail("%s: %s: %d records, e.g. %s", name, what, n, a.example[what])
+		}
+	}
+}
+
+// refused notes a file that is not read at all: its exceptions are stale.
+func (b *exceptionBook) refused(name string) {
+	for _, what := range disagreementKinds {
+		b.seen[[2]string{name, what}] = true
+		if e, ok := b.byKey[[2]string{name, what}]; ok {
+			b.fail("%s: %s: refused as not a capture; drop the stale exception %q", name, what, e.why)
+		}
+	}
+}
+
+func (b *exceptionBook) fail(format string, args ...any) {
+	b.failures = append(b.failures, fmt.Sprintf(format, args...))
+}
+
+// report fails the test for every disagreement not excused and every
+// exception not used.
+func (b *exceptionBook) report() {
+	for k, e := range b.byKey {
+		if !b.seen[k] {
+			b.fail("%s: %s: no such capture or truth; drop the stale exception %q", e.file, e.what, e.why)
+		}
+	}
+	sort.Strings(b.failures)
+	for _, f := range b.failures {
+		b.t.Error(f)
 	}
 }
 

@@ -1,12 +1,10 @@
 package classify_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -81,34 +79,13 @@ func TestMalformedCorpus(t *testing.T) {
 	if len(files) == 0 {
 		t.Skipf("no shared corpus at %s: the damaged-capture test needs ../shared/corpus beside the repository", corpusDir)
 	}
-	exceptions := map[[2]string]corpusException{}
-	for _, e := range malformedExceptions {
-		k := [2]string{e.file, e.what}
-		if _, dup := exceptions[k]; dup || e.n <= 0 || e.why == "" {
-			t.Errorf("malformed exception %s %s: duplicate, or without a count or a reason", e.file, e.what)
-		}
-		exceptions[k] = e
-	}
-	seen := map[[2]string]bool{}
-	var failures []string
-	recovered, wanted, extras, excused, opened, refused := 0, 0, 0, 0, 0, 0
+	ex := newExceptionBook(t, "malformed", malformedExceptions)
+	recovered, wanted, extras, opened, refused := 0, 0, 0, 0, 0
 	for _, path := range files {
 		name := filepath.Base(path)
-		want := map[string]int{}
-		frames := map[string][]int{} // truth frames per key, for the log
+		want, frames := map[string]int{}, map[string][]int{}
 		if raw, err := os.ReadFile(filepath.Join(corpusDir, "truth", "malformed", name+".json")); err == nil {
-			var truth truthFile
-			if err := json.Unmarshal(raw, &truth); err != nil {
-				t.Fatalf("%s: truth: %v", name, err)
-			}
-			for kind, recs := range map[string][]truthRecord{"tls": truth.TLS, "http": truth.HTTP, "dns": truth.DNS} {
-				for _, r := range recs {
-					if k, ok := truthKeys(r, kind); ok {
-						want[k]++
-						frames[k] = append(frames[k], r.Frame)
-					}
-				}
-			}
+			want, frames = truthRecords(t, name, raw)
 		}
 		got := map[string]int{}
 		var before, after runtime.MemStats
@@ -130,81 +107,37 @@ func TestMalformedCorpus(t *testing.T) {
 		if grown := int64(after.TotalAlloc - before.TotalAlloc); grown > 256<<20 {
 			t.Errorf("%s: allocated %d MB; want a bounded amount", name, grown>>20)
 		}
-		for _, what := range []string{"missing tls", "missing http", "missing dns", "extra tls", "extra http", "extra dns"} {
-			seen[[2]string{name, what}] = true
-		}
 		if err != nil {
 			refused++
 			if !strings.Contains(err.Error(), name) {
 				t.Errorf("%s: error %q does not name the file", name, err)
 			}
-			for k := range exceptions {
-				if k[0] == name {
-					failures = append(failures, fmt.Sprintf("%s: %s: refused as not a capture; drop the stale exception", name, k[1]))
-				}
-			}
+			ex.refused(name)
 			continue
 		}
 		opened++
-		count := map[string]int{} // "missing dns" -> records
-		example := map[string]string{}
-		var lines []string
-		for k, n := range want {
-			wanted += n
-			m := min(n, got[k])
-			recovered += m
-			if m < n {
-				what := "missing " + k[:strings.IndexByte(k, ' ')]
-				count[what] += n - m
-				if example[what] == "" || k < example[what] {
-					example[what] = k
-				}
-				lines = append(lines, fmt.Sprintf("%s: missing %s (frames %v)", name, k, frames[k]))
-			}
+		a := compareRecords(want, got)
+		for kind := range a.wanted {
+			wanted += a.wanted[kind]
+			recovered += a.matched[kind]
 		}
-		for k, n := range got {
-			if n > want[k] {
-				what := "extra " + k[:strings.IndexByte(k, ' ')]
-				count[what] += n - want[k]
-				extras += n - want[k]
-				if example[what] == "" || k < example[what] {
-					example[what] = k
-				}
-				lines = append(lines, fmt.Sprintf("%s: extra %s", name, k))
-			}
+		for _, n := range a.extra {
+			extras += n
 		}
-		for _, what := range []string{"missing tls", "missing http", "missing dns", "extra tls", "extra http", "extra dns"} {
-			ex, ok := exceptions[[2]string{name, what}]
-			switch {
-			case ok && count[what] == ex.n:
-				excused += ex.n
-			case ok && count[what] == 0:
-				failures = append(failures, fmt.Sprintf("%s: %s: none now; drop the stale exception %q", name, what, ex.why))
-			case ok:
-				failures = append(failures, fmt.Sprintf("%s: %s: %d records; the exception says %d (%s), e.g. %s", name, what, count[what], ex.n, ex.why, example[what]))
-			case count[what] > 0:
-				failures = append(failures, fmt.Sprintf("%s: %s: %d records, e.g. %s", name, what, count[what], example[what]))
-			}
-		}
+		ex.check(name, a)
 		if testing.Verbose() {
-			sort.Strings(lines)
-			for _, l := range lines {
-				t.Log(l)
+			for _, k := range a.missing {
+				t.Logf("%s: missing %s (frames %v)", name, k, frames[k])
 			}
-		}
-	}
-	for k, e := range exceptions {
-		if !seen[k] {
-			failures = append(failures, fmt.Sprintf("%s: %s: no such capture; drop the stale exception %q", e.file, e.what, e.why))
+			for _, k := range a.extras {
+				t.Logf("%s: extra %s", name, k)
+			}
 		}
 	}
 	t.Logf("%d damaged captures: %d read (to their damage), %d refused as not a capture; %d of %d names tshark recovers are recovered, "+
 		"%d found by phonehome only; %d records excused by %d exceptions",
-		len(files), opened, refused, recovered, wanted, extras, excused, len(malformedExceptions))
-	sort.Strings(failures)
-	for _, f := range failures {
-		t.Error(f)
-	}
+		len(files), opened, refused, recovered, wanted, extras, ex.excused, len(malformedExceptions))
+	ex.report()
 }
 
 // asTsharkText renders control and format characters the way tshark 4.0
