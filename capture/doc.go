@@ -47,9 +47,9 @@
 //
 // A record can claim at most Options.MaxSnap captured bytes (default 262144,
 // tcpdump's and Wireshark's limit) and a pcapng block MaxSnap + 64 KiB. An open
-// file holds at most about 2 MiB + 2 MaxSnap of buffers (the 1 MiB pcap read
-// buffer, or pcapgo's packet buffer and our pcapng block buffer; 64 KiB read
-// buffers; gzip's window), IPv4 reassembly at most 8 MiB, and only one file
+// file holds at most about 1 MiB + 2 MaxSnap of buffers (the 512 KiB pcap read
+// chunk and a record that spans two chunks, or pcapgo's packet buffer and our
+// pcapng block buffer; 64 KiB read buffers; gzip's window), IPv4 reassembly at most 8 MiB, and only one file
 // is open at a time. Reading is linear in the file size:
 // every loop steps over at least 12 bytes of input. None of the 177 files of
 // the shared corpus's malformed set panics, hangs or takes more memory than

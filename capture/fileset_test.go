@@ -604,3 +604,62 @@ func TestTestdataFixtures(t *testing.T) {
 		})
 	}
 }
+
+// TestPcapRecordsAcrossChunks reads records that straddle the reader's chunks
+// (every size from 0 to 1600 bytes, and one record larger than a chunk), in
+// both byte orders, and checks every frame, offset and length, then cuts the
+// file at every kind of place around a chunk boundary.
+func TestPcapRecordsAcrossChunks(t *testing.T) {
+	for _, order := range []byteOrder{binary.LittleEndian, binary.BigEndian} {
+		var recs []rec
+		total := 24
+		for i := 0; total < 3*chunkSize; i++ {
+			n := (i * 37) % 1601
+			if i == 700 {
+				n = chunkSize + 1000 // spans more than two chunks
+			}
+			data := make([]byte, n)
+			for j := range data {
+				data[j] = byte(i + j)
+			}
+			ts := t0.Truncate(time.Microsecond).Add(time.Duration(i) * time.Microsecond)
+			recs = append(recs, rec{ts: ts, data: data, wireLen: n + 7})
+			total += 16 + n
+		}
+		whole := buildPcap(pcapSpec{order: order, linkType: 1}, recs...)
+		pkts, dmg, _ := readFiles(t, Options{MaxSnap: 2 * chunkSize}, writeFile(t, t.TempDir(), "x.pcap", whole))
+		if len(dmg) != 0 || len(pkts) != len(recs) {
+			t.Fatalf("%v: read %d packets with damage %v; want %d and none", order, len(pkts), dmg, len(recs))
+		}
+		off := int64(24)
+		for i, p := range pkts {
+			r := recs[i]
+			if p.frame != string(r.data) || p.off != off || p.cap != len(r.data) || p.wire != r.wireLen || !p.ts.Equal(r.ts) {
+				t.Fatalf("%v: packet %d = offset %d, %d/%d bytes, %v; want offset %d, %d/%d, %v, same bytes",
+					order, i, p.off, p.cap, p.wire, p.ts, off, len(r.data), r.wireLen, r.ts)
+			}
+			off += 16 + int64(len(r.data))
+		}
+
+		// Cut inside the header and inside the data of the record that
+		// spans the first chunk boundary.
+		var start int64
+		for off := int64(24); ; {
+			n := 16 + int64(order.Uint32(whole[off+8:off+12]))
+			if off+n > chunkSize {
+				start = off
+				break
+			}
+			off += n
+		}
+		for _, cut := range []int64{start + 3, start + 16, chunkSize, chunkSize + 1} {
+			pkts, dmg, _ := readFiles(t, Options{MaxSnap: 2 * chunkSize}, writeFile(t, t.TempDir(), "cut.pcap", whole[:cut]))
+			if len(dmg) != 1 || dmg[0].Offset != start || !strings.HasPrefix(dmg[0].Reason, "truncated record at offset "+itoa(start)) {
+				t.Errorf("%v: cut at %d: damage %+v; want a truncated record at %d", order, cut, dmg, start)
+			}
+			if len(pkts) == 0 || pkts[len(pkts)-1].off+16+int64(pkts[len(pkts)-1].cap) != start {
+				t.Errorf("%v: cut at %d: the packets before the cut record were not all read", order, cut)
+			}
+		}
+	}
+}
