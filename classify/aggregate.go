@@ -37,7 +37,7 @@ func (c *Classifier) emitFlow(f *flow) {
 // destination received before the flow started.
 func (c *Classifier) record(f *flow, rec *FlowRecord) {
 	*rec = FlowRecord{
-		Proto: protoName(f.key.proto),
+		Proto: protoName(f.key.proto()),
 		Src:   netip.AddrFrom4(f.client.addr), SPort: f.client.port,
 		Dst: netip.AddrFrom4(f.server.addr), DPort: f.server.port,
 		FirstSeen: timeOf(f.first), LastSeen: timeOf(f.last),

@@ -391,7 +391,7 @@ func (c *Classifier) decideVM() {
 	var best [4]byte
 	bestN := -1
 	for a, n := range c.starts {
-		if n > bestN || (n == bestN && less(endpoint{addr: a}, endpoint{addr: best})) {
+		if n > bestN || (n == bestN && endpoint{addr: a}.rank() < endpoint{addr: best}.rank()) {
 			best, bestN = a, n
 		}
 	}

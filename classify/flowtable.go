@@ -6,26 +6,29 @@ type endpoint struct {
 	port uint16
 }
 
-// flowKey identifies an IPv4 flow regardless of direction: the lower endpoint
-// comes first. It is a packed, comparable value so map lookups do not allocate.
+// flowKey identifies an IPv4 flow regardless of direction: the endpoints as
+// 48-bit numbers (address, then port), the lower one first, with the IP
+// protocol above it. Two words compare, hash and pass in registers; a struct
+// of byte arrays made the compiler build keys in memory, and reading them
+// back stalled on every packet.
 type flowKey struct {
-	lo, hi endpoint
-	proto  uint8
+	lo, hi uint64
 }
-
-// less orders endpoints by address, then port, as one 48-bit number.
-func less(a, b endpoint) bool { return a.rank() < b.rank() }
 
 func (e endpoint) rank() uint64 {
 	return uint64(e.addr[0])<<40 | uint64(e.addr[1])<<32 | uint64(e.addr[2])<<24 | uint64(e.addr[3])<<16 | uint64(e.port)
 }
 
 func makeKey(proto uint8, src, dst endpoint) flowKey {
-	if less(dst, src) {
-		src, dst = dst, src
+	a, b := src.rank(), dst.rank()
+	if b < a {
+		a, b = b, a
 	}
-	return flowKey{lo: src, hi: dst, proto: proto}
+	return flowKey{lo: a | uint64(proto)<<48, hi: b}
 }
+
+// proto is the flow's IP protocol number.
+func (k flowKey) proto() uint8 { return uint8(k.lo >> 48) }
 
 // flow is the state of one IPv4 flow between its first packet and its end
 // (FIN/RST, idle expiry, eviction or the end of input).
