@@ -1,12 +1,10 @@
 package capture
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/binary"
 	"io"
-
-	"github.com/google/gopacket/pcapgo"
+	"math/bits"
+	"time"
 )
 
 // pcapng block types.
@@ -18,322 +16,334 @@ const (
 	ngEPB = 6
 	ngSHB = magicPcapng
 
-	ngOptTSResol = 9 // if_tsresol
+	ngOptTSResol  = 9  // if_tsresol
+	ngOptTSOffset = 14 // if_tsoffset
 
 	// ngBlockSlack is what a block may hold beyond MaxSnap bytes of packet
 	// data: headers, options, comments.
 	ngBlockSlack = 64 << 10
 )
 
-// ngSource reads a pcapng file with pcapgo.NgReader behind an ngGuard.
-type ngSource struct {
-	c  io.Closer
-	g  *ngGuard
-	r  *pcapgo.NgReader
-	st stream
-}
-
-// ngGuard sits between the stream and pcapgo.NgReader. It reads one whole
-// block at a time into its own buffer, checks it, and only then lets NgReader
-// read it, so that NgReader never sees a block that would make it allocate
-// what a length field claims (EPB captured length, IDB snap length), divide by
-// zero (if_tsresol of 2^-64 or 10^-20 and beyond), or run past a block (option
-// lengths). It also knows what NgReader does not tell: each packet block's
-// offset and its interface's full 16-bit link type (pcapgo's LinkType is 8
-// bits wide and reads 276, SLL2, as 20).
+// ngSource reads a pcapng file block by block out of read chunks, as
+// pcapSource reads records: a block that lies whole in the current chunk is
+// checked where it lies and its packet handed out as a slice of it; only a
+// block cut by the end of a chunk is joined in a buffer of its own.
 //
-// NgReader reads ahead through a bufio.Reader, so the guard queues offset and
-// link type of each packet block it lets through; ngSource pops one per packet
-// NgReader returns. NgReader returns every packet block in order (mixed link
-// types allowed, unknown section versions stopped by the guard), so the queue
-// stays in step.
-type ngGuard struct {
-	r       *bufio.Reader
-	st      stream
-	maxSnap uint32
-	buf     []byte // the current block
-	pos     int    // next byte of buf to hand out
-	off     int64  // offset of the next block
-	err     error  // sticky: io.EOF or damage
-	order   binary.ByteOrder
-	ifaces  []ngIface // interfaces of the current section
-	pend    []ngPending
-	ph      int      // head of pend
-	hdr     [12]byte // block header being read (a field: a local would escape)
+// Every length is checked before it is used (a block's leading and trailing
+// lengths, a captured length against its block and Options.MaxSnap, each
+// option against its block, timestamp resolutions that would divide by zero
+// or overflow), so a lying field is damage, never an allocation or a panic.
+// Blocks of unknown types are skipped. gopacket's pcapgo.NgReader was used
+// here before and is kept as the reference in the tests: it cost 22 ms of
+// package initialisation at every start, and a copy of every frame.
+type ngSource struct {
+	c         io.Closer
+	in        chunks
+	st        stream
+	maxSnap   uint32
+	off       int64 // offset of the next block
+	sectioned bool  // a section header has been read
+	big       bool  // the section's byte order
+	ifaces    []ngIface
 }
 
+// ngIface is an interface of the current section.
 type ngIface struct {
 	linkType uint16
-	snap     uint32 // after clamping
-}
-
-type ngPending struct {
-	off      int64
-	linkType uint16
+	snap     uint32 // snap length; 0 or over MaxSnap reads as MaxSnap
+	binary   bool   // timestamp units are 2^-exp s, else 10^-exp s
+	exp      uint8
+	offset   int64 // if_tsoffset: seconds added to every timestamp
 }
 
 func openPcapng(m [4]byte, r io.Reader, c io.Closer, st stream, opt Options) (source, error) {
-	g := &ngGuard{
-		r:       bufio.NewReaderSize(io.MultiReader(bytes.NewReader(m[:]), r), ioBufSize),
-		st:      st,
-		maxSnap: uint32(opt.MaxSnap),
-	}
-	nr, err := pcapgo.NewNgReader(g, pcapgo.NgReaderOptions{WantMixedLinkType: true})
-	if err != nil {
-		return nil, g.damage(err)
-	}
-	return &ngSource{c: c, g: g, r: nr, st: st}, nil
+	s := &ngSource{c: c, in: newChunks(r), st: st, maxSnap: uint32(opt.MaxSnap)}
+	// The magic was read to tell the format: it begins the first block.
+	s.in.buf = append(s.in.chunk[:0], m[:]...)
+	return s, nil
 }
 
 func (s *ngSource) close() error { return s.c.Close() }
 
+func (s *ngSource) u16(b []byte) uint16 {
+	if s.big {
+		return binary.BigEndian.Uint16(b)
+	}
+	return binary.LittleEndian.Uint16(b)
+}
+
+func (s *ngSource) u32(b []byte) uint32 {
+	if s.big {
+		return binary.BigEndian.Uint32(b)
+	}
+	return binary.LittleEndian.Uint32(b)
+}
+
 func (s *ngSource) next(p *Packet) error {
-	data, ci, err := s.r.ZeroCopyReadPacketData()
-	if err != nil {
-		return s.g.damage(err)
+	for {
+		off := s.off
+		b, err := s.block()
+		if err != nil {
+			return err
+		}
+		if s.packet(b, off, p) {
+			return nil
+		}
+		if err := s.check(b, off); err != nil {
+			return err
+		}
 	}
-	g := s.g
-	if g.ph >= len(g.pend) { // cannot happen: every packet went through the guard
-		return damagef(g.off, "pcapng reader out of step with block checks near %s %d", s.st.where, g.off)
+}
+
+// packet fills p from b if b is a packet block, and reports whether it was.
+// Its checks fail by leaving p alone and b to check, which says why.
+func (s *ngSource) packet(b []byte, off int64, p *Packet) bool {
+	var iface, capLen, wireLen uint32
+	var data []byte
+	ts, stamped := uint64(0), true
+	switch s.u32(b[0:4]) {
+	case ngEPB, ngPB:
+		if len(b) < 32 {
+			return false
+		}
+		iface = s.u32(b[8:12])
+		if s.u32(b[0:4]) == ngPB {
+			iface = uint32(s.u16(b[8:10]))
+		}
+		capLen, wireLen = s.u32(b[20:24]), s.u32(b[24:28])
+		if int64(iface) >= int64(len(s.ifaces)) || capLen > s.maxSnap || capLen > uint32(len(b)-32) {
+			return false
+		}
+		ts = uint64(s.u32(b[12:16]))<<32 | uint64(s.u32(b[16:20]))
+		data = b[28 : 28+capLen]
+	case ngSPB:
+		if len(b) < 16 || len(s.ifaces) == 0 {
+			return false
+		}
+		wireLen = s.u32(b[8:12])
+		capLen = min(wireLen, s.ifaces[0].snap)
+		if capLen > uint32(len(b)-16) {
+			return false
+		}
+		data, stamped = b[12:12+capLen], false
+	default:
+		return false
 	}
-	pk := g.pend[g.ph]
-	g.ph++
-	if g.ph == len(g.pend) {
-		g.pend, g.ph = g.pend[:0], 0
+	f := &s.ifaces[iface]
+	p.Timestamp = time.Time{} // a simple packet block has no timestamp
+	if stamped {
+		p.Timestamp = f.time(ts)
 	}
-	p.Timestamp = ci.Timestamp
-	p.Offset = pk.off
-	p.WireLen, p.CapLen = ci.Length, ci.CaptureLength
-	p.LinkType = pk.linkType
-	p.Interface = ci.InterfaceIndex
+	p.Offset = off
+	p.WireLen, p.CapLen = int(wireLen), int(capLen)
+	p.LinkType = f.linkType
+	p.Interface = int(iface)
 	p.Frame = data
-	return nil
+	return true
 }
 
-// damage turns an error out of NgReader into what source.next returns: our
-// own damage and I/O errors as they are, a clean io.EOF as is, anything else
-// (which the guard's checks should make impossible) as damage at the block
-// being read.
-func (g *ngGuard) damage(err error) error {
-	switch e := err.(type) {
-	case *damageError, *ioError:
-		return e
-	}
-	if err == io.EOF {
-		return io.EOF
-	}
-	off := g.off - int64(len(g.buf))
-	return damagef(off, "pcapng block near %s %d rejected by pcapgo: %v", g.st.where, off, err)
-}
-
-// Read hands out checked blocks.
-func (g *ngGuard) Read(b []byte) (int, error) {
-	for g.pos >= len(g.buf) {
-		if g.err != nil {
-			return 0, g.err
-		}
-		if g.err = g.load(); g.err != nil {
-			// Never hand out a block that failed its checks.
-			g.buf, g.pos = g.buf[:0], 0
+// block returns the next whole block, its leading and trailing lengths
+// checked, and moves past it.
+func (s *ngSource) block() ([]byte, error) {
+	off := s.off
+	var b []byte
+	if in := s.in.buf; s.sectioned && len(in) >= 8 && leU32(in) != ngSHB {
+		if n := s.u32(in[4:8]); n >= 12 && n%4 == 0 && n <= s.maxSnap+ngBlockSlack && int(n) <= len(in) {
+			b, s.in.buf = in[:n], in[n:]
 		}
 	}
-	n := copy(b, g.buf[g.pos:])
-	g.pos += n
-	return n, nil
+	if b == nil {
+		var err error
+		if b, err = s.join(); err != nil {
+			return nil, err
+		}
+	}
+	n := uint32(len(b))
+	if trail := s.u32(b[n-4:]); trail != n {
+		return nil, damagef(off, "pcapng block at %s %d (type %#x): leading length %d and trailing length %d differ (corrupt block); rest of file skipped", s.st.where, off, s.u32(b[0:4]), n, trail)
+	}
+	s.off += int64(n)
+	return b, nil
 }
 
-func (g *ngGuard) fail(off int64, format string, args ...any) error {
-	g.buf, g.pos = g.buf[:0], 0
-	return damagef(off, format, args...)
-}
-
-// load reads and checks the next block. It returns io.EOF at a clean end
-// between blocks and a *damageError (or I/O error) otherwise.
-func (g *ngGuard) load() error {
-	off := g.off
-	where := g.st.where
-	g.buf, g.pos = g.buf[:0], 0
-	hdr := g.hdr[:]
-	n, err := io.ReadFull(g.r, hdr[:8])
+// join reads the next block when it does not lie whole in the current chunk
+// (or starts a section), and reports damage in its header.
+func (s *ngSource) join() ([]byte, error) {
+	off, where := s.off, s.st.where
+	b, err := s.in.gather(s.in.joined[:0], 8)
 	if err != nil {
-		if err == io.EOF && n == 0 {
-			return io.EOF
+		if len(b) == 0 && err == io.EOF {
+			return nil, io.EOF
 		}
-		return g.st.streamErr(err, off, "pcapng block")
+		return nil, s.st.streamErr(err, off, "pcapng block")
 	}
-	typLE := leU32(hdr[:4])
-	if typLE == ngSHB {
-		if _, err := io.ReadFull(g.r, hdr[8:12]); err != nil {
-			return g.st.streamErr(err, off, "pcapng section header")
+	if leU32(b) == ngSHB {
+		if b, err = s.in.gather(b, 12); err != nil {
+			return nil, s.st.streamErr(err, off, "pcapng section header")
 		}
 		switch {
-		case leU32(hdr[8:12]) == 0x1a2b3c4d:
-			g.order = binary.LittleEndian
-		case beU32(hdr[8:12]) == 0x1a2b3c4d:
-			g.order = binary.BigEndian
+		case leU32(b[8:12]) == 0x1a2b3c4d:
+			s.big = false
+		case beU32(b[8:12]) == 0x1a2b3c4d:
+			s.big = true
 		default:
-			return g.fail(off, "pcapng section header at %s %d has a bad byte-order magic %x; rest of file skipped", where, off, hdr[8:12])
+			return nil, damagef(off, "pcapng section header at %s %d has a bad byte-order magic %x; rest of file skipped", where, off, b[8:12])
 		}
-	} else if g.order == nil {
-		return g.fail(off, "pcapng file does not start with a section header")
+		s.sectioned = true
+	} else if !s.sectioned {
+		return nil, damagef(off, "pcapng file does not start with a section header")
 	}
-	typ := g.order.Uint32(hdr[:4])
-	length := g.order.Uint32(hdr[4:8])
-	if length < 12 || length%4 != 0 {
-		return g.fail(off, "pcapng block at %s %d (type %#x) has total length %d, not a multiple of 4 of at least 12 (corrupt block); rest of file skipped", where, off, typ, length)
+	typ, n := s.u32(b[0:4]), s.u32(b[4:8])
+	if n < 12 || n%4 != 0 {
+		return nil, damagef(off, "pcapng block at %s %d (type %#x) has total length %d, not a multiple of 4 of at least 12 (corrupt block); rest of file skipped", where, off, typ, n)
 	}
-	if limit := g.maxSnap + ngBlockSlack; length > limit {
-		return g.fail(off, "pcapng block at %s %d (type %#x) claims %d bytes, over the %d-byte limit (corrupt length field); rest of file skipped", where, off, typ, length, limit)
+	if limit := s.maxSnap + ngBlockSlack; n > limit {
+		return nil, damagef(off, "pcapng block at %s %d (type %#x) claims %d bytes, over the %d-byte limit (corrupt length field); rest of file skipped", where, off, typ, n, limit)
 	}
-	head := 8
-	if typ == ngSHB {
-		head = 12
+	if b, err = s.in.gather(b, int(n)); err != nil {
+		return nil, s.st.streamErr(err, off, "pcapng block")
 	}
-	if cap(g.buf) < int(length) {
-		g.buf = make([]byte, 0, max(int(length), 2048))
-	}
-	b := g.buf[:length] // g.buf stays empty until the block has passed
-	copy(b, hdr[:head])
-	if _, err := io.ReadFull(g.r, b[head:]); err != nil {
-		return g.st.streamErr(err, off, "pcapng block")
-	}
-	if trail := g.order.Uint32(b[length-4:]); trail != length {
-		return g.fail(off, "pcapng block at %s %d (type %#x): leading length %d and trailing length %d differ (corrupt block); rest of file skipped", where, off, typ, length, trail)
-	}
-	if err := g.check(typ, b, off); err != nil {
-		return err
-	}
-	g.buf = b
-	g.off += int64(length)
-	return nil
+	s.in.joined = b
+	return b, nil
 }
 
-// check checks one whole block (header through trailing length) the way
-// NgReader will read it, fixes what NgReader would refuse but the format
-// allows, and queues packet blocks.
-func (g *ngGuard) check(typ uint32, b []byte, off int64) error {
-	where := g.st.where
-	o := g.order
+// check reads a block that is not a packet, or a packet block that packet
+// refused, and says what is wrong with it.
+func (s *ngSource) check(b []byte, off int64) error {
+	where := s.st.where
+	fail := func(format string, args ...any) error {
+		return damagef(off, "pcapng "+format+"; rest of file skipped", args...)
+	}
 	tooShort := func(name string, min int) error {
-		return g.fail(off, "pcapng %s at %s %d is %d bytes, shorter than its minimum %d (corrupt block); rest of file skipped", name, where, off, len(b), min)
+		return fail("%s at %s %d is %d bytes, shorter than its minimum %d (corrupt block)", name, where, off, len(b), min)
 	}
 	end := len(b) - 4 // options end before the trailing length
-	switch typ {
+	switch typ := s.u32(b[0:4]); typ {
 	case ngSHB:
 		if len(b) < 28 {
 			return tooShort("section header", 28)
 		}
-		major, minor := o.Uint16(b[12:14]), o.Uint16(b[14:16])
-		if major != 1 {
-			return g.fail(off, "pcapng section at %s %d has version %d.%d; only 1.x can be read; rest of file skipped", where, off, major, minor)
+		if major, minor := s.u16(b[12:14]), s.u16(b[14:16]); major != 1 {
+			return fail("section at %s %d has version %d.%d; only 1.x can be read", where, off, major, minor)
 		}
-		// 1.2 is 1.0 with more block types; pcapgo wants 1.0.
-		o.PutUint16(b[14:16], 0)
-		if err := g.checkOptions(b[24:end], false, off, "section header"); err != nil {
+		if err := s.options(b[24:end], off, "section header", nil); err != nil {
 			return err
 		}
-		g.ifaces = g.ifaces[:0]
+		s.ifaces = s.ifaces[:0]
 	case ngIDB:
 		if len(b) < 20 {
 			return tooShort("interface description", 20)
 		}
-		if err := g.checkOptions(b[16:end], true, off, "interface description"); err != nil {
+		f := ngIface{linkType: s.u16(b[8:10]), snap: s.u32(b[12:16]), exp: 6}
+		if f.snap == 0 || f.snap > s.maxSnap {
+			f.snap = s.maxSnap
+		}
+		if err := s.options(b[16:end], off, "interface description", &f); err != nil {
 			return err
 		}
-		// pcapgo sizes its packet buffer by the interface snap length.
-		snap := o.Uint32(b[12:16])
-		if snap == 0 || snap > g.maxSnap {
-			snap = g.maxSnap
-			o.PutUint32(b[12:16], snap)
-		}
-		g.ifaces = append(g.ifaces, ngIface{linkType: o.Uint16(b[8:10]), snap: snap})
+		s.ifaces = append(s.ifaces, f)
 	case ngEPB, ngPB:
 		name := "enhanced packet block"
-		var iface uint32
+		iface := uint32(0)
 		if typ == ngPB {
 			name = "packet block"
 		}
 		if len(b) < 32 {
 			return tooShort(name, 32)
 		}
-		if typ == ngEPB {
-			iface = o.Uint32(b[8:12])
-		} else {
-			iface = uint32(o.Uint16(b[8:10]))
+		if iface = s.u32(b[8:12]); typ == ngPB {
+			iface = uint32(s.u16(b[8:10]))
 		}
-		if int64(iface) >= int64(len(g.ifaces)) {
-			return g.fail(off, "pcapng %s at %s %d names interface %d but its section describes %d; rest of file skipped", name, where, off, iface, len(g.ifaces))
+		if int64(iface) >= int64(len(s.ifaces)) {
+			return fail("%s at %s %d names interface %d but its section describes %d", name, where, off, iface, len(s.ifaces))
 		}
-		capLen := o.Uint32(b[20:24])
-		if capLen > g.maxSnap || capLen > uint32(len(b)-32) {
-			return g.fail(off, "pcapng %s at %s %d claims %d captured bytes in a %d-byte block (limit %d; corrupt length field); rest of file skipped", name, where, off, capLen, len(b), g.maxSnap)
-		}
-		g.push(ngPending{off: off, linkType: g.ifaces[iface].linkType})
+		return fail("%s at %s %d claims %d captured bytes in a %d-byte block (limit %d; corrupt length field)", name, where, off, s.u32(b[20:24]), len(b), s.maxSnap)
 	case ngSPB:
 		if len(b) < 16 {
 			return tooShort("simple packet block", 16)
 		}
-		if len(g.ifaces) == 0 {
-			return g.fail(off, "pcapng simple packet block at %s %d comes before any interface description; rest of file skipped", where, off)
+		if len(s.ifaces) == 0 {
+			return fail("simple packet block at %s %d comes before any interface description", where, off)
 		}
-		capLen := min(o.Uint32(b[8:12]), g.ifaces[0].snap)
-		if capLen > uint32(len(b)-16) {
-			return g.fail(off, "pcapng simple packet block at %s %d holds %d bytes of a %d-byte packet (corrupt length field); rest of file skipped", where, off, len(b)-16, capLen)
-		}
-		g.push(ngPending{off: off, linkType: g.ifaces[0].linkType})
+		return fail("simple packet block at %s %d holds %d bytes of a %d-byte packet (corrupt length field)", where, off, len(b)-16, min(s.u32(b[8:12]), s.ifaces[0].snap))
 	case ngISB:
 		if len(b) < 24 {
 			return tooShort("interface statistics block", 24)
 		}
-		if iface := o.Uint32(b[8:12]); int64(iface) >= int64(len(g.ifaces)) {
-			return g.fail(off, "pcapng interface statistics block at %s %d names interface %d but its section describes %d; rest of file skipped", where, off, iface, len(g.ifaces))
+		if iface := s.u32(b[8:12]); int64(iface) >= int64(len(s.ifaces)) {
+			return fail("interface statistics block at %s %d names interface %d but its section describes %d", where, off, iface, len(s.ifaces))
 		}
-		if err := g.checkOptions(b[20:end], false, off, "interface statistics block"); err != nil {
+		if err := s.options(b[20:end], off, "interface statistics block", nil); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// push queues a packet block. The queue holds what NgReader's read-ahead has
-// taken but not yet returned (at most a bufio buffer's worth of blocks): it is
-// compacted in place rather than grown, so it stays that size.
-func (g *ngGuard) push(pk ngPending) {
-	if len(g.pend) == cap(g.pend) && g.ph > 0 {
-		n := copy(g.pend, g.pend[g.ph:])
-		g.pend, g.ph = g.pend[:n], 0
+// options walks a block's options, each checked against the block, and reads
+// an interface's timestamp resolution and offset into f (when not nil).
+func (s *ngSource) options(b []byte, off int64, name string, f *ngIface) error {
+	fail := func(format string, args ...any) error {
+		return damagef(off, "pcapng %s at %s %d: "+format+"; rest of file skipped", append([]any{name, s.st.where, off}, args...)...)
 	}
-	g.pend = append(g.pend, pk)
-}
-
-// checkOptions walks the options NgReader will parse.
-func (g *ngGuard) checkOptions(b []byte, idb bool, off int64, name string) error {
 	for len(b) > 0 {
 		if len(b) < 4 {
-			return g.fail(off, "pcapng %s at %s %d: options end mid-option (corrupt block); rest of file skipped", name, g.st.where, off)
+			return fail("options end mid-option (corrupt block)")
 		}
-		code, n := g.order.Uint16(b[0:2]), int(g.order.Uint16(b[2:4]))
+		code, n := s.u16(b[0:2]), int(s.u16(b[2:4]))
 		if code == 0 { // opt_endofopt
 			if n != 0 {
-				return g.fail(off, "pcapng %s at %s %d: end-of-options with length %d (corrupt block); rest of file skipped", name, g.st.where, off, n)
+				return fail("end-of-options with length %d (corrupt block)", n)
 			}
 			return nil
 		}
 		padded := (n + 3) &^ 3
 		if 4+padded > len(b) {
-			return g.fail(off, "pcapng %s at %s %d: option %d of %d bytes runs past the block (corrupt block); rest of file skipped", name, g.st.where, off, code, n)
+			return fail("option %d of %d bytes runs past the block (corrupt block)", code, n)
 		}
-		if idb && code == ngOptTSResol {
+		switch {
+		case f != nil && code == ngOptTSResol:
 			if n < 1 {
-				return g.fail(off, "pcapng %s at %s %d: empty if_tsresol option (corrupt block); rest of file skipped", name, g.st.where, off)
+				return fail("empty if_tsresol option (corrupt block)")
 			}
 			v := b[4]
-			exp, binary2 := v&0x7f, v&0x80 != 0
-			if (binary2 && exp > 63) || (!binary2 && exp > 19) {
-				return g.fail(off, "pcapng %s at %s %d: timestamp resolution %#x is finer than 2^-63 or 10^-19 s (corrupt option); rest of file skipped", name, g.st.where, off, v)
+			f.binary, f.exp = v&0x80 != 0, v&0x7f
+			if (f.binary && f.exp > 63) || (!f.binary && f.exp > 19) {
+				return fail("timestamp resolution %#x is finer than 2^-63 or 10^-19 s (corrupt option)", v)
+			}
+		case f != nil && code == ngOptTSOffset && n == 8:
+			if s.big {
+				f.offset = int64(binary.BigEndian.Uint64(b[4:12]))
+			} else {
+				f.offset = int64(binary.LittleEndian.Uint64(b[4:12]))
 			}
 		}
 		b = b[4+padded:]
 	}
 	return nil
+}
+
+// time converts a timestamp in the interface's units, exactly.
+func (f *ngIface) time(ts uint64) time.Time {
+	var sec, ns uint64
+	switch {
+	case !f.binary && f.exp == 6: // the default, and most files
+		sec, ns = ts/1e6, ts%1e6*1e3
+	case !f.binary && f.exp == 9:
+		sec, ns = ts/1e9, ts%1e9
+	case f.binary:
+		sec = ts >> f.exp
+		// frac < 2^exp, so frac * 1e9 / 2^exp < 1e9 and the quotient fits.
+		hi, lo := bits.Mul64(ts&(1<<f.exp-1), 1e9)
+		ns, _ = bits.Div64(hi, lo, 1<<f.exp)
+	default:
+		unit := uint64(1) // 10^exp, exp <= 19: fits
+		for range f.exp {
+			unit *= 10
+		}
+		sec = ts / unit
+		hi, lo := bits.Mul64(ts%unit, 1e9)
+		ns, _ = bits.Div64(hi, lo, unit)
+	}
+	return time.Unix(int64(sec)+f.offset, int64(ns)).UTC()
 }
