@@ -38,8 +38,8 @@ func (c *Classifier) emitFlow(f *flow) {
 func (c *Classifier) record(f *flow, rec *FlowRecord) {
 	*rec = FlowRecord{
 		Proto: protoName(f.key.proto()),
-		Src:   netip.AddrFrom4(f.client.addr), SPort: f.client.port,
-		Dst: netip.AddrFrom4(f.server.addr), DPort: f.server.port,
+		Src:   netip.AddrFrom4(f.client.addr()), SPort: f.client.port(),
+		Dst: netip.AddrFrom4(f.server.addr()), DPort: f.server.port(),
 		FirstSeen: timeOf(f.first), LastSeen: timeOf(f.last),
 		PacketsOut: f.packetsOut, PacketsIn: f.packetsIn,
 		BytesOut: f.bytesOut, BytesIn: f.bytesIn,

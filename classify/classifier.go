@@ -181,8 +181,8 @@ func (c *Classifier) Add(p *capture.Packet) {
 		c.sweep(ts)
 	}
 
-	src := endpoint{addr: p.Src.As4(), port: p.SrcPort}
-	dst := endpoint{addr: p.Dst.As4(), port: p.DstPort}
+	src := newEndpoint(p.Src.As4(), p.SrcPort)
+	dst := newEndpoint(p.Dst.As4(), p.DstPort)
 	key := makeKey(p.Proto, src, dst)
 	// Packets of one flow come in runs (bulk transfers): try the last one
 	// before the map.
@@ -206,7 +206,7 @@ func (c *Classifier) Add(p *capture.Packet) {
 	case !count:
 	case out:
 		if f.packetsOut == 0 {
-			c.countStart(f.client.addr)
+			c.countStart(f.client.addr())
 		}
 		f.packetsOut++
 		f.bytesOut += uint64(p.WireLen)
@@ -277,12 +277,12 @@ func (c *Classifier) newFlow(key flowKey, p *capture.Packet, src, dst endpoint, 
 		if p.TCPFlags&capture.TCPAck != 0 {
 			client, server = dst, src
 		}
-	case src.port < 1024 && dst.port >= 1024:
+	case src.port() < 1024 && dst.port() >= 1024:
 		client, server = dst, src
 	}
 	f.client, f.server = client, server
 	f.first = ts
-	if e := c.dns.lookup(dnsKey{client: client.addr, addr: server.addr}, ts); e != nil {
+	if e := c.dns.lookup(dnsKey{client: client.addr(), addr: server.addr()}, ts); e != nil {
 		f.dnsName, f.dnsChain = e.qname, e.chain
 	}
 	return f
@@ -391,7 +391,7 @@ func (c *Classifier) decideVM() {
 	var best [4]byte
 	bestN := -1
 	for a, n := range c.starts {
-		if n > bestN || (n == bestN && endpoint{addr: a}.rank() < endpoint{addr: best}.rank()) {
+		if n > bestN || (n == bestN && newEndpoint(a, 0) < newEndpoint(best, 0)) {
 			best, bestN = a, n
 		}
 	}
@@ -423,11 +423,8 @@ func (c *Classifier) decideVM() {
 // which only a corrupt or hostile pcapng timestamp gives) are clamped.
 func nanos(t time.Time) int64 {
 	const limit = 9_000_000_000 // seconds: about year 2255
-	switch s := t.Unix(); {
-	case s > limit:
-		return limit * int64(time.Second)
-	case s < -limit:
-		return -limit * int64(time.Second)
+	if s := t.Unix(); s > limit || s < -limit {
+		return min(max(s, -limit), limit) * int64(time.Second)
 	}
 	return t.UnixNano()
 }

@@ -133,7 +133,7 @@ func decide(f *flow, toServer bool, first []byte) streamState {
 		return streamProxy
 	case toServer && extract.LooksLikeHTTPRequest(first):
 		return streamHTTP
-	case !toServer && dnsPort(f.server.port):
+	case !toServer && dnsPort(f.server.port()):
 		return streamDNS
 	case toServer:
 		return streamProbe

@@ -1,30 +1,37 @@
 package classify
 
-// endpoint is one side of an IPv4 flow.
-type endpoint struct {
-	addr [4]byte
-	port uint16
+import "encoding/binary"
+
+// endpoint is one side of an IPv4 flow as one number: the address in the
+// upper 32 of its 48 bits, the port below. Endpoints order by address, then
+// port, and compare and hash as a word.
+type endpoint uint64
+
+func newEndpoint(addr [4]byte, port uint16) endpoint {
+	return endpoint(binary.BigEndian.Uint32(addr[:]))<<16 | endpoint(port)
 }
 
-// flowKey identifies an IPv4 flow regardless of direction: the endpoints as
-// 48-bit numbers (address, then port), the lower one first, with the IP
-// protocol above it. Two words compare, hash and pass in registers; a struct
-// of byte arrays made the compiler build keys in memory, and reading them
-// back stalled on every packet.
+func (e endpoint) addr() [4]byte {
+	var a [4]byte
+	binary.BigEndian.PutUint32(a[:], uint32(e>>16))
+	return a
+}
+
+func (e endpoint) port() uint16 { return uint16(e) }
+
+// flowKey identifies an IPv4 flow regardless of direction: the lower
+// endpoint first, with the IP protocol above its 48 bits. Two words compare,
+// hash and pass in registers; a struct of byte arrays made the compiler
+// build keys in memory, and reading them back stalled on every packet.
 type flowKey struct {
 	lo, hi uint64
 }
 
-func (e endpoint) rank() uint64 {
-	return uint64(e.addr[0])<<40 | uint64(e.addr[1])<<32 | uint64(e.addr[2])<<24 | uint64(e.addr[3])<<16 | uint64(e.port)
-}
-
-func makeKey(proto uint8, src, dst endpoint) flowKey {
-	a, b := src.rank(), dst.rank()
+func makeKey(proto uint8, a, b endpoint) flowKey {
 	if b < a {
 		a, b = b, a
 	}
-	return flowKey{lo: a | uint64(proto)<<48, hi: b}
+	return flowKey{lo: uint64(a) | uint64(proto)<<48, hi: uint64(b)}
 }
 
 // proto is the flow's IP protocol number.
@@ -105,9 +112,12 @@ func (t *flowTable) add(k flowKey, class flowClass) *flow {
 
 // touch moves f to the head of the activity list.
 func (t *flowTable) touch(f *flow) {
-	if t.lists[f.class].head == f {
-		return
+	if t.lists[f.class].head != f {
+		t.moveToFront(f)
 	}
+}
+
+func (t *flowTable) moveToFront(f *flow) {
 	t.unlink(f)
 	t.pushFront(f)
 }
