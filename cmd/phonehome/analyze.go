@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -204,7 +205,12 @@ func analyze(stdout, stderr io.Writer, files []string, opt analyzeOptions) error
 			return fmt.Errorf("--flows %s: %w", opt.flows, err)
 		}
 	}
-	if err := render(stdout, rep); err != nil {
+	// Renderers write in small pieces: one system call each, unbuffered.
+	out := bufio.NewWriterSize(stdout, 64<<10)
+	if err := render(out, rep); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	if err := out.Flush(); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
 	if len(in.Damage) > 0 {
