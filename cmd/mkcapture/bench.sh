@@ -11,7 +11,9 @@
 #        cat F > /dev/null                      the floor: reading the bytes
 #        tcpdump -nr F -w /dev/null             a copy: parse records, no decode
 #        tshark -r F -T fields -e <SNI, Host, DNS name>   the same job as phonehome
-#        phonehome analyze F > /dev/null
+#        ndpiReader -q -i F                     nDPI's demo reader: flows and protocols
+#        phonehome analyze F > /dev/null        with every CPU
+#        taskset -c N phonehome analyze F       pinned to the last CPU (phonehome-1cpu)
 #      tshark dissects every packet and is slow, so it reads a smaller capture
 #      from the same generator and seed (BENCH_TSHARK_SIZE, 100 MB by default);
 #      the table says so, and its ratios compare rates (MB/s), which do not
@@ -20,7 +22,7 @@
 # Captures are generated once and kept in $BENCH_DIR (.bench/, which ignores
 # itself in git); their names carry a hash of the generator's source and the
 # Go version, so a changed generator makes new ones (old ones are removed).
-# tcpdump and tshark are optional: missing ones are installed with apt-get
+# tcpdump, tshark and ndpiReader are optional: missing ones are installed with apt-get
 # when running as root (BENCH_INSTALL=0 to never install), else skipped with
 # a note. /usr/bin/time (Debian package "time") is required and installed the
 # same way.
@@ -91,7 +93,7 @@ fi
 # ---------------------------------------------------------------- captures and binaries
 # The capture depends on the generator's source and on the Go toolchain
 # (its crypto/tls writes the Go ClientHellos).
-hash=$({ cat cmd/mkcapture/*.go cmd/mkcapture/hellos/*.bin; "$GO" version; } | sha256sum | cut -c1-10)
+hash=$({ cat $(ls cmd/mkcapture/*.go | grep -v _test.go) cmd/mkcapture/hellos/*.bin; "$GO" version; } | sha256sum | cut -c1-10)
 "$GO" build -o "$BENCH_DIR/mkcapture" ./cmd/mkcapture || die "cannot build cmd/mkcapture (errors above)"
 "$GO" build -o "$BENCH_DIR/phonehome" ./cmd/phonehome || die "cannot build cmd/phonehome (errors above)"
 
@@ -160,8 +162,19 @@ if have_or_install tshark tshark; then
 else
 	notes+=("tshark: not installed, skipped (apt-get install tshark)")
 fi
+if have_or_install ndpiReader libndpi-bin; then
+	measure ndpiReader "$main" sh -c 'ndpiReader -q -i "$F"' || notes+=("ndpiReader failed: see above")
+else
+	notes+=("ndpiReader: not installed, skipped (apt-get install libndpi-bin)")
+fi
 ph=$BENCH_DIR/phonehome
 measure phonehome "$main" sh -c "'$ph' analyze \"\$F\" >/dev/null" || notes+=("phonehome failed: see above")
+if command -v taskset >/dev/null && [ "$(nproc)" -gt 1 ]; then
+	# One core: Go sizes GOMAXPROCS to the CPUs the process may use. The
+	# last CPU, not CPU 0: on the development VM CPU 0 takes the device
+	# interrupts, and phonehome pinned there took 1.5x as long.
+	measure phonehome-1cpu "$main" taskset -c "$(( $(nproc) - 1 ))" sh -c "'$ph' analyze \"\$F\" >/dev/null" || notes+=("phonehome on one CPU failed: see above")
+fi
 
 # ---------------------------------------------------------------- table
 awk -v runs="$BENCH_RUNS" '
@@ -170,19 +183,22 @@ NR == FNR { name[NR] = $1; file[NR] = $2; wall[NR] = $3; rss[NR] = $4; cpu[NR] =
 { pk[$1] = $2; by[$1] = $3 }
 END {
 	for (i = 1; i <= n; i++) { w = wall[i] > 0 ? wall[i] : 0.001; mbs[name[i]] = by[file[i]] / 1e6 / w; catw[file[i]] = name[i] ~ /^cat/ ? w : catw[file[i]] }
-	printf "%-10s %9s %8s %7s %11s %8s %10s %8s %13s\n", "TOOL", "INPUT MB", "TIME s", "CPU s", "PACKETS/s", "MB/s", "PEAK RSS", "VS CAT", "PHONEHOME IS"
+	# Ratios are against phonehome on one CPU, when measured.
+	base = ("phonehome-1cpu" in mbs) ? "phonehome-1cpu" : "phonehome"
+	printf "%-14s %9s %8s %7s %11s %8s %10s %8s %13s\n", "TOOL", "INPUT MB", "TIME s", "CPU s", "PACKETS/s", "MB/s", "PEAK RSS", "VS CAT", "PHONEHOME IS"
 	for (i = 1; i <= n; i++) {
 		w = wall[i] > 0 ? wall[i] : 0.001
 		vs = catw[file[i]] > 0 ? sprintf("%.1fx", w / catw[file[i]]) : "-"
 		ratio = "-"
-		if (name[i] != "phonehome" && ("phonehome" in mbs) && mbs[name[i]] > 0) {
-			r = mbs["phonehome"] / mbs[name[i]]
+		if (name[i] !~ /^phonehome/ && (base in mbs) && mbs[name[i]] > 0) {
+			r = mbs[base] / mbs[name[i]]
 			ratio = r >= 1 ? sprintf("%.1fx faster", r) : sprintf("%.1fx slower", 1 / r)
 		}
-		printf "%-10s %9.0f %8.3f %7.2f %11s %8.0f %7.0f MB %8s %13s\n", name[i], by[file[i]] / 1e6, wall[i], cpu[i], rate(pk[file[i]] / w), mbs[name[i]], rss[i] / 1024, vs, ratio
+		printf "%-14s %9.0f %8.3f %7.2f %11s %8.0f %7.0f MB %8s %13s\n", name[i], by[file[i]] / 1e6, wall[i], cpu[i], rate(pk[file[i]] / w), mbs[name[i]], rss[i] / 1024, vs, ratio
 	}
 }' "$results" <(for f in $(cut -d' ' -f2 "$results" | sort -u); do echo "$f $(packets "$f") $(bytes_of "$f")"; done)
 echo "(Medians of $BENCH_RUNS runs. TIME: wall, with process start-up (sh, /usr/bin/time); CPU: user + system;"
 echo " PACKETS/s and MB/s (10^6 bytes of capture file) from wall time; PEAK RSS: maximum resident set;"
-echo " VS CAT: the tool's wall time over cat's on the same file; PHONEHOME IS: phonehome's MB/s over the tool's.)"
+echo " VS CAT: the tool's wall time over cat's on the same file; PHONEHOME IS: phonehome's MB/s over the tool's,"
+echo " phonehome on one CPU (phonehome-1cpu) where it was measured.)"
 for n in "${notes[@]}"; do echo "note: $n"; done
