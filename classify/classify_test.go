@@ -325,6 +325,22 @@ func TestSpecialRanges(t *testing.T) {
 			t.Errorf("IsPublic(%s) = %v; want %v", tt.addr, g, tt.public)
 		}
 	}
+	// The first-byte shortcut must let every block through to the list:
+	// its first address is named by it, its last by it or a block inside it
+	// (255.255.255.255 in 240.0.0.0/4).
+	for _, r := range specialRanges {
+		first := r.prefix.Masked().Addr()
+		b := first.As4()
+		v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+		v |= 1<<(32-r.prefix.Bits()) - 1
+		last := netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+		if got := SpecialRange(first); got != r.name {
+			t.Errorf("SpecialRange(%s) = %q; want %q", first, got, r.name)
+		}
+		if IsPublic(last) {
+			t.Errorf("IsPublic(%s) = true; want false (in %s)", last, r.prefix)
+		}
+	}
 }
 
 func TestIdleExpiryAndBoundedTable(t *testing.T) {

@@ -45,8 +45,8 @@ var specialRanges = [...]specialRange{
 	{netip.MustParsePrefix("198.51.100.0/24"), "documentation TEST-NET-2 (RFC 5737)"},
 	{netip.MustParsePrefix("203.0.113.0/24"), "documentation TEST-NET-3 (RFC 5737)"},
 	{netip.MustParsePrefix("224.0.0.0/4"), "multicast (RFC 5771)"},
+	{netip.MustParsePrefix("255.255.255.255/32"), "limited broadcast (RFC 919)"}, // before the /4 that holds it
 	{netip.MustParsePrefix("240.0.0.0/4"), "reserved (RFC 1112)"},
-	{netip.MustParsePrefix("255.255.255.255/32"), "limited broadcast (RFC 919)"},
 }
 
 // SpecialRange returns the name of the special-purpose block that holds a, or
@@ -54,6 +54,13 @@ var specialRanges = [...]specialRange{
 func SpecialRange(a netip.Addr) string {
 	if !a.Is4() {
 		return "not IPv4"
+	}
+	// Most destinations are public: the first byte rules them out.
+	switch b := a.As4(); {
+	case b[0] >= 224:
+	case b[0] == 0, b[0] == 10, b[0] == 100, b[0] == 127, b[0] == 169, b[0] == 172, b[0] == 192, b[0] == 198, b[0] == 203:
+	default:
+		return ""
 	}
 	for i := range specialRanges {
 		if specialRanges[i].prefix.Contains(a) {
