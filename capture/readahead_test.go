@@ -2,11 +2,13 @@ package capture
 
 import (
 	"bytes"
+	"encoding/binary"
 	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 )
 
 // packetsOf reads every packet of paths through next, copying what the
@@ -166,5 +168,58 @@ func TestProgress(t *testing.T) {
 	}
 	if done, _ := s.Progress(); done != total {
 		t.Errorf("Progress() at the end = %d; want %d", done, total)
+	}
+}
+
+// TestReadAheadAcrossChunks reads files of several read chunks, with records
+// and blocks cut by chunk boundaries and some of 200 kB, both
+// ways: frames lent from chunks and frames joined across them must come out
+// the same, also when the batches outnumber the chunk buffers many times.
+func TestReadAheadAcrossChunks(t *testing.T) {
+	var recs []rec
+	n := newNg(binary.LittleEndian)
+	n.shb(1, 0)
+	n.idb(1, 0)
+	for i, total := 0, 0; total < 12*chunkSize; i++ {
+		size := 60 + (i*53)%1500
+		if i%2000 == 1999 {
+			size = 200_000 + i // under MaxSnap, often across a chunk boundary
+		}
+		data := make([]byte, size)
+		for j := range data {
+			data[j] = byte(i ^ j)
+		}
+		recs = append(recs, rec{ts: t0.Truncate(time.Microsecond).Add(time.Duration(i) * time.Microsecond), data: data})
+		n.epb(0, uint64(t0.UnixMicro())+uint64(i), data)
+		total += 16 + size
+	}
+	dir := t.TempDir()
+	files := []string{
+		writeFile(t, dir, "big.pcap", buildPcap(pcapSpec{linkType: 1}, recs...)),
+		writeFile(t, dir, "big.pcapng", n.buf),
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			a, err := OpenFiles([]string{f}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := packetsOf(t, a.Next)
+			b, err := OpenFiles([]string{f}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := NewReadAhead(b)
+			defer r.Close()
+			got, err := packetsOf(t, r.Next)
+			if err != io.EOF || len(got) != len(want) || len(want) != len(recs) {
+				t.Fatalf("read ahead %d packets (%v); want %d, as FileSet reads %d", len(got), err, len(recs), len(want))
+			}
+			for i := range want {
+				if !bytes.Equal(got[i].Frame, want[i].Frame) || got[i].Offset != want[i].Offset || !got[i].Timestamp.Equal(want[i].Timestamp) {
+					t.Fatalf("packet %d differs: offset %d, %d bytes; want offset %d, %d bytes", i, got[i].Offset, len(got[i].Frame), want[i].Offset, len(want[i].Frame))
+				}
+			}
+		})
 	}
 }
