@@ -171,8 +171,7 @@ ph=$BENCH_DIR/phonehome
 measure phonehome "$main" sh -c "'$ph' analyze \"\$F\" >/dev/null" || notes+=("phonehome failed: see above")
 if command -v taskset >/dev/null && [ "$(nproc)" -gt 1 ]; then
 	# One core: Go sizes GOMAXPROCS to the CPUs the process may use. The
-	# last CPU, not CPU 0: on the development VM CPU 0 takes the device
-	# interrupts, and phonehome pinned there took 1.5x as long.
+	# last CPU, as CPU 0 takes most device interrupts.
 	measure phonehome-1cpu "$main" taskset -c "$(( $(nproc) - 1 ))" sh -c "'$ph' analyze \"\$F\" >/dev/null" || notes+=("phonehome on one CPU failed: see above")
 fi
 
