@@ -2,11 +2,12 @@ package classify
 
 import (
 	"net/netip"
+	"slices"
 	"sort"
 )
 
-// finish ends a flow: it names the flow, decides its scope (or holds it back
-// until the VM is known) and folds it into the run.
+// finish ends a flow: it names the flow, decides its scope (or holds its
+// facts back until the VM is known) and folds it into the run.
 func (c *Classifier) finish(f *flow) {
 	c.flows.remove(f)
 	if c.lastFlow == f {
@@ -16,18 +17,21 @@ func (c *Classifier) finish(f *flow) {
 	c.bufs.release(&f.down)
 	if !c.vmKnown {
 		if len(c.pending) < c.cfg.DetectWindow {
-			// Held back, as it is: scope needs the VM.
-			c.pending = append(c.pending, f)
+			// Held back: scope needs the VM. Only the facts are kept (a
+			// third of the flow); the flow is reused at once.
+			if c.pending == nil {
+				c.pending = make([]flowFacts, 0, c.cfg.DetectWindow)
+			}
+			c.pending = append(c.pending, f.flowFacts)
+			if p := &c.pending[len(c.pending)-1]; len(p.paths) > 0 {
+				p.paths = slices.Clone(p.paths) // the flow's slice is reused
+			}
+			c.flows.release(f)
 			return
 		}
 		c.decideVM()
 	}
-	c.emitFlow(f)
-}
-
-// emitFlow records a finished flow, releases it and folds the record in.
-func (c *Classifier) emitFlow(f *flow) {
-	c.record(f, &c.rec)
+	c.record(&f.flowFacts, &c.rec)
 	c.flows.release(f)
 	c.emit(&c.rec)
 }
@@ -35,7 +39,7 @@ func (c *Classifier) emitFlow(f *flow) {
 // record fills rec from f, giving the flow at most one name: the SNI, else the
 // first HTTP Host, else the query name of the latest DNS answer for the
 // destination received before the flow started.
-func (c *Classifier) record(f *flow, rec *FlowRecord) {
+func (c *Classifier) record(f *flowFacts, rec *FlowRecord) {
 	*rec = FlowRecord{
 		Proto: protoName(f.key.proto()),
 		Src:   netip.AddrFrom4(f.client.addr()), SPort: f.client.port(),

@@ -39,7 +39,7 @@ type Config struct {
 	// the run (default 100 000 each).
 	MaxNames int
 	// DetectWindow is how many finished flows are held back while the VM is
-	// not known yet (default 16 384, at most about 7 MB); when it fills, the
+	// not known yet (default 16 384, at most about 3 MB); when it fills, the
 	// VM is chosen from the flows started so far.
 	DetectWindow int
 	// OnFlow, if set, sees every finished IPv4 flow with its scope. The record
@@ -94,8 +94,8 @@ type Classifier struct {
 	vmKnown  bool
 	vm       [4]byte
 	starts   map[[4]byte]int
-	pending  []*flow // finished before the VM was known, not yet released
-	finished bool    // Finish was called: every flow has been seen
+	pending  []flowFacts // of flows finished before the VM was known
+	finished bool        // Finish was called: every flow has been seen
 
 	ch    extract.ClientHello
 	req   extract.HTTPRequest
@@ -413,8 +413,9 @@ func (c *Classifier) decideVM() {
 	}
 	pending := c.pending
 	c.pending = nil
-	for _, f := range pending {
-		c.emitFlow(f)
+	for i := range pending {
+		c.record(&pending[i], &c.rec)
+		c.emit(&c.rec)
 	}
 }
 

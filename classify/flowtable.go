@@ -40,6 +40,21 @@ func (k flowKey) proto() uint8 { return uint8(k.lo >> 48) }
 // flow is the state of one IPv4 flow between its first packet and its end
 // (FIN/RST, idle expiry, eviction or the end of input).
 type flow struct {
+	flowFacts
+
+	up, down stream // TCP: client to server, server to client
+	finOut   bool
+	finIn    bool
+	reset    bool
+	requests int
+
+	class      flowClass
+	prev, next *flow // activity list of its class, most recent first
+}
+
+// flowFacts is what a flow's record is made of: all that is kept of a flow
+// that finishes before the VM is known.
+type flowFacts struct {
 	key            flowKey
 	client, server endpoint // client started the flow (see newFlow)
 	first, last    int64    // capture times, Unix nanoseconds
@@ -47,20 +62,12 @@ type flow struct {
 	packetsOut, packetsIn uint64 // out: client to server
 	bytesOut, bytesIn     uint64
 
-	up, down   stream // TCP: client to server, server to client
-	finOut     bool
-	finIn      bool
-	reset      bool
 	sni        string
-	tlsVersion uint16 // highest version the ClientHello offered
-	host       string // first HTTP Host
-	requests   int
+	tlsVersion uint16   // highest version the ClientHello offered
+	host       string   // first HTTP Host
 	paths      []string // HTTP paths of requests to host, bounded
 	dnsName    string   // query name of the DNS answer for server, at the start
 	dnsChain   []string // its CNAME chain (shared, never written)
-
-	class      flowClass
-	prev, next *flow // activity list of its class, most recent first
 }
 
 // flowClass picks the idle timeout of a flow; each class has its own activity
