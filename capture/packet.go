@@ -55,7 +55,6 @@ type Packet struct {
 	// packet (IPv4 IHL below 5, wrong IP version, total length below the
 	// header, TCP data offset below 5, UDP length below 8, a transport length
 	// running past a datagram that was captured whole). Decoding stops there.
-	// Added by the capture owner; not in the lead's first contract.
 	Malformed bool
 
 	// Transport fields, set for TCP and UDP (not for non-first fragments).
@@ -76,7 +75,6 @@ type Packet struct {
 	// Frame is the rebuilt IPv4 datagram (LinkType LinkTypeIPv4, Fragment
 	// false), owned like any Frame; Timestamp, Offset and Interface are
 	// those of the fragment that completed it.
-	// Added by the capture owner; not in the lead's first contract.
 	Reassembled int
 }
 
