@@ -21,6 +21,10 @@ import (
 // (WTAP_MAX_PACKET_SIZE_STANDARD). A record claiming more is damage.
 const DefaultMaxSnap = 262144
 
+// maxMaxSnap is the largest MaxSnap: far above any link's frames, and small
+// enough that a pcapng block of MaxSnap plus its slack fits 32 bits.
+const maxMaxSnap = 16 << 20
+
 // ErrUnknownFormat is returned (wrapped, naming the file) by OpenFiles for a
 // file that is not pcap, pcapng or gzip-compressed pcap/pcapng.
 var ErrUnknownFormat = errors.New("not a pcap or pcapng file")
@@ -33,7 +37,7 @@ type Options struct {
 	// MaxSnap bounds the captured length of one record and so the memory a
 	// reader holds per file: a record claiming more is damage (a lying length
 	// cannot make the reader allocate it), and pcapng interface snap lengths
-	// above it are clamped. 0 means DefaultMaxSnap.
+	// above it are clamped. 0 means DefaultMaxSnap; at most 16 MiB.
 	MaxSnap int
 	// Logger receives debug lines (file order, files opened and finished).
 	// nil discards them.
@@ -138,6 +142,7 @@ func OpenFiles(paths []string, opt Options) (*FileSet, error) {
 	if opt.MaxSnap <= 0 {
 		opt.MaxSnap = DefaultMaxSnap
 	}
+	opt.MaxSnap = min(opt.MaxSnap, maxMaxSnap)
 	log := opt.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

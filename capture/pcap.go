@@ -87,7 +87,7 @@ func (s *pcapSource) next(p *Packet) error {
 	p.WireLen, p.CapLen = int(s.u32(rec[12:16])), len(rec)-16
 	p.LinkType = s.linkType
 	p.Interface = 0
-	p.Frame = rec[16:]
+	p.Frame = rec[16:len(rec):len(rec)] // an append must not run into the next record
 	return nil
 }
 

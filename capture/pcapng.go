@@ -22,6 +22,10 @@ const (
 	// ngBlockSlack is what a block may hold beyond MaxSnap bytes of packet
 	// data: headers, options, comments.
 	ngBlockSlack = 64 << 10
+
+	// ngMaxInterfaces bounds the interfaces of a section (and their memory):
+	// a capture of every interface of a large router has hundreds.
+	ngMaxInterfaces = 1 << 16
 )
 
 // ngSource reads a pcapng file block by block out of read chunks, as
@@ -115,7 +119,7 @@ func (s *ngSource) packet(b []byte, off int64, p *Packet) bool {
 			return false
 		}
 		ts = uint64(s.u32(b[12:16]))<<32 | uint64(s.u32(b[16:20]))
-		data = b[28 : 28+capLen]
+		data = b[28 : 28+capLen : 28+capLen] // an append must not run into the next block
 	case ngSPB:
 		if len(b) < 16 || len(s.ifaces) == 0 {
 			return false
@@ -125,7 +129,7 @@ func (s *ngSource) packet(b []byte, off int64, p *Packet) bool {
 		if capLen > uint32(len(b)-16) {
 			return false
 		}
-		data, stamped = b[12:12+capLen], false
+		data, stamped = b[12:12+capLen:12+capLen], false
 	default:
 		return false
 	}
@@ -240,6 +244,9 @@ func (s *ngSource) check(b []byte, off int64) error {
 		}
 		if err := s.options(b[16:end], off, "interface description", &f); err != nil {
 			return err
+		}
+		if len(s.ifaces) == ngMaxInterfaces {
+			return fail("interface description at %s %d: its section already describes %d interfaces, the most read (corrupt file?)", where, off, ngMaxInterfaces)
 		}
 		s.ifaces = append(s.ifaces, f)
 	case ngEPB, ngPB:
