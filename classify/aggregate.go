@@ -20,7 +20,9 @@ func (c *Classifier) finish(f *flow) {
 			// Held back: scope needs the VM. Only the facts are kept (a
 			// third of the flow); the flow is reused at once.
 			if c.pending == nil {
-				c.pending = make([]flowFacts, 0, c.cfg.DetectWindow)
+				// Room for the default window at once: grown by
+				// doubling, the copies would touch twice the memory.
+				c.pending = make([]flowFacts, 0, min(c.cfg.DetectWindow, 1<<14))
 			}
 			c.pending = append(c.pending, f.flowFacts)
 			if p := &c.pending[len(c.pending)-1]; len(p.paths) > 0 {

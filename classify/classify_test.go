@@ -546,3 +546,18 @@ func TestReusedFourTuple(t *testing.T) {
 		t.Errorf("flows' SNIs = %q; want two flows, first.example then second.example", snis)
 	}
 }
+
+// TestHugeDetectWindow: a window larger than memory means "decide at the
+// end"; flows held back must not reserve it up front.
+func TestHugeDetectWindow(t *testing.T) {
+	pub := netip.MustParseAddr("52.114.128.10")
+	f := newFeed(t, Config{DetectWindow: 1 << 40, UDPIdle: time.Second})
+	for i := range 3 {
+		f.pkt(17, vm, uint16(40000+i), pub, 123, 0, 0, []byte{1})
+		f.now = f.now.Add(2 * time.Second) // the previous flow expires
+	}
+	run := f.c.Finish()
+	if run.InScope.Flows != 3 || run.VM != vm {
+		t.Errorf("in scope %d flows, VM %v; want 3 flows of %v", run.InScope.Flows, run.VM, vm)
+	}
+}
