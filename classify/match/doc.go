@@ -53,9 +53,10 @@
 // contain at a known place, and files the pattern under it in one
 // open-addressed table of 64-bit keys, each key standing for a record:
 //
-//   - a node of the suffix trie: a label-aligned suffix, keyed by the hash
-//     of its last label and its parent's key ("microsoft.com" below "com").
-//     Exact hosts, "*.s" and "a.*.s" hang on the node of s;
+//   - a node of the suffix trie: a label-aligned suffix, keyed by its
+//     parent's key stepped by its label, one multiply per 8 bytes
+//     ("microsoft.com" below "com"). Exact hosts, "*.s" and "a.*.s" hang on
+//     the node of s;
 //   - a tail list below a suffix node, keyed by the last one or two bytes of
 //     the label before it: "*dl.delivery.mp.microsoft.com" is under "dl"
 //     below "delivery.mp.microsoft.com", "*soft" under "ft" below the root;
@@ -70,36 +71,46 @@
 // the 477 distinct Windows patterns) are tried on names long enough, with a
 // label long enough.
 //
-// Match reads the name in place, eight bytes at a time (lower-casing them in
-// the register), and notes its dots in a bitmap. It then walks the labels
-// from the right, following the suffix trie while it has the suffix: one
-// hash of at most two words and one probe per label, and a probe for tails
-// only below nodes that have some for that byte. Inner labels and windows
-// are probed on the way when the catalog has any; then the prefix trie is
-// walked from the left. A 16-bit-per-key filter answers most probes that
-// miss without touching the table. A hit counts only if the record's kind,
-// parent and label bytes agree, so hash collisions cost time, never
-// correctness. Most patterns ("*.s", "*t.s", "p.r*", "*mid*") are proved by
-// the anchor's own checks; the others run the full glob. Results are sorted
-// by a rank computed at Compile. Match allocates nothing when dst has room
-// (TestMatchAllocs).
+// A suffix node also carries what its own labels decide for the names below
+// it: the tails of its parent that its first label ends with, and the inner
+// labels and windows inside it, checked against its suffix at Compile
+// ("*msedge.net*" is not on "akamaiedge.net", where "ge.ne" is but
+// "msedge.net" is not). And for each suffix node Compile works out, with the
+// lookup itself, the answer for a name equal to its suffix, and files it
+// under a key of the whole name.
+//
+// Match lowers the name into a buffer eight bytes at a time (SWAR), noting
+// its dots in a bitmap and keying the whole name as it goes. One probe then
+// answers a name that is a node's suffix, most names a catalog documents,
+// with a copy. Other names walk the suffix trie from the right, a multiply
+// and a probe per label, to the deepest node they have; take the patterns
+// of that node and its ancestors; then probe the tails below that node, the
+// inner labels and windows left of it, the prefix trie, and try the
+// patterns without anchor, each behind a cheap filter (a byte of the label,
+// its length and first byte, the bytes around a dot, a 16-bit-per-key
+// filter of the table). A hit counts only if the record's kind, parent and
+// label bytes agree, so hash collisions cost time, never correctness. A
+// pattern its anchor does not prove runs its glob, after a look at the
+// name's first word and at its labels' first and last two bytes
+// (".smartscreen" needs a label starting "sm"). Results are sorted by a
+// rank computed at Compile; stored answers are sorted already. Match
+// allocates nothing when dst has room (TestMatchAllocs).
 //
 // BenchmarkMatch (bench_test.go) measures the 477 distinct patterns of all
 // builds, and 100 000 synthetic patterns plus those, over the same 50 names
-// (real Windows names, misses, synthetic-style names; 1.28 and 1.78 matches
-// per name, 32 and 10 names matching nothing). On a shared 2-vCPU VM
-// ("Oxide Virtual Turin-like Processor") at load average 2-8, ten
-// interleaved runs against the previous matcher (one hash table per anchor
-// kind, glob verification of every candidate) gave medians of 120 against
-// 177 cpu-ns/op (thread CPU time; wall ns/op varied by 2x) for the Windows
-// set and 159 against 397 for 100k, 0 allocs/op. Instructions per lookup,
-// counted with callgrind, which load does not disturb: 2 388 against 3 251
-// (Windows), 2 975 against 5 729 (100k). Growth from the Windows set to
-// 100k is 1.3x (it was 2.3x); the 50 ns target is not met on that machine:
-// the lookup runs about 19 instructions per ns there, and names under
-// popular suffixes (microsoft.com: 4-8 matches, several patterns that need
-// a glob) take 3 000 to 8 000 instructions. Compile is slower: 0.6 s
-// against 0.2 s for 100k patterns, 104 MB allocated against 41.
+// (real Windows names, misses, synthetic-style names; 14 and 38 of them
+// have a stored answer). On a shared 2-vCPU VM ("Oxide Virtual Turin-like
+// Processor"), ten interleaved runs against the previous matcher (the same
+// tries, tails, inner labels and windows probed label by label, no stored
+// answers) gave medians of 47 against 116 cpu-ns/op (thread CPU time) for
+// the Windows set and 41 against 155 for 100k, 0 allocs/op; in the runs
+// that shared the CPU with the machine's other load, both took 1.75 times
+// as long. Instructions per lookup, counted with callgrind: 1 032 against
+// 2 417 (Windows), 876 against 3 004 (100k). A name with a stored answer
+// takes about 25 ns, one without about 50: of its 1 000 or so
+// instructions, a fifth lowers the name, a fifth walks the suffix trie, and
+// the rest looks left of the deepest node. Compile is slower: 0.8 s against
+// 0.5 s for 100k patterns, 182 MB allocated against 104.
 //
 // A Matcher is immutable after Compile and safe for concurrent use.
 package match

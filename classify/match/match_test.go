@@ -89,6 +89,20 @@ func TestMatch(t *testing.T) {
 		{"empty_labels", []string{"a..b", "*..b"}, "a..b", "", []int{0, 1}},
 		{"rest_needs_long_label", []string{"*img-prod-cms-rt-microsoft-com*"}, "img-prod-cms.rt-microsoft-com", "", nil},
 		{"rest_long_label", []string{"*img-prod-cms-rt-microsoft-com*"}, "x.img-prod-cms-rt-microsoft-com.net", "", []int{0}},
+		// Answers stored for names that are a node's suffix, and what a
+		// node decides for the names below it.
+		{"whole_name_path_filtered", []string{"a.com/x", "a.com"}, "A.com", "/y", []int{1}},
+		{"whole_name_path_kept", []string{"a.com/x", "a.com"}, "a.com", "/X1", []int{0, 1}},
+		{"whole_name_too_many_to_store", append([]string{"com"}, slices.Repeat([]string{"*com"}, 33)...), "com", "",
+			[]int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33}},
+		{"window_in_node_elsewhere", []string{"*.akamaiedge.net", "*msedge.net*"}, "x.akamaiedge.net", "", []int{0}},
+		{"window_left_of_node", []string{"*.akamaiedge.net", "*msedge.net*"}, "x.a-msedge.net", "", []int{1}},
+		{"window_in_node", []string{"*.a-msedge.net", "*msedge.net*"}, "x.a-msedge.net", "", []int{0, 1}},
+		{"inner_label_in_node", []string{"*.pipe.aria.microsoft.com", "*.aria.microsoft.com*"}, "x.aria.microsoft.com", "", []int{1}},
+		{"inner_label_node_needs_dot", []string{"*.pipe.aria.microsoft.com", "*.aria.microsoft.com*"}, "aria.microsoft.com", "", nil},
+		{"tail_resolved_in_node", []string{"*dl.delivery.mp.microsoft.com", "*.tlu.dl.delivery.mp.microsoft.com"}, "x.tlu.dl.delivery.mp.microsoft.com", "", []int{1, 0}},
+		{"label_edges_filter", []string{"*.smartscreen*.microsoft.com"}, "a.smartscreen-prod.microsoft.com", "", []int{0}},
+		{"label_edges_filter_miss", []string{"*.smartscreen*.microsoft.com"}, "a.xsmartscreen.microsoft.com", "", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
