@@ -67,7 +67,7 @@ clean:
 # tcpdump and tshark on a synthetic capture made by cmd/mkcapture (cached in
 # .bench/). Settings and method: cmd/mkcapture/bench.sh.
 BENCH_SIZE ?= 1GB
-BENCH_RUNS ?= 3
+BENCH_RUNS ?= 5
 .PHONY: bench
 bench: deps
 	BENCH_SIZE=$(BENCH_SIZE) BENCH_RUNS=$(BENCH_RUNS) GO=$(GO) bash cmd/mkcapture/bench.sh

@@ -6,7 +6,7 @@
 #   2. A whole-process comparison on a synthetic capture of an idle Windows VM
 #      made by cmd/mkcapture (BENCH_SIZE, 1 GB by default: about 1.8 M packets,
 #      41 k ClientHellos, a week of traffic). Each tool reads the same file from
-#      the page cache, BENCH_RUNS times (median kept), under /usr/bin/time for
+#      the page cache, in BENCH_RUNS rounds of one run each (median kept), under /usr/bin/time for
 #      wall time, CPU time (user + system) and peak RSS:
 #        cat F > /dev/null                      the floor: reading the bytes
 #        tcpdump -nr F -w /dev/null             a copy: parse records, no decode
@@ -31,7 +31,7 @@
 #   BENCH_SIZE=1GB         size of the main capture (mkcapture -size syntax)
 #   BENCH_TSHARK_SIZE=100MB  size of tshark's capture ("full" for the main one)
 #   BENCH_SEED=1           mkcapture seed
-#   BENCH_RUNS=3           runs per tool; the median is reported
+#   BENCH_RUNS=5           rounds (one run of every tool each); the median is reported
 #   BENCH_COUNT=1          -count for the Go benchmarks
 #   BENCH_GO=1             0 skips the Go benchmarks
 #   BENCH_DIR=.bench       cache directory
@@ -45,7 +45,7 @@ GO=${GO:-go}
 BENCH_SIZE=${BENCH_SIZE:-1GB}
 BENCH_TSHARK_SIZE=${BENCH_TSHARK_SIZE:-100MB}
 BENCH_SEED=${BENCH_SEED:-1}
-BENCH_RUNS=${BENCH_RUNS:-3}
+BENCH_RUNS=${BENCH_RUNS:-5}
 BENCH_COUNT=${BENCH_COUNT:-1}
 BENCH_GO=${BENCH_GO:-1}
 BENCH_DIR=${BENCH_DIR:-.bench}
@@ -118,62 +118,74 @@ fi
 packets() { awk -F'[:,]' '/"packets"/ {gsub(/ /, "", $2); print $2; exit}' "$1.truth.json"; }
 bytes_of() { stat -c %s "$1"; }
 
-# measure NAME FILE CMD...: runs CMD (with F=FILE) BENCH_RUNS times and
-# appends "NAME FILE wall_s rss_kb cpu_s" (medians) to $results.
-results=$(mktemp)
-trap 'rm -f "$results" "$results".*' EXIT
-measure() {
-	local name=$1 file=$2
-	shift 2
-	: >"$results.runs"
-	local t0 t1
-	for _ in $(seq "$BENCH_RUNS"); do
-		t0=$(date +%s%N)
-		if ! F=$file /usr/bin/time -f '%M %U %S' -o "$results.one" "$@" >/dev/null 2>"$results.err"; then
-			log "bench: $name failed: $(tail -3 "$results.err")"
-			return 1
-		fi
-		t1=$(date +%s%N)
-		# Wall time from the clock in ns (time's %e has 10 ms steps; cat
-		# of a cached file takes a few of them), peak RSS from time's %M.
-		echo "$(( (t1 - t0) / 1000000 )) $(tail -1 "$results.one")" |
-			awk '{printf "%.3f %s %.2f\n", $1 / 1000, $2, $3 + $4}' >>"$results.runs"
-	done
-	median() { cut -d' ' -f"$1" "$results.runs" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-	echo "$name $file $(median 1) $(median 2) $(median 3)" >>"$results"
-	log "bench: $name: $(tr '\n' ',' <"$results.runs" | sed 's/,$//') (per run: wall s, peak RSS KB, CPU s)"
-}
+# tool NAME FILE CMD: adds a tool to measure; CMD is a shell command that
+# reads the capture named by $F.
+names=() files=() cmds=()
+tool() { names+=("$1"); files+=("$2"); cmds+=("$3"); }
 
 notes=()
-cat "$main" "$small" >/dev/null # into the page cache: every tool reads from memory
-echo "== whole process: $(basename "$main") ($(bytes_of "$main") bytes, $(packets "$main") packets), $BENCH_RUNS runs each, median"
-measure cat "$main" sh -c 'cat "$F" >/dev/null' || die "cat failed"
+tool cat "$main" 'cat "$F" >/dev/null'
 if [ "$small" != "$main" ]; then
-	measure cat-small "$small" sh -c 'cat "$F" >/dev/null' || die "cat failed"
+	tool cat-small "$small" 'cat "$F" >/dev/null'
 fi
 if have_or_install tcpdump tcpdump; then
-	measure tcpdump "$main" sh -c 'tcpdump -nr "$F" -w /dev/null' || notes+=("tcpdump failed: see above")
+	tool tcpdump "$main" 'tcpdump -nr "$F" -w /dev/null'
 else
 	notes+=("tcpdump: not installed, skipped (apt-get install tcpdump)")
 fi
 if have_or_install tshark tshark; then
-	measure tshark "$small" sh -c 'tshark -r "$F" -T fields -e tls.handshake.extensions_server_name -e http.host -e dns.qry.name' || notes+=("tshark failed: see above")
+	tool tshark "$small" 'tshark -r "$F" -T fields -e tls.handshake.extensions_server_name -e http.host -e dns.qry.name'
 	[ "$small" = "$main" ] || notes+=("tshark read $(basename "$small") ($(bytes_of "$small") bytes, same generator and seed) instead of the full capture: it is slow; its 'vs cat' is against cat on that file, and the ratios compare MB/s")
 else
 	notes+=("tshark: not installed, skipped (apt-get install tshark)")
 fi
 if have_or_install ndpiReader libndpi-bin; then
-	measure ndpiReader "$main" sh -c 'ndpiReader -q -i "$F"' || notes+=("ndpiReader failed: see above")
+	tool ndpiReader "$main" 'ndpiReader -q -i "$F"'
 else
 	notes+=("ndpiReader: not installed, skipped (apt-get install libndpi-bin)")
 fi
 ph=$BENCH_DIR/phonehome
-measure phonehome "$main" sh -c "'$ph' analyze \"\$F\" >/dev/null" || notes+=("phonehome failed: see above")
+tool phonehome "$main" "'$ph' analyze \"\$F\" >/dev/null"
 if command -v taskset >/dev/null && [ "$(nproc)" -gt 1 ]; then
 	# One core: Go sizes GOMAXPROCS to the CPUs the process may use. The
 	# last CPU, as CPU 0 takes most device interrupts.
-	measure phonehome-1cpu "$main" taskset -c "$(( $(nproc) - 1 ))" sh -c "'$ph' analyze \"\$F\" >/dev/null" || notes+=("phonehome on one CPU failed: see above")
+	tool phonehome-1cpu "$main" "taskset -c $(( $(nproc) - 1 )) '$ph' analyze \"\$F\" >/dev/null"
 fi
+
+# Rounds: every tool runs once per round, so that a busy spell of a shared
+# machine falls on all of them rather than on the one running then. Each
+# run appends "wall_s rss_kb cpu_s" to $results.runs.I; the medians go to
+# $results as "NAME FILE wall_s rss_kb cpu_s".
+results=$(mktemp)
+trap 'rm -f "$results" "$results".*' EXIT
+failed=()
+cat "$main" "$small" >/dev/null # into the page cache: every tool reads from memory
+echo "== whole process: $(basename "$main") ($(bytes_of "$main") bytes, $(packets "$main") packets), $BENCH_RUNS rounds, median"
+for _ in $(seq "$BENCH_RUNS"); do
+	for i in "${!names[@]}"; do
+		[ -z "${failed[$i]:-}" ] || continue
+		t0=$(date +%s%N)
+		if ! F=${files[$i]} /usr/bin/time -f '%M %U %S' -o "$results.one" sh -c "${cmds[$i]}" >/dev/null 2>"$results.err"; then
+			log "bench: ${names[$i]} failed: $(tail -3 "$results.err")"
+			failed[$i]=1
+			notes+=("${names[$i]} failed: see above")
+			continue
+		fi
+		t1=$(date +%s%N)
+		# Wall time from the clock in ns (time's %e has 10 ms steps; cat
+		# of a cached file takes a few of them), peak RSS from time's %M.
+		echo "$(( (t1 - t0) / 1000000 )) $(tail -1 "$results.one")" |
+			awk '{printf "%.3f %s %.2f\n", $1 / 1000, $2, $3 + $4}' >>"$results.runs.$i"
+	done
+done
+median() { cut -d' ' -f"$1" "$2" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+for i in "${!names[@]}"; do
+	[ -z "${failed[$i]:-}" ] || continue
+	r=$results.runs.$i
+	echo "${names[$i]} ${files[$i]} $(median 1 "$r") $(median 2 "$r") $(median 3 "$r")" >>"$results"
+	log "bench: ${names[$i]}: $(tr '\n' ',' <"$r" | sed 's/,$//') (per run: wall s, peak RSS KB, CPU s)"
+done
+[ -z "${failed[0]:-}" ] || die "cat failed"
 
 # ---------------------------------------------------------------- table
 awk -v runs="$BENCH_RUNS" '
@@ -196,7 +208,7 @@ END {
 		printf "%-14s %9.0f %8.3f %7.2f %11s %8.0f %7.0f MB %8s %13s\n", name[i], by[file[i]] / 1e6, wall[i], cpu[i], rate(pk[file[i]] / w), mbs[name[i]], rss[i] / 1024, vs, ratio
 	}
 }' "$results" <(for f in $(cut -d' ' -f2 "$results" | sort -u); do echo "$f $(packets "$f") $(bytes_of "$f")"; done)
-echo "(Medians of $BENCH_RUNS runs. TIME: wall, with process start-up (sh, /usr/bin/time); CPU: user + system;"
+echo "(Medians of $BENCH_RUNS rounds. TIME: wall, with process start-up (sh, /usr/bin/time); CPU: user + system;"
 echo " PACKETS/s and MB/s (10^6 bytes of capture file) from wall time; PEAK RSS: maximum resident set;"
 echo " VS CAT: the tool's wall time over cat's on the same file; PHONEHOME IS: phonehome's MB/s over the tool's,"
 echo " phonehome on one CPU (phonehome-1cpu) where it was measured.)"
