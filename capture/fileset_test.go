@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -179,7 +180,7 @@ func TestMultiFileOrdering(t *testing.T) {
 	for _, p := range pkts {
 		order = append(order, len(p.frame)-len(frame(0)))
 	}
-	if want := []int{0, 1, 2, 3, 4}; !equalInts(order, want) {
+	if want := []int{0, 1, 2, 3, 4}; !slices.Equal(order, want) {
 		t.Errorf("packet order = %v; want %v", order, want)
 	}
 	if len(dmg) != 1 || dmg[0].File != empty {
@@ -188,18 +189,6 @@ func TestMultiFileOrdering(t *testing.T) {
 	if st.Files != 4 || st.Frames != 5 || st.LinkTypes[1] != 5 {
 		t.Errorf("Stats() = %+v; want 4 files, 5 frames, all Ethernet", st)
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestMultiFileEqualFirstTimestampsByPath(t *testing.T) {

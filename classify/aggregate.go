@@ -138,7 +138,7 @@ func (c *Classifier) emit(rec *FlowRecord) {
 	} else {
 		n.HostLevel = true
 	}
-	n.Addrs = addAddrBounded(n.Addrs, rec.Dst, maxAddrsPerName)
+	n.Addrs = addBounded(n.Addrs, rec.Dst, maxAddrsPerName)
 }
 
 func (c *Classifier) unattributed(rec *FlowRecord) {

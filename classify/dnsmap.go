@@ -1,6 +1,9 @@
 package classify
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // dnsKey ties an address from a DNS answer to the client the answer was sent
 // to: two hosts on one capture may resolve the same name differently.
@@ -55,7 +58,7 @@ func (d *dnsMap) put(k dnsKey, qname string, chain []string, at int64) {
 	} else {
 		d.unlink(e)
 	}
-	if !equalStrings(e.chain, chain) {
+	if !slices.Equal(e.chain, chain) {
 		e.chain = append([]string(nil), chain...)
 	}
 	e.qname, e.at = qname, at
@@ -91,16 +94,4 @@ func (d *dnsMap) unlink(e *dnsEntry) {
 		d.tail = e.prev
 	}
 	e.prev, e.next = nil, nil
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

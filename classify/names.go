@@ -19,38 +19,27 @@ func (in *interner) name(b []byte) string {
 	for len(b) > 0 && b[len(b)-1] == '.' {
 		b = b[:len(b)-1]
 	}
-	lower := true
+	var stack [256]byte // lower-cased copy, on the stack for names up to 255 bytes
 	for _, c := range b {
 		if 'A' <= c && c <= 'Z' {
-			lower = false
+			l := stack[:0]
+			if len(b) > len(stack) {
+				l = make([]byte, 0, len(b))
+			}
+			for _, c := range b {
+				if 'A' <= c && c <= 'Z' {
+					c += 'a' - 'A'
+				}
+				l = append(l, c)
+			}
+			b = l
 			break
 		}
 	}
-	if lower {
-		if s, ok := in.m[string(b)]; ok {
-			return s
-		}
-		s := string(b)
-		if len(in.m) < in.capacity {
-			in.m[s] = s
-		}
+	if s, ok := in.m[string(b)]; ok {
 		return s
 	}
-	var stack [256]byte
-	l := stack[:0]
-	if len(b) > len(stack) {
-		l = make([]byte, 0, len(b))
-	}
-	for _, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		l = append(l, c)
-	}
-	if s, ok := in.m[string(l)]; ok {
-		return s
-	}
-	s := string(l)
+	s := string(b)
 	if len(in.m) < in.capacity {
 		in.m[s] = s
 	}

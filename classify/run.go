@@ -2,6 +2,7 @@ package classify
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -134,26 +135,10 @@ const (
 	maxPathsPerFlow   = 16
 )
 
-func addBounded(list []string, s string, limit int) []string {
-	for _, x := range list {
-		if x == s {
-			return list
-		}
-	}
-	if len(list) >= limit {
+// addBounded adds v to list unless it is there already or list holds limit.
+func addBounded[T comparable](list []T, v T, limit int) []T {
+	if slices.Contains(list, v) || len(list) >= limit {
 		return list
 	}
-	return append(list, s)
-}
-
-func addAddrBounded(list []netip.Addr, a netip.Addr, limit int) []netip.Addr {
-	for _, x := range list {
-		if x == a {
-			return list
-		}
-	}
-	if len(list) >= limit {
-		return list
-	}
-	return append(list, a)
+	return append(list, v)
 }

@@ -140,13 +140,9 @@ type Undocumented struct {
 
 // Unattributed is a public destination that no evidence named.
 type Unattributed struct {
-	Address  string    `json:"address"`
-	Flows    int       `json:"flows"`
-	BytesOut uint64    `json:"bytes_out"`
-	BytesIn  uint64    `json:"bytes_in"`
-	First    time.Time `json:"first_seen"`
-	Last     time.Time `json:"last_seen"`
-	Ports    []string  `json:"ports"`
+	Address string   `json:"address"`
+	Traffic          // flows, bytes, first and last seen
+	Ports   []string `json:"ports"`
 }
 
 // Reason is the traffic left out for one reason.
@@ -373,8 +369,9 @@ func unattributedList(run *classify.Run) []Unattributed {
 	list := make([]Unattributed, 0, len(run.Unattributed))
 	for _, a := range run.Unattributed {
 		list = append(list, Unattributed{
-			Address: a.Addr.String(), Flows: a.Flows, BytesOut: a.BytesOut, BytesIn: a.BytesIn,
-			First: utc(a.First), Last: utc(a.Last), Ports: a.Ports,
+			Address: a.Addr.String(),
+			Traffic: Traffic{Flows: a.Flows, BytesOut: a.BytesOut, BytesIn: a.BytesIn, First: utc(a.First), Last: utc(a.Last)},
+			Ports:   a.Ports,
 		})
 	}
 	sort.Slice(list, func(i, j int) bool {
