@@ -348,11 +348,16 @@ func (e *ioError) Unwrap() error { return e.err }
 // (nil for none).
 type fileReader struct {
 	f    *os.File
+	raw  io.Reader // reads f faster where it can (see newRegularReader), or nil
 	read *atomic.Int64
 }
 
-func (r fileReader) Read(b []byte) (int, error) {
-	n, err := r.f.Read(b)
+func (r fileReader) Read(b []byte) (n int, err error) {
+	if r.raw != nil {
+		n, err = r.raw.Read(b)
+	} else {
+		n, err = r.f.Read(b)
+	}
 	if r.read != nil {
 		r.read.Add(int64(n))
 	}
@@ -397,10 +402,11 @@ func openSource(path string, opt Options, read *atomic.Int64) (source, int64, er
 		return nil, 0, fmt.Errorf("open capture %s: %w", path, err)
 	}
 	var size int64
-	if fi, err := f.Stat(); err == nil {
+	fi, err := f.Stat()
+	if err == nil {
 		size = fi.Size()
 	}
-	src, err := openStream(path, fileReader{f, read}, f, opt)
+	src, err := openStream(path, fileReader{f: f, raw: newRegularReader(f, fi), read: read}, f, opt)
 	if err != nil {
 		f.Close()
 		return nil, size, err
