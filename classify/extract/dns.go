@@ -81,7 +81,12 @@ type DNSResponse struct {
 	cnames []cnameRR
 }
 
-type cnameRR struct{ owner, target []byte }
+// cnameRR is a remembered CNAME record; targetOff is where its target name
+// starts in the message.
+type cnameRR struct {
+	owner, target []byte
+	targetOff     int
+}
 
 func (r *DNSResponse) reset() {
 	arena, cnames, chain, a := r.arena, r.cnames, r.CNAMEChain, r.A
@@ -107,7 +112,7 @@ func (r *DNSResponse) reset() {
 // rdata must be exactly one name; A rdata 4 bytes; AAAA rdata 16 bytes. Work is linear in len(msg): each of at
 // most len(msg)/11 answers costs two walks of at most 255 label bytes and 126 jumps (BenchmarkParseDNSResponse
 // has the worst case, a 64 KiB message of 4000 such answers).
-func ParseDNSResponse(msg []byte, out *DNSResponse) Status { return parseDNS(msg, out, false) }
+func ParseDNSResponse(msg []byte, out *DNSResponse) Status { return parseDNS(msg, out, false, true) }
 
 // ParseDNSResponsePrefix is ParseDNSResponse for the start of a message whose end the capture lost: a UDP
 // payload holding fewer bytes than its IP total length announces (cut by the snap length, or a first fragment
@@ -116,9 +121,15 @@ func ParseDNSResponse(msg []byte, out *DNSResponse) Status { return parseDNS(msg
 // one did, and the records after it are missing (so CNAMEChain and A may be shorter than the server sent). Only
 // where the bytes stop is a record forgiven: a record malformed before the end makes the message NotThis, as
 // in ParseDNSResponse. A whole message gives the same result as ParseDNSResponse, with Cut false.
-func ParseDNSResponsePrefix(msg []byte, out *DNSResponse) Status { return parseDNS(msg, out, true) }
+func ParseDNSResponsePrefix(msg []byte, out *DNSResponse) Status {
+	return parseDNS(msg, out, true, true)
+}
 
-func parseDNS(msg []byte, out *DNSResponse, prefix bool) Status {
+// parseDNS parses as the two above say. With shortcuts, a name that is only a
+// compression pointer to a name already decoded is taken as that name instead
+// of being decoded again; without, every name is decoded (the fuzz test's
+// reference: both give the same result unless the arena fills).
+func parseDNS(msg []byte, out *DNSResponse, prefix, shortcuts bool) Status {
 	out.reset()
 	if len(msg) < dnsHeaderLen {
 		return NotThis
@@ -206,7 +217,11 @@ func parseDNS(msg []byte, out *DNSResponse, prefix bool) Status {
 				var next int
 				write := !out.Clipped && len(out.cnames) < cap(out.cnames)
 				mark := len(arena)
-				c.owner, arena, _, _, full = readName(msg, owner, arena, write)
+				if known := out.nameAt(msg, owner); known != nil && write && shortcuts {
+					c.owner = known // validated above, so it decodes to known
+				} else {
+					c.owner, arena, _, _, full = readName(msg, owner, arena, write)
+				}
 				// The rdata is all in msg, so a target that runs past the end of msg runs past the rdata:
 				// malformed, cut or not.
 				c.target, arena, next, st, fullT = readName(msg, rd, arena, write && !full)
@@ -217,6 +232,7 @@ func parseDNS(msg []byte, out *DNSResponse, prefix bool) Status {
 					arena = arena[:mark]
 					out.Clipped = true
 				} else {
+					c.targetOff = rd
 					out.cnames = append(out.cnames, c)
 				}
 			}
@@ -228,13 +244,17 @@ func parseDNS(msg []byte, out *DNSResponse, prefix bool) Status {
 	if !out.HasQuestion {
 		return Found
 	}
-	// Follow the chain by owner name.
+	// Follow the chain by owner name. starts[k] is where the name QName (k = 0) or CNAMEChain[k-1] starts in
+	// msg.
+	var starts [MaxCNAMEChain + 1]int
+	starts[0] = dnsHeaderLen // the first question's name
 	cur := out.QName
 	for {
-		target, ok := out.cnameOf(cur)
+		i, ok := out.cnameOf(cur)
 		if !ok {
 			break
 		}
+		target := out.cnames[i].target
 		if equalFoldASCII(target, out.QName) || out.inChain(target) {
 			out.CNAMELoop = true
 			break
@@ -244,36 +264,62 @@ func parseDNS(msg []byte, out *DNSResponse, prefix bool) Status {
 			break
 		}
 		out.CNAMEChain = append(out.CNAMEChain, target)
+		starts[len(out.CNAMEChain)] = out.cnames[i].targetOff
 		cur = target
 	}
 
-	// Pass 2: A records owned by the question name or a chain entry. Each owner is decoded once and matched by
-	// a case-folded hash first, so a message of thousands of A records costs one name walk per record, not 33.
+	// Pass 2: A records owned by the question name or a chain entry. Most owners are a compression pointer
+	// to where that name is written (the question, or the rdata of the CNAME that named it): such an owner
+	// is that name without decoding it. Others are decoded once and matched by a case-folded hash first, so
+	// a message of thousands of A records costs one name walk per record, not 33. (Chain entries differ
+	// from each other and from QName, case folded, so at most one can match.)
 	var hashes [MaxCNAMEChain + 1]uint64
-	hashes[0] = foldHash(out.QName)
-	for i, c := range out.CNAMEChain {
-		hashes[i+1] = foldHash(c)
-	}
+	hashed := false
 	var scratch [maxNameWire]byte
 	off = answers
 	for range n {
-		var text []byte // validated in pass 1; dotted text is at most 253 bytes, so it fits scratch
-		text, _, off, _, _ = readName(msg, off, scratch[:0], true)
+		var name, text []byte
+		if shortcuts && msg[off]&0xc0 == 0xc0 { // pass 1 checked that the pointer's second byte is there
+			p := int(msg[off]&0x3f)<<8 | int(msg[off+1])
+			for k := 0; k <= len(out.CNAMEChain); k++ {
+				if starts[k] == p {
+					name = out.QName
+					if k > 0 {
+						name = out.CNAMEChain[k-1]
+					}
+					break
+				}
+			}
+		}
+		if name != nil {
+			off += 2
+		} else {
+			// validated in pass 1; dotted text is at most 253 bytes, so it fits scratch
+			text, _, off, _, _ = readName(msg, off, scratch[:0], true)
+		}
 		typ, class := be16(msg[off:]), be16(msg[off+2:])&0x7fff
 		rd := off + 10
 		off = rd + int(be16(msg[off+8:]))
 		if typ != dnsTypeA || class != dnsClassIN {
 			continue
 		}
-		h := foldHash(text)
-		var name []byte
-		for k := 0; k <= len(out.CNAMEChain) && name == nil; k++ {
-			c := out.QName
-			if k > 0 {
-				c = out.CNAMEChain[k-1]
+		if name == nil {
+			if !hashed {
+				hashes[0] = foldHash(out.QName)
+				for i, c := range out.CNAMEChain {
+					hashes[i+1] = foldHash(c)
+				}
+				hashed = true
 			}
-			if hashes[k] == h && equalFoldASCII(c, text) {
-				name = c
+			h := foldHash(text)
+			for k := 0; k <= len(out.CNAMEChain) && name == nil; k++ {
+				c := out.QName
+				if k > 0 {
+					c = out.CNAMEChain[k-1]
+				}
+				if hashes[k] == h && equalFoldASCII(c, text) {
+					name = c
+				}
 			}
 		}
 		if name == nil {
@@ -288,14 +334,34 @@ func parseDNS(msg []byte, out *DNSResponse, prefix bool) Status {
 	return Found
 }
 
-// cnameOf returns the target of the first remembered CNAME owned by name.
-func (r *DNSResponse) cnameOf(name []byte) ([]byte, bool) {
+// nameAt returns the name already decoded from where the name at msg[off:]
+// points, when it is only a compression pointer to the question name or to
+// a remembered CNAME target (as compressors write the owner of the next
+// record in a chain); otherwise nil.
+func (r *DNSResponse) nameAt(msg []byte, off int) []byte {
+	if len(msg)-off < 2 || msg[off]&0xc0 != 0xc0 {
+		return nil
+	}
+	p := int(msg[off]&0x3f)<<8 | int(msg[off+1])
+	if p == dnsHeaderLen && r.HasQuestion {
+		return r.QName
+	}
 	for _, c := range r.cnames {
-		if equalFoldASCII(c.owner, name) {
-			return c.target, true
+		if c.targetOff == p {
+			return c.target
 		}
 	}
-	return nil, false
+	return nil
+}
+
+// cnameOf returns the index of the first remembered CNAME owned by name.
+func (r *DNSResponse) cnameOf(name []byte) (int, bool) {
+	for i, c := range r.cnames {
+		if equalFoldASCII(c.owner, name) {
+			return i, true
+		}
+	}
+	return 0, false
 }
 
 func (r *DNSResponse) inChain(name []byte) bool {
@@ -417,6 +483,9 @@ func be32(b []byte) uint32 {
 func equalFoldASCII(a, b []byte) bool {
 	if len(a) != len(b) {
 		return false
+	}
+	if len(a) == 0 || &a[0] == &b[0] {
+		return true
 	}
 	for i := range a {
 		x, y := a[i], b[i]
