@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/dustin/go-humanize"
 )
@@ -58,8 +59,7 @@ func Text(w io.Writer, rep *Report) error {
 							stamp(s.First), stamp(s.Last), evidence(s.Evidence), seen, strings.Join(s.ProtocolsDocumented, ", "))
 						continue
 					}
-					// Every cell, even empty: tabwriter aligns a column only
-					// over contiguous lines that have it.
+					// Every cell, even empty: a row has every column.
 					tab.row("", T(n), "", "", "", "", "", "", "", "")
 				}
 			}
@@ -214,16 +214,19 @@ func (e *errWriter) printf(format string, args ...any) {
 	}
 }
 
+// table lines up rows of cells in columns, as text/tabwriter would with
+// padding 2 (every row has every cell), and writes them without trailing
+// blanks. Written directly: for a report of a few thousand names,
+// tabwriter's cell buffering took most of the rendering time.
 type table struct {
-	e   *errWriter
-	buf bytes.Buffer
-	tw  *tabwriter.Writer
+	e     *errWriter
+	rows  [][]string
+	width []int // widest cell of each column but the last, in runes
 }
 
 func (e *errWriter) table(header string) *table {
 	t := &table{e: e}
-	t.tw = tabwriter.NewWriter(&t.buf, 0, 0, 2, ' ', 0)
-	t.line("  " + header)
+	t.row(strings.Split(header, "\t")...)
 	return t
 }
 
@@ -236,14 +239,36 @@ func (e *errWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
-func (t *table) line(s string) { fmt.Fprintln(t.tw, s) }
+// row adds a line; its first cell is indented by two spaces.
+func (t *table) row(cells ...string) {
+	cells = slices.Clone(cells)
+	cells[0] = "  " + cells[0]
+	for len(t.width) < len(cells)-1 {
+		t.width = append(t.width, 0)
+	}
+	for i, c := range cells[:len(cells)-1] {
+		t.width[i] = max(t.width[i], utf8.RuneCountInString(c))
+	}
+	t.rows = append(t.rows, cells)
+}
 
-func (t *table) row(cells ...string) { t.line("  " + strings.Join(cells, "\t")) }
-
-// flush aligns the rows and writes them without trailing blanks.
+// flush writes the rows, each cell but the last padded to its column's
+// width and two spaces more.
 func (t *table) flush() {
-	t.tw.Flush() // writes to a bytes.Buffer: cannot fail
-	for _, line := range strings.SplitAfter(t.buf.String(), "\n") {
-		t.e.printf("%s", strings.TrimRight(line, " \n")+strings.Repeat("\n", strings.Count(line, "\n")))
+	var line []byte
+	for _, cells := range t.rows {
+		line = line[:0]
+		for i, c := range cells {
+			line = append(line, c...)
+			if i < len(cells)-1 {
+				for range t.width[i] + 2 - utf8.RuneCountInString(c) {
+					line = append(line, ' ')
+				}
+			}
+		}
+		line = append(bytes.TrimRight(line, " "), '\n')
+		if t.e.err == nil {
+			_, t.e.err = t.e.w.Write(line)
+		}
 	}
 }
