@@ -210,8 +210,9 @@ func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition
 	sort.Slice(names, func(i, j int) bool { return names[i].Name < names[j].Name })
 	unattributed := unattributedList(run)
 
+	undoc := make([]*Undocumented, len(names)) // filled as editions need them
 	for _, e := range editions {
-		ed, err := compareEdition(names, cat, e)
+		ed, err := compareEdition(names, undoc, cat, e)
 		if err != nil {
 			return nil, err
 		}
@@ -221,7 +222,10 @@ func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition
 	return rep, nil
 }
 
-func compareEdition(names []*classify.NameStat, cat *catalog.Catalog, e catalog.Edition) (Edition, error) {
+// compareEdition holds names against edition e's patterns. undoc[i] is the
+// Undocumented entry of names[i], made by the first edition that needs it and
+// shared by the others.
+func compareEdition(names []*classify.NameStat, undoc []*Undocumented, cat *catalog.Catalog, e catalog.Edition) (Edition, error) {
 	entries := cat.ForEdition(e)
 	patterns := make([]string, len(entries))
 	for i, en := range entries {
@@ -240,8 +244,9 @@ func compareEdition(names []*classify.NameStat, cat *catalog.Catalog, e catalog.
 		Undocumented:      []Undocumented{},
 	}
 	var ids []int
-	for _, n := range names {
-		matched := map[int]string{} // pattern id -> the name or alias that matched
+	matched := map[int]string{} // pattern id -> the name or alias that matched
+	for i, n := range names {
+		clear(matched)
 		try := func(name string) {
 			if n.HostLevel || len(n.Paths) == 0 {
 				ids = m.Match(name, "", ids[:0])
@@ -257,7 +262,11 @@ func compareEdition(names []*classify.NameStat, cat *catalog.Catalog, e catalog.
 			try(a)
 		}
 		if len(matched) == 0 {
-			ed.Undocumented = append(ed.Undocumented, undocumented(n))
+			if undoc[i] == nil {
+				u := undocumented(n)
+				undoc[i] = &u
+			}
+			ed.Undocumented = append(ed.Undocumented, *undoc[i])
 			continue
 		}
 		for id, via := range matched {
