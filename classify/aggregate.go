@@ -127,7 +127,7 @@ func (c *Classifier) emit(rec *FlowRecord) {
 	if rec.LastSeen.After(n.Last) {
 		n.Last = rec.LastSeen
 	}
-	n.Protocols = addSorted(n.Protocols, flowProtocol(rec), maxProtocols)
+	n.Protocols = addSorted(n.Protocols, c.flowProtocol(rec), maxProtocols)
 	for _, a := range rec.CNAMEs {
 		n.Aliases = addBounded(n.Aliases, a, maxAliasesPerName)
 	}
@@ -160,19 +160,42 @@ func (c *Classifier) unattributed(rec *FlowRecord) {
 	if rec.LastSeen.After(a.Last) {
 		a.Last = rec.LastSeen
 	}
-	a.Ports = addSorted(a.Ports, rec.Proto+"/"+itoa(int(rec.DPort)), maxPortsPerAddr)
+	a.Ports = addSorted(a.Ports, c.portName(rec.Proto, rec.DPort), maxPortsPerAddr)
 }
 
 // flowProtocol names what a flow spoke, in the pages' vocabulary where it can:
 // "HTTP", "TLS 1.2", "TLS 1.3"; else the transport and port ("tcp/443").
-func flowProtocol(rec *FlowRecord) string {
+func (c *Classifier) flowProtocol(rec *FlowRecord) string {
 	switch {
 	case rec.TLSVersion != "":
 		return rec.TLSVersion
 	case rec.HTTPHost != "":
 		return "HTTP"
 	}
-	return rec.Proto + "/" + itoa(int(rec.DPort))
+	return c.portName(rec.Proto, rec.DPort)
+}
+
+// maxPortNames bounds the "tcp/443" strings kept for reuse; a week of an idle
+// VM's flows has a few dozen.
+const maxPortNames = 4096
+
+type portKey struct {
+	proto string
+	port  uint16
+}
+
+// portName is proto and port as "tcp/443", made once for each pair (up to
+// maxPortNames) rather than for every flow.
+func (c *Classifier) portName(proto string, port uint16) string {
+	k := portKey{proto, port}
+	if s, ok := c.portNames[k]; ok {
+		return s
+	}
+	s := proto + "/" + itoa(int(port))
+	if len(c.portNames) < maxPortNames {
+		c.portNames[k] = s
+	}
+	return s
 }
 
 // TLSVersionName names a TLS protocol version number.

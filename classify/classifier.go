@@ -104,7 +104,8 @@ type Classifier struct {
 	rec   FlowRecord
 	obs   Observation
 
-	bufs *bufferPool
+	bufs      *bufferPool
+	portNames map[portKey]string
 
 	evictions, streamsGivenUp, dnsEvicted, namesDropped, addrsDropped uint64
 }
@@ -113,13 +114,14 @@ type Classifier struct {
 func New(cfg Config) *Classifier {
 	cfg.setDefaults()
 	c := &Classifier{
-		cfg:    cfg,
-		flows:  newFlowTable(1024),
-		dns:    newDNSMap(cfg.MaxDNSEntries, cfg.DNSMaxAge),
-		names:  newInterner(cfg.MaxNames),
-		paths:  newInterner(cfg.MaxNames),
-		bufs:   newBufferPool(cfg.MaxReassemblyBytes),
-		starts: make(map[[4]byte]int),
+		cfg:       cfg,
+		flows:     newFlowTable(1024),
+		dns:       newDNSMap(cfg.MaxDNSEntries, cfg.DNSMaxAge),
+		names:     newInterner(cfg.MaxNames),
+		paths:     newInterner(cfg.MaxNames),
+		bufs:      newBufferPool(cfg.MaxReassemblyBytes),
+		starts:    make(map[[4]byte]int),
+		portNames: make(map[portKey]string),
 	}
 	c.run.Names = make(map[string]*NameStat)
 	c.run.Unattributed = make(map[netip.Addr]*AddrStat)
@@ -282,7 +284,7 @@ func (c *Classifier) newFlow(key flowKey, p *capture.Packet, src, dst endpoint, 
 	}
 	f.client, f.server = client, server
 	f.first = ts
-	if e := c.dns.lookup(dnsKey{client: client.addr(), addr: server.addr()}, ts); e != nil {
+	if e := c.dns.lookup(newDNSKey(client.addr(), server.addr()), ts); e != nil {
 		f.dnsName, f.dnsChain = e.qname, e.chain
 	}
 	return f

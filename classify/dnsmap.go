@@ -1,14 +1,19 @@
 package classify
 
 import (
+	"encoding/binary"
 	"slices"
 	"time"
 )
 
 // dnsKey ties an address from a DNS answer to the client the answer was sent
-// to: two hosts on one capture may resolve the same name differently.
-type dnsKey struct {
-	client, addr [4]byte
+// to (two hosts on one capture may resolve the same name differently): the
+// client's address in the upper 32 bits, the answer's below. A word, so the
+// map takes its fast path for 64-bit keys.
+type dnsKey uint64
+
+func newDNSKey(client, addr [4]byte) dnsKey {
+	return dnsKey(binary.BigEndian.Uint32(client[:]))<<32 | dnsKey(binary.BigEndian.Uint32(addr[:]))
 }
 
 // dnsEntry is what the most recent DNS response to a client said about an

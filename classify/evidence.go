@@ -463,7 +463,7 @@ func (c *Classifier) dnsMessage(p *capture.Packet, msg []byte, cut bool) {
 	}
 	client := p.Dst.As4()
 	for _, a := range r.A {
-		c.dns.put(dnsKey{client: client, addr: a.Addr}, qname, c.chain, nanos(p.Timestamp))
+		c.dns.put(newDNSKey(client, a.Addr), qname, c.chain, nanos(p.Timestamp))
 	}
 	if c.cfg.OnObservation != nil {
 		o := c.observation("dns", p, qname)
