@@ -24,6 +24,12 @@ import (
 type regularReader struct {
 	rc   syscall.RawConn
 	name string
+	call func(fd uintptr) bool // r.read, bound once: a Read allocates nothing
+
+	// The read in progress, for call.
+	buf   []byte
+	n     uintptr
+	errno syscall.Errno
 }
 
 // newRegularReader returns a raw reader for f when fi, f's Stat, says it is a
@@ -36,30 +42,35 @@ func newRegularReader(f *os.File, fi os.FileInfo) io.Reader {
 	if err != nil {
 		return nil
 	}
-	return &regularReader{rc: rc, name: f.Name()}
+	r := &regularReader{rc: rc, name: f.Name()}
+	r.call = r.read
+	return r
 }
 
 func (r *regularReader) Read(b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
-	var n uintptr
-	var errno syscall.Errno
-	err := r.rc.Read(func(fd uintptr) bool {
-		for {
-			n, _, errno = syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
-			if errno != syscall.EINTR {
-				return true
-			}
-		}
-	})
+	r.buf = b
+	err := r.rc.Read(r.call)
+	r.buf = nil
 	switch {
 	case err != nil:
 		return 0, err
-	case errno != 0:
-		return 0, &os.PathError{Op: "read", Path: r.name, Err: errno}
-	case n == 0:
+	case r.errno != 0:
+		return 0, &os.PathError{Op: "read", Path: r.name, Err: r.errno}
+	case r.n == 0:
 		return 0, io.EOF
 	}
-	return int(n), nil
+	return int(r.n), nil
+}
+
+// read is read(2) into r.buf on fd, again when a signal interrupted it.
+func (r *regularReader) read(fd uintptr) bool {
+	for {
+		r.n, _, r.errno = syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(unsafe.SliceData(r.buf))), uintptr(len(r.buf)))
+		if r.errno != syscall.EINTR {
+			return true
+		}
+	}
 }
