@@ -156,7 +156,7 @@ func analyze(stdout, stderr io.Writer, files []string, opt analyzeOptions) error
 		// median 0.337 s with two processors, 0.304 s with one, as fast as
 		// the process pinned to the faster of the two (9 runs); 0.314 s ->
 		// 0.303 s in a second session of 15. GOMAXPROCS, when set, wins.
-		runtime.GOMAXPROCS(1)
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	}
 	prefaultHeap(8 << 20)
 	src, err := capture.OpenFiles(files, capture.Options{})
