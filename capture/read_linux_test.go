@@ -8,12 +8,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
 // TestRegularReader: the raw reader gives a regular file's bytes as
-// os.File.Read does, ends with io.EOF, names the file in an error, and is not
-// used for what is not a regular file (a pipe may wait for its writer).
+// os.File.Read does, ends with io.EOF, says os.ErrClosed naming the file once
+// it is closed, and is not used for what is not a regular file (a pipe may
+// wait for its writer).
 func TestRegularReader(t *testing.T) {
 	want := bytes.Repeat([]byte("0123456789abcdef"), 70_000) // over two chunks
 	path := filepath.Join(t.TempDir(), "x.pcap")
@@ -48,8 +50,8 @@ func TestRegularReader(t *testing.T) {
 		t.Errorf("Read(nil) = %d, %v; want 0, nil", n, err)
 	}
 	f.Close()
-	if _, err := r.Read(buf); err == nil || errors.Is(err, io.EOF) {
-		t.Errorf("read after close: %v, want an error", err)
+	if _, err := r.Read(buf); !errors.Is(err, os.ErrClosed) || !strings.Contains(err.Error(), path) {
+		t.Errorf("read after close: %v, want os.ErrClosed naming the file", err)
 	}
 
 	pr, pw, err := os.Pipe()
