@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -215,8 +216,9 @@ func (e *errWriter) printf(format string, args ...any) {
 }
 
 // table lines up rows of cells in columns, as text/tabwriter would with
-// padding 2 (every row has every cell), and writes them without trailing
-// blanks. Written directly: for a report of a few thousand names,
+// padding 2, and writes them without trailing blanks. Every row must have the
+// header's number of cells (empty ones included): tabwriter would align a
+// column only over the consecutive lines that have it. Written directly: for a report of a few thousand names,
 // tabwriter's cell buffering took most of the rendering time.
 type table struct {
 	e     *errWriter
@@ -239,8 +241,12 @@ func (e *errWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// row adds a line; its first cell is indented by two spaces.
+// row adds a line of as many cells as the header; its first cell is
+// indented by two spaces.
 func (t *table) row(cells ...string) {
+	if t.rows != nil && len(cells) != len(t.rows[0]) {
+		panic("reports: table row of " + strconv.Itoa(len(cells)) + " cells under a header of " + strconv.Itoa(len(t.rows[0])))
+	}
 	cells = slices.Clone(cells)
 	cells[0] = "  " + cells[0]
 	for len(t.width) < len(cells)-1 {
