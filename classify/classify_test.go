@@ -2,6 +2,7 @@ package classify
 
 import (
 	"crypto/tls"
+	"math"
 	"net"
 	"net/netip"
 	"strings"
@@ -551,7 +552,7 @@ func TestReusedFourTuple(t *testing.T) {
 // end"; flows held back must not reserve it up front.
 func TestHugeDetectWindow(t *testing.T) {
 	pub := netip.MustParseAddr("52.114.128.10")
-	f := newFeed(t, Config{DetectWindow: 1 << 40, UDPIdle: time.Second})
+	f := newFeed(t, Config{DetectWindow: math.MaxInt, UDPIdle: time.Second})
 	for i := range 3 {
 		f.pkt(17, vm, uint16(40000+i), pub, 123, 0, 0, []byte{1})
 		f.now = f.now.Add(2 * time.Second) // the previous flow expires
