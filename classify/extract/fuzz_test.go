@@ -103,6 +103,11 @@ func FuzzParseDNSResponse(f *testing.F) {
 		if slow := dnsSummary(parseDNS(in, &r2, false, false), &r2); !r2.Clipped && slow != got {
 			t.Fatalf("ParseDNSResponse(%x) = %s; decoding every name gives %s", in, got, slow)
 		}
+		if slow := dnsSummary(parseDNS(in, &r2, true, false), &r2); !r2.Clipped {
+			if fast := dnsSummary(ParseDNSResponsePrefix(in, &r2), &r2); fast != slow {
+				t.Fatalf("ParseDNSResponsePrefix(%x) = %s; decoding every name gives %s", in, fast, slow)
+			}
+		}
 		if st == Found {
 			if len(r.CNAMEChain) > MaxCNAMEChain || len(r.A) > MaxAAnswers || len(r.cnames) > MaxCNAMERecords ||
 				cap(r.arena) != MaxDNSArena || len(r.QName) > 253 {
