@@ -3,6 +3,7 @@ package reports
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -266,7 +267,9 @@ func compareEdition(names []*classify.NameStat, undoc []*Undocumented, cat *cata
 				u := undocumented(n)
 				undoc[i] = &u
 			}
-			ed.Undocumented = append(ed.Undocumented, *undoc[i])
+			u := *undoc[i]
+			u.Addresses = slices.Clone(u.Addresses) // each edition's report its own, as before
+			ed.Undocumented = append(ed.Undocumented, u)
 			continue
 		}
 		for id, via := range matched {
