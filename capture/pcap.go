@@ -23,9 +23,9 @@ import (
 // Options.MaxSnap instead) and reads records whose captured length exceeds
 // their wire length.
 type pcapSource struct {
+	order    // the file's byte order
 	c        io.Closer
 	in       chunks
-	big      bool // big-endian fields
 	nano     bool
 	linkType uint16
 	maxSnap  int
@@ -52,9 +52,19 @@ func openPcap(m [4]byte, r io.Reader, c io.Closer, st stream, opt Options) (sour
 	return s, nil
 }
 
-// u32 reads a header field in the file's byte order.
-func (s *pcapSource) u32(b []byte) uint32 {
-	if s.big {
+// order reads the fields of a capture file (or pcapng section) in its byte
+// order: big-endian when big.
+type order struct{ big bool }
+
+func (o order) u16(b []byte) uint16 {
+	if o.big {
+		return binary.BigEndian.Uint16(b)
+	}
+	return binary.LittleEndian.Uint16(b)
+}
+
+func (o order) u32(b []byte) uint32 {
+	if o.big {
 		return binary.BigEndian.Uint32(b)
 	}
 	return binary.LittleEndian.Uint32(b)

@@ -47,7 +47,7 @@ type ngSource struct {
 	maxSnap   uint32
 	off       int64 // offset of the next block
 	sectioned bool  // a section header has been read
-	big       bool  // the section's byte order
+	order           // the section's byte order
 	ifaces    []ngIface
 }
 
@@ -68,20 +68,6 @@ func openPcapng(m [4]byte, r io.Reader, c io.Closer, st stream, opt Options) (so
 }
 
 func (s *ngSource) close() error { return s.c.Close() }
-
-func (s *ngSource) u16(b []byte) uint16 {
-	if s.big {
-		return binary.BigEndian.Uint16(b)
-	}
-	return binary.LittleEndian.Uint16(b)
-}
-
-func (s *ngSource) u32(b []byte) uint32 {
-	if s.big {
-		return binary.BigEndian.Uint32(b)
-	}
-	return binary.LittleEndian.Uint32(b)
-}
 
 func (s *ngSource) next(p *Packet) error {
 	for {

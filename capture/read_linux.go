@@ -34,17 +34,21 @@ type regularReader struct {
 	errno syscall.Errno
 }
 
-// remoteFS are the statfs(2) magic numbers of file systems whose reads can
-// wait for a server or a daemon.
-var remoteFS = map[int64]bool{
-	0x6969:     true, // NFS
-	0xff534d42: true, // CIFS
-	0xfe534d42: true, // SMB2
-	0x517b:     true, // SMB
-	0x01021997: true, // 9p
-	0x00c36400: true, // Ceph
-	0x65735546: true, // FUSE (sshfs and the like)
-	0x6b414653: true, // AFS
+// remoteFS reports whether a statfs(2) file system magic number is that of
+// a file system whose reads can wait for a server or a daemon.
+func remoteFS(magic int64) bool {
+	switch magic {
+	case 0x6969, // NFS
+		0xff534d42, // CIFS
+		0xfe534d42, // SMB2
+		0x517b,     // SMB
+		0x01021997, // 9p
+		0x00c36400, // Ceph
+		0x65735546, // FUSE (sshfs and the like)
+		0x6b414653: // AFS
+		return true
+	}
+	return false
 }
 
 // newRegularReader returns a raw reader for f when fi, f's Stat, says it is a
@@ -60,7 +64,7 @@ func newRegularReader(f *os.File, fi os.FileInfo) io.Reader {
 	local := false
 	if err := rc.Control(func(fd uintptr) {
 		var st syscall.Statfs_t
-		local = syscall.Fstatfs(int(fd), &st) == nil && !remoteFS[int64(st.Type)]
+		local = syscall.Fstatfs(int(fd), &st) == nil && !remoteFS(int64(st.Type))
 	}); err != nil || !local {
 		return nil
 	}
