@@ -2,6 +2,7 @@ package reports
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"sort"
@@ -167,7 +168,9 @@ type Count struct {
 	Frames uint64 `json:"frames"`
 }
 
-// Compare holds run against cat for each of editions.
+// Compare holds run against cat for each of editions. The Report shares no
+// slice or map with run, cat or in, nor one edition with another: a caller
+// may change any part of it.
 func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition, in Inputs) (*Report, error) {
 	rep := &Report{
 		SchemaVersion: SchemaVersion,
@@ -217,15 +220,19 @@ func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition
 		if err != nil {
 			return nil, err
 		}
-		ed.Unattributed = unattributed
+		ed.Unattributed = make([]Unattributed, len(unattributed))
+		for i, u := range unattributed {
+			ed.Unattributed[i] = u.clone()
+		}
 		rep.Editions = append(rep.Editions, ed)
 	}
 	return rep, nil
 }
 
 // compareEdition holds names against edition e's patterns. undoc[i] is the
-// Undocumented entry of names[i], made by the first edition that needs it and
-// shared by the others.
+// Undocumented entry of names[i], made by the first edition that needs it;
+// each edition gets its own copy, so a Report shares no slice or map between
+// its editions or with the run.
 func compareEdition(names []*classify.NameStat, undoc []*Undocumented, cat *catalog.Catalog, e catalog.Edition) (Edition, error) {
 	entries := cat.ForEdition(e)
 	patterns := make([]string, len(entries))
@@ -267,9 +274,7 @@ func compareEdition(names []*classify.NameStat, undoc []*Undocumented, cat *cata
 				u := undocumented(n)
 				undoc[i] = &u
 			}
-			u := *undoc[i]
-			u.Addresses = slices.Clone(u.Addresses) // each edition's report its own, as before
-			ed.Undocumented = append(ed.Undocumented, u)
+			ed.Undocumented = append(ed.Undocumented, undoc[i].clone())
 			continue
 		}
 		for id, via := range matched {
@@ -340,13 +345,15 @@ func note(matched map[int]string, ids []int, name string) {
 	}
 }
 
+// undocumented is the report's entry for n. It holds no slice or map of n:
+// the run stays the caller's.
 func undocumented(n *classify.NameStat) Undocumented {
 	u := Undocumented{
 		Name:              n.Name,
 		RegistrableDomain: RegistrableDomain(n.Name),
-		Evidence:          n.Evidence,
-		Protocols:         n.Protocols,
-		Aliases:           n.Aliases,
+		Evidence:          maps.Clone(n.Evidence),
+		Protocols:         slices.Clone(n.Protocols),
+		Aliases:           slices.Clone(n.Aliases),
 		Addresses:         []string{},
 	}
 	u.Traffic.add(n)
@@ -355,6 +362,15 @@ func undocumented(n *classify.NameStat) Undocumented {
 	for _, a := range addrs {
 		u.Addresses = append(u.Addresses, a.String())
 	}
+	return u
+}
+
+// clone is a copy of u that shares no slice or map with it.
+func (u Undocumented) clone() Undocumented {
+	u.Evidence = maps.Clone(u.Evidence)
+	u.Protocols = slices.Clone(u.Protocols)
+	u.Aliases = slices.Clone(u.Aliases)
+	u.Addresses = slices.Clone(u.Addresses)
 	return u
 }
 
@@ -383,7 +399,7 @@ func unattributedList(run *classify.Run) []Unattributed {
 		list = append(list, Unattributed{
 			Address: a.Addr.String(),
 			Traffic: Traffic{Flows: a.Flows, BytesOut: a.BytesOut, BytesIn: a.BytesIn, First: utc(a.First), Last: utc(a.Last)},
-			Ports:   a.Ports,
+			Ports:   a.Ports, // the run's: each edition gets a copy
 		})
 	}
 	sort.Slice(list, func(i, j int) bool {
@@ -392,6 +408,12 @@ func unattributedList(run *classify.Run) []Unattributed {
 		return x.Less(y)
 	})
 	return list
+}
+
+// clone is a copy of u that shares no slice with it.
+func (u Unattributed) clone() Unattributed {
+	u.Ports = slices.Clone(u.Ports)
+	return u
 }
 
 func insertSorted(list []string, s string) []string {

@@ -1,0 +1,242 @@
+package reports
+
+import (
+	"fmt"
+	"net/netip"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/phonehome/phonehome/catalog"
+	"github.com/phonehome/phonehome/classify"
+)
+
+// aliasingRun is a run in which every slice and map a Report can hold comes
+// out non-empty for every edition of 1909: a documented name seen with a
+// protocol the page does not give, one matched only through a CNAME, an
+// undocumented name with aliases, and an unattributed address. Each call
+// builds it anew, so one copy can be changed and held against another.
+func aliasingRun() (*classify.Run, Inputs) {
+	addr := netip.MustParseAddr("20.1.2.3")
+	seen := &classify.NameStat{
+		Name: "settings-win.data.microsoft.com", Evidence: map[string]int{"sni": 2, "http-host": 1}, Flows: 3,
+		BytesOut: 100, BytesIn: 200, First: t0, Last: t0.Add(time.Minute),
+		Protocols: []string{"HTTP", "TLS 1.3"}, Paths: []string{"/a"}, HostLevel: true, Addrs: []netip.Addr{addr},
+	}
+	via := &classify.NameStat{
+		Name: "wns.example.net", Evidence: map[string]int{"dns": 1}, Flows: 1, First: t0, Last: t0,
+		Protocols: []string{"tcp/443"}, Aliases: []string{"settings-win.data.microsoft.com"}, HostLevel: true,
+		Addrs: []netip.Addr{addr},
+	}
+	undoc := &classify.NameStat{
+		Name: "api.vendor-updater.net", Evidence: map[string]int{"dns": 1}, Flows: 1, First: t0, Last: t0,
+		Protocols: []string{"TLS 1.2"}, Aliases: []string{"cdn.vendor-updater.net"}, HostLevel: true,
+		Addrs: []netip.Addr{addr, netip.MustParseAddr("20.1.2.4")},
+	}
+	run := testRun(seen, via, undoc)
+	run.Unattributed[netip.MustParseAddr("51.124.78.146")] = &classify.AddrStat{
+		Addr: netip.MustParseAddr("51.124.78.146"), Flows: 1, First: t0, Last: t0, Ports: []string{"tcp/443", "udp/123"},
+	}
+	run.Bounds = []classify.Bound{{What: "names", Limit: 100000, Times: 1}}
+	in := Inputs{
+		Files:       []string{"a.pcapng"},
+		Damage:      []Damage{{File: "a.pcapng", Offset: 24, Reason: "cut"}},
+		Unsupported: map[string]uint64{"ieee802_11": 3},
+		Bounds:      []Bound{{What: "IPv4 reassembly timeout", Limit: 30, Times: 1}},
+	}
+	return run, in
+}
+
+// TestReportSharesNothing changes every slice element, map entry and field
+// reachable from one edition of a report and checks that the other editions,
+// the run, the inputs and the catalog are as they were; then does the same
+// with the whole report. A caller may edit the Report it is given. The walk
+// is reflective and the test fails when the fixture leaves a slice or map of
+// the Report type empty, so a field added later is checked too.
+func TestReportSharesNothing(t *testing.T) {
+	all := []catalog.Edition{catalog.Home, catalog.Pro, catalog.Education, catalog.Enterprise}
+	compare := func() (*Report, *classify.Run, Inputs, *catalog.Catalog) {
+		t.Helper()
+		run, in := aliasingRun()
+		cat := load(t)
+		rep, err := Compare(run, cat, all, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep, run, in, cat
+	}
+	// untouched holds what the run, inputs and catalog must still be.
+	untouched := func(t *testing.T, run *classify.Run, in Inputs, cat *catalog.Catalog) {
+		t.Helper()
+		wantRun, wantIn := aliasingRun()
+		if d := diff(reflect.ValueOf(run), reflect.ValueOf(wantRun), "Run"); d != "" {
+			t.Errorf("changing the report changed the run it was made from: %s", d)
+		}
+		if d := diff(reflect.ValueOf(in), reflect.ValueOf(wantIn), "Inputs"); d != "" {
+			t.Errorf("changing the report changed its Inputs: %s", d)
+		}
+		if d := diff(reflect.ValueOf(cat), reflect.ValueOf(load(t)), "Catalog"); d != "" {
+			t.Errorf("changing the report changed the catalog: %s", d)
+		}
+	}
+
+	// Every slice and map the Report type can hold must be reached non-empty.
+	rep, _, _, _ := compare()
+	want := map[string]bool{}
+	containers(reflect.TypeOf(Report{}), "Report", want)
+	reached := map[string]bool{}
+	poison(t, reflect.ValueOf(rep).Elem(), "Report", reached)
+	for path := range want {
+		if !reached[path] {
+			t.Errorf("%s is empty in the fixture: fill it in aliasingRun so this test can check it is not shared", path)
+		}
+	}
+
+	for i := range all {
+		t.Run(string(all[i]), func(t *testing.T) {
+			rep, run, in, cat := compare()
+			fresh, _, _, _ := compare()
+			name := fresh.Editions[i].Edition
+			poison(t, reflect.ValueOf(&rep.Editions[i]).Elem(), "Report.Editions[]", map[string]bool{})
+			for j := range rep.Editions {
+				if d := diff(reflect.ValueOf(rep.Editions[j]), reflect.ValueOf(fresh.Editions[j]), "Edition"); j != i && d != "" {
+					t.Errorf("changing edition %s changed edition %s: %s", name, fresh.Editions[j].Edition, d)
+				}
+			}
+			rest, freshRest := *rep, *fresh
+			rest.Editions, freshRest.Editions = nil, nil
+			if d := diff(reflect.ValueOf(rest), reflect.ValueOf(freshRest), "Report"); d != "" {
+				t.Errorf("changing edition %s changed the rest of the report: %s", name, d)
+			}
+			untouched(t, run, in, cat)
+		})
+	}
+	t.Run("whole_report", func(t *testing.T) {
+		rep, run, in, cat := compare()
+		poison(t, reflect.ValueOf(rep).Elem(), "Report", map[string]bool{})
+		untouched(t, run, in, cat)
+	})
+}
+
+var timeType = reflect.TypeOf(time.Time{})
+
+// containers records the path of every slice and map type reachable from t
+// through exported fields, slice and map elements.
+func containers(t reflect.Type, path string, out map[string]bool) {
+	switch t.Kind() {
+	case reflect.Struct:
+		if t == timeType {
+			return
+		}
+		for i := 0; i < t.NumField(); i++ {
+			if f := t.Field(i); f.IsExported() {
+				containers(f.Type, path+"."+f.Name, out)
+			}
+		}
+	case reflect.Slice:
+		out[path] = true
+		containers(t.Elem(), path+"[]", out)
+	case reflect.Map:
+		out[path] = true
+		containers(t.Elem(), path+"[]", out)
+	case reflect.Pointer:
+		containers(t.Elem(), path, out)
+	}
+}
+
+// poison changes every value reachable from v in place: each string, number,
+// bool and time, each slice element and map value, and adds a key to each
+// map. It records in reached the path of each non-empty slice and map.
+func poison(t *testing.T, v reflect.Value, path string, reached map[string]bool) {
+	t.Helper()
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(v.String() + "\x00poison")
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		v.SetInt(v.Int() + 1)
+	case reflect.Uint, reflect.Uint64, reflect.Uint32:
+		v.SetUint(v.Uint() + 1)
+	case reflect.Bool:
+		v.SetBool(!v.Bool())
+	case reflect.Struct:
+		if v.Type() == timeType {
+			v.Set(reflect.ValueOf(v.Interface().(time.Time).Add(time.Hour)))
+			return
+		}
+		for i := 0; i < v.NumField(); i++ {
+			if v.Type().Field(i).IsExported() {
+				poison(t, v.Field(i), path+"."+v.Type().Field(i).Name, reached)
+			}
+		}
+	case reflect.Slice:
+		if v.Len() > 0 {
+			reached[path] = true
+		}
+		for i := 0; i < v.Len(); i++ {
+			poison(t, v.Index(i), path+"[]", reached)
+		}
+	case reflect.Map:
+		if v.Len() > 0 {
+			reached[path] = true
+		}
+		keys := v.MapKeys()
+		for _, k := range keys {
+			e := reflect.New(v.Type().Elem()).Elem()
+			e.Set(v.MapIndex(k))
+			poison(t, e, path+"[]", reached)
+			v.SetMapIndex(k, e)
+		}
+		if len(keys) > 0 {
+			k := reflect.New(v.Type().Key()).Elem()
+			k.Set(keys[0])
+			poison(t, k, path+"{}", map[string]bool{})
+			v.SetMapIndex(k, v.MapIndex(keys[0]))
+		}
+	case reflect.Pointer:
+		if !v.IsNil() {
+			poison(t, v.Elem(), path, reached)
+		}
+	default:
+		t.Fatalf("%s: cannot change a %s; teach poison about it", path, v.Kind())
+	}
+}
+
+// diff returns the path of the first place where a and b differ, or "".
+func diff(a, b reflect.Value, path string) string {
+	if reflect.DeepEqual(a.Interface(), b.Interface()) {
+		return ""
+	}
+	switch a.Kind() {
+	case reflect.Pointer:
+		if !a.IsNil() && !b.IsNil() {
+			return diff(a.Elem(), b.Elem(), path)
+		}
+	case reflect.Struct:
+		for i := 0; i < a.NumField(); i++ {
+			if f := a.Type().Field(i); f.IsExported() {
+				if d := diff(a.Field(i), b.Field(i), path+"."+f.Name); d != "" {
+					return d
+				}
+			}
+		}
+	case reflect.Slice:
+		if a.Len() == b.Len() {
+			for i := 0; i < a.Len(); i++ {
+				if d := diff(a.Index(i), b.Index(i), fmt.Sprintf("%s[%d]", path, i)); d != "" {
+					return d
+				}
+			}
+		}
+	case reflect.Map:
+		if a.Len() == b.Len() {
+			for _, k := range a.MapKeys() {
+				if bv := b.MapIndex(k); bv.IsValid() {
+					if d := diff(a.MapIndex(k), bv, fmt.Sprintf("%s[%v]", path, k)); d != "" {
+						return d
+					}
+				}
+			}
+		}
+	}
+	return fmt.Sprintf("%s = %v; want %v", path, a, b)
+}
