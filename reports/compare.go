@@ -55,10 +55,14 @@ type Report struct {
 	Last          time.Time `json:"last_packet"`
 	Totals        Totals    `json:"totals"`
 	Editions      []Edition `json:"editions"`
-	Excluded      []Reason  `json:"excluded"`
-	Bounds        []Bound   `json:"bounds_reached"`
-	Damage        []Damage  `json:"damage"`
-	Unsupported   []Count   `json:"unsupported_link_types"`
+	// EditionsWithoutPage are the editions asked for that the build has no
+	// page for (21H2 has an Enterprise page only), in the order asked. They
+	// have no entry in Editions.
+	EditionsWithoutPage []string `json:"editions_without_page"`
+	Excluded            []Reason `json:"excluded"`
+	Bounds              []Bound  `json:"bounds_reached"`
+	Damage              []Damage `json:"damage"`
+	Unsupported         []Count  `json:"unsupported_link_types"`
 }
 
 // Totals sums the run.
@@ -168,9 +172,10 @@ type Count struct {
 	Frames uint64 `json:"frames"`
 }
 
-// Compare holds run against cat for each of editions. The Report shares no
-// slice or map with run, cat or in, nor one edition with another: a caller
-// may change any part of it.
+// Compare holds run against cat for each of editions that cat documents and
+// lists the others in EditionsWithoutPage. The Report shares no slice or map
+// with run, cat or in, nor one edition with another: a caller may change any
+// part of it.
 func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition, in Inputs) (*Report, error) {
 	rep := &Report{
 		SchemaVersion: SchemaVersion,
@@ -187,9 +192,10 @@ func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition
 			FlowsInScope: run.InScope.Flows, PacketsInScope: run.InScope.Packets, BytesInScope: run.InScope.Bytes,
 			Names: len(run.Names), UnattributedIPs: len(run.Unattributed),
 		},
-		Excluded:    []Reason{},
-		Bounds:      []Bound{},
-		Unsupported: []Count{},
+		EditionsWithoutPage: []string{},
+		Excluded:            []Reason{},
+		Bounds:              []Bound{},
+		Unsupported:         []Count{},
 	}
 	if run.VM.IsValid() {
 		rep.VM = run.VM.String()
@@ -215,7 +221,12 @@ func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition
 	unattributed := unattributedList(run)
 
 	undoc := make([]*Undocumented, len(names)) // filled as editions need them
+	have := cat.Editions()
 	for _, e := range editions {
+		if !slices.Contains(have, e) {
+			rep.EditionsWithoutPage = append(rep.EditionsWithoutPage, string(e))
+			continue
+		}
 		ed, err := compareEdition(names, undoc, cat, e)
 		if err != nil {
 			return nil, err

@@ -12,7 +12,9 @@ import (
 // contract: a column is only ever added at the end.
 //
 //	edition                 home, pro, education or enterprise
-//	list                    documented_seen, documented_not_seen, undocumented or unattributed
+//	list                    documented_seen, documented_not_seen, undocumented or
+//	                        unattributed; no_page for an edition asked for that
+//	                        the build has no page for (one row, no other list)
 //	pattern                 the documented pattern (documented_* rows)
 //	name                    the name seen: one documented_seen row per name that
 //	                        matched the pattern; the name on undocumented rows
@@ -23,15 +25,17 @@ import (
 //	                        the name's flows went to
 //	flows                   decimal; on documented_seen rows the pattern's total,
 //	                        repeated on each of its names' rows; 0 on documented_not_seen
+//	                        and no_page
 //	bytes_out, bytes_in     decimal bytes, as flows
 //	first_seen, last_seen   RFC 3339 in UTC with up to nine fraction digits, as
-//	                        in the JSON report; empty on documented_not_seen
+//	                        in the JSON report; empty on documented_not_seen and no_page
 //	evidence                what named the flows: sni, http-host, dns
 //	protocols_seen          e.g. TLS 1.3, HTTP, tcp/7680 (a flow named only by DNS)
 //	protocols_documented    the protocols the page gives for the pattern
 //	protocols_not_documented  the protocols seen that the page does not give
 //	ports                   unattributed: the destination ports, e.g. tcp/443
-//	description             documented_*: the page's description of the pattern
+//	description             documented_*: the page's description of the pattern;
+//	                        no_page: "<build> has no page for this edition"
 //
 // A cell that holds several values separates them with ";" (protocol names
 // hold spaces). A cell that does not apply to the row's list is empty.
@@ -46,8 +50,9 @@ var CSVColumns = []string{
 // cell is quoted, whatever it holds, so that a spreadsheet set to split on
 // ";" (usual in much of Europe) still sees one cell where a name holds
 // "a;=cmd"; numbers and times are not quoted:
-// a header row of CSVColumns, then one row per edition, list and item, in
-// the order of the text report. Unattributed addresses are the same for
+// a header row of CSVColumns, then a no_page row for each edition asked for
+// that the build has no page for, then one row per edition, list and item,
+// in the order of the text report. Unattributed addresses are the same for
 // every edition and are repeated under each. The header of the text report,
 // excluded traffic, bounds and damage are in the JSON report only.
 //
@@ -62,6 +67,11 @@ var CSVColumns = []string{
 func CSV(w io.Writer, rep *Report) error {
 	cw := &csvWriter{w: bufio.NewWriter(w)}
 	cw.header(CSVColumns)
+	for _, e := range rep.EditionsWithoutPage {
+		cw.Write(csvRow(csvCells{
+			edition: e, list: "no_page", traffic: &Traffic{}, description: rep.Build + " has no page for this edition",
+		}))
+	}
 	for _, ed := range rep.Editions {
 		for _, s := range ed.DocumentedSeen {
 			for _, n := range s.Names {

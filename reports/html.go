@@ -105,6 +105,9 @@ func htmlView(rep *Report) htmlDoc {
 	kv("read", humanize.Comma(int64(t.Packets))+" packets, "+humanize.Bytes(t.Bytes))
 	kv("in scope", humanize.Comma(int64(t.FlowsInScope))+" flows to public IPv4 addresses started by the VM, "+
 		humanize.Comma(int64(t.PacketsInScope))+" packets, "+humanize.Bytes(t.BytesInScope))
+	if n := noPage(rep); n != "" {
+		kv("no page", T(n))
+	}
 
 	for _, ed := range rep.Editions {
 		he := htmlEdition{Title: T(editionTitle(ed.Edition)) + ": " + strconv.Itoa(len(ed.DocumentedSeen)) + " of " + strconv.Itoa(ed.Documented) +

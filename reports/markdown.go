@@ -37,6 +37,9 @@ func Markdown(w io.Writer, rep *Report) error {
 	p("- read: %s packets, %s\n", humanize.Comma(int64(t.Packets)), humanize.Bytes(t.Bytes))
 	p("- in scope: %s flows to public IPv4 addresses started by the VM, %s packets, %s\n",
 		humanize.Comma(int64(t.FlowsInScope)), humanize.Comma(int64(t.PacketsInScope)), humanize.Bytes(t.BytesInScope))
+	if n := noPage(rep); n != "" {
+		p("- no page: %s\n", m(n))
+	}
 
 	for _, ed := range rep.Editions {
 		p("\n## %s: %d of %d documented patterns seen; %d names seen but not documented\n",

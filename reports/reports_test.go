@@ -3,6 +3,7 @@ package reports
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/netip"
 	"strings"
 	"testing"
@@ -287,5 +288,46 @@ func TestTextColumnsAligned(t *testing.T) {
 	}
 	if col < 0 {
 		t.Fatal("no documented-and-seen table in the report")
+	}
+}
+
+// TestEditionWithoutPage holds a run against 21H2, which has an Enterprise
+// page only: the editions asked for without a page get no section, and every
+// format says they have none.
+func TestEditionWithoutPage(t *testing.T) {
+	cat, err := catalog.Load("windows-10-21H2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Compare(testRun(nameStat("settings-win.data.microsoft.com", "sni")), cat,
+		[]catalog.Edition{catalog.Home, catalog.Pro, catalog.Enterprise}, Inputs{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Editions) != 1 || rep.Editions[0].Edition != "enterprise" {
+		t.Errorf("editions = %d, first %+v; want enterprise only", len(rep.Editions), rep.Editions)
+	}
+	if g := strings.Join(rep.EditionsWithoutPage, ","); g != "home,pro" {
+		t.Errorf("EditionsWithoutPage = %q; want home,pro", g)
+	}
+	for _, tt := range []struct {
+		format string
+		render func(io.Writer, *Report) error
+		want   string
+	}{
+		{"text", Text, "  no page  windows-10-21H2 has no page for Home, Pro: not reported\n"},
+		{"json", JSON, `"editions_without_page": [` + "\n" + `    "home",` + "\n" + `    "pro"` + "\n  ]"},
+		{"csv", CSV, `"home","no_page","","","","","",0,0,0,,,"","","","","","windows-10-21H2 has no page for this edition"` + "\n" +
+			`"pro","no_page",`},
+		{"markdown", Markdown, "- no page: windows-10-21H2 has no page for Home, Pro: not reported\n"},
+		{"html", HTML, "<dt>no page</dt><dd>windows-10-21H2 has no page for Home, Pro: not reported</dd>"},
+	} {
+		var b bytes.Buffer
+		if err := tt.render(&b, rep); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), tt.want) {
+			t.Errorf("%s report does not say which editions have no page; want %q in\n%s", tt.format, tt.want, b.String())
+		}
 	}
 }

@@ -39,6 +39,9 @@ func Text(w io.Writer, rep *Report) error {
 	p("  read     %s packets, %s\n", humanize.Comma(int64(t.Packets)), humanize.Bytes(t.Bytes))
 	p("  in scope %s flows to public IPv4 addresses started by the VM, %s packets, %s\n",
 		humanize.Comma(int64(t.FlowsInScope)), humanize.Comma(int64(t.PacketsInScope)), humanize.Bytes(t.BytesInScope))
+	if n := noPage(rep); n != "" {
+		p("  no page  %s\n", T(n))
+	}
 
 	for _, ed := range rep.Editions {
 		p("\n== %s: %d of %d documented patterns seen; %d names seen but not documented ==\n",
@@ -155,6 +158,19 @@ func editionTitle(e string) string {
 		return "Enterprise"
 	}
 	return e
+}
+
+// noPage says which editions asked for the build has no page for, or is
+// empty when it has a page for each.
+func noPage(rep *Report) string {
+	if len(rep.EditionsWithoutPage) == 0 {
+		return ""
+	}
+	titles := make([]string, len(rep.EditionsWithoutPage))
+	for i, e := range rep.EditionsWithoutPage {
+		titles[i] = editionTitle(e)
+	}
+	return rep.Build + " has no page for " + strings.Join(titles, ", ") + ": not reported"
 }
 
 func stamp(t time.Time) string {

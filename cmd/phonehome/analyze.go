@@ -55,7 +55,7 @@ destinations, flows the VM did not start, non-IP) is counted by reason.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&opt.vm, "vm", "", "IPv4 address of the Windows VM (default: the local address that starts the most flows)")
-	f.StringVar(&opt.editions, "edition", "all", "editions to report: home, pro, education, enterprise, or all (comma-separated)")
+	f.StringVar(&opt.editions, "edition", "all", "editions to report: home, pro, education, enterprise, or all (comma-separated); one the build has no page for is named, not reported")
 	f.StringVar(&opt.build, "build", "1909", "Windows build whose pages to compare with: 1709 ... 21H2, 11, or a full name ("+strings.Join(catalog.Builds(), ", ")+")")
 	f.StringVar(&opt.format, "format", "text", "report format: text (terminal), json, csv (one row per edition, list and item), markdown, or html (one self-contained page)")
 	f.StringVar(&opt.flows, "flows", "", "also write every IPv4 flow to `FILE` as JSON lines")
@@ -135,6 +135,9 @@ func analyze(stdout, stderr io.Writer, files []string, opt analyzeOptions) error
 	if err != nil {
 		return usageError{err}
 	}
+	if err := checkEditions(stderr, cat, eds); err != nil {
+		return err
+	}
 
 	var flowOut *reports.FlowWriter
 	var flowFile *os.File
@@ -203,7 +206,7 @@ func analyze(stdout, stderr io.Writer, files []string, opt analyzeOptions) error
 		in.Unsupported[capture.LinkTypeName(lt)] += uint64(n)
 	}
 	in.Bounds = defragBounds(st.Defrag)
-	rep, err := reports.Compare(run, cat, documented(cat, eds), in)
+	rep, err := reports.Compare(run, cat, eds, in)
 	if err != nil {
 		return err
 	}
@@ -230,16 +233,33 @@ func analyze(stdout, stderr io.Writer, files []string, opt analyzeOptions) error
 	return nil
 }
 
-// documented keeps the editions asked for that the build's pages document:
-// 21H2 has an Enterprise page only.
-func documented(cat *catalog.Catalog, eds []catalog.Edition) []catalog.Edition {
-	var out []catalog.Edition
+// checkEditions holds the editions asked for against those the build has a
+// page for (21H2 has an Enterprise page only), before any capture is read.
+// None: a usage error. Some: the others are named on stderr; the report
+// names them too (reports.Report.EditionsWithoutPage).
+func checkEditions(stderr io.Writer, cat *catalog.Catalog, eds []catalog.Edition) error {
+	have := cat.Editions()
+	var with, without []string
 	for _, e := range eds {
-		if slices.Contains(cat.Editions(), e) {
-			out = append(out, e)
+		if slices.Contains(have, e) {
+			with = append(with, string(e))
+		} else {
+			without = append(without, string(e))
 		}
 	}
-	return out
+	switch {
+	case len(without) == 0:
+		return nil
+	case len(with) == 0:
+		pages := make([]string, len(have))
+		for i, e := range have {
+			pages[i] = string(e)
+		}
+		return usageError{fmt.Errorf("--edition %s: %s has no page for %s; it has pages for %s: ask for one of those, or another --build",
+			strings.Join(without, ","), cat.Build, strings.Join(without, ", "), strings.Join(pages, ", "))}
+	}
+	fmt.Fprintf(stderr, "phonehome: %s has no page for %s: reporting %s only\n", cat.Build, strings.Join(without, ", "), strings.Join(with, ", "))
+	return nil
 }
 
 // defragBounds turns the IP reassembler's counters into the report's lines on

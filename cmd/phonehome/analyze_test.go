@@ -365,6 +365,82 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
+// TestEditionWithoutPage: 21H2 has an Enterprise page only. Asking for Home
+// alone is a usage error that says so; asking for all reports Enterprise and
+// says, on stderr and in the report, that the others have no page.
+func TestEditionWithoutPage(t *testing.T) {
+	var out, errOut bytes.Buffer
+	err := analyze(&out, &errOut, []string{sample}, analyzeOptions{editions: "home", build: "21H2", format: "text"})
+	var u usageError
+	if !errors.As(err, &u) {
+		t.Fatalf("analyze --build 21H2 --edition home = %v; want a usage error", err)
+	}
+	if want := "--edition home: windows-10-21H2 has no page for home; it has pages for enterprise"; !strings.Contains(err.Error(), want) {
+		t.Errorf("error = %q; want it to contain %q", err, want)
+	}
+	if out.Len() != 0 {
+		t.Errorf("a report was written:\n%s", out.String())
+	}
+	code, stdout, stderr := runCaptured(t, "analyze", "--build", "21H2", "--edition", "home,pro", sample)
+	if code != exitUsage || stdout != "" || !strings.Contains(stderr, "windows-10-21H2 has no page for home, pro") {
+		t.Errorf("phonehome analyze --build 21H2 --edition home,pro: exit status %d, stdout %q, stderr %q; want %d, nothing, the editions without a page",
+			code, stdout, stderr, exitUsage)
+	}
+
+	for _, format := range []string{"text", "json", "csv", "markdown", "html"} {
+		t.Run(format, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			err := analyze(&out, &errOut, []string{sample}, analyzeOptions{editions: "all", build: "21H2", format: format})
+			if err != nil {
+				t.Fatalf("analyze --build 21H2 --edition all = %v; want success", err)
+			}
+			if want := "phonehome: windows-10-21H2 has no page for home, pro, education: reporting enterprise only\n"; errOut.String() != want {
+				t.Errorf("stderr = %q; want %q", errOut.String(), want)
+			}
+			want := map[string]string{
+				"text":     "  no page  windows-10-21H2 has no page for Home, Pro, Education: not reported\n",
+				"json":     `"editions_without_page": [`,
+				"csv":      `"education","no_page",`,
+				"markdown": "- no page: windows-10-21H2 has no page for Home, Pro, Education: not reported\n",
+				"html":     "<dd>windows-10-21H2 has no page for Home, Pro, Education: not reported</dd>",
+			}[format]
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("%s report does not say which editions have no page: want %q", format, want)
+			}
+			if strings.Contains(strings.ToLower(out.String()), "== home") {
+				t.Errorf("%s report has a section for Home", format)
+			}
+		})
+	}
+	if code, _, _ := runCaptured(t, "analyze", "--build", "21H2", "--edition", "all", sample); code != exitOK {
+		t.Errorf("phonehome analyze --build 21H2 --edition all: exit status %d; want %d", code, exitOK)
+	}
+}
+
+// runCaptured runs the command line as main does, with os.Stdout and
+// os.Stderr sent to files, and returns the exit status and what was written.
+func runCaptured(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	dir := t.TempDir()
+	outFile, err := os.Create(filepath.Join(dir, "stdout"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	errFile, err := os.Create(filepath.Join(dir, "stderr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldOut, oldErr := os.Stdout, os.Stderr
+	os.Stdout, os.Stderr = outFile, errFile
+	code = run(args)
+	os.Stdout, os.Stderr = oldOut, oldErr
+	outFile.Close()
+	errFile.Close()
+	o, _ := os.ReadFile(outFile.Name())
+	e, _ := os.ReadFile(errFile.Name())
+	return code, string(o), string(e)
+}
+
 // TestOneCoreSameAsTwo: reading ahead on a second core must not change a
 // byte of the report or of the flow lines.
 func TestOneCoreSameAsTwo(t *testing.T) {
