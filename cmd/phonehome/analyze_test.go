@@ -365,6 +365,50 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
+// TestUnknownCommand: a command or help topic that does not exist is a usage
+// error (exit 2) whose message names the commands there are; phonehome and
+// help alone still print the help and succeed.
+func TestUnknownCommand(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		args   []string
+		stderr []string
+	}{
+		{"unknown_command", []string{"bogus"},
+			[]string{`phonehome: unknown command "bogus" for "phonehome"; its commands are analyze, completion, help`, "Run 'phonehome --help' for usage."}},
+		{"misspelt_command", []string{"analyz", "x.pcap"},
+			[]string{`unknown command "analyz" for "phonehome"; its commands are analyze, completion, help; did you mean "analyze"?`}},
+		{"unknown_help_topic", []string{"help", "bogus"},
+			[]string{`phonehome: help bogus: unknown command "bogus" for "phonehome"; its commands are analyze, completion, help`, "Run 'phonehome --help' for usage."}},
+		{"help_topic_past_a_command", []string{"help", "analyze", "bogus"},
+			[]string{`phonehome: help analyze bogus: unknown command "bogus" for "phonehome analyze", which has no commands`}},
+		{"unknown_completion_shell", []string{"completion", "bogus"},
+			[]string{`unknown command "bogus" for "phonehome completion"; its commands are bash, fish, powershell, zsh`, "Run 'phonehome completion --help' for usage."}},
+		{"unknown_root_flag", []string{"--bogus"}, []string{"phonehome: unknown flag: --bogus\nRun 'phonehome --help' for usage.\n"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runCaptured(t, tt.args...)
+			if code != exitUsage {
+				t.Errorf("phonehome %s: exit status %d; want %d", strings.Join(tt.args, " "), code, exitUsage)
+			}
+			if stdout != "" {
+				t.Errorf("phonehome %s: stdout %q; want nothing", strings.Join(tt.args, " "), stdout)
+			}
+			for _, want := range tt.stderr {
+				if !strings.Contains(stderr, want) {
+					t.Errorf("phonehome %s: stderr %q; want it to contain %q", strings.Join(tt.args, " "), stderr, want)
+				}
+			}
+		})
+	}
+	for _, args := range [][]string{{}, {"help"}, {"help", "analyze"}, {"analyze", "--help"}, {"completion"}} {
+		code, stdout, stderr := runCaptured(t, args...)
+		if code != exitOK || !strings.Contains(stdout, "Usage:") || stderr != "" {
+			t.Errorf("phonehome %s: exit status %d, stdout %.40q, stderr %q; want %d, the help, nothing", strings.Join(args, " "), code, stdout, stderr, exitOK)
+		}
+	}
+}
+
 // TestEditionWithoutPage: 21H2 has an Enterprise page only. Asking for Home
 // alone is a usage error that says so; asking for all reports Enterprise and
 // says, on stderr and in the report, that the others have no page.

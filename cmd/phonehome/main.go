@@ -3,7 +3,8 @@
 //
 // Exit status: 0 success; 1 failure (nothing or not everything could be
 // analysed: an unreadable file, an output that could not be written); 2 usage
-// error (a missing argument, an unknown flag, a bad option value); 3 finished,
+// error (an unknown command or help topic, a missing argument, an unknown
+// flag, a bad option value, no page for any edition asked for); 3 finished,
 // but some input was damaged: the report covers everything before the damage
 // and lists where it is.
 package main
@@ -12,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -50,17 +52,20 @@ func run(args []string) int {
 	fmt.Fprintf(os.Stderr, "phonehome: %v\n", err)
 	var u usageError
 	if errors.As(err, &u) {
-		fmt.Fprintf(os.Stderr, "Run 'phonehome %s --help' for usage.\n", commandName(root, args))
+		fmt.Fprintf(os.Stderr, "Run '%s --help' for usage.\n", usagePath(root, args))
 		return exitUsage
 	}
 	return exitFailure
 }
 
-func commandName(root *cobra.Command, args []string) string {
-	if c, _, err := root.Find(args); err == nil && c != root {
-		return c.Name()
+// usagePath is the command whose help a usage error should point to: the
+// one args name, or the root for help and an unknown command.
+func usagePath(root *cobra.Command, args []string) string {
+	c, _, err := root.Find(args)
+	if err != nil || c.Name() == "help" && c.Parent() == root {
+		return root.CommandPath()
 	}
-	return ""
+	return c.CommandPath()
 }
 
 func newRootCmd() *cobra.Command {
@@ -73,10 +78,73 @@ and reports, per edition, which documented endpoints were seen, which were not, 
 which hosts the VM contacted that the documentation does not list.
 
 phonehome is passive: it never sends a packet and never resolves a name.`,
-		SilenceUsage:  true,
-		SilenceErrors: true,
+		SilenceUsage:          true,
+		SilenceErrors:         true,
+		DisableFlagsInUseLine: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetHelpCommand(newHelpCmd(root))
 	root.AddCommand(newAnalyzeCmd())
+	root.InitDefaultCompletionCmd()
+	// A command that only groups others (phonehome, phonehome completion)
+	// prints its help when called alone, and takes an argument that names
+	// no command as a usage error. Cobra would print the help for that too
+	// (exit 0), or fail with exit status 1 for the root.
+	var groups func(*cobra.Command)
+	groups = func(c *cobra.Command) {
+		if !c.HasSubCommands() {
+			return
+		}
+		c.Args = noSuchCommand
+		if !c.Runnable() {
+			c.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+		}
+		for _, sub := range c.Commands() {
+			groups(sub)
+		}
+	}
+	groups(root)
 	return root
+}
+
+// newHelpCmd replaces cobra's help command, which prints the root's usage
+// and exits 0 for a topic that is no command.
+func newHelpCmd(root *cobra.Command) *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		Long:  "help prints the help of a command: phonehome help analyze.",
+		RunE: func(_ *cobra.Command, args []string) error {
+			c, rest, err := root.Find(args)
+			if err != nil {
+				return usageError{err}
+			}
+			if len(rest) > 0 {
+				return usageError{fmt.Errorf("help %s: %w", strings.Join(args, " "), noSuchCommand(c, rest))}
+			}
+			return c.Help()
+		},
+	}
+}
+
+// noSuchCommand is the argument check of a command that groups others: an
+// argument is a usage error that names the commands there are.
+func noSuchCommand(c *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	var names []string
+	for _, sub := range c.Commands() {
+		if sub.IsAvailableCommand() || sub.Name() == "help" {
+			names = append(names, sub.Name())
+		}
+	}
+	if len(names) == 0 {
+		return usageError{fmt.Errorf("unknown command %q for %q, which has no commands", args[0], c.CommandPath())}
+	}
+	msg := fmt.Sprintf("unknown command %q for %q; its commands are %s", args[0], c.CommandPath(), strings.Join(names, ", "))
+	if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += fmt.Sprintf("; did you mean %q?", s[0])
+	}
+	return usageError{errors.New(msg)}
 }
