@@ -16,6 +16,10 @@ const (
 
 // FlowRecord is one finished IPv4 flow, as written by --flows. Src is the side
 // that started the flow. It is a machine contract: field names are stable.
+// BytesOut and BytesIn are frame bytes: the sum of each frame's length on the
+// wire (capture.Packet.WireLen), link-layer header included, however much of
+// it the capture kept. Fragments of an IPv4 datagram after the first are not
+// in the flow; they are counted under ScopeFragment.
 type FlowRecord struct {
 	Proto      string     `json:"proto"`
 	Src        netip.Addr `json:"src"`

@@ -76,7 +76,8 @@ type Totals struct {
 	UnattributedIPs int    `json:"unattributed_addresses"`
 }
 
-// Traffic is what was seen of a name, a pattern or an address.
+// Traffic is what was seen of a name, a pattern or an address. Bytes are
+// frame bytes, as in classify.FlowRecord.
 type Traffic struct {
 	Flows    int       `json:"flows"`
 	BytesOut uint64    `json:"bytes_out"`
