@@ -204,7 +204,7 @@ func OpenFiles(paths []string, opt Options) (*FileSet, error) {
 // p.Frame and p.Payload point into the reader's buffer and stay valid only
 // until the next call to Next. Next allocates nothing per packet in steady
 // state (a test proves it for pcap and pcapng); opening a file allocates its
-// buffers (at most about 2 MiB + 2 MaxSnap, see the package doc).
+// buffers (at most about 1 MiB + MaxSnap, see the package doc).
 func (s *FileSet) Next(p *Packet) error {
 	if s.reassembled {
 		s.reassembled = false
