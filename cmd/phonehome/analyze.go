@@ -39,7 +39,9 @@ func newAnalyzeCmd() *cobra.Command {
 the order of each file's first packet) and prints, for each edition, the documented
 endpoints seen, those not seen, the names seen but not documented, and the public
 addresses no evidence named. Traffic outside the pages' method (IPv6, private
-destinations, flows the VM did not start, non-IP) is counted by reason.`,
+destinations, flows the VM did not start, non-IP, undecodable frames, IPv4
+fragments after the first) is counted by reason. An edition the build has no
+page for (21H2 has an Enterprise page only) is named, not reported.`,
 		Example: `  phonehome analyze testdata/sample/idle-1909.pcapng
   phonehome analyze --vm 192.168.56.10 --edition pro week/*.pcap.gz
   phonehome analyze --format json --flows flows.jsonl capture.pcapng`,
