@@ -233,8 +233,9 @@ func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition
 			return nil, err
 		}
 		ed.Unattributed = make([]Unattributed, len(unattributed))
+		var slab strSlab
 		for i, u := range unattributed {
-			ed.Unattributed[i] = u.clone()
+			ed.Unattributed[i] = u.clone(&slab)
 		}
 		rep.Editions = append(rep.Editions, ed)
 	}
@@ -242,9 +243,10 @@ func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition
 }
 
 // compareEdition holds names against edition e's patterns. undoc[i] is the
-// Undocumented entry of names[i], made by the first edition that needs it;
-// each edition gets its own copy, so a Report shares no slice or map between
-// its editions or with the run.
+// Undocumented entry of names[i], made (from copies of the run's slices and
+// map) by the first edition that needs it, which keeps it; each later
+// edition gets its own copy, so a Report shares no slice or map between its
+// editions or with the run.
 func compareEdition(names []*classify.NameStat, undoc []*Undocumented, cat *catalog.Catalog, e catalog.Edition) (Edition, error) {
 	entries := cat.ForEdition(e)
 	patterns := make([]string, len(entries))
@@ -264,6 +266,7 @@ func compareEdition(names []*classify.NameStat, undoc []*Undocumented, cat *cata
 		Undocumented:      []Undocumented{},
 	}
 	var ids []int
+	var slab strSlab
 	matched := map[int]string{} // pattern id -> the name or alias that matched
 	for i, n := range names {
 		clear(matched)
@@ -285,8 +288,10 @@ func compareEdition(names []*classify.NameStat, undoc []*Undocumented, cat *cata
 			if undoc[i] == nil {
 				u := undocumented(n)
 				undoc[i] = &u
+				ed.Undocumented = append(ed.Undocumented, u)
+				continue
 			}
-			ed.Undocumented = append(ed.Undocumented, undoc[i].clone())
+			ed.Undocumented = append(ed.Undocumented, undoc[i].clone(&slab))
 			continue
 		}
 		for id, via := range matched {
@@ -377,12 +382,13 @@ func undocumented(n *classify.NameStat) Undocumented {
 	return u
 }
 
-// clone is a copy of u that shares no slice or map with it.
-func (u Undocumented) clone() Undocumented {
+// clone is a copy of u that shares no slice or map with it; the slices'
+// elements are copied into slab.
+func (u Undocumented) clone(slab *strSlab) Undocumented {
 	u.Evidence = maps.Clone(u.Evidence)
-	u.Protocols = slices.Clone(u.Protocols)
-	u.Aliases = slices.Clone(u.Aliases)
-	u.Addresses = slices.Clone(u.Addresses)
+	u.Protocols = slab.copy(u.Protocols)
+	u.Aliases = slab.copy(u.Aliases)
+	u.Addresses = slab.copy(u.Addresses)
 	return u
 }
 
@@ -422,10 +428,30 @@ func unattributedList(run *classify.Run) []Unattributed {
 	return list
 }
 
-// clone is a copy of u that shares no slice with it.
-func (u Unattributed) clone() Unattributed {
-	u.Ports = slices.Clone(u.Ports)
+// clone is a copy of u that shares no slice with it; the ports are copied
+// into slab.
+func (u Unattributed) clone(slab *strSlab) Unattributed {
+	u.Ports = slab.copy(u.Ports)
 	return u
+}
+
+// strSlab hands out copies of string slices carved from shared backing
+// arrays, so that copying an edition's many short lists takes a few
+// allocations instead of one each. A copy's capacity ends where it does: an
+// append to one reallocates rather than writing into the next.
+type strSlab []string
+
+// copy returns a copy of src (nil for nil, so JSON still says null).
+func (s *strSlab) copy(src []string) []string {
+	if src == nil {
+		return nil
+	}
+	if cap(*s)-len(*s) < len(src) {
+		*s = make([]string, 0, max(len(src), 2*cap(*s), 16))
+	}
+	n := len(*s)
+	*s = append(*s, src...)
+	return (*s)[n:len(*s):len(*s)]
 }
 
 func insertSorted(list []string, s string) []string {
