@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -146,8 +147,8 @@ func containers(t reflect.Type, path string, out map[string]bool) {
 }
 
 // poison changes every value reachable from v in place: each string, number,
-// bool and time, each slice element and map value, and adds a key to each
-// map. It records in reached the path of each non-empty slice and map.
+// bool and time, each slice element and map value, and adds an element to
+// each slice and a key to each map. It records in reached the path of each non-empty slice and map.
 func poison(t *testing.T, v reflect.Value, path string, reached map[string]bool) {
 	t.Helper()
 	switch v.Kind() {
@@ -175,6 +176,10 @@ func poison(t *testing.T, v reflect.Value, path string, reached map[string]bool)
 		}
 		for i := 0; i < v.Len(); i++ {
 			poison(t, v.Index(i), path+"[]", reached)
+		}
+		// An append must not write into an array another slice reads.
+		if v.Len() > 0 {
+			v.Set(reflect.Append(v, v.Index(0)))
 		}
 	case reflect.Map:
 		if v.Len() > 0 {
@@ -240,4 +245,22 @@ func diff(a, b reflect.Value, path string) string {
 		}
 	}
 	return fmt.Sprintf("%s = %v; want %v", path, a, b)
+}
+
+// TestStrSlabCopiesDoNotOverlap: an append to one copy must not write into
+// the next one carved from the same array.
+func TestStrSlabCopiesDoNotOverlap(t *testing.T) {
+	var slab strSlab
+	a := slab.copy([]string{"a1", "a2"})
+	b := slab.copy([]string{"b1"})
+	a = append(a, "a3")
+	if b[0] != "b1" {
+		t.Errorf("append to the first copy changed the second: %q; want b1", b[0])
+	}
+	if g := strings.Join(a, ","); g != "a1,a2,a3" {
+		t.Errorf("first copy = %s; want a1,a2,a3", g)
+	}
+	if slab.copy(nil) != nil {
+		t.Errorf("copy(nil) is not nil")
+	}
 }
