@@ -30,6 +30,15 @@ type Config struct {
 	// it (default 24 h).
 	MaxDNSEntries int
 	DNSMaxAge     time.Duration
+	// MaxDNSQueries bounds the table of DNS queries that answers are matched
+	// against (default 16 384, 640 KiB, made at the first query), and
+	// DNSQueryWindow is how long after its query an answer still matches it
+	// (default 15 s; on the shared corpus a window of 1 000 h matches no
+	// answer more). A query past the window, or pushed out of a full bucket
+	// of the table, is forgotten; the report counts the second as a bound
+	// reached. See dnsquery.go for which answers are evidence.
+	MaxDNSQueries  int
+	DNSQueryWindow time.Duration
 	// MaxReassemblyBytes bounds the bytes all streams together may hold
 	// while a parser waits for the rest of a ClientHello or request head
 	// (default 32 MiB: 8 192 ClientHellos of 4 KiB pending at once). Past
@@ -63,6 +72,7 @@ func (c *Config) setDefaults() {
 	}
 	def(&c.MaxFlows, 1<<17)
 	def(&c.MaxDNSEntries, 1<<17)
+	def(&c.MaxDNSQueries, 1<<14)
 	def(&c.MaxNames, 100_000)
 	def(&c.MaxReassemblyBytes, 32<<20)
 	def(&c.DetectWindow, 1<<14)
@@ -70,6 +80,7 @@ func (c *Config) setDefaults() {
 	defd(&c.UDPIdle, 5*time.Minute)
 	defd(&c.ClosedLinger, 30*time.Second)
 	defd(&c.DNSMaxAge, 24*time.Hour)
+	defd(&c.DNSQueryWindow, 15*time.Second)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -79,12 +90,13 @@ func (c *Config) setDefaults() {
 // names in them and attributes each IPv4 flow to at most one name. It is not
 // safe for concurrent use. Packets must come in capture order.
 type Classifier struct {
-	cfg   Config
-	run   Run
-	flows *flowTable
-	dns   *dnsMap
-	names *interner
-	paths *interner
+	cfg     Config
+	run     Run
+	flows   *flowTable
+	dns     *dnsMap
+	queries *queryTable
+	names   *interner
+	paths   *interner
 	// Capture times in Unix nanoseconds (see nanos): sweepAt is when idle
 	// flows are next looked for.
 	sweepAt              int64
@@ -100,6 +112,7 @@ type Classifier struct {
 	ch    extract.ClientHello
 	req   extract.HTTPRequest
 	resp  extract.DNSResponse
+	query extract.DNSQuery
 	chain []string
 	rec   FlowRecord
 	obs   Observation
@@ -117,6 +130,7 @@ func New(cfg Config) *Classifier {
 		cfg:       cfg,
 		flows:     newFlowTable(1024),
 		dns:       newDNSMap(cfg.MaxDNSEntries, cfg.DNSMaxAge),
+		queries:   newQueryTable(cfg.MaxDNSQueries, int64(cfg.DNSQueryWindow)),
 		names:     newInterner(cfg.MaxNames),
 		paths:     newInterner(cfg.MaxNames),
 		bufs:      newBufferPool(cfg.MaxReassemblyBytes),
@@ -231,20 +245,26 @@ func (c *Classifier) Add(p *capture.Packet) {
 	case 6:
 		c.tcp(f, p, out)
 	case 17:
-		// Answers are read whether or not the query was captured (many
-		// captures hold one side only). Whoever can put a forged answer on
-		// the VM's wire can name its next flow to that address.
 		c.udpDNS(p)
 	}
 }
 
-// udpDNS reads the DNS response a UDP packet from a DNS port carries. When the
-// capture cut the packet (Truncated: fewer bytes than the IP total length
-// announces), the payload is the start of a message and is read as far as its
-// records are whole. A UDP length that overruns a datagram captured whole
-// (Malformed) is a lie, not a cut: that payload is read as a whole message.
+// udpDNS reads the DNS query a UDP packet to a DNS port carries, or the DNS
+// response one from a DNS port carries (mDNS sends both from and to 5353; the
+// QR bit tells them apart). When the capture cut the packet (Truncated: fewer
+// bytes than the IP total length announces), the payload is the start of a
+// message and is read as far as its records are whole. A UDP length that
+// overruns a datagram captured whole (Malformed) is a lie, not a cut: that
+// payload is read as a whole message. A query is read as far as its first
+// question, which is all that is kept of it.
 func (c *Classifier) udpDNS(p *capture.Packet) {
-	if dnsPort(p.SrcPort) && len(p.Payload) > 0 {
+	switch {
+	case len(p.Payload) < 3:
+	case p.Payload[2]&0x80 == 0:
+		if dnsPort(p.DstPort) {
+			c.dnsQuery(p, p.Payload)
+		}
+	case dnsPort(p.SrcPort):
 		c.dnsMessage(p, p.Payload, p.Truncated && !p.Malformed)
 	}
 }
@@ -382,6 +402,8 @@ func (c *Classifier) Finish() *Run {
 	bound("reassembly memory full: the longest-waiting partial head given up", c.cfg.MaxReassemblyBytes, c.bufs.evicted)
 	bound("reassembly memory full: a partial head not held", c.cfg.MaxReassemblyBytes, c.bufs.full)
 	bound("DNS answer map full: oldest answer dropped", c.cfg.MaxDNSEntries, c.dns.evicted)
+	bound("DNS query table full: oldest waiting query forgotten, its answer not used", c.queries.capacity(), c.queries.evicted)
+	bound("DNS client table full: answers to every further client must match a query", maxQueryClients, c.queries.clientsDropped)
 	bound("name table full: flows of new names not kept in the report", c.cfg.MaxNames, c.namesDropped)
 	bound("unattributed address table full: flows to new addresses not kept in the report", c.cfg.MaxNames, c.addrsDropped)
 	return r

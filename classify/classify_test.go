@@ -47,10 +47,37 @@ func clientHello(t testing.TB, sni string) []byte {
 	return got
 }
 
-// dnsAnswer builds a response to client for qname: CNAMEs in order, then A.
+// dnsAnswer builds a response, ID 7, for qname: CNAMEs in order, then A.
 func dnsAnswer(t testing.TB, qname string, chain []string, addrs ...netip.Addr) []byte {
 	t.Helper()
-	b := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: 7, Response: true, RecursionAvailable: true})
+	return dnsAnswerID(t, 7, qname, chain, addrs...)
+}
+
+// dnsQueryMsg builds a query for qname, type A unless qtype says otherwise.
+func dnsQueryMsg(t testing.TB, id uint16, qname string, qtype ...dnsmessage.Type) []byte {
+	t.Helper()
+	typ := dnsmessage.TypeA
+	if len(qtype) > 0 {
+		typ = qtype[0]
+	}
+	b := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: id, RecursionDesired: true})
+	if err := b.StartQuestions(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Question(dnsmessage.Question{Name: dnsmessage.MustNewName(qname + "."), Type: typ, Class: dnsmessage.ClassINET}); err != nil {
+		t.Fatal(err)
+	}
+	msg, err := b.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return msg
+}
+
+// dnsAnswerID builds a response with DNS ID id for qname: CNAMEs in order, then A.
+func dnsAnswerID(t testing.TB, id uint16, qname string, chain []string, addrs ...netip.Addr) []byte {
+	t.Helper()
+	b := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: id, Response: true, RecursionAvailable: true})
 	b.EnableCompression()
 	must := func(err error) {
 		if err != nil {

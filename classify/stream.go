@@ -13,13 +13,14 @@ const (
 type streamState uint8
 
 const (
-	streamUndecided streamState = iota // no payload yet
-	streamTLS                          // waiting for the rest of a ClientHello
-	streamHTTP                         // reading HTTP/1.x request heads
-	streamDNS                          // reading length-prefixed DNS messages (TCP port 53)
-	streamProbe                        // not TLS or HTTP at first: watching for a later start
-	streamProxy                        // reading a PROXY protocol header before the client's own bytes
-	streamDone                         // nothing more to learn: payload is only counted
+	streamUndecided  streamState = iota // no payload yet
+	streamTLS                           // waiting for the rest of a ClientHello
+	streamHTTP                          // reading HTTP/1.x request heads
+	streamDNS                           // reading length-prefixed DNS answers (a server on a DNS port)
+	streamDNSQueries                    // reading length-prefixed DNS queries (a client to a DNS port)
+	streamProbe                         // not TLS or HTTP at first: watching for a later start
+	streamProxy                         // reading a PROXY protocol header before the client's own bytes
+	streamDone                          // nothing more to learn: payload is only counted
 )
 
 // heldSegment is an out-of-order segment kept until the gap before it fills.
