@@ -12,9 +12,10 @@ import (
 // packet once warm: bulk packets of a live flow, and whole connections (DNS
 // query and its answer, an answer to no query, a DNS exchange over TCP,
 // handshake, a ClientHello over two segments, HTTP requests, close, expiry,
-// attribution) to names seen before.
+// attribution, a new connection on an open 4-tuple) to names seen before.
 func TestAddAllocatesNothing(t *testing.T) {
 	pub := netip.MustParseAddr("20.42.65.92")
+	other := netip.MustParseAddr("20.42.65.93")
 	hello := clientHello(t, "v10.events.data.microsoft.com")
 	answer := dnsAnswer(t, "v10.events.data.microsoft.com", []string{"global.asimov.events.data.trafficmanager.net"}, pub)
 	query := dnsQueryMsg(t, 7, "V10.events.DATA.microsoft.com")
@@ -34,7 +35,14 @@ func TestAddAllocatesNothing(t *testing.T) {
 		f.c.Add(&p)
 	}
 	port := uint16(40000)
+	isn := uint32(0)
 	connection := func() {
+		// A connection on one 4-tuple that never ends: the next call's SYN,
+		// with a new ISN, finishes it and starts another.
+		isn += 1000
+		send(vm, 39999, other, 8080, capture.TCPSyn, isn, nil)
+		send(other, 8080, vm, 39999, capture.TCPSyn|capture.TCPAck, 1, nil)
+		send(vm, 39999, other, 8080, capture.TCPAck, isn+1, nil)
 		port++
 		send(vm, 50000, resolver, 53, 0, 0, query)
 		send(resolver, 53, vm, 50000, 0, 0, answer)
@@ -61,7 +69,7 @@ func TestAddAllocatesNothing(t *testing.T) {
 		connection()
 	}
 	if n := testing.AllocsPerRun(200, connection); n != 0 {
-		t.Errorf("allocations per connection (17 packets) = %v; want 0", n)
+		t.Errorf("allocations per connection (20 packets) = %v; want 0", n)
 	}
 
 	send(vm, 50001, pub, 443, capture.TCPSyn, 1, nil)
@@ -76,6 +84,9 @@ func TestAddAllocatesNothing(t *testing.T) {
 		t.Errorf("allocations per bulk packet pair = %v; want 0", n)
 	}
 	run := f.c.Finish()
+	if a := run.Unattributed[other]; a == nil || a.Flows != 251 {
+		t.Errorf("unattributed %s = %+v; want 251 flows, one per connection on its one 4-tuple", other, a)
+	}
 	if want := (DNSAnswers{Matched: 2 * 251, Unrequested: 251}); run.DNS != want {
 		t.Errorf("Run.DNS = %+v; want %+v", run.DNS, want)
 	}

@@ -206,9 +206,11 @@ func (c *Classifier) Add(p *capture.Packet) {
 	if f == nil || f.key != key {
 		f = c.flows.get(key)
 	}
-	if f != nil && f.class == classClosed && p.Proto == 6 && p.TCPFlags&(capture.TCPSyn|capture.TCPAck) == capture.TCPSyn {
-		// A new connection on the 4-tuple of one that closed: finish the
-		// old one rather than fold the new one into it.
+	if f != nil && p.Proto == 6 && p.TCPFlags&(capture.TCPSyn|capture.TCPAck) == capture.TCPSyn &&
+		(f.class == classClosed || f.reopened(src, p.Seq)) {
+		// A new connection on the 4-tuple of one that closed, or whose
+		// end the capture missed: finish the old one rather than fold the
+		// new one into it.
 		c.finish(f) // clears lastFlow
 		f = nil
 	}
@@ -310,6 +312,22 @@ func (c *Classifier) newFlow(key flowKey, p *capture.Packet, src, dst endpoint, 
 	return f
 }
 
+// reopened reports whether a SYN (without ACK) from src with sequence number
+// seq starts a new connection on f's 4-tuple, whose old connection ended
+// without a FIN or RST the capture holds: src had already sent a segment
+// without SYN there (the old connection was open, or picked up mid-stream),
+// and seq is not the ISN of src's earlier SYN or SYN-ACK (a retransmitted SYN
+// keeps its ISN). This holds for either side: a SYN from the old server starts
+// a connection it opens. A SYN from a side that has sent only SYNs is a retry
+// or a simultaneous open (RFC 9293 section 3.5), and stays in the flow.
+func (f *flow) reopened(src endpoint, seq uint32) bool {
+	st := &f.down
+	if src == f.client {
+		st = &f.up
+	}
+	return st.open && !(st.hasISN && st.isn == seq)
+}
+
 // countStart counts a flow for VM detection once its client has sent a
 // packet: a flow the client never spoke on (a stray SYN-ACK, an unrequested
 // UDP packet to a high port) was not started by it. At most 65 536 local
@@ -332,6 +350,8 @@ func (c *Classifier) tcp(f *flow, p *capture.Packet, out bool) {
 	if p.TCPFlags&capture.TCPSyn != 0 {
 		st.syn(p.Seq)
 		seq++ // data on a SYN (TCP Fast Open) starts after the ISN
+	} else {
+		st.open = true
 	}
 	if len(p.Payload) > 0 && st.state != streamDone {
 		for data := st.accept(seq, p.Payload, c.bufs); data != nil; data = st.popHeld(c.bufs) {

@@ -37,6 +37,9 @@ type stream struct {
 	state   streamState
 	synced  bool   // next is known
 	next    uint32 // sequence number of the next byte expected
+	hasISN  bool   // isn is known: the direction's SYN (or SYN-ACK) was seen
+	isn     uint32 // initial sequence number
+	open    bool   // the direction sent a segment without SYN: it took the connection as open
 	buf     []byte // in-order bytes not yet consumed
 	held    []heldSegment
 	heldLen int
@@ -65,11 +68,15 @@ const maxFound = 255
 // seqDiff returns a-b in sequence space (RFC 793 modular arithmetic).
 func seqDiff(a, b uint32) int32 { return int32(a - b) }
 
-// syn records the initial sequence number of the direction.
+// syn records the initial sequence number of the direction. A SYN with
+// another ISN from a side that has sent only SYNs and no bytes yet (a connect
+// retried with a new ISN, the first SYN unanswered) replaces the first: its
+// bytes follow the new ISN.
 func (s *stream) syn(seq uint32) {
-	if !s.synced {
+	if !s.synced || s.hasISN && seq != s.isn && !s.open && s.state == streamUndecided && len(s.buf) == 0 && len(s.held) == 0 {
 		s.synced = true
 		s.next = seq + 1
+		s.hasISN, s.isn = true, seq
 	}
 }
 
