@@ -549,3 +549,15 @@ func TestParseDNSQueryAllocs(t *testing.T) {
 		t.Errorf("ParseDNSQuery allocs = %v; want 0", n)
 	}
 }
+
+func BenchmarkParseDNSQuery(b *testing.B) {
+	in := readFixture(b, "dns_query_udp_ctldl_windowsupdate_com.bin")
+	var q DNSQuery
+	b.ReportAllocs()
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		if ParseDNSQuery(in, &q) != Found {
+			b.Fatal("not found")
+		}
+	}
+}

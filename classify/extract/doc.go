@@ -74,5 +74,6 @@
 //	ParseDNSResponse  ctldl.windowsupdate.com, 6 CNAMEs            ~830 ns
 //	ParseDNSResponse  res.wx.qq.com, 4 CNAMEs, 9 A                 ~1.1 µs
 //	ParseDNSResponse  hostile 64 KiB, 4000 answers x 126 jumps     ~2.3 ms (150 ms before MaxPointerJumps)
+//	ParseDNSQuery     ctldl.windowsupdate.com query, 41 B          ~40 ns (up to 90 on a busy spell)
 //	ParseRequestHead  curl GET, 98 B                               ~90 ns
 package extract
