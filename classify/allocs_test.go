@@ -10,12 +10,18 @@ import (
 
 // TestAddAllocatesNothing proves that classifying allocates nothing per
 // packet once warm: bulk packets of a live flow, and whole connections (DNS
-// answer, handshake, a ClientHello over two segments, HTTP requests, close,
-// expiry, attribution) to names seen before.
+// query and its answer, an answer to no query, a DNS exchange over TCP,
+// handshake, a ClientHello over two segments, HTTP requests, close, expiry,
+// attribution, a new connection on an open 4-tuple) to names seen before.
 func TestAddAllocatesNothing(t *testing.T) {
 	pub := netip.MustParseAddr("20.42.65.92")
+	other := netip.MustParseAddr("20.42.65.93")
 	hello := clientHello(t, "v10.events.data.microsoft.com")
 	answer := dnsAnswer(t, "v10.events.data.microsoft.com", []string{"global.asimov.events.data.trafficmanager.net"}, pub)
+	query := dnsQueryMsg(t, 7, "V10.events.DATA.microsoft.com")
+	unrequested := dnsAnswerID(t, 8, "v10.events.data.microsoft.com", nil, pub)
+	frame := func(msg []byte) []byte { return append([]byte{byte(len(msg) >> 8), byte(len(msg))}, msg...) }
+	tcpQuery, tcpAnswer := frame(query), frame(answer)
 	request := []byte("GET /connecttest.txt HTTP/1.1\r\nHost: www.msftconnecttest.com\r\n\r\n")
 	f := newFeed(t, Config{VM: vm, ClosedLinger: time.Second})
 	var p capture.Packet
@@ -23,15 +29,30 @@ func TestAddAllocatesNothing(t *testing.T) {
 		f.now = f.now.Add(time.Millisecond)
 		p = capture.Packet{Timestamp: f.now, WireLen: 54 + len(payload), L3: capture.L3IPv4,
 			Src: src, Dst: dst, Proto: 6, SrcPort: sport, DstPort: dport, TCPFlags: flags, Seq: seq, Payload: payload}
-		if dport == 53 || sport == 53 {
+		if (dport == 53 || sport == 53) && flags == 0 {
 			p.Proto = 17
 		}
 		f.c.Add(&p)
 	}
 	port := uint16(40000)
+	isn := uint32(0)
 	connection := func() {
+		// A connection on one 4-tuple that never ends: the next call's SYN,
+		// with a new ISN, finishes it and starts another.
+		isn += 1000
+		send(vm, 39999, other, 8080, capture.TCPSyn, isn, nil)
+		send(other, 8080, vm, 39999, capture.TCPSyn|capture.TCPAck, 1, nil)
+		send(vm, 39999, other, 8080, capture.TCPAck, isn+1, nil)
 		port++
+		send(vm, 50000, resolver, 53, 0, 0, query)
 		send(resolver, 53, vm, 50000, 0, 0, answer)
+		send(resolver, 53, vm, 50000, 0, 0, unrequested)
+		send(vm, port, resolver, 53, capture.TCPSyn, 100, nil)
+		send(resolver, 53, vm, port, capture.TCPSyn|capture.TCPAck, 900, nil)
+		send(vm, port, resolver, 53, capture.TCPAck, 101, tcpQuery)
+		send(resolver, 53, vm, port, capture.TCPAck, 901, tcpAnswer)
+		send(vm, port, resolver, 53, capture.TCPRst, uint32(101+len(tcpQuery)), nil)
+		port++
 		send(vm, port, pub, 443, capture.TCPSyn, 100, nil)
 		send(pub, 443, vm, port, capture.TCPSyn|capture.TCPAck, 900, nil)
 		send(vm, port, pub, 443, capture.TCPAck, 101, hello[:1000])
@@ -48,7 +69,7 @@ func TestAddAllocatesNothing(t *testing.T) {
 		connection()
 	}
 	if n := testing.AllocsPerRun(200, connection); n != 0 {
-		t.Errorf("allocations per connection (10 packets) = %v; want 0", n)
+		t.Errorf("allocations per connection (20 packets) = %v; want 0", n)
 	}
 
 	send(vm, 50001, pub, 443, capture.TCPSyn, 1, nil)
@@ -63,6 +84,12 @@ func TestAddAllocatesNothing(t *testing.T) {
 		t.Errorf("allocations per bulk packet pair = %v; want 0", n)
 	}
 	run := f.c.Finish()
+	if a := run.Unattributed[other]; a == nil || a.Flows != 251 {
+		t.Errorf("unattributed %s = %+v; want 251 flows, one per connection on its one 4-tuple", other, a)
+	}
+	if want := (DNSAnswers{Matched: 2 * 251, Unrequested: 251}); run.DNS != want {
+		t.Errorf("Run.DNS = %+v; want %+v", run.DNS, want)
+	}
 	// 50 warm-up connections, then AllocsPerRun's one warm-up call and 200.
 	if n := run.Names["v10.events.data.microsoft.com"]; n == nil || n.Evidence[EvidenceSNI] != 251 || n.Evidence[EvidenceDNS] != 1 {
 		t.Errorf("v10.events.data.microsoft.com = %+v; want 251 flows named by SNI, the bulk one by DNS", n)

@@ -30,6 +30,15 @@ type Config struct {
 	// it (default 24 h).
 	MaxDNSEntries int
 	DNSMaxAge     time.Duration
+	// MaxDNSQueries bounds the table of DNS queries that answers are matched
+	// against (default 16 384, 640 KiB, made at the first query), and
+	// DNSQueryWindow is how long after its query an answer still matches it
+	// (default 15 s; on the shared corpus a window of 1 000 h matches no
+	// answer more). A query past the window, or pushed out of a full bucket
+	// of the table, is forgotten; the report counts the second as a bound
+	// reached. See dnsquery.go for which answers are evidence.
+	MaxDNSQueries  int
+	DNSQueryWindow time.Duration
 	// MaxReassemblyBytes bounds the bytes all streams together may hold
 	// while a parser waits for the rest of a ClientHello or request head
 	// (default 32 MiB: 8 192 ClientHellos of 4 KiB pending at once). Past
@@ -63,6 +72,7 @@ func (c *Config) setDefaults() {
 	}
 	def(&c.MaxFlows, 1<<17)
 	def(&c.MaxDNSEntries, 1<<17)
+	def(&c.MaxDNSQueries, 1<<14)
 	def(&c.MaxNames, 100_000)
 	def(&c.MaxReassemblyBytes, 32<<20)
 	def(&c.DetectWindow, 1<<14)
@@ -70,6 +80,7 @@ func (c *Config) setDefaults() {
 	defd(&c.UDPIdle, 5*time.Minute)
 	defd(&c.ClosedLinger, 30*time.Second)
 	defd(&c.DNSMaxAge, 24*time.Hour)
+	defd(&c.DNSQueryWindow, 15*time.Second)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -79,12 +90,13 @@ func (c *Config) setDefaults() {
 // names in them and attributes each IPv4 flow to at most one name. It is not
 // safe for concurrent use. Packets must come in capture order.
 type Classifier struct {
-	cfg   Config
-	run   Run
-	flows *flowTable
-	dns   *dnsMap
-	names *interner
-	paths *interner
+	cfg     Config
+	run     Run
+	flows   *flowTable
+	dns     *dnsMap
+	queries *queryTable
+	names   *interner
+	paths   *interner
 	// Capture times in Unix nanoseconds (see nanos): sweepAt is when idle
 	// flows are next looked for.
 	sweepAt              int64
@@ -100,6 +112,7 @@ type Classifier struct {
 	ch    extract.ClientHello
 	req   extract.HTTPRequest
 	resp  extract.DNSResponse
+	query extract.DNSQuery
 	chain []string
 	rec   FlowRecord
 	obs   Observation
@@ -117,6 +130,7 @@ func New(cfg Config) *Classifier {
 		cfg:       cfg,
 		flows:     newFlowTable(1024),
 		dns:       newDNSMap(cfg.MaxDNSEntries, cfg.DNSMaxAge),
+		queries:   newQueryTable(cfg.MaxDNSQueries, int64(cfg.DNSQueryWindow)),
 		names:     newInterner(cfg.MaxNames),
 		paths:     newInterner(cfg.MaxNames),
 		bufs:      newBufferPool(cfg.MaxReassemblyBytes),
@@ -192,9 +206,11 @@ func (c *Classifier) Add(p *capture.Packet) {
 	if f == nil || f.key != key {
 		f = c.flows.get(key)
 	}
-	if f != nil && f.class == classClosed && p.Proto == 6 && p.TCPFlags&(capture.TCPSyn|capture.TCPAck) == capture.TCPSyn {
-		// A new connection on the 4-tuple of one that closed: finish the
-		// old one rather than fold the new one into it.
+	if f != nil && p.Proto == 6 && p.TCPFlags&(capture.TCPSyn|capture.TCPAck) == capture.TCPSyn &&
+		(f.class == classClosed || f.reopened(src, p.Seq)) {
+		// A new connection on the 4-tuple of one that closed, or whose
+		// end the capture missed: finish the old one rather than fold the
+		// new one into it.
 		c.finish(f) // clears lastFlow
 		f = nil
 	}
@@ -231,20 +247,26 @@ func (c *Classifier) Add(p *capture.Packet) {
 	case 6:
 		c.tcp(f, p, out)
 	case 17:
-		// Answers are read whether or not the query was captured (many
-		// captures hold one side only). Whoever can put a forged answer on
-		// the VM's wire can name its next flow to that address.
 		c.udpDNS(p)
 	}
 }
 
-// udpDNS reads the DNS response a UDP packet from a DNS port carries. When the
-// capture cut the packet (Truncated: fewer bytes than the IP total length
-// announces), the payload is the start of a message and is read as far as its
-// records are whole. A UDP length that overruns a datagram captured whole
-// (Malformed) is a lie, not a cut: that payload is read as a whole message.
+// udpDNS reads the DNS query a UDP packet to a DNS port carries, or the DNS
+// response one from a DNS port carries (mDNS sends both from and to 5353; the
+// QR bit tells them apart). When the capture cut the packet (Truncated: fewer
+// bytes than the IP total length announces), the payload is the start of a
+// message and is read as far as its records are whole. A UDP length that
+// overruns a datagram captured whole (Malformed) is a lie, not a cut: that
+// payload is read as a whole message. A query is read as far as its first
+// question, which is all that is kept of it.
 func (c *Classifier) udpDNS(p *capture.Packet) {
-	if dnsPort(p.SrcPort) && len(p.Payload) > 0 {
+	switch {
+	case len(p.Payload) < 3:
+	case p.Payload[2]&0x80 == 0:
+		if dnsPort(p.DstPort) {
+			c.dnsQuery(p, p.Payload)
+		}
+	case dnsPort(p.SrcPort):
 		c.dnsMessage(p, p.Payload, p.Truncated && !p.Malformed)
 	}
 }
@@ -290,6 +312,22 @@ func (c *Classifier) newFlow(key flowKey, p *capture.Packet, src, dst endpoint, 
 	return f
 }
 
+// reopened reports whether a SYN (without ACK) from src with sequence number
+// seq starts a new connection on f's 4-tuple, whose old connection ended
+// without a FIN or RST the capture holds: src had already sent a segment
+// without SYN there (the old connection was open, or picked up mid-stream),
+// and seq is not the ISN of src's earlier SYN or SYN-ACK (a retransmitted SYN
+// keeps its ISN). This holds for either side: a SYN from the old server starts
+// a connection it opens. A SYN from a side that has sent only SYNs is a retry
+// or a simultaneous open (RFC 9293 section 3.5), and stays in the flow.
+func (f *flow) reopened(src endpoint, seq uint32) bool {
+	st := &f.down
+	if src == f.client {
+		st = &f.up
+	}
+	return st.open && !(st.hasISN && st.isn == seq)
+}
+
 // countStart counts a flow for VM detection once its client has sent a
 // packet: a flow the client never spoke on (a stray SYN-ACK, an unrequested
 // UDP packet to a high port) was not started by it. At most 65 536 local
@@ -312,6 +350,8 @@ func (c *Classifier) tcp(f *flow, p *capture.Packet, out bool) {
 	if p.TCPFlags&capture.TCPSyn != 0 {
 		st.syn(p.Seq)
 		seq++ // data on a SYN (TCP Fast Open) starts after the ISN
+	} else {
+		st.open = true
 	}
 	if len(p.Payload) > 0 && st.state != streamDone {
 		for data := st.accept(seq, p.Payload, c.bufs); data != nil; data = st.popHeld(c.bufs) {
@@ -382,6 +422,8 @@ func (c *Classifier) Finish() *Run {
 	bound("reassembly memory full: the longest-waiting partial head given up", c.cfg.MaxReassemblyBytes, c.bufs.evicted)
 	bound("reassembly memory full: a partial head not held", c.cfg.MaxReassemblyBytes, c.bufs.full)
 	bound("DNS answer map full: oldest answer dropped", c.cfg.MaxDNSEntries, c.dns.evicted)
+	bound("DNS query table full: oldest waiting query forgotten, its answer not used", c.queries.capacity(), c.queries.evicted)
+	bound("DNS client table full: answers to every further client must match a query", maxQueryClients, c.queries.clientsDropped)
 	bound("name table full: flows of new names not kept in the report", c.cfg.MaxNames, c.namesDropped)
 	bound("unattributed address table full: flows to new addresses not kept in the report", c.cfg.MaxNames, c.addrsDropped)
 	return r

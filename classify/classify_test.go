@@ -2,6 +2,7 @@ package classify
 
 import (
 	"crypto/tls"
+	"fmt"
 	"math"
 	"net"
 	"net/netip"
@@ -47,10 +48,37 @@ func clientHello(t testing.TB, sni string) []byte {
 	return got
 }
 
-// dnsAnswer builds a response to client for qname: CNAMEs in order, then A.
+// dnsAnswer builds a response, ID 7, for qname: CNAMEs in order, then A.
 func dnsAnswer(t testing.TB, qname string, chain []string, addrs ...netip.Addr) []byte {
 	t.Helper()
-	b := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: 7, Response: true, RecursionAvailable: true})
+	return dnsAnswerID(t, 7, qname, chain, addrs...)
+}
+
+// dnsQueryMsg builds a query for qname, type A unless qtype says otherwise.
+func dnsQueryMsg(t testing.TB, id uint16, qname string, qtype ...dnsmessage.Type) []byte {
+	t.Helper()
+	typ := dnsmessage.TypeA
+	if len(qtype) > 0 {
+		typ = qtype[0]
+	}
+	b := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: id, RecursionDesired: true})
+	if err := b.StartQuestions(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Question(dnsmessage.Question{Name: dnsmessage.MustNewName(qname + "."), Type: typ, Class: dnsmessage.ClassINET}); err != nil {
+		t.Fatal(err)
+	}
+	msg, err := b.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return msg
+}
+
+// dnsAnswerID builds a response with DNS ID id for qname: CNAMEs in order, then A.
+func dnsAnswerID(t testing.TB, id uint16, qname string, chain []string, addrs ...netip.Addr) []byte {
+	t.Helper()
+	b := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: id, Response: true, RecursionAvailable: true})
 	b.EnableCompression()
 	must := func(err error) {
 		if err != nil {
@@ -560,5 +588,92 @@ func TestHugeDetectWindow(t *testing.T) {
 	run := f.c.Finish()
 	if run.InScope.Flows != 3 || run.VM != vm {
 		t.Errorf("in scope %d flows, VM %v; want 3 flows of %v", run.InScope.Flows, run.VM, vm)
+	}
+}
+
+// TestNewConnectionOnOpenFourTuple: a SYN with a new ISN on a 4-tuple whose
+// connection the capture saw open, but not end, starts a new flow; a SYN that
+// repeats the ISN, or comes from a side that has sent only SYNs, does not.
+func TestNewConnectionOnOpenFourTuple(t *testing.T) {
+	pub := netip.MustParseAddr("20.42.65.92")
+	first, second := clientHello(t, "first.example"), clientHello(t, "second.example")
+	const syn, synAck, ack = capture.TCPSyn, capture.TCPSyn | capture.TCPAck, capture.TCPAck
+	// open plays a handshake from the VM with ISN isn, the ClientHello, and
+	// the server's ACK of it: both sides open, no FIN, no RST.
+	open := func(f *feed, isn, serverISN uint32, hello []byte) {
+		f.pkt(6, vm, 50001, pub, 443, syn, isn, nil)
+		f.pkt(6, pub, 443, vm, 50001, synAck, serverISN, nil)
+		f.pkt(6, vm, 50001, pub, 443, ack, isn+1, hello)
+		f.pkt(6, pub, 443, vm, 50001, ack, serverISN+1, nil)
+	}
+	type flowSeen struct {
+		src     string
+		sni     string
+		out, in uint64
+	}
+	tests := []struct {
+		name string
+		play func(f *feed)
+		want []flowSeen // finished flows in order: client, SNI, packets out and in
+	}{
+		{"second_connection_without_fin", func(f *feed) {
+			open(f, 1000, 5000, first)
+			open(f, 90000, 7000, second)
+		}, []flowSeen{{"192.168.56.10", "first.example", 2, 2}, {"192.168.56.10", "second.example", 2, 2}}},
+		{"retransmitted_syn_same_isn", func(f *feed) {
+			f.pkt(6, vm, 50001, pub, 443, syn, 1000, nil)
+			open(f, 1000, 5000, first)
+		}, []flowSeen{{"192.168.56.10", "first.example", 3, 2}}},
+		{"late_copy_of_syn_after_open", func(f *feed) {
+			open(f, 1000, 5000, first)
+			f.pkt(6, vm, 50001, pub, 443, syn, 1000, nil)
+		}, []flowSeen{{"192.168.56.10", "first.example", 3, 2}}},
+		// The first SYN went unanswered; the client tried again with another ISN: one attempt, and the
+		// ClientHello after the second ISN is read.
+		{"unanswered_syn_retried_with_new_isn", func(f *feed) {
+			f.pkt(6, vm, 50001, pub, 443, syn, 1000, nil)
+			open(f, 40000, 5000, first)
+		}, []flowSeen{{"192.168.56.10", "first.example", 3, 2}}},
+		// The old server opens a connection back on the same 4-tuple: its flow, not the VM's.
+		{"syn_from_server_side", func(f *feed) {
+			open(f, 1000, 5000, first)
+			f.pkt(6, pub, 443, vm, 50001, syn, 123456, nil)
+			f.pkt(6, vm, 50001, pub, 443, synAck, 777, nil)
+		}, []flowSeen{{"192.168.56.10", "first.example", 2, 2}, {"20.42.65.92", "", 1, 1}}},
+		// RFC 9293 figure 8: both sides send a SYN, then a SYN-ACK each.
+		{"simultaneous_open", func(f *feed) {
+			f.pkt(6, vm, 50001, pub, 443, syn, 1000, nil)
+			f.pkt(6, pub, 443, vm, 50001, syn, 5000, nil)
+			f.pkt(6, vm, 50001, pub, 443, synAck, 1000, nil)
+			f.pkt(6, pub, 443, vm, 50001, synAck, 5000, nil)
+			f.pkt(6, vm, 50001, pub, 443, ack, 1001, first)
+		}, []flowSeen{{"192.168.56.10", "first.example", 3, 2}}},
+		// TCP Fast Open: the second connection's ClientHello rides on its SYN; a retransmission of that SYN
+		// carries the same ISN and the same bytes.
+		{"fast_open_syn_with_data", func(f *feed) {
+			open(f, 1000, 5000, first)
+			f.pkt(6, vm, 50001, pub, 443, syn, 90000, second)
+			f.pkt(6, vm, 50001, pub, 443, syn, 90000, second)
+			f.pkt(6, pub, 443, vm, 50001, synAck, 7000, nil)
+		}, []flowSeen{{"192.168.56.10", "first.example", 2, 2}, {"192.168.56.10", "second.example", 2, 1}}},
+		// Picked up mid-stream (no SYN seen): a SYN from the side that sent data opens a new connection.
+		{"syn_after_mid_stream_pickup", func(f *feed) {
+			f.pkt(6, vm, 50001, pub, 443, ack, 31337, []byte{23, 3, 3, 0, 1})
+			f.pkt(6, pub, 443, vm, 50001, ack, 999, nil)
+			open(f, 1000, 5000, second)
+		}, []flowSeen{{"192.168.56.10", "", 1, 1}, {"192.168.56.10", "second.example", 2, 2}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []flowSeen
+			f := newFeed(t, Config{VM: vm, OnFlow: func(r *FlowRecord) {
+				got = append(got, flowSeen{r.Src.String(), r.SNI, r.PacketsOut, r.PacketsIn})
+			}})
+			tt.play(f)
+			f.c.Finish()
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("flows (client, SNI, packets out, in) = %v; want %v", got, tt.want)
+			}
+		})
 	}
 }

@@ -130,6 +130,23 @@ var corpusExceptions = []corpusException{
 		"retransmission starts a new one; tshark calls it a retransmission"},
 }
 
+// corpusUnrequested lists the files with DNS answers that matched no captured
+// query of a client whose queries the capture holds (Run.DNS.Unrequested: not
+// used as evidence), each with its count and the reason from the bytes. The
+// test fails when a count moves, as for corpusExceptions.
+var corpusUnrequested = []corpusException{
+	{"sv__dns__dns-udp-unsolicited-response__dns-response-2x.pcap", "unrequested dns", 1, "frame 2 answers ID " +
+		"0x9941 to 10.16.1.11:53679, which only ever asked 0x99ab (frame 1, answered by frame 3): an unsolicited " +
+		"response, as the capture's name says"},
+	{"sv__dns__dns-incomplete__input.pcap", "unrequested dns", 2, "DNS over TCP to port 5353, hand-made: frame 7 " +
+		"answers 0x1032 google.com A when only 0x1133 google.net TXT was asked (frame 5); frame 13 answers 0x1032 " +
+		"google.com A to the query of frames 9 and 11, 0x1032 google.com TXT: another type"},
+	{"sv__dns-tcp-ts-gap__input.pcap", "unrequested dns", 2, "frame 8 answers ID 1, whose query is the 34 client " +
+		"bytes from seq 870718863 that the capture lacks (the client's ACK of frame 7 and its next segment, frame " +
+		"10, start 34 bytes apart); frame 11 answers ID 2, whose query (frame 10) lies after that gap, which TCP " +
+		"reassembly does not read past"},
+}
+
 // key says what must agree for one record: kind, flow as "proto src -> dst",
 // and the name with its evidence.
 func truthKeys(t truthRecord, kind string) (string, bool) {
@@ -267,6 +284,8 @@ func TestCorpusAgreement(t *testing.T) {
 		t.Skipf("no shared corpus at %s: the agreement test needs ../shared/corpus beside the repository", corpusDir)
 	}
 	ex := newExceptionBook(t, "corpus", corpusExceptions)
+	unrequested := newExceptionBook(t, "unrequested", corpusUnrequested)
+	var dns classify.DNSAnswers
 	type tally struct{ want, got, extra int }
 	perKind := map[string]*tally{"tls": {}, "http": {}, "dns": {}}
 	filesWithRecords := 0
@@ -279,10 +298,15 @@ func TestCorpusAgreement(t *testing.T) {
 		want, _ := truthRecords(t, name, raw)
 		got := map[string]int{}
 		cfg := classify.Config{OnObservation: func(o *classify.Observation) { got[observationKey(o)]++ }}
-		if err := classifyFile(path, cfg); err != nil {
+		run, err := classifyFile(path, cfg)
+		if err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue
 		}
+		dns.Matched += run.DNS.Matched
+		dns.OneSided += run.DNS.OneSided
+		dns.Unrequested += run.DNS.Unrequested
+		unrequested.checkCount(name, "unrequested dns", int(run.DNS.Unrequested), "")
 		if len(want) > 0 {
 			filesWithRecords++
 		}
@@ -309,7 +333,10 @@ func TestCorpusAgreement(t *testing.T) {
 	}
 	t.Logf("%d captures, %d with IPv4 names in the truth; %d records excused by %d exceptions",
 		len(files), filesWithRecords, ex.excused, len(corpusExceptions))
+	t.Logf("DNS answers: %d matched a captured query, %d taken without one (no query from the client seen yet), "+
+		"%d unrequested (not evidence)", dns.Matched, dns.OneSided, dns.Unrequested)
 	ex.report()
+	unrequested.report()
 }
 
 // truthRecords reads a truth file's records that must agree (see truthKeys),
@@ -401,19 +428,23 @@ var disagreementKinds = []string{"missing tls", "missing http", "missing dns", "
 // check holds one file's disagreements against its exceptions.
 func (b *exceptionBook) check(name string, a agreement) {
 	for _, what := range disagreementKinds {
-		ex, ok := b.byKey[[2]string{name, what}]
-		b.seen[[2]string{name, what}] = true
-		n := a.count[what]
-		switch {
-		case ok && n == ex.n:
-			b.excused += ex.n
-		case ok && n == 0:
-			b.fail("%s: %s: none now; drop the stale exception %q", name, what, ex.why)
-		case ok:
-			b.fail("%s: %s: %d records; the exception says %d (%s), e.g. %s", name, what, n, ex.n, ex.why, a.example[what])
-		case n > 0:
-			b.fail("%s: %s: %d records, e.g. %s", name, what, n, a.example[what])
-		}
+		b.checkCount(name, what, a.count[what], a.example[what])
+	}
+}
+
+// checkCount holds one file's count of one kind against its exception.
+func (b *exceptionBook) checkCount(name, what string, n int, example string) {
+	ex, ok := b.byKey[[2]string{name, what}]
+	b.seen[[2]string{name, what}] = true
+	switch {
+	case ok && n == ex.n:
+		b.excused += ex.n
+	case ok && n == 0:
+		b.fail("%s: %s: none now; drop the stale exception %q", name, what, ex.why)
+	case ok:
+		b.fail("%s: %s: %d records; the exception says %d (%s), e.g. %s", name, what, n, ex.n, ex.why, example)
+	case n > 0:
+		b.fail("%s: %s: %d records, e.g. %s", name, what, n, example)
 	}
 }
 
@@ -445,10 +476,10 @@ func (b *exceptionBook) report() {
 	}
 }
 
-func classifyFile(path string, cfg classify.Config) error {
+func classifyFile(path string, cfg classify.Config) (*classify.Run, error) {
 	src, err := capture.OpenFiles([]string{path}, capture.Options{})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer src.Close()
 	c := classify.New(cfg)
@@ -459,10 +490,9 @@ func classifyFile(path string, cfg classify.Config) error {
 			break
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 		c.Add(&p)
 	}
-	c.Finish()
-	return nil
+	return c.Finish(), nil
 }

@@ -8,12 +8,25 @@
 // destination; else it stays unattributed and is kept by address. The flow
 // records which of these named it.
 //
+// DNS evidence: an answer to a client from which a unicast query has been
+// seen must match one of its queries (transport, ID, addresses and ports
+// reversed, the first question case-insensitively, within
+// Config.DNSQueryWindow); answers to other clients are taken as they are, so
+// a capture of answers only still names flows. Answers that match nothing are
+// counted in Run.DNS and name nothing. dnsquery.go has the rules.
+//
+// Flows: one per connection. A TCP flow ends at FIN both ways or RST (after a
+// short linger), at idle expiry or eviction, or when a SYN with a new initial
+// sequence number comes from a side that had already sent past its SYN: the
+// capture missed the old connection's end, and the SYN starts the next.
+//
 // Scope follows the method of Microsoft's endpoint pages: IPv4 flows started
 // by the VM towards public addresses (outside every IANA special-purpose
 // block). Everything else is counted by reason, so no packet disappears.
 //
 // State is bounded: the flow table (with idle expiry per class and least
 // recently active eviction), reassembly per direction (maxStreamBuffer, held
-// out-of-order segments), the DNS answer map and the name tables. Each bound
-// that was reached is listed in Run.Bounds.
+// out-of-order segments), the DNS answer map, the table of DNS queries
+// waiting for an answer, and the name tables. Each bound that was reached is
+// listed in Run.Bounds.
 package classify

@@ -76,7 +76,7 @@ func (c *Classifier) consume(f *flow, st *stream, toServer bool, data []byte, p 
 			n = c.clientHello(f, st, buf, p)
 		case streamHTTP:
 			n = c.httpRequests(f, st, buf, p)
-		case streamDNS:
+		case streamDNS, streamDNSQueries:
 			n = c.tcpDNS(st, buf, p)
 		}
 		switch st.state {
@@ -135,6 +135,8 @@ func decide(f *flow, toServer bool, first []byte) streamState {
 		return streamHTTP
 	case !toServer && dnsPort(f.server.port()):
 		return streamDNS
+	case toServer && dnsPort(f.server.port()):
+		return streamDNSQueries
 	case toServer:
 		return streamProbe
 	}
@@ -423,14 +425,19 @@ func trimCR(b []byte) []byte {
 	return b
 }
 
-// tcpDNS reads length-prefixed DNS messages from a server's stream.
+// tcpDNS reads length-prefixed DNS messages: answers from a server's stream,
+// queries from a client's.
 func (c *Classifier) tcpDNS(st *stream, buf []byte, p *capture.Packet) int {
 	used := 0
 	for {
 		msg, rest, status := extract.SplitTCPDNS(buf[used:])
 		switch status {
 		case extract.Found:
-			c.dnsMessage(p, msg, false)
+			if st.state == streamDNSQueries {
+				c.dnsQuery(p, msg)
+			} else {
+				c.dnsMessage(p, msg, false)
+			}
 			used = len(buf) - len(rest)
 		case extract.NeedMore:
 			return used
@@ -441,9 +448,10 @@ func (c *Classifier) tcpDNS(st *stream, buf []byte, p *capture.Packet) int {
 	}
 }
 
-// dnsMessage reads a DNS response sent to p's destination and remembers, for
-// each IPv4 answer, the query name and CNAME chain that led to it. cut says
-// msg is the start of a message whose end the capture lost.
+// dnsMessage reads a DNS response sent to p's destination and, when it is
+// evidence (see requested), remembers for each IPv4 answer the query name and
+// CNAME chain that led to it. cut says msg is the start of a message whose end
+// the capture lost.
 func (c *Classifier) dnsMessage(p *capture.Packet, msg []byte, cut bool) {
 	parse := extract.ParseDNSResponse
 	if cut {
@@ -461,13 +469,17 @@ func (c *Classifier) dnsMessage(p *capture.Packet, msg []byte, cut bool) {
 	for _, cn := range r.CNAMEChain {
 		c.chain = append(c.chain, c.names.name(cn))
 	}
+	evidence := c.requested(p)
 	client := p.Dst.As4()
 	for _, a := range r.A {
-		c.dns.put(newDNSKey(client, a.Addr), qname, c.chain, nanos(p.Timestamp))
+		if evidence {
+			c.dns.put(newDNSKey(client, a.Addr), qname, c.chain, nanos(p.Timestamp))
+		}
 	}
 	if c.cfg.OnObservation != nil {
 		o := c.observation("dns", p, qname)
 		o.CNAMEs = c.chain
+		o.Unrequested = !evidence
 		o.A = o.A[:0]
 		for _, a := range r.A {
 			o.A = append(o.A, netip.AddrFrom4(a.Addr))

@@ -37,28 +37,43 @@ func FuzzClassify(f *testing.F) {
 	f.Add(seed(step(0, capture.TCPSyn, 0, nil), step(0, capture.TCPAck, 901, hello[900:]), step(0, capture.TCPAck, -899, hello[:900])))
 	f.Add(seed(step(1, capture.TCPSyn, 0, nil), step(1, capture.TCPAck, 1, []byte("GET / HTTP/1.1\r\nHost: a.example\r\nContent-Length: 3\r\n\r\nabcGET /b HTTP/1.1\r\nHost: b.example\r\n\r\n"))))
 	f.Add(seed(step(2, 0, 0, dnsAnswer(f, "a.example", []string{"b.example"}, netip.MustParseAddr("20.1.2.3")))))
+	// A query (flow 2 with flag 0x10: from the VM), its answer, and the same exchange over TCP (flow 1 with flag
+	// 0x40: to port 53).
+	tcpQuery, tcpAnswer := dnsQueryMsg(f, 7, "a.example"), dnsAnswer(f, "a.example", nil, netip.MustParseAddr("20.1.2.3"))
+	tcpQuery = append([]byte{0, byte(len(tcpQuery))}, tcpQuery...)
+	tcpAnswer = append([]byte{0, byte(len(tcpAnswer))}, tcpAnswer...)
+	f.Add(seed(step(2, 0x10, 0, dnsQueryMsg(f, 7, "A.example")), step(2, 0, 0, dnsAnswer(f, "a.example", nil, netip.MustParseAddr("20.1.2.3"))),
+		step(1, capture.TCPSyn|0x40, 0, nil), step(1, capture.TCPAck|0x40, 1, tcpQuery), step(1, capture.TCPAck|0x40, int32(len(tcpQuery)), tcpAnswer)))
+	// Two connections on one 4-tuple, the first never closed, the second with a new ISN.
+	f.Add(seed(step(0, capture.TCPSyn, 0, nil), step(3, capture.TCPSyn|capture.TCPAck, 0, nil), step(0, capture.TCPAck, 1, hello),
+		step(0, capture.TCPSyn, 77777, nil), step(0, capture.TCPAck, 1, hello)))
 	f.Fuzz(func(t *testing.T, script []byte) {
 		pub := netip.MustParseAddr("20.1.2.3")
 		c := New(Config{VM: vm, MaxFlows: 4, MaxReassemblyBytes: 64 << 10})
 		now := t0
 		seqs := [4]uint32{1000, 2000, 3000, 4000}
-		packets := 0
+		packets, payloadBytes := 0, 0
 		for len(script) >= 8 && packets < 200 {
 			flow, flags := script[0]%4, script[1]
 			delta := int32(binary.BigEndian.Uint32(script[2:6]))
 			n := min(int(binary.BigEndian.Uint16(script[6:8])), len(script)-8)
 			payload := script[8 : 8+n]
+			payloadBytes += n
 			script = script[8+n:]
 			now = now.Add(time.Duration(flags&0x0f) * time.Second)
 			seqs[flow] += uint32(delta)
 			p := capture.Packet{Timestamp: now, WireLen: 54 + n, L3: capture.L3IPv4, Src: vm, Dst: pub,
 				Proto: 6, SrcPort: 40000 + uint16(flow), DstPort: 443, TCPFlags: flags, Seq: seqs[flow], Payload: payload}
-			switch flow {
-			case 1:
+			switch {
+			case flow == 1 && flags&0x40 != 0:
+				p.DstPort = 53 // DNS over TCP: the flow's client stream is read for queries
+			case flow == 1:
 				p.DstPort = 80
-			case 2:
+			case flow == 2 && flags&0x10 != 0:
+				p.Proto, p.Src, p.Dst, p.SrcPort, p.DstPort = 17, vm, resolver, 50000, 53
+			case flow == 2:
 				p.Proto, p.Src, p.Dst, p.SrcPort, p.DstPort = 17, resolver, vm, 53, 50000
-			case 3:
+			case flow == 3:
 				p.Src, p.Dst, p.SrcPort, p.DstPort = pub, vm, 443, 40000 // the server's side of flow 0
 			}
 			c.Add(&p)
@@ -73,6 +88,9 @@ func FuzzClassify(f *testing.F) {
 		run := c.Finish()
 		if int(run.Packets) != packets {
 			t.Fatalf("run counted %d packets; want %d", run.Packets, packets)
+		}
+		if d := run.DNS; d.Matched+d.OneSided+d.Unrequested > uint64(payloadBytes/12) {
+			t.Fatalf("DNS answers counted = %+v; more than %d payload bytes can hold", d, payloadBytes)
 		}
 		if c.bufs.lent != 0 {
 			t.Fatalf("reassembly memory lent after Finish = %d; want 0", c.bufs.lent)

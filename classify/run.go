@@ -61,6 +61,9 @@ type Observation struct {
 	Method     string       // http
 	Path       string       // http
 	TLSVersion uint16       // tls: highest offered
+	// Unrequested (dns): the answer matched no query of a client whose
+	// queries the capture holds, so it names no flow (see Run.DNS).
+	Unrequested bool
 }
 
 // NameStat is what the run saw of one name among flows in scope.
@@ -126,8 +129,23 @@ type Run struct {
 	Names        map[string]*NameStat
 	Unattributed map[netip.Addr]*AddrStat
 	Excluded     map[string]*Excluded
+	DNS          DNSAnswers
 
 	Bounds []Bound
+}
+
+// DNSAnswers counts the DNS answers read (responses with a question, opcode
+// QUERY or its layout) by how they were taken: see dnsquery.go.
+// It is part of the JSON report as it is.
+type DNSAnswers struct {
+	// Matched answered a query the capture holds: evidence.
+	Matched uint64 `json:"matched"`
+	// OneSided went to a client no unicast query from which had been seen
+	// yet: evidence as before, since a capture may hold answers only.
+	OneSided uint64 `json:"one_sided"`
+	// Unrequested matched no query of a client whose queries the capture
+	// holds: not evidence (a forged or late answer, or its query lost).
+	Unrequested uint64 `json:"unrequested"`
 }
 
 const (

@@ -13,13 +13,14 @@ const (
 type streamState uint8
 
 const (
-	streamUndecided streamState = iota // no payload yet
-	streamTLS                          // waiting for the rest of a ClientHello
-	streamHTTP                         // reading HTTP/1.x request heads
-	streamDNS                          // reading length-prefixed DNS messages (TCP port 53)
-	streamProbe                        // not TLS or HTTP at first: watching for a later start
-	streamProxy                        // reading a PROXY protocol header before the client's own bytes
-	streamDone                         // nothing more to learn: payload is only counted
+	streamUndecided  streamState = iota // no payload yet
+	streamTLS                           // waiting for the rest of a ClientHello
+	streamHTTP                          // reading HTTP/1.x request heads
+	streamDNS                           // reading length-prefixed DNS answers (a server on a DNS port)
+	streamDNSQueries                    // reading length-prefixed DNS queries (a client to a DNS port)
+	streamProbe                         // not TLS or HTTP at first: watching for a later start
+	streamProxy                         // reading a PROXY protocol header before the client's own bytes
+	streamDone                          // nothing more to learn: payload is only counted
 )
 
 // heldSegment is an out-of-order segment kept until the gap before it fills.
@@ -36,6 +37,9 @@ type stream struct {
 	state   streamState
 	synced  bool   // next is known
 	next    uint32 // sequence number of the next byte expected
+	hasISN  bool   // isn is known: the direction's SYN (or SYN-ACK) was seen
+	isn     uint32 // initial sequence number
+	open    bool   // the direction sent a segment without SYN: it took the connection as open
 	buf     []byte // in-order bytes not yet consumed
 	held    []heldSegment
 	heldLen int
@@ -64,11 +68,15 @@ const maxFound = 255
 // seqDiff returns a-b in sequence space (RFC 793 modular arithmetic).
 func seqDiff(a, b uint32) int32 { return int32(a - b) }
 
-// syn records the initial sequence number of the direction.
+// syn records the initial sequence number of the direction. A SYN with
+// another ISN from a side that has sent only SYNs and no bytes yet (a connect
+// retried with a new ISN, the first SYN unanswered) replaces the first: its
+// bytes follow the new ISN.
 func (s *stream) syn(seq uint32) {
-	if !s.synced {
+	if !s.synced || s.hasISN && seq != s.isn && !s.open && s.state == streamUndecided && len(s.buf) == 0 && len(s.held) == 0 {
 		s.synced = true
 		s.next = seq + 1
+		s.hasISN, s.isn = true, seq
 	}
 }
 

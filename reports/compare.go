@@ -60,9 +60,12 @@ type Report struct {
 	// have no entry in Editions.
 	EditionsWithoutPage []string `json:"editions_without_page"`
 	Excluded            []Reason `json:"excluded"`
-	Bounds              []Bound  `json:"bounds_reached"`
-	Damage              []Damage `json:"damage"`
-	Unsupported         []Count  `json:"unsupported_link_types"`
+	// DNSAnswers counts the DNS answers read by how they were taken; the
+	// unrequested ones named nothing.
+	DNSAnswers  classify.DNSAnswers `json:"dns_answers"`
+	Bounds      []Bound             `json:"bounds_reached"`
+	Damage      []Damage            `json:"damage"`
+	Unsupported []Count             `json:"unsupported_link_types"`
 }
 
 // Totals sums the run.
@@ -167,6 +170,16 @@ type Bound struct {
 	Times uint64 `json:"times"`
 }
 
+// UnrequestedNote says, for the excluded traffic, how many DNS answers were
+// not used as names because they matched no captured query; "" when none.
+func (r *Report) UnrequestedNote() string {
+	n := r.DNSAnswers.Unrequested
+	if n == 0 {
+		return ""
+	}
+	return "unrequested DNS answers: " + strconv.FormatUint(n, 10) + " matched no query the capture holds from their client, so named nothing"
+}
+
 // Count is a number of frames for a name.
 type Count struct {
 	Name   string `json:"name"`
@@ -195,6 +208,7 @@ func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition
 		},
 		EditionsWithoutPage: []string{},
 		Excluded:            []Reason{},
+		DNSAnswers:          run.DNS,
 		Bounds:              []Bound{},
 		Unsupported:         []Count{},
 	}

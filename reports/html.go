@@ -200,6 +200,9 @@ func htmlView(rep *Report) htmlDoc {
 	for _, u := range rep.Unsupported {
 		part.Items = append(part.Items, "unsupported link type "+T(u.Name)+": "+humanize.Comma(int64(u.Frames))+" frames not decoded")
 	}
+	if note := rep.UnrequestedNote(); note != "" {
+		part.Items = append(part.Items, note)
+	}
 	d.Tail = append(d.Tail, part)
 	if len(rep.Bounds) > 0 {
 		part := htmlPart{Title: "Bounds reached (the result may be incomplete)"}

@@ -113,10 +113,13 @@ func Markdown(w io.Writer, rep *Report) error {
 			tab.row(m(e.Reason), flows, humanize.Comma(int64(e.Packets)), humanize.Bytes(e.Bytes))
 		}
 	}
-	if len(rep.Unsupported) > 0 {
+	if len(rep.Unsupported) > 0 || rep.UnrequestedNote() != "" {
 		p("\n")
 		for _, u := range rep.Unsupported {
 			p("- unsupported link type %s: %s frames not decoded\n", m(u.Name), humanize.Comma(int64(u.Frames)))
+		}
+		if note := rep.UnrequestedNote(); note != "" {
+			p("- %s\n", m(note))
 		}
 	}
 	if len(rep.Bounds) > 0 {

@@ -331,3 +331,46 @@ func TestEditionWithoutPage(t *testing.T) {
 		}
 	}
 }
+
+// TestUnrequestedDNSAnswers: answers that matched no captured query are
+// counted in the JSON and noted under excluded traffic in every report for
+// people, and not mentioned when there are none.
+func TestUnrequestedDNSAnswers(t *testing.T) {
+	const note = "unrequested DNS answers: 3 matched no query the capture holds from their client, so named nothing"
+	for _, unrequested := range []uint64{0, 3} {
+		run := testRun(nameStat("settings-win.data.microsoft.com", "sni"))
+		run.DNS = classify.DNSAnswers{Matched: 40, OneSided: 2, Unrequested: unrequested}
+		rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home}, Inputs{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var js, text, md, html bytes.Buffer
+		for _, r := range []struct {
+			render func(*bytes.Buffer, *Report) error
+			out    *bytes.Buffer
+		}{
+			{func(b *bytes.Buffer, r *Report) error { return JSON(b, r) }, &js},
+			{func(b *bytes.Buffer, r *Report) error { return Text(b, r) }, &text},
+			{func(b *bytes.Buffer, r *Report) error { return Markdown(b, r) }, &md},
+			{func(b *bytes.Buffer, r *Report) error { return HTML(b, r) }, &html},
+		} {
+			if err := r.render(r.out, rep); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var doc struct {
+			DNS map[string]uint64 `json:"dns_answers"`
+		}
+		if err := json.Unmarshal(js.Bytes(), &doc); err != nil {
+			t.Fatal(err)
+		}
+		if doc.DNS["matched"] != 40 || doc.DNS["one_sided"] != 2 || doc.DNS["unrequested"] != unrequested {
+			t.Errorf("JSON dns_answers = %v; want matched 40, one_sided 2, unrequested %d", doc.DNS, unrequested)
+		}
+		for format, out := range map[string]string{"text": text.String(), "markdown": md.String(), "html": html.String()} {
+			if got := strings.Contains(out, "unrequested DNS answers: 3 matched no query"); got != (unrequested > 0) {
+				t.Errorf("%s report with %d unrequested answers: note shown = %v; want %v (%q)", format, unrequested, got, !got, note)
+			}
+		}
+	}
+}

@@ -124,6 +124,9 @@ func Text(w io.Writer, rep *Report) error {
 	for _, u := range rep.Unsupported {
 		p("  unsupported link type %s: %s frames not decoded\n", T(u.Name), humanize.Comma(int64(u.Frames)))
 	}
+	if note := rep.UnrequestedNote(); note != "" {
+		p("  %s\n", note)
+	}
 	if len(rep.Bounds) > 0 {
 		p("\nBounds reached (the result may be incomplete)\n")
 		for _, b := range rep.Bounds {

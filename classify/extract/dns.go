@@ -512,3 +512,63 @@ func lowerASCII(c byte) byte {
 	}
 	return c
 }
+
+// DNSQuery is what ParseDNSQuery reads from a DNS query: its header and its first question. The zero value is
+// ready to use, and ParseDNSQuery never allocates: the question name is decoded into a buffer inside the
+// DNSQuery. Reuse one per goroutine; it is not safe for concurrent use.
+//
+// QName is dotted text without the trailing dot, label bytes as sent (no case folding: a resolver that
+// randomises letter case, "0x20" encoding, sends mIxEd case and answers with the same bytes). It points into the
+// DNSQuery and is valid until the next ParseDNSQuery call with it. Fields are meaningful only after Found; every
+// call resets them first.
+type DNSQuery struct {
+	ID     uint16
+	Opcode uint8 // 0 is QUERY; others are read the same way, so filter on it
+
+	QDCount, ANCount, NSCount, ARCount uint16
+
+	QName  []byte
+	QType  uint16
+	QClass uint16 // as sent: mDNS puts its unicast-response bit (QU) in the top bit
+
+	name [maxNameWire]byte // dotted text of a name of at most 255 wire bytes is at most 253 bytes
+}
+
+// ParseDNSQuery parses the header and the first question of a DNS query (QR clear): a UDP payload, or a TCP
+// message without its 2-byte length (see SplitTCPDNS). Only the header and the first question are read, so the
+// result depends on msg's first bytes only: Found needs the 12-byte header and the whole first question; NeedMore
+// means msg ends before them and is a valid start of a query; NotThis means a response (QR set), a QDCOUNT of 0,
+// or a malformed first question name (the rules of ParseDNSResponse: labels of at most 63 bytes, at most 255 wire
+// bytes, compression pointers strictly backwards and at most MaxPointerJumps of them). Later questions and the
+// other sections are not read: a query's additional section carries an EDNS OPT record, which says nothing
+// about the name asked for. For a whole UDP message NeedMore means the question is cut: the caller reads it as
+// NotThis.
+func ParseDNSQuery(msg []byte, out *DNSQuery) Status {
+	*out = DNSQuery{}
+	if len(msg) >= 3 && msg[2]&0x80 != 0 {
+		return NotThis
+	}
+	if len(msg) >= 6 && be16(msg[4:]) == 0 {
+		return NotThis
+	}
+	if len(msg) < dnsHeaderLen {
+		return NeedMore
+	}
+	flags := be16(msg[2:])
+	out.ID = be16(msg)
+	out.Opcode = uint8(flags>>11) & 0xf
+	out.QDCount, out.ANCount = be16(msg[4:]), be16(msg[6:])
+	out.NSCount, out.ARCount = be16(msg[8:]), be16(msg[10:])
+	name, _, next, st, full := readName(msg, dnsHeaderLen, out.name[:0], true)
+	switch {
+	case st == nameCut, st == nameOK && len(msg)-next < 4:
+		*out = DNSQuery{}
+		return NeedMore
+	case st != nameOK || full: // full cannot happen: the buffer holds any valid name
+		*out = DNSQuery{}
+		return NotThis
+	}
+	out.QName = name
+	out.QType, out.QClass = be16(msg[next:]), be16(msg[next+2:])
+	return Found
+}

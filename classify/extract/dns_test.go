@@ -12,6 +12,12 @@ import (
 
 // --- builders for hand-made DNS messages ---
 
+var (
+	label63 = strings.Repeat("x", 63)
+	name255 = strings.Join([]string{label63, label63, label63, strings.Repeat("y", 61)}, ".") // 255 wire bytes
+	name256 = strings.Join([]string{label63, label63, label63, strings.Repeat("y", 62)}, ".")
+)
+
 func dnsHdr(id, flags, qd, an, ns, ar uint16) []byte {
 	return []byte{byte(id >> 8), byte(id), byte(flags >> 8), byte(flags), byte(qd >> 8), byte(qd),
 		byte(an >> 8), byte(an), byte(ns >> 8), byte(ns), byte(ar >> 8), byte(ar)}
@@ -133,9 +139,6 @@ func TestParseDNSResponse(t *testing.T) {
 	tcpMsg, _, _ := SplitTCPDNS(tcpStream)
 
 	q := question(wire("a.test"), 1)
-	label63 := strings.Repeat("x", 63)
-	name255 := strings.Join([]string{label63, label63, label63, strings.Repeat("y", 61)}, ".") // 255 wire bytes
-	name256 := strings.Join([]string{label63, label63, label63, strings.Repeat("y", 62)}, ".")
 
 	longChain := builtMessage(t, "c0.test.", func(b *dnsmessage.Builder) {
 		for i := range 40 {
@@ -451,5 +454,110 @@ func BenchmarkParseDNSResponse(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// querySummary renders a ParseDNSQuery result for comparison and failure messages.
+func querySummary(st Status, q *DNSQuery) string {
+	if st != Found {
+		return st.String()
+	}
+	return fmt.Sprintf("id=%#04x op=%d qd=%d an=%d ns=%d ar=%d q=%q/%d/%#x", q.ID, q.Opcode, q.QDCount, q.ANCount,
+		q.NSCount, q.ARCount, q.QName, q.QType, q.QClass)
+}
+
+const queryFlags = 0x0100 // RD
+
+func TestParseDNSQuery(t *testing.T) {
+	github := readFixture(t, "dns_query_udp_www_github_com.bin")
+	ctldl := readFixture(t, "dns_query_udp_ctldl_windowsupdate_com.bin")
+	tcpMsg := readFixture(t, "dns_query_tcp_www_tcpdump_org.bin")[2:]
+	q := question(wire("a.test"), 1)
+	tests := []struct {
+		name string
+		in   []byte
+		want string
+	}{
+		{"arkime_www_github_com", github, `id=0xe039 op=0 qd=1 an=0 ns=0 ar=0 q="www.github.com"/1/0x1`},
+		{"windows_ctldl_windowsupdate_com", ctldl, `id=0xc2c3 op=0 qd=1 an=0 ns=0 ar=0 q="ctldl.windowsupdate.com"/1/0x1`},
+		{"tcp_with_edns_opt", tcpMsg, `id=0x4319 op=0 qd=1 an=0 ns=0 ar=1 q="www.tcpdump.org"/1/0x1`},
+		// A resolver using 0x20 randomisation sends the name in mixed case; the bytes are kept as sent.
+		{"mixed_case_kept", cat(dnsHdr(9, queryFlags, 1, 0, 0, 0), question(wire("WwW.GiThUb.CoM"), 1)),
+			`id=0x0009 op=0 qd=1 an=0 ns=0 ar=0 q="WwW.GiThUb.CoM"/1/0x1`},
+		{"mdns_unicast_response_bit", cat(dnsHdr(0, 0, 1, 0, 0, 0), wire("printer.local"), []byte{0, 1, 0x80, 1}),
+			`id=0x0000 op=0 qd=1 an=0 ns=0 ar=0 q="printer.local"/1/0x8001`},
+		{"opcode_notify_reported", cat(dnsHdr(7, 0x2000, 1, 0, 0, 0), q), `id=0x0007 op=4 qd=1 an=0 ns=0 ar=0 q="a.test"/1/0x1`},
+		{"two_questions_first_read", cat(dnsHdr(7, queryFlags, 2, 0, 0, 0), q, question(wire("b.test"), 28)),
+			`id=0x0007 op=0 qd=2 an=0 ns=0 ar=0 q="a.test"/1/0x1`},
+		{"root_name", cat(dnsHdr(7, queryFlags, 1, 0, 0, 0), question(wire(""), 2)), `id=0x0007 op=0 qd=1 an=0 ns=0 ar=0 q=""/2/0x1`},
+		{"name_exactly_255", cat(dnsHdr(7, queryFlags, 1, 0, 0, 0), question(wire(name255), 1)),
+			fmt.Sprintf(`id=0x0007 op=0 qd=1 an=0 ns=0 ar=0 q=%q/1/0x1`, name255)},
+		{"trailing_garbage_ignored", cat(dnsHdr(7, queryFlags, 1, 0, 0, 0), q, []byte{0xc0}),
+			`id=0x0007 op=0 qd=1 an=0 ns=0 ar=0 q="a.test"/1/0x1`},
+
+		{"response_not_query", readFixture(t, "dns_udp_www_github_com.bin"), "not_this"},
+		{"response_bit_in_three_bytes", []byte{0xe0, 0x39, 0x81}, "not_this"},
+		{"no_question", cat(dnsHdr(7, queryFlags, 0, 0, 0, 1), q), "not_this"},
+		{"no_question_in_six_bytes", dnsHdr(7, queryFlags, 0, 0, 0, 0)[:6], "not_this"},
+		{"compression_pointer_loop", cat(dnsHdr(7, queryFlags, 1, 0, 0, 0), []byte{1, 'a'}, ptr(12), []byte{0, 1, 0, 1}), "not_this"},
+		{"pointer_to_itself", cat(dnsHdr(7, queryFlags, 1, 0, 0, 0), ptr(12), []byte{0, 1, 0, 1}), "not_this"},
+		{"label_over_63", cat(dnsHdr(7, queryFlags, 1, 0, 0, 0), []byte{64}, bytes.Repeat([]byte{'x'}, 64), []byte{0, 0, 1, 0, 1}), "not_this"},
+		{"name_over_255", cat(dnsHdr(7, queryFlags, 1, 0, 0, 0), question(wire(name256), 1)), "not_this"},
+
+		{"empty", nil, "need_more"},
+		{"header_cut", github[:11], "need_more"},
+		{"name_cut", github[:20], "need_more"},
+		{"class_cut", github[:len(github)-1], "need_more"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got DNSQuery
+			if s := querySummary(ParseDNSQuery(tt.in, &got), &got); s != tt.want {
+				t.Errorf("ParseDNSQuery(%s) = %s; want %s", tt.name, s, tt.want)
+			}
+		})
+	}
+}
+
+// TestDNSQueryAnswerQuestion: the fixtures' queries and their answers carry the same question, read by the two
+// parsers the same way.
+func TestDNSQueryAnswerQuestion(t *testing.T) {
+	for _, pair := range [][2]string{
+		{"dns_query_udp_www_github_com.bin", "dns_udp_www_github_com.bin"},
+		{"dns_query_udp_ctldl_windowsupdate_com.bin", "dns_udp_ctldl_windowsupdate_com.bin"},
+		{"dns_query_tcp_www_tcpdump_org.bin", "dns_tcp_www_tcpdump_org.bin"},
+	} {
+		qb, ab := readFixture(t, pair[0]), readFixture(t, pair[1])
+		if strings.Contains(pair[0], "_tcp_") {
+			qb, ab = qb[2:], ab[2:]
+		}
+		var q DNSQuery
+		var r DNSResponse
+		if ParseDNSQuery(qb, &q) != Found || ParseDNSResponse(ab, &r) != Found {
+			t.Fatalf("%s, %s: not both found", pair[0], pair[1])
+		}
+		if q.ID != r.ID || string(q.QName) != string(r.QName) || q.QType != r.QType || q.QClass != r.QClass {
+			t.Errorf("%s = %s; answer %s", pair[0], querySummary(Found, &q), dnsSummary(Found, &r))
+		}
+	}
+}
+
+func TestParseDNSQueryAllocs(t *testing.T) {
+	var q DNSQuery
+	in := readFixture(t, "dns_query_udp_ctldl_windowsupdate_com.bin")
+	if n := testing.AllocsPerRun(100, func() { ParseDNSQuery(in, &q) }); n != 0 {
+		t.Errorf("ParseDNSQuery allocs = %v; want 0", n)
+	}
+}
+
+func BenchmarkParseDNSQuery(b *testing.B) {
+	in := readFixture(b, "dns_query_udp_ctldl_windowsupdate_com.bin")
+	var q DNSQuery
+	b.ReportAllocs()
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		if ParseDNSQuery(in, &q) != Found {
+			b.Fatal("not found")
+		}
 	}
 }

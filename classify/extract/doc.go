@@ -1,5 +1,5 @@
 // Package extract holds pure wire parsers over payload bytes: the TLS ClientHello (SNI, versions), DNS
-// responses (question, CNAME chain, A answers), HTTP/1.x request heads (Host, body framing) and the PROXY
+// responses (question, CNAME chain, A answers), DNS queries (header and first question), HTTP/1.x request heads (Host, body framing) and the PROXY
 // protocol header a load balancer puts before a client's bytes.
 //
 // The parsers do no I/O, keep no global state, import nothing but the standard library's bytes package, and
@@ -17,7 +17,8 @@
 //     HTTPRequest.Ambiguous set, so its Host still names the flow while the caller stops reading after it.
 //   - NeedMore: the bytes are a valid prefix and the message goes on beyond them. Call again with the same
 //     first byte and more bytes. Only stream parsers say this (ParseClientHello, ParseRequestHead,
-//     ChunkedBodyEnd, SplitTCPDNS, ParseProxyHeader); a DNS message is whole by definition.
+//     ChunkedBodyEnd, SplitTCPDNS, ParseProxyHeader), and ParseDNSQuery, which reads only a message's header
+//     and first question and so behaves like one; a DNS response is whole by definition.
 //   - NotThis: not this protocol, or this protocol malformed. More bytes will not change the answer.
 //     Malformed input is data, not an error: callers count it.
 //
@@ -75,5 +76,6 @@
 //	ParseDNSResponse  ctldl.windowsupdate.com, 6 CNAMEs            438 ns (810 before)
 //	ParseDNSResponse  res.wx.qq.com, 4 CNAMEs, 9 A                 650 ns (1116 before)
 //	ParseDNSResponse  hostile 64 KiB, 4000 answers x 126 jumps     ~2.3 ms (150 ms before MaxPointerJumps)
+//	ParseDNSQuery     ctldl.windowsupdate.com query, 41 B          ~40 ns (up to 90 on a busy spell)
 //	ParseRequestHead  curl GET, 98 B                               ~90 ns
 package extract

@@ -282,3 +282,45 @@ func FuzzChunkedBodyEnd(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseDNSQuery(f *testing.F) {
+	seedFixtures(f, "dns_query_udp_")
+	tcp := readFixture(f, "dns_query_tcp_www_tcpdump_org.bin")
+	f.Add(tcp[2:])
+	f.Add(cat(dnsHdr(7, queryFlags, 1, 0, 0, 0), []byte{1, 'a'}, ptr(12), []byte{0, 1, 0, 1}))
+	f.Add(cat(dnsHdr(0, 0, 1, 0, 0, 0), wire("PrInTeR.local"), []byte{0, 1, 0x80, 1}))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var q, q2 DNSQuery
+		st := ParseDNSQuery(in, &q)
+		got := querySummary(st, &q)
+		if st == Found {
+			if len(q.QName) > 253 || q.QDCount == 0 || q.ID != be16(in) || in[2]&0x80 != 0 {
+				t.Fatalf("ParseDNSQuery(%x) = %s; out of bounds or header misread", in, got)
+			}
+			// The response parser reads the same question: set QR and read the bytes as the start of a
+			// response (its answer records, if any, may be anything; a malformed one makes it not_this).
+			resp := append([]byte(nil), in...)
+			resp[2] |= 0x80
+			var r DNSResponse
+			if ParseDNSResponsePrefix(resp, &r) == Found && (string(r.QName) != string(q.QName) || r.QType != q.QType ||
+				r.QClass != q.QClass || r.ID != q.ID || r.Opcode != q.Opcode) {
+				t.Fatalf("ParseDNSQuery(%x) = %s; as a response the question is %q/%d/%#x", in, got, r.QName, r.QType, r.QClass)
+			}
+			for _, cut := range []int{len(in) - 1, len(in) / 2, 11} {
+				if cut < 0 || cut >= len(in) {
+					continue
+				}
+				if pst := ParseDNSQuery(in[:cut], &q2); pst == NotThis || pst == Found && querySummary(pst, &q2) != got {
+					t.Fatalf("ParseDNSQuery(%x[:%d]) = %s; want need_more or %s", in, cut, querySummary(pst, &q2), got)
+				}
+			}
+		}
+		// Only the header and the first question are read, so the result is a stream parser's: Found and
+		// NotThis survive appended bytes.
+		if st != NeedMore {
+			if got2 := querySummary(ParseDNSQuery(append(in[:len(in):len(in)], junk...), &q2), &q2); got2 != got {
+				t.Fatalf("ParseDNSQuery(%x + junk) = %s; want %s", in, got2, got)
+			}
+		}
+	})
+}

@@ -85,6 +85,9 @@ func run(out, corpus string) error {
 		{"dns_udp_netflix_aaaa.bin", tsharkPayload(corpus, "ndpi__netflix.pcap", 6, "udp.payload")},
 		{"dns_udp_nxdomain.bin", tsharkPayload(corpus, "sv__dns__dns-rcode__input.pcap", 2, "udp.payload")},
 		{"dns_tcp_www_tcpdump_org.bin", tsharkPayload(corpus, "tcpdump__dns_tcp.pcap", 6, "tcp.payload")},
+		{"dns_query_udp_www_github_com.bin", tsharkPayload(corpus, "arkime__dns-udp.pcap", 1, "udp.payload")},
+		{"dns_query_udp_ctldl_windowsupdate_com.bin", tsharkPayload(corpus, "sv__tls__tls-subjectaltname__input.pcap", 33, "udp.payload")},
+		{"dns_query_tcp_www_tcpdump_org.bin", tsharkPayload(corpus, "tcpdump__dns_tcp.pcap", 4, "tcp.payload")},
 	}
 	for _, s := range steps {
 		b, err := s.f()
