@@ -11,7 +11,6 @@ import (
 const (
 	maxClientHelloBytes = 64 << 10
 	maxHTTPHeadBytes    = 16 << 10
-	maxChunkLine        = 1 << 10
 	// maxProbes is how many in-order runs of a client stream that began
 	// with something else are checked for a ClientHello or an HTTP request
 	// starting at a segment boundary: STARTTLS (SMTP, IMAP, FTP, LDAP,
@@ -269,12 +268,19 @@ func (c *Classifier) httpRequests(f *flow, st *stream, buf []byte, p *capture.Pa
 			continue
 		}
 		if st.chunked {
-			n, ok := skipChunked(st, rest)
-			used += n
-			if !ok {
-				return used
+			n, status := st.body.Next(rest)
+			switch status {
+			case extract.Found:
+				st.chunked = false
+				used += n
+				continue
+			case extract.NeedMore:
+				return used + n // all of rest
 			}
-			continue
+			// Where the body ends is in doubt, so whatever follows may or
+			// may not be a request: stop reading.
+			st.finish()
+			return len(buf)
 		}
 		if st.found > 0 && (rest[0] == '\r' || rest[0] == '\n') {
 			// An empty line before a request line is ignored (RFC 9112
@@ -306,7 +312,7 @@ func (c *Classifier) httpRequests(f *flow, st *stream, buf []byte, p *capture.Pa
 			}
 			if c.req.Chunked {
 				st.chunked = true
-				st.chunkLeft = -1
+				st.body = extract.ChunkedBody{}
 			} else if c.req.ContentLength > 0 {
 				st.skip = c.req.ContentLength
 			}
@@ -351,76 +357,6 @@ func (c *Classifier) request(f *flow, p *capture.Packet) {
 		o.Path = path
 		c.cfg.OnObservation(o)
 	}
-}
-
-// skipChunked consumes a chunked body incrementally: it returns the bytes used
-// and whether the body ended. It keeps its place in st between calls, so a
-// body of any size needs no buffering, only a chunk-size line at a time.
-func skipChunked(st *stream, b []byte) (int, bool) {
-	used := 0
-	for used < len(b) {
-		rest := b[used:]
-		switch {
-		case st.chunkLeft > 0: // chunk data
-			k := int64(len(rest))
-			if k > st.chunkLeft {
-				k = st.chunkLeft
-			}
-			st.chunkLeft -= k
-			used += int(k)
-			if st.chunkLeft == 0 {
-				st.chunkLeft = -2 // CRLF after the data
-			}
-		default: // a line: chunk size (-1), CRLF after data (-2), trailer (-3)
-			nl := indexByte(rest, '\n')
-			if nl < 0 {
-				if len(rest) > maxChunkLine {
-					st.finish()
-				}
-				return used, false
-			}
-			line := trimCR(rest[:nl])
-			used += nl + 1
-			switch st.chunkLeft {
-			case -2:
-				st.chunkLeft = -1
-			case -3:
-				if len(line) == 0 {
-					st.chunked = false
-					st.chunkLeft = 0
-					return used, true
-				}
-			default:
-				size, ok := extract.ParseChunkSize(line)
-				if !ok {
-					st.finish()
-					return used, false
-				}
-				if size == 0 {
-					st.chunkLeft = -3
-				} else {
-					st.chunkLeft = int64(size) // at most 15 hex digits: fits
-				}
-			}
-		}
-	}
-	return used, false
-}
-
-func indexByte(b []byte, c byte) int {
-	for i, x := range b {
-		if x == c {
-			return i
-		}
-	}
-	return -1
-}
-
-func trimCR(b []byte) []byte {
-	if len(b) > 0 && b[len(b)-1] == '\r' {
-		return b[:len(b)-1]
-	}
-	return b
 }
 
 // tcpDNS reads length-prefixed DNS messages from a server's stream.

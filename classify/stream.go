@@ -1,5 +1,7 @@
 package classify
 
+import "github.com/phonehome/phonehome/classify/extract"
+
 // Bounds of one direction's reassembly. A ClientHello with a post-quantum key
 // share is about 1.8 KB and rarely over 4 KB; an HTTP request head is under 8 KB
 // in practice. Past these bounds the stream is given up and counted.
@@ -39,12 +41,10 @@ type stream struct {
 	buf     []byte // in-order bytes not yet consumed
 	held    []heldSegment
 	heldLen int
-	skip    int64 // body bytes still to skip before the next HTTP head
-	chunked bool  // skipping a chunked body
-	// chunkLeft is the data left in the current chunk (>0), or which line
-	// comes next: -1 chunk size, -2 the CRLF after data, -3 a trailer.
-	chunkLeft int64
-	gaveUp    bool // a bound was hit
+	skip    int64               // body bytes still to skip before the next HTTP head
+	body    extract.ChunkedBody // where in a chunked body, while chunked
+	chunked bool                // skipping a chunked body
+	gaveUp  bool                // a bound was hit
 	// probes is how many more in-order runs a direction in streamProbe
 	// state is checked for the start of a ClientHello or an HTTP request;
 	// in streamTLS state after a ClientHello, how many more
