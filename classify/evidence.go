@@ -20,7 +20,9 @@ const (
 	// decideBytes is how many bytes a client direction gathers before its
 	// parser is chosen: LooksLikeTLS needs 3, and a first segment of 1 or 2
 	// bytes is legal TCP. (More would hold back short plain openings, such
-	// as PostgreSQL's 8-byte SSLRequest, that a ClientHello follows.)
+	// as PostgreSQL's 8-byte SSLRequest, that a ClientHello follows.) A
+	// request method is waited for up to its space, at most MaxMethod
+	// bytes, so a request line sent a byte per segment is still one.
 	decideBytes = 3
 )
 
@@ -36,9 +38,11 @@ func (c *Classifier) consume(f *flow, st *stream, toServer bool, data []byte, p 
 		buf = st.buf
 	}
 	for {
-		if st.state == streamUndecided && toServer && len(buf) < decideBytes {
+		if st.state == streamUndecided && toServer && (len(buf) < decideBytes || extract.HTTPMethodPrefix(buf)) {
 			// Too few bytes to tell a ClientHello, a PROXY header or a
-			// request line from anything else: wait for more.
+			// request line from anything else, or a method not yet
+			// followed by its space (at most MaxMethod bytes): wait for
+			// more.
 			if !c.bufs.store(st, buf) {
 				c.cannotHold(st, len(buf))
 			}

@@ -13,8 +13,9 @@ import (
 // the first: the first request's Host must be taken, and nothing after it
 // read, so the second's path is never recorded. The controls (valid chunk
 // extensions, a valid trailer section) show that a second request is read
-// when the framing is sound. Each connection is played as one segment and
-// cut every 7 bytes (the chunked-body parser keeps its place between calls).
+// when the framing is sound. Each connection is played as one segment, as
+// one segment per byte (the chunked-body parser keeps its place between
+// calls) and cut every 7 bytes.
 func TestHTTPFramingInDoubt(t *testing.T) {
 	pub := netip.MustParseAddr("23.46.237.40")
 	const (
@@ -66,14 +67,17 @@ func TestHTTPFramingInDoubt(t *testing.T) {
 	}
 	for _, tt := range tests {
 		whole := []byte(tt.first + second)
-		var cut [][]byte
+		var perByte, cut [][]byte
+		for i := range whole {
+			perByte = append(perByte, whole[i:i+1])
+		}
 		for i := 0; i < len(whole); i += 7 {
 			cut = append(cut, whole[i:min(i+7, len(whole))])
 		}
 		for _, s := range []struct {
 			name string
 			segs [][]byte
-		}{{"one_segment", [][]byte{whole}}, {"cut_every_7_bytes", cut}} {
+		}{{"one_segment", [][]byte{whole}}, {"one_byte_per_segment", perByte}, {"cut_every_7_bytes", cut}} {
 			t.Run(tt.name+"/"+s.name, func(t *testing.T) {
 				var paths []string
 				f := newFeed(t, Config{VM: vm, OnObservation: func(o *Observation) { paths = append(paths, o.Path) }})

@@ -75,6 +75,13 @@ func LooksLikeHTTPRequest(first []byte) bool {
 	return false
 }
 
+// HTTPMethodPrefix reports whether first, too short for LooksLikeHTTPRequest to tell, could still grow into a
+// request line: 1..MaxMethod token bytes and no space yet. A caller deciding what a stream holds waits for more
+// bytes while it is true, so that a method sent a byte per segment is still read as one.
+func HTTPMethodPrefix(first []byte) bool {
+	return len(first) <= MaxMethod && isToken(first)
+}
+
 // ParseRequestHead parses the HTTP/1.x request head at the start of b. Found means the whole head, through the
 // empty line that ends it, is within b and no longer than MaxRequestHead; n is its length in bytes, so b[n:]
 // starts the body (ContentLength bytes, or a chunked body: see ChunkedBody) or the next request, unless

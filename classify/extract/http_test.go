@@ -195,6 +195,30 @@ func TestLooksLikeHTTPRequest(t *testing.T) {
 	}
 }
 
+func TestHTTPMethodPrefix(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want bool
+	}{
+		{"one_byte", "G", true},
+		{"method", "GET", true},
+		{"method_16", "ABCDEFGHIJKLMNOP", true},
+		{"method_17", "ABCDEFGHIJKLMNOPQ", false},
+		{"empty", "", false},
+		{"with_space", "GET ", false},
+		{"not_token", "GE\r", false},
+		{"tls", "\x16\x03", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := HTTPMethodPrefix([]byte(tt.in)); got != tt.want {
+				t.Errorf("HTTPMethodPrefix(%q) = %v; want %v", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
 // feedChunked reads in through one ChunkedBody in pieces of at most size bytes and returns the outcome as an
 // offset in all of in: where the body ended (Found), where it went wrong (NotThis) or len(in) (NeedMore).
 func feedChunked(in []byte, size int) (int, Status) {
