@@ -3,6 +3,7 @@ package classify
 import (
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -24,6 +25,7 @@ func TestHTTPFramingInDoubt(t *testing.T) {
 		chunked = post + "Transfer-Encoding: chunked\r\n\r\n"
 		second  = "GET /smuggled HTTP/1.1\r\n" + host + "\r\n"
 	)
+	cl := strconv.Itoa(len(second))
 	tests := []struct {
 		name  string
 		first string // the first request, head and body
@@ -64,6 +66,16 @@ func TestHTTPFramingInDoubt(t *testing.T) {
 		{"trailer_obs_fold", chunked + "0\r\nChecksum: a\r\n bc\r\n\r\n", false},
 		{"trailer_bare_lf", chunked + "0\r\nChecksum: abc\n\r\n", false},
 		{"trailer_nul", chunked + "0\r\nChecksum: a\x00c\r\n\r\n", false},
+		// The head.
+		{"content_length_and_chunked", post + "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", false},
+		{"transfer_encoding_not_chunked", post + "Transfer-Encoding: gzip\r\n\r\n", false},
+		{"transfer_encoding_twice", post + "Transfer-Encoding: identity\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", false},
+		{"transfer_encoding_in_http_1_0", "POST /first HTTP/1.0\r\n" + host + "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", false},
+		{"content_length_conflict", post + "Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello", false},
+		{"field_name_not_a_token", post + "Content-Length : 5\r\n\r\nhello", false},
+		// A server that reads the continuation as a field of its own sees a body as long as: the second request.
+		{"obs_fold", post + "X-Pad: a\r\n Content-Length: " + cl + "\r\n\r\n", false},
+		{"obs_fold_before_first_field", "POST /first HTTP/1.1\r\n Content-Length: " + cl + "\r\n" + host + "\r\n", false},
 	}
 	for _, tt := range tests {
 		whole := []byte(tt.first + second)

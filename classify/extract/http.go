@@ -46,9 +46,12 @@ type HTTPRequest struct {
 	// bytes after it may or may not be a next request depending on which server reads them (request
 	// smuggling): an invalid, negative, overflowing or conflicting Content-Length (ContentLength is then
 	// -1); a Transfer-Encoding whose last coding is not chunked; both Transfer-Encoding and Content-Length;
-	// or a field line whose name is not a token (the field is ignored). RFC 9112 sections 5.1 and 6.3 tell a
-	// server to reject such a request or close the connection after it. Host and the other fields are still
-	// set, so the request still names its flow; a caller must not look for another request after it.
+	// more than one Transfer-Encoding field; Transfer-Encoding in an HTTP/1.0 request; a field line whose
+	// name is not a token (the field is ignored); a continuation line (obs-fold, joined to its field); or a
+	// line starting with whitespace before the first field (ignored). RFC 9112 sections 2.2, 5.1, 5.2, 6.1
+	// and 6.3 tell a server to reject such a request, close the connection after it, or read it as this
+	// parser does; servers do not all agree. Host and the other fields are still set, so the request still
+	// names its flow; a caller must not look for another request after it.
 	Ambiguous bool
 
 	fold  []byte // joined folded values; capacity kept between calls
@@ -89,15 +92,15 @@ func HTTPMethodPrefix(first []byte) bool {
 // NotThis means not a request or a malformed one: a method that is not a token of 1..MaxMethod bytes, a
 // request line without a target and a version between its first and last space, a target with control bytes
 // or starting or ending with a space, a version other than HTTP/1.0 or HTTP/1.1, a field line without a
-// colon or with an empty name, NUL or a bare CR in a field line, a continuation (obs-fold) line with no field
-// before it, or no end of head within MaxRequestHead bytes.
+// colon or with an empty name, NUL or a bare CR in a field line, or no end of head within MaxRequestHead bytes.
 //
 // A target may hold spaces ("GET /a b HTTP/1.1"): RFC 9112 forbids them, but nginx accepts them (its
 // space_in_uri), and the version at the end of the line keeps the split unambiguous. Framing faults that
 // servers disagree on (Content-Length, Transfer-Encoding, field names) give Found with Ambiguous set, not
 // NotThis: see HTTPRequest.Ambiguous.
 //
-// Continuation lines (obs-fold, RFC 9112 section 5.2) are joined to their field's value with one space.
+// Continuation lines (obs-fold, RFC 9112 section 5.2) are joined to their field's value with one space, and make
+// the request Ambiguous.
 func ParseRequestHead(b []byte, out *HTTPRequest) (n int, st Status) {
 	out.reset()
 	lim := b
@@ -134,7 +137,13 @@ func ParseRequestHead(b []byte, out *HTTPRequest) (n int, st Status) {
 			break
 		}
 		if line[0] == ' ' || line[0] == '\t' {
-			return 0, NotThis // obs-fold with no field to continue
+			// Whitespace before the first field: RFC 9112 section 2.2 lets a server reject the request or
+			// ignore the line, and one that does neither reads a field in it. Ignored, and in doubt.
+			if !fieldValueOK(line) {
+				return 0, NotThis
+			}
+			out.Ambiguous = true
+			continue
 		}
 		colon := bytes.IndexByte(line, ':')
 		if colon <= 0 || !fieldValueOK(line) {
@@ -169,6 +178,9 @@ func ParseRequestHead(b []byte, out *HTTPRequest) (n int, st Status) {
 			if !fieldValueOK(cont) {
 				return 0, NotThis
 			}
+			// obs-fold: a server may join the line to the field, reject the request or read a field of
+			// its own in it (" Content-Length: 5").
+			out.Ambiguous = true
 			if kind == fieldOther || kind == fieldInvalid {
 				continue
 			}
@@ -193,7 +205,8 @@ func ParseRequestHead(b []byte, out *HTTPRequest) (n int, st Status) {
 	if out.hasTE {
 		// RFC 9112 section 6.3: a request whose last transfer coding is not chunked has no reliable
 		// length; one with both Transfer-Encoding and Content-Length must close the connection after it.
-		if !out.Chunked || out.ContentLength >= 0 || out.badCL {
+		// Section 6.1: an HTTP/1.0 request with Transfer-Encoding has faulty framing.
+		if !out.Chunked || out.ContentLength >= 0 || out.badCL || string(out.Version) == "HTTP/1.0" {
 			out.Ambiguous = true
 		}
 	}
@@ -248,6 +261,10 @@ func (r *HTTPRequest) field(kind int, value []byte) bool {
 		}
 		r.ContentLength = v
 	case fieldTransferEncoding:
+		if r.hasTE {
+			// Servers differ on which of several fields they read.
+			r.Ambiguous = true
+		}
 		r.hasTE = true
 		// The last coding of the last field decides; codings are a comma-separated list.
 		last := value
