@@ -203,7 +203,7 @@ func (c *Classifier) clientHello(f *flow, st *stream, buf []byte, p *capture.Pac
 		}
 		switch extract.ParseClientHello(rest, &c.ch) {
 		case extract.Found:
-			c.sawClientHello(f, p)
+			c.sawClientHello(f, st.found == 0, p)
 			st.found++
 			end := recordsEnd(rest, c.ch.Records)
 			if st.found == maxClientHellos || end > len(rest) {
@@ -226,14 +226,24 @@ func (c *Classifier) clientHello(f *flow, st *stream, buf []byte, p *capture.Pac
 	}
 }
 
-func (c *Classifier) sawClientHello(f *flow, p *capture.Packet) {
+// sawClientHello records a ClientHello read from f's client; first says
+// whether it is the connection's first. The flow keeps the first SNI read; a
+// later ClientHello whose SNI differs from it (present or not) marks the flow
+// AnomalySNIChanged.
+func (c *Classifier) sawClientHello(f *flow, first bool, p *capture.Packet) {
 	name := c.names.name(c.ch.ServerName)
 	version := maxVersion(&c.ch)
 	if f.tlsVersion == 0 {
 		f.tlsVersion = version
 	}
-	if f.sni == "" && name != "" {
+	switch {
+	case first:
 		f.sni = name
+	case name != f.sni:
+		f.anomalies |= anomalySNIChanged
+		if f.sni == "" {
+			f.sni = name // the first named no server: this is the first name
+		}
 	}
 	if c.cfg.OnObservation != nil && name != "" {
 		o := c.observation("tls", p, name)

@@ -35,8 +35,16 @@ type heldSegment struct {
 // order; retransmitted bytes are dropped, overlapping segments trimmed, and
 // segments after a gap held (bounded) until the gap fills.
 type stream struct {
-	state   streamState
-	synced  bool   // next is known
+	state  streamState
+	synced bool // next is known
+	// probes is how many more in-order runs a direction in streamProbe
+	// state is checked for the start of a ClientHello or an HTTP request;
+	// in streamTLS state after a ClientHello, how many more
+	// ChangeCipherSpec records may come before the next one.
+	probes uint8
+	// found counts the ClientHellos or HTTP request heads read, up to
+	// maxFound.
+	found   uint8
 	next    uint32 // sequence number of the next byte expected
 	buf     []byte // in-order bytes not yet consumed
 	held    []heldSegment
@@ -45,17 +53,13 @@ type stream struct {
 	body    extract.ChunkedBody // where in a chunked body, while chunked
 	chunked bool                // skipping a chunked body
 	gaveUp  bool                // a bound was hit
-	// probes is how many more in-order runs a direction in streamProbe
-	// state is checked for the start of a ClientHello or an HTTP request;
-	// in streamTLS state after a ClientHello, how many more
-	// ChangeCipherSpec records may come before the next one.
-	probes uint8
-	// found counts the ClientHellos or HTTP request heads read, up to
-	// maxFound.
-	found uint8
 	// holding is true while buf is lent by the bufferPool; hprev and hnext
 	// link the pool's holders, most recently fed first.
-	holding      bool
+	holding bool
+	// urgent is set when a segment's urgent pointer named a byte not read
+	// yet: urgentSeq, the first byte the direction is not read from.
+	urgent       bool
+	urgentSeq    uint32
 	hprev, hnext *stream
 }
 
@@ -145,6 +149,34 @@ func (s *stream) popHeld(b *bufferPool) []byte {
 		return data
 	}
 	return nil
+}
+
+// urgentAt notes the urgent pointer ptr of a segment at seq. The urgent byte
+// is the one before seq+ptr (BSD and RFC 9293) or at it (RFC 1122): the
+// earlier is where the stream can start to read two ways, kept if it is the
+// earliest such byte yet; a pointer of 0 (which BSD reads as the byte before
+// the segment) is taken as seq, as Linux does. It reports true when that byte
+// was already read (handed to a parser): a receiver that has not passed it
+// on to its application yet takes it out all the same.
+func (s *stream) urgentAt(seq uint32, ptr uint16) bool {
+	u := seq + uint32(max(ptr, 1)) - 1
+	if s.synced && seqDiff(u, s.next-uint32(len(s.buf))) < 0 {
+		return true
+	}
+	if !s.urgent || seqDiff(u, s.urgentSeq) < 0 {
+		s.urgent, s.urgentSeq = true, u
+	}
+	return false
+}
+
+// beforeUrgent returns how many of the n bytes just accepted (they end at
+// next) come before the urgent byte: n when there is none among them.
+func (s *stream) beforeUrgent(n int) int {
+	if !s.urgent {
+		return n
+	}
+	d := int64(seqDiff(s.urgentSeq, s.next-uint32(n)))
+	return int(max(0, min(d, int64(n))))
 }
 
 // giveUp stops reading the direction after a bound was hit.
