@@ -56,8 +56,11 @@ type Report struct {
 	Editions      []Edition `json:"editions"`
 	Excluded      []Reason  `json:"excluded"`
 	Bounds        []Bound   `json:"bounds_reached"`
-	Damage        []Damage  `json:"damage"`
-	Unsupported   []Count   `json:"unsupported_link_types"`
+	// Anomalies count the flows whose names or paths are in doubt, by kind
+	// (classify.Anomaly); absent when there are none.
+	Anomalies   []classify.Anomaly `json:"anomalies,omitempty"`
+	Damage      []Damage           `json:"damage"`
+	Unsupported []Count            `json:"unsupported_link_types"`
 }
 
 // Totals sums the run.
@@ -186,6 +189,7 @@ func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition
 		},
 		Excluded:    []Reason{},
 		Bounds:      []Bound{},
+		Anomalies:   slices.Clone(run.Anomalies),
 		Unsupported: []Count{},
 	}
 	if run.VM.IsValid() {

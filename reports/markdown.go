@@ -116,6 +116,12 @@ func Markdown(w io.Writer, rep *Report) error {
 			p("- unsupported link type %s: %s frames not decoded\n", m(u.Name), humanize.Comma(int64(u.Frames)))
 		}
 	}
+	if len(rep.Anomalies) > 0 {
+		p("\n## %s\n\n", anomaliesTitle)
+		for _, a := range rep.Anomalies {
+			p("- %s\n", anomalyLine(a, m))
+		}
+	}
 	if len(rep.Bounds) > 0 {
 		p("\n## Bounds reached (the result may be incomplete)\n\n")
 		for _, b := range rep.Bounds {
