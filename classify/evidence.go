@@ -317,10 +317,11 @@ func (c *Classifier) httpRequests(f *flow, st *stream, buf []byte, p *capture.Pa
 				st.found = 0
 				return len(buf)
 			}
-			if c.req.Ambiguous {
+			if c.req.Ambiguous || c.req.Close {
 				// Where this request ends is in doubt, so whatever follows
-				// may or may not be a request: the Host is taken, the rest
-				// is not read.
+				// may or may not be a request; or the connection ends with
+				// its response, so a server reads no request after it: the
+				// Host is taken, the rest is not read.
 				st.finish()
 				return len(buf)
 			}

@@ -11,8 +11,9 @@ import (
 // TestHTTPFramingInDoubt plays, for each way the end of a request can be in
 // doubt, a connection whose first request names the flow and whose second
 // (GET /smuggled) one server would read as a request and another as part of
-// the first: the first request's Host must be taken, and nothing after it
-// read, so the second's path is never recorded. The controls (valid chunk
+// the first (or, after "Connection: close", not at all): the first request's
+// Host must be taken, and nothing after it read, so the second's path is
+// never recorded. The controls (valid chunk
 // extensions, a valid trailer section) show that a second request is read
 // when the framing is sound. Each connection is played as one segment, as
 // one segment per byte (the chunked-body parser keeps its place between
@@ -75,6 +76,11 @@ func TestHTTPFramingInDoubt(t *testing.T) {
 		{"field_name_not_a_token", post + "Content-Length : 5\r\n\r\nhello", false},
 		// A server that reads the continuation as a field of its own sees a body as long as: the second request.
 		{"obs_fold", post + "X-Pad: a\r\n Content-Length: " + cl + "\r\n\r\n", false},
+		// The connection ends with the first request's response: a server reads no request after it.
+		{"connection_close", post + "Connection: close\r\nContent-Length: 5\r\n\r\nhello", false},
+		{"connection_close_among_options", post + "Connection: keep-alive, Close\r\n\r\n", false},
+		{"http_1_0_without_keep_alive", "GET /first HTTP/1.0\r\n" + host + "\r\n", false},
+		{"control_http_1_0_keep_alive", "GET /first HTTP/1.0\r\n" + host + "Connection: Keep-Alive\r\n\r\n", true},
 		{"obs_fold_before_first_field", "POST /first HTTP/1.1\r\n Content-Length: " + cl + "\r\n" + host + "\r\n", false},
 	}
 	for _, tt := range tests {

@@ -53,10 +53,15 @@ type HTTPRequest struct {
 	// parser does; servers do not all agree. Host and the other fields are still set, so the request still
 	// names its flow; a caller must not look for another request after it.
 	Ambiguous bool
+	// Close reports that the connection ends with this request's response (RFC 9112 section 9.6): a "close"
+	// connection option, or an HTTP/1.0 request without "keep-alive". A server should not read another
+	// request after it, so bytes that follow are not one a caller can count on.
+	Close bool
 
-	fold  []byte // joined folded values; capacity kept between calls
-	hasTE bool   // a Transfer-Encoding field was present
-	badCL bool   // a Content-Length field was unusable
+	fold      []byte // joined folded values; capacity kept between calls
+	keepAlive bool   // a "keep-alive" connection option
+	hasTE     bool   // a Transfer-Encoding field was present
+	badCL     bool   // a Content-Length field was unusable
 }
 
 func (r *HTTPRequest) reset() {
@@ -213,6 +218,9 @@ func ParseRequestHead(b []byte, out *HTTPRequest) (n int, st Status) {
 	if out.Ambiguous {
 		out.ContentLength = -1
 	}
+	if string(out.Version) == "HTTP/1.0" && !out.keepAlive {
+		out.Close = true
+	}
 	if len(out.Host) == 0 {
 		if h := authorityHost(out.Method, out.Target); h != nil {
 			out.Host = h
@@ -227,6 +235,7 @@ const (
 	fieldHost
 	fieldContentLength
 	fieldTransferEncoding
+	fieldConnection
 	fieldInvalid // a name that is not a token: ignored
 )
 
@@ -238,6 +247,8 @@ func fieldKind(name []byte) int {
 		return fieldContentLength
 	case equalFoldString(name, "transfer-encoding"):
 		return fieldTransferEncoding
+	case equalFoldString(name, "connection"):
+		return fieldConnection
 	}
 	return fieldOther
 }
@@ -272,6 +283,18 @@ func (r *HTTPRequest) field(kind int, value []byte) bool {
 			last = value[k+1:]
 		}
 		r.Chunked = equalFoldString(trimOWS(last), "chunked")
+	case fieldConnection:
+		for len(value) > 0 {
+			opt := value
+			if k := bytes.IndexByte(value, ','); k >= 0 {
+				opt, value = value[:k], value[k+1:]
+			} else {
+				value = nil
+			}
+			opt = trimOWS(opt)
+			r.Close = r.Close || equalFoldString(opt, "close")
+			r.keepAlive = r.keepAlive || equalFoldString(opt, "keep-alive")
+		}
 	}
 	return true
 }

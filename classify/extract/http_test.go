@@ -26,6 +26,9 @@ func headSummary(n int, st Status, r *HTTPRequest) string {
 	if r.Ambiguous {
 		s += " ambiguous"
 	}
+	if r.Close {
+		s += " close"
+	}
 	return s
 }
 
@@ -44,7 +47,7 @@ func TestParseRequestHead(t *testing.T) {
 		{"curl_get", string(get), `found GET /path/to?q=1 HTTP/1.1 host="curl.example.test" cl=-1`},
 		{"curl_post_chunked", string(post[:postHead]) + "|" + string(post[postHead:]),
 			`found POST /upload HTTP/1.1 host="upload.example.test" cl=-1 chunked`},
-		{"host_plain", "GET / HTTP/1.0\r\nHost: example.com\r\n\r\n|BODY", `found GET / HTTP/1.0 host="example.com" cl=-1`},
+		{"host_plain", "GET / HTTP/1.0\r\nHost: example.com\r\n\r\n|BODY", `found GET / HTTP/1.0 host="example.com" cl=-1 close`},
 		{"host_with_port", "GET / HTTP/1.1\r\nHost: example.com:8080\r\n\r\n", `found GET / HTTP/1.1 host="example.com" cl=-1`},
 		{"host_with_empty_port", "GET / HTTP/1.1\r\nHost: example.com:\r\n\r\n", `found GET / HTTP/1.1 host="example.com" cl=-1`},
 		{"host_ipv6_literal_with_port", "GET / HTTP/1.1\r\nHost: [2001:db8::1]:8080\r\n\r\n",
@@ -70,7 +73,13 @@ func TestParseRequestHead(t *testing.T) {
 			`found GET http://a.example/ HTTP/1.1 host="b.example" cl=-1`},
 		{"connect_authority_form", "CONNECT login.live.com:443 HTTP/1.1\r\n\r\n",
 			`found CONNECT login.live.com:443 HTTP/1.1 host="login.live.com" cl=-1 from_target`},
-		{"no_host", "GET / HTTP/1.0\r\n\r\n", `found GET / HTTP/1.0 host="" cl=-1`},
+		{"no_host", "GET / HTTP/1.0\r\n\r\n", `found GET / HTTP/1.0 host="" cl=-1 close`},
+		{"connection_close", "GET / HTTP/1.1\r\nConnection: close\r\n\r\n", `found GET / HTTP/1.1 host="" cl=-1 close`},
+		{"connection_options_close_last", "GET / HTTP/1.1\r\nConnection: keep-alive,, TE ,CLOSE \r\n\r\n", `found GET / HTTP/1.1 host="" cl=-1 close`},
+		{"connection_close_second_field", "GET / HTTP/1.1\r\nConnection: TE\r\nConnection: close\r\n\r\n", `found GET / HTTP/1.1 host="" cl=-1 close`},
+		{"connection_closed_not_close", "GET / HTTP/1.1\r\nConnection: closed, x-close\r\n\r\n", `found GET / HTTP/1.1 host="" cl=-1`},
+		{"http_1_0_keep_alive", "GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", `found GET / HTTP/1.0 host="" cl=-1`},
+		{"http_1_0_keep_alive_and_close", "GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n", `found GET / HTTP/1.0 host="" cl=-1 close`},
 		{"multiple_hosts_first_kept", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", `found GET / HTTP/1.1 host="a" cl=-1 multiple_hosts`},
 		{"content_length", "POST /u HTTP/1.1\r\nContent-Length: 42\r\n\r\n", `found POST /u HTTP/1.1 host="" cl=42`},
 		{"content_length_same_list", "POST /u HTTP/1.1\r\nContent-Length: 7, 7\r\nContent-Length: 7\r\n\r\n",
@@ -112,7 +121,7 @@ func TestParseRequestHead(t *testing.T) {
 		{"transfer_encoding_twice", "POST / HTTP/1.1\r\nTransfer-Encoding: identity\r\nTransfer-Encoding: chunked\r\n\r\n",
 			`found POST / HTTP/1.1 host="" cl=-1 chunked ambiguous`},
 		{"transfer_encoding_in_http_1_0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
-			`found POST / HTTP/1.0 host="" cl=-1 chunked ambiguous`},
+			`found POST / HTTP/1.0 host="" cl=-1 chunked ambiguous close`},
 		{"space_before_colon", "GET / HTTP/1.1\r\nHost : a\r\n\r\n", `found GET / HTTP/1.1 host="" cl=-1 ambiguous`},
 		{"space_before_colon_other_host_kept", "GET / HTTP/1.1\r\nContent-Length : 9\r\nHost: a\r\n\r\n", `found GET / HTTP/1.1 host="a" cl=-1 ambiguous`},
 		// suricata-verify transform-base64-7296: "U}grade" is not a token.
