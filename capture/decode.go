@@ -104,7 +104,7 @@ func Decode(linkType uint16, frame []byte, p *Packet) {
 	p.Proto = 0
 	p.Fragment, p.Truncated, p.Malformed = false, false, false
 	p.SrcPort, p.DstPort = 0, 0
-	p.Seq, p.Ack, p.TCPFlags = 0, 0, 0
+	p.Seq, p.Ack, p.TCPFlags, p.Urgent = 0, 0, 0, 0
 	p.Payload = nil
 
 	switch linkType {
@@ -383,6 +383,7 @@ func decodeTCP(seg []byte, p *Packet) {
 	p.Seq = binary.BigEndian.Uint32(seg[4:8])
 	p.Ack = binary.BigEndian.Uint32(seg[8:12])
 	p.TCPFlags = seg[13]
+	p.Urgent = binary.BigEndian.Uint16(seg[18:20])
 	off := int(seg[12]>>4) * 4
 	switch {
 	case off < 20:

@@ -94,13 +94,14 @@ type summary struct {
 	SrcPort, DstPort               uint16
 	Seq, Ack                       uint32
 	Flags                          uint8
+	Urgent                         uint16
 	Payload                        string
 	Fragment, Truncated, Malformed bool
 }
 
 func summarize(p *Packet) summary {
 	s := summary{L3: p.L3, Proto: p.Proto, SrcPort: p.SrcPort, DstPort: p.DstPort, Seq: p.Seq, Ack: p.Ack,
-		Flags: p.TCPFlags, Payload: string(p.Payload), Fragment: p.Fragment, Truncated: p.Truncated, Malformed: p.Malformed}
+		Flags: p.TCPFlags, Urgent: p.Urgent, Payload: string(p.Payload), Fragment: p.Fragment, Truncated: p.Truncated, Malformed: p.Malformed}
 	if p.Src.IsValid() {
 		s.Src, s.Dst = p.Src.String(), p.Dst.String()
 	}
@@ -137,6 +138,8 @@ func TestDecode(t *testing.T) {
 	}{
 		// Ethernet and tags.
 		{"ethernet_ipv4_tcp", LinkTypeEthernet, eth(0x0800, tcp), tcpOK},
+		{"tcp_urgent_pointer", LinkTypeRaw, edit(tcp, func(b []byte) { b[20+13] |= TCPUrg; b[20+18], b[20+19] = 1, 2 }),
+			with(tcpOK, func(s *summary) { s.Flags |= TCPUrg; s.Urgent = 0x0102 })},
 		{"ethernet_ipv4_udp", LinkTypeEthernet, eth(0x0800, udp), udpOK},
 		{"ethernet_ipv6", LinkTypeEthernet, eth(0x86dd, v6), v6OK},
 		{"ethernet_arp_non_ip", LinkTypeEthernet, eth(0x0806, make([]byte, 28)), summary{L3: L3NonIP}},

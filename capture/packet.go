@@ -59,9 +59,12 @@ type Packet struct {
 
 	// Transport fields, set for TCP and UDP (not for non-first fragments).
 	SrcPort, DstPort uint16
-	// TCP only.
+	// TCP only. Urgent is the urgent pointer, meaningful when TCPFlags has
+	// TCPUrg: the urgent data ends Urgent bytes after Seq (RFC 9293 section
+	// 3.8.5; RFC 1122 read it as the last urgent byte, one earlier).
 	Seq, Ack uint32
 	TCPFlags uint8
+	Urgent   uint16
 	// Payload is the transport payload (TCP or UDP data).
 	Payload []byte
 
@@ -85,4 +88,5 @@ const (
 	TCPRst = 0x04
 	TCPPsh = 0x08
 	TCPAck = 0x10
+	TCPUrg = 0x20
 )

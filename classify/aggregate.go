@@ -51,6 +51,7 @@ func (c *Classifier) record(f *flowFacts, rec *FlowRecord) {
 		BytesOut: f.bytesOut, BytesIn: f.bytesIn,
 		SNI: f.sni, HTTPHost: f.host, HTTPPaths: append(rec.HTTPPaths[:0], f.paths...),
 		DNSName: f.dnsName, CNAMEs: f.dnsChain,
+		Anomalies: f.anomalies.appendKinds(rec.Anomalies[:0]),
 	}
 	if f.tlsVersion != 0 {
 		rec.TLSVersion = TLSVersionName(f.tlsVersion)
@@ -87,6 +88,9 @@ func (c *Classifier) emit(rec *FlowRecord) {
 	rec.Scope = c.scope(rec)
 	if c.cfg.OnFlow != nil {
 		c.cfg.OnFlow(rec)
+	}
+	if len(rec.Anomalies) > 0 {
+		c.anomalies.add(rec)
 	}
 	packets := rec.PacketsOut + rec.PacketsIn
 	bytes := rec.BytesOut + rec.BytesIn

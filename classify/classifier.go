@@ -121,6 +121,7 @@ type Classifier struct {
 	portNames map[portKey]string
 
 	evictions, streamsGivenUp, dnsEvicted, namesDropped, addrsDropped uint64
+	anomalies                                                         anomalyCounts
 }
 
 // New returns a Classifier for cfg.
@@ -353,8 +354,25 @@ func (c *Classifier) tcp(f *flow, p *capture.Packet, out bool) {
 	} else {
 		st.open = true
 	}
+	if p.TCPFlags&capture.TCPUrg != 0 && st.state != streamDone && st.urgentAt(seq, p.Urgent) {
+		// The pointer names a byte already read: what was read from it
+		// on is in doubt, and nothing more is read.
+		st.finish()
+		f.anomalies |= anomalyTCPUrgent
+	}
 	if len(p.Payload) > 0 && st.state != streamDone {
 		for data := st.accept(seq, p.Payload, c.bufs); data != nil; data = st.popHeld(c.bufs) {
+			if n := st.beforeUrgent(len(data)); n < len(data) {
+				// Read up to the urgent byte (even none of it: that
+				// decides whether the direction is read at all), then
+				// stop: the bytes from it on can be read two ways.
+				c.consume(f, st, out, data[:n], p)
+				if st.state != streamDone {
+					st.finish()
+					f.anomalies |= anomalyTCPUrgent
+				}
+				break
+			}
 			c.consume(f, st, out, data, p)
 		}
 		if st.gaveUp {
@@ -426,6 +444,7 @@ func (c *Classifier) Finish() *Run {
 	bound("DNS client table full: answers to every further client must match a query", maxQueryClients, c.queries.clientsDropped)
 	bound("name table full: flows of new names not kept in the report", c.cfg.MaxNames, c.namesDropped)
 	bound("unattributed address table full: flows to new addresses not kept in the report", c.cfg.MaxNames, c.addrsDropped)
+	r.Anomalies = c.anomalies.list()
 	return r
 }
 

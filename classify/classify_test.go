@@ -440,6 +440,11 @@ func TestStreamStarts(t *testing.T) {
 		{"proxy_v1_then_tls_one_segment", [][]byte{cat(b("PROXY TCP4 11.111.11.111 222.222.222.22 52176 443\r\n"), hello)}, "tls:" + sni, sni},
 		{"proxy_v1_split_then_tls", [][]byte{b("PROXY TCP4 11.111.11.111 "), b("222.222.222.22 52176 443\r\n"), hello}, "tls:" + sni, sni},
 		{"proxy_v2_then_http", [][]byte{cat(proxyV2, b("GET / HTTP/1.1\r\nHost: proxied.example\r\n\r\n"))}, "http:proxied.example", "proxied.example"},
+		{"request_line_a_byte_per_segment", [][]byte{b("G"), b("E"), b("T"), b(" "), b("/ HTTP/1.1\r\nHost: slow.example\r\n\r\n")},
+			"http:slow.example", "slow.example"},
+		{"method_of_16_bytes_in_two_segments", [][]byte{b("ABCDEFGHIJKLMNOP"), b(" / HTTP/1.1\r\nHost: long.example\r\n\r\n")},
+			"http:long.example", "long.example"},
+		{"token_bytes_past_16_then_tls", [][]byte{b("ABCDEFGHIJKLMNOPQ"), hello}, "tls:" + sni, sni},
 		{"proxy_like_method", [][]byte{b("PROXY /x HTTP/1.1\r\nHost: odd.example\r\n\r\n")}, "http:odd.example", "odd.example"},
 
 		// suricata-verify detect-pcre-03: an extra CRLF after the first request.

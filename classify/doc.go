@@ -20,6 +20,12 @@
 // sequence number comes from a side that had already sent past its SYN: the
 // capture missed the old connection's end, and the SYN starts the next.
 //
+// Evidence that leaves a name or a path in doubt is said, not dropped: an HTTP
+// request whose end servers would disagree on still names the flow, but
+// nothing after it on the connection is read; a later ClientHello with
+// another SNI, or TCP urgent data in a direction being read, marks the flow
+// (FlowRecord.Anomalies) and is counted by kind in Run.Anomalies.
+//
 // Scope follows the method of Microsoft's endpoint pages: IPv4 flows started
 // by the VM towards public addresses (outside every IANA special-purpose
 // block). Everything else is counted by reason, so no packet disappears.

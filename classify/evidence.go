@@ -11,7 +11,6 @@ import (
 const (
 	maxClientHelloBytes = 64 << 10
 	maxHTTPHeadBytes    = 16 << 10
-	maxChunkLine        = 1 << 10
 	// maxProbes is how many in-order runs of a client stream that began
 	// with something else are checked for a ClientHello or an HTTP request
 	// starting at a segment boundary: STARTTLS (SMTP, IMAP, FTP, LDAP,
@@ -21,7 +20,9 @@ const (
 	// decideBytes is how many bytes a client direction gathers before its
 	// parser is chosen: LooksLikeTLS needs 3, and a first segment of 1 or 2
 	// bytes is legal TCP. (More would hold back short plain openings, such
-	// as PostgreSQL's 8-byte SSLRequest, that a ClientHello follows.)
+	// as PostgreSQL's 8-byte SSLRequest, that a ClientHello follows.) A
+	// request method is waited for up to its space, at most MaxMethod
+	// bytes, so a request line sent a byte per segment is still one.
 	decideBytes = 3
 )
 
@@ -37,9 +38,11 @@ func (c *Classifier) consume(f *flow, st *stream, toServer bool, data []byte, p 
 		buf = st.buf
 	}
 	for {
-		if st.state == streamUndecided && toServer && len(buf) < decideBytes {
+		if st.state == streamUndecided && toServer && (len(buf) < decideBytes || extract.HTTPMethodPrefix(buf)) {
 			// Too few bytes to tell a ClientHello, a PROXY header or a
-			// request line from anything else: wait for more.
+			// request line from anything else, or a method not yet
+			// followed by its space (at most MaxMethod bytes): wait for
+			// more.
 			if !c.bufs.store(st, buf) {
 				c.cannotHold(st, len(buf))
 			}
@@ -202,7 +205,7 @@ func (c *Classifier) clientHello(f *flow, st *stream, buf []byte, p *capture.Pac
 		}
 		switch extract.ParseClientHello(rest, &c.ch) {
 		case extract.Found:
-			c.sawClientHello(f, p)
+			c.sawClientHello(f, st.found == 0, p)
 			st.found++
 			end := recordsEnd(rest, c.ch.Records)
 			if st.found == maxClientHellos || end > len(rest) {
@@ -225,14 +228,24 @@ func (c *Classifier) clientHello(f *flow, st *stream, buf []byte, p *capture.Pac
 	}
 }
 
-func (c *Classifier) sawClientHello(f *flow, p *capture.Packet) {
+// sawClientHello records a ClientHello read from f's client; first says
+// whether it is the connection's first. The flow keeps the first SNI read; a
+// later ClientHello whose SNI differs from it (present or not) marks the flow
+// AnomalySNIChanged.
+func (c *Classifier) sawClientHello(f *flow, first bool, p *capture.Packet) {
 	name := c.names.name(c.ch.ServerName)
 	version := maxVersion(&c.ch)
 	if f.tlsVersion == 0 {
 		f.tlsVersion = version
 	}
-	if f.sni == "" && name != "" {
+	switch {
+	case first:
 		f.sni = name
+	case name != f.sni:
+		f.anomalies |= anomalySNIChanged
+		if f.sni == "" {
+			f.sni = name // the first named no server: this is the first name
+		}
 	}
 	if c.cfg.OnObservation != nil && name != "" {
 		o := c.observation("tls", p, name)
@@ -271,12 +284,19 @@ func (c *Classifier) httpRequests(f *flow, st *stream, buf []byte, p *capture.Pa
 			continue
 		}
 		if st.chunked {
-			n, ok := skipChunked(st, rest)
-			used += n
-			if !ok {
-				return used
+			n, status := st.body.Next(rest)
+			switch status {
+			case extract.Found:
+				st.chunked = false
+				used += n
+				continue
+			case extract.NeedMore:
+				return used + n // all of rest
 			}
-			continue
+			// Where the body ends is in doubt, so whatever follows may or
+			// may not be a request: stop reading.
+			st.finish()
+			return len(buf)
 		}
 		if st.found > 0 && (rest[0] == '\r' || rest[0] == '\n') {
 			// An empty line before a request line is ignored (RFC 9112
@@ -299,16 +319,17 @@ func (c *Classifier) httpRequests(f *flow, st *stream, buf []byte, p *capture.Pa
 				st.found = 0
 				return len(buf)
 			}
-			if c.req.Ambiguous {
+			if c.req.Ambiguous || c.req.Close {
 				// Where this request ends is in doubt, so whatever follows
-				// may or may not be a request: the Host is taken, the rest
-				// is not read.
+				// may or may not be a request; or the connection ends with
+				// its response, so a server reads no request after it: the
+				// Host is taken, the rest is not read.
 				st.finish()
 				return len(buf)
 			}
 			if c.req.Chunked {
 				st.chunked = true
-				st.chunkLeft = -1
+				st.body = extract.ChunkedBody{}
 			} else if c.req.ContentLength > 0 {
 				st.skip = c.req.ContentLength
 			}
@@ -353,76 +374,6 @@ func (c *Classifier) request(f *flow, p *capture.Packet) {
 		o.Path = path
 		c.cfg.OnObservation(o)
 	}
-}
-
-// skipChunked consumes a chunked body incrementally: it returns the bytes used
-// and whether the body ended. It keeps its place in st between calls, so a
-// body of any size needs no buffering, only a chunk-size line at a time.
-func skipChunked(st *stream, b []byte) (int, bool) {
-	used := 0
-	for used < len(b) {
-		rest := b[used:]
-		switch {
-		case st.chunkLeft > 0: // chunk data
-			k := int64(len(rest))
-			if k > st.chunkLeft {
-				k = st.chunkLeft
-			}
-			st.chunkLeft -= k
-			used += int(k)
-			if st.chunkLeft == 0 {
-				st.chunkLeft = -2 // CRLF after the data
-			}
-		default: // a line: chunk size (-1), CRLF after data (-2), trailer (-3)
-			nl := indexByte(rest, '\n')
-			if nl < 0 {
-				if len(rest) > maxChunkLine {
-					st.finish()
-				}
-				return used, false
-			}
-			line := trimCR(rest[:nl])
-			used += nl + 1
-			switch st.chunkLeft {
-			case -2:
-				st.chunkLeft = -1
-			case -3:
-				if len(line) == 0 {
-					st.chunked = false
-					st.chunkLeft = 0
-					return used, true
-				}
-			default:
-				size, ok := extract.ParseChunkSize(line)
-				if !ok {
-					st.finish()
-					return used, false
-				}
-				if size == 0 {
-					st.chunkLeft = -3
-				} else {
-					st.chunkLeft = int64(size) // at most 15 hex digits: fits
-				}
-			}
-		}
-	}
-	return used, false
-}
-
-func indexByte(b []byte, c byte) int {
-	for i, x := range b {
-		if x == c {
-			return i
-		}
-	}
-	return -1
-}
-
-func trimCR(b []byte) []byte {
-	if len(b) > 0 && b[len(b)-1] == '\r' {
-		return b[:len(b)-1]
-	}
-	return b
 }
 
 // tcpDNS reads length-prefixed DNS messages: answers from a server's stream,

@@ -64,6 +64,7 @@ type flowFacts struct {
 
 	sni        string
 	tlsVersion uint16   // highest version the ClientHello offered
+	anomalies  anomaly  // what leaves the name or paths in doubt
 	host       string   // first HTTP Host
 	paths      []string // HTTP paths of requests to host, bounded
 	dnsName    string   // query name of the DNS answer for server, at the start

@@ -10,9 +10,10 @@ import (
 )
 
 // FuzzClassify drives a Classifier with a script read from the fuzz input:
-// each step is a packet on one of a few TCP and UDP flows, with flags, a
-// sequence number that may jump back, overlap or leave gaps, and a slice of
-// the input as payload. It checks that nothing panics, that the bounds hold
+// each step is a packet on one of a few TCP and UDP flows, with flags (URG
+// among them, its pointer the low 16 bits of the sequence step), a sequence
+// number that may jump back, overlap or leave gaps, and a slice of the input
+// as payload. It checks that nothing panics, that the bounds hold
 // (live flows, lent reassembly memory) and that Finish accounts for every
 // packet. Seeds: real ClientHellos split and reordered, HTTP heads, DNS.
 func FuzzClassify(f *testing.F) {
@@ -47,6 +48,8 @@ func FuzzClassify(f *testing.F) {
 	// Two connections on one 4-tuple, the first never closed, the second with a new ISN.
 	f.Add(seed(step(0, capture.TCPSyn, 0, nil), step(3, capture.TCPSyn|capture.TCPAck, 0, nil), step(0, capture.TCPAck, 1, hello),
 		step(0, capture.TCPSyn, 77777, nil), step(0, capture.TCPAck, 1, hello)))
+	f.Add(seed(step(1, capture.TCPSyn, 0, nil), step(1, capture.TCPAck, 1, []byte("POST / HTTP/1.1\r\nHost: a.example\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhel")),
+		step(1, capture.TCPAck|capture.TCPUrg, 72, []byte("lo\r\n0\r\nT: 1\r\n\r\nGET /b HTTP/1.1\r\nHost: a.example\r\n\r\n"))))
 	f.Fuzz(func(t *testing.T, script []byte) {
 		pub := netip.MustParseAddr("20.1.2.3")
 		c := New(Config{VM: vm, MaxFlows: 4, MaxReassemblyBytes: 64 << 10})
@@ -63,7 +66,8 @@ func FuzzClassify(f *testing.F) {
 			now = now.Add(time.Duration(flags&0x0f) * time.Second)
 			seqs[flow] += uint32(delta)
 			p := capture.Packet{Timestamp: now, WireLen: 54 + n, L3: capture.L3IPv4, Src: vm, Dst: pub,
-				Proto: 6, SrcPort: 40000 + uint16(flow), DstPort: 443, TCPFlags: flags, Seq: seqs[flow], Payload: payload}
+				Proto: 6, SrcPort: 40000 + uint16(flow), DstPort: 443, TCPFlags: flags, Seq: seqs[flow], Urgent: uint16(delta),
+				Payload: payload}
 			switch {
 			case flow == 1 && flags&0x40 != 0:
 				p.DstPort = 53 // DNS over TCP: the flow's client stream is read for queries

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -61,11 +63,6 @@ var malformedExceptions = []corpusException{
 		"1.2.3.4:12345 to port 53 (a hand-made packet: resolvers answer from port 53); phonehome reads responses " +
 		"from ports 53, 5353 and 5355, as corpusExceptions says for the same file in dev/. Its 6-deep pointer " +
 		"chain parses: extract's zeek_pointer_chain_six_deep"},
-
-	// phonehome finds more.
-	{"sv__tcp-urgp-01-oob__tcp-urgent1.pcap", "extra http", 1, "frames 4-8: a GET with Host " +
-		"10.10.10.55:9090 on TCP port 9090, which tshark does not try as HTTP (tshark -d tcp.port==9090,http " +
-		"shows the same Host); the Host is the server's IP literal, so no name is added"},
 }
 
 // TestMalformedCorpus runs every damaged capture of the shared corpus through
@@ -193,4 +190,33 @@ func classifyDamaged(path string, cfg classify.Config) error {
 	}
 	c.Finish()
 	return nil
+}
+
+// TestTCPUrgentCorpus reads suricata-verify's tcp-urgp-01-oob capture: a GET
+// whose path holds an urgent byte ("/malic", "X", "ious"); Linux's server
+// read /malicious. The flow is marked, and no path or Host read.
+func TestTCPUrgentCorpus(t *testing.T) {
+	path := filepath.Join(corpusDir, "malformed", "sv__tcp-urgp-01-oob__tcp-urgent1.pcap")
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("no shared corpus at %s", corpusDir)
+	}
+	src, err := capture.OpenFiles([]string{path}, capture.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var flows []string
+	c := classify.New(classify.Config{OnFlow: func(r *classify.FlowRecord) {
+		flows = append(flows, r.Dst.String()+":"+strconv.Itoa(int(r.DPort))+" host="+r.HTTPHost+" paths="+
+			strings.Join(r.HTTPPaths, ",")+" anomalies="+strings.Join(r.Anomalies, ","))
+	}})
+	var p capture.Packet
+	for src.Next(&p) == nil {
+		c.Add(&p)
+	}
+	c.Finish()
+	want := "10.10.10.55:9090 host= paths= anomalies=" + classify.AnomalyTCPUrgent
+	if !slices.Equal(flows, []string{want}) {
+		t.Errorf("flows = %q; want %q", flows, want)
+	}
 }

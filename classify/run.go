@@ -43,6 +43,11 @@ type FlowRecord struct {
 	DNSName    string   `json:"dns_name,omitempty"`
 	CNAMEs     []string `json:"cnames,omitempty"`
 	TLSVersion string   `json:"tls_version,omitempty"`
+
+	// Anomalies are the kinds of evidence that leave the flow's name or
+	// paths in doubt (AnomalySNIChanged, AnomalyTCPUrgent), in the order of
+	// their names.
+	Anomalies []string `json:"anomalies,omitempty"`
 }
 
 // Observation is one name read from one packet (or reassembled stream): a DNS
@@ -132,6 +137,10 @@ type Run struct {
 	DNS          DNSAnswers
 
 	Bounds []Bound
+	// Anomalies counts the flows, in scope or not, whose names or paths are
+	// in doubt, by kind; only kinds seen are listed, in the order of their
+	// names.
+	Anomalies []Anomaly
 }
 
 // DNSAnswers counts the DNS answers read (responses with a question, opcode

@@ -1,5 +1,7 @@
 package classify
 
+import "github.com/phonehome/phonehome/classify/extract"
+
 // Bounds of one direction's reassembly. A ClientHello with a post-quantum key
 // share is about 1.8 KB and rarely over 4 KB; an HTTP request head is under 8 KB
 // in practice. Past these bounds the stream is given up and counted.
@@ -34,21 +36,11 @@ type heldSegment struct {
 // order; retransmitted bytes are dropped, overlapping segments trimmed, and
 // segments after a gap held (bounded) until the gap fills.
 type stream struct {
-	state   streamState
-	synced  bool   // next is known
-	next    uint32 // sequence number of the next byte expected
-	hasISN  bool   // isn is known: the direction's SYN (or SYN-ACK) was seen
-	isn     uint32 // initial sequence number
-	open    bool   // the direction sent a segment without SYN: it took the connection as open
-	buf     []byte // in-order bytes not yet consumed
-	held    []heldSegment
-	heldLen int
-	skip    int64 // body bytes still to skip before the next HTTP head
-	chunked bool  // skipping a chunked body
-	// chunkLeft is the data left in the current chunk (>0), or which line
-	// comes next: -1 chunk size, -2 the CRLF after data, -3 a trailer.
-	chunkLeft int64
-	gaveUp    bool // a bound was hit
+	state  streamState
+	synced bool   // next is known
+	hasISN bool   // isn is known: the direction's SYN (or SYN-ACK) was seen
+	isn    uint32 // initial sequence number
+	open   bool   // the direction sent a segment without SYN: it took the connection as open
 	// probes is how many more in-order runs a direction in streamProbe
 	// state is checked for the start of a ClientHello or an HTTP request;
 	// in streamTLS state after a ClientHello, how many more
@@ -56,10 +48,22 @@ type stream struct {
 	probes uint8
 	// found counts the ClientHellos or HTTP request heads read, up to
 	// maxFound.
-	found uint8
+	found   uint8
+	next    uint32 // sequence number of the next byte expected
+	buf     []byte // in-order bytes not yet consumed
+	held    []heldSegment
+	heldLen int
+	skip    int64               // body bytes still to skip before the next HTTP head
+	body    extract.ChunkedBody // where in a chunked body, while chunked
+	chunked bool                // skipping a chunked body
+	gaveUp  bool                // a bound was hit
 	// holding is true while buf is lent by the bufferPool; hprev and hnext
 	// link the pool's holders, most recently fed first.
-	holding      bool
+	holding bool
+	// urgent is set when a segment's urgent pointer named a byte not read
+	// yet: urgentSeq, the first byte the direction is not read from.
+	urgent       bool
+	urgentSeq    uint32
 	hprev, hnext *stream
 }
 
@@ -153,6 +157,34 @@ func (s *stream) popHeld(b *bufferPool) []byte {
 		return data
 	}
 	return nil
+}
+
+// urgentAt notes the urgent pointer ptr of a segment at seq. The urgent byte
+// is the one before seq+ptr (BSD and RFC 9293) or at it (RFC 1122): the
+// earlier is where the stream can start to read two ways, kept if it is the
+// earliest such byte yet; a pointer of 0 (which BSD reads as the byte before
+// the segment) is taken as seq, as Linux does. It reports true when that byte
+// was already read (handed to a parser): a receiver that has not passed it
+// on to its application yet takes it out all the same.
+func (s *stream) urgentAt(seq uint32, ptr uint16) bool {
+	u := seq + uint32(max(ptr, 1)) - 1
+	if s.synced && seqDiff(u, s.next-uint32(len(s.buf))) < 0 {
+		return true
+	}
+	if !s.urgent || seqDiff(u, s.urgentSeq) < 0 {
+		s.urgent, s.urgentSeq = true, u
+	}
+	return false
+}
+
+// beforeUrgent returns how many of the n bytes just accepted (they end at
+// next) come before the urgent byte: n when there is none among them.
+func (s *stream) beforeUrgent(n int) int {
+	if !s.urgent {
+		return n
+	}
+	d := int64(seqDiff(s.urgentSeq, s.next-uint32(n)))
+	return int(max(0, min(d, int64(n))))
 }
 
 // giveUp stops reading the direction after a bound was hit.

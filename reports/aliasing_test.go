@@ -39,6 +39,8 @@ func aliasingRun() (*classify.Run, Inputs) {
 		Addr: netip.MustParseAddr("51.124.78.146"), Flows: 1, First: t0, Last: t0, Ports: []string{"tcp/443", "udp/123"},
 	}
 	run.Bounds = []classify.Bound{{What: "names", Limit: 100000, Times: 1}}
+	run.Anomalies = []classify.Anomaly{{Kind: classify.AnomalySNIChanged, What: "a later ClientHello named another server",
+		Flows: 1, Names: []string{"api.vendor-updater.net"}}}
 	in := Inputs{
 		Files:       []string{"a.pcapng"},
 		Damage:      []Damage{{File: "a.pcapng", Offset: 24, Reason: "cut"}},

@@ -62,10 +62,13 @@ type Report struct {
 	Excluded            []Reason `json:"excluded"`
 	// DNSAnswers counts the DNS answers read by how they were taken; the
 	// unrequested ones named nothing.
-	DNSAnswers  classify.DNSAnswers `json:"dns_answers"`
-	Bounds      []Bound             `json:"bounds_reached"`
-	Damage      []Damage            `json:"damage"`
-	Unsupported []Count             `json:"unsupported_link_types"`
+	DNSAnswers classify.DNSAnswers `json:"dns_answers"`
+	Bounds     []Bound             `json:"bounds_reached"`
+	// Anomalies count the flows whose names or paths are in doubt, by kind
+	// (classify.Anomaly); absent when there are none.
+	Anomalies   []classify.Anomaly `json:"anomalies,omitempty"`
+	Damage      []Damage           `json:"damage"`
+	Unsupported []Count            `json:"unsupported_link_types"`
 }
 
 // Totals sums the run.
@@ -210,6 +213,7 @@ func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition
 		Excluded:            []Reason{},
 		DNSAnswers:          run.DNS,
 		Bounds:              []Bound{},
+		Anomalies:           cloneAnomalies(run.Anomalies),
 		Unsupported:         []Count{},
 	}
 	if run.VM.IsValid() {
@@ -527,6 +531,16 @@ func sources(ep catalog.Endpoint) []string {
 	out := make([]string, len(ep.Sources))
 	for i, s := range ep.Sources {
 		out[i] = s.File + ":" + strconv.Itoa(s.Line)
+	}
+	return out
+}
+
+// cloneAnomalies copies the run's anomalies, names included, so that the
+// report shares nothing with the run.
+func cloneAnomalies(in []classify.Anomaly) []classify.Anomaly {
+	out := slices.Clone(in)
+	for i := range out {
+		out[i].Names = slices.Clone(out[i].Names)
 	}
 	return out
 }

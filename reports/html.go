@@ -204,6 +204,13 @@ func htmlView(rep *Report) htmlDoc {
 		part.Items = append(part.Items, note)
 	}
 	d.Tail = append(d.Tail, part)
+	if len(rep.Anomalies) > 0 {
+		part := htmlPart{Title: anomaliesTitle}
+		for _, a := range rep.Anomalies {
+			part.Items = append(part.Items, anomalyLine(a, T))
+		}
+		d.Tail = append(d.Tail, part)
+	}
 	if len(rep.Bounds) > 0 {
 		part := htmlPart{Title: "Bounds reached (the result may be incomplete)"}
 		for _, b := range rep.Bounds {

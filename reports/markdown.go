@@ -122,6 +122,12 @@ func Markdown(w io.Writer, rep *Report) error {
 			p("- %s\n", m(note))
 		}
 	}
+	if len(rep.Anomalies) > 0 {
+		p("\n## %s\n\n", anomaliesTitle)
+		for _, a := range rep.Anomalies {
+			p("- %s\n", anomalyLine(a, m))
+		}
+	}
 	if len(rep.Bounds) > 0 {
 		p("\n## Bounds reached (the result may be incomplete)\n\n")
 		for _, b := range rep.Bounds {

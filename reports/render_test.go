@@ -22,6 +22,7 @@ func hostileReport(t *testing.T, host string) *Report {
 	seen := nameStat(host+"2", "dns")
 	seen.Aliases = []string{"client.wns.windows.com"}
 	run := testRun(nameStat(host, "sni"), seen)
+	run.Anomalies = testAnomalies(host)
 	rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home, catalog.Pro}, Inputs{
 		Files:  []string{"x\x1b]0;title\x07|`<b>.pcap"},
 		Damage: []Damage{{File: "y.pcap", Offset: 7, Reason: "<i>bad</i> | `x`\n"}},
@@ -287,7 +288,8 @@ func TestHTMLHostileNames(t *testing.T) {
 				t.Fatal(err)
 			}
 			text := htmlCheck(t, b.String())
-			for _, want := range []string{Terminal(host), Terminal(host + "2 (via client.wns.windows.com)"), Terminal(rep.Files[0])} {
+			for _, want := range []string{Terminal(host), Terminal(host + "2 (via client.wns.windows.com)"), Terminal(rep.Files[0]),
+				"(names: " + Terminal(host) + ")"} {
 				if !strings.Contains(text, want) {
 					t.Errorf("the page's text does not hold %q", want)
 				}

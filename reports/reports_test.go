@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -161,7 +162,9 @@ var hostile = map[string]string{
 func TestTextEscapesHostileNames(t *testing.T) {
 	for name, host := range hostile {
 		t.Run(name, func(t *testing.T) {
-			rep, err := Compare(testRun(nameStat(host, "sni")), load(t), []catalog.Edition{catalog.Home}, Inputs{Files: []string{"x\x1b].pcap"}})
+			run := testRun(nameStat(host, "sni"))
+			run.Anomalies = testAnomalies(host)
+			rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home}, Inputs{Files: []string{"x\x1b].pcap"}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -178,6 +181,9 @@ func TestTextEscapesHostileNames(t *testing.T) {
 			if name == "newline_fakes_a_row" && !strings.Contains(out, `a.example.com\x0a  settings-win.data.microsoft.com`) {
 				t.Errorf("the name's newline is not shown escaped")
 			}
+			if !strings.Contains(out, "(names: "+Terminal(host)+")") {
+				t.Errorf("the anomaly does not name %q escaped:\n%s", host, out)
+			}
 		})
 	}
 }
@@ -185,7 +191,9 @@ func TestTextEscapesHostileNames(t *testing.T) {
 func TestJSONKeepsHostileNamesAsData(t *testing.T) {
 	for name, host := range hostile {
 		t.Run(name, func(t *testing.T) {
-			rep, err := Compare(testRun(nameStat(host, "sni")), load(t), []catalog.Edition{catalog.Home}, Inputs{})
+			run := testRun(nameStat(host, "sni"))
+			run.Anomalies = testAnomalies(host)
+			rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home}, Inputs{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -202,6 +210,13 @@ func TestJSONKeepsHostileNamesAsData(t *testing.T) {
 			}
 			if len(back.Editions[0].Undocumented) != 1 {
 				t.Fatalf("undocumented = %d names; want 1", len(back.Editions[0].Undocumented))
+			}
+			var wantName string // as JSON keeps it: invalid UTF-8 becomes U+FFFD
+			if j, err := json.Marshal(host); err != nil || json.Unmarshal(j, &wantName) != nil {
+				t.Fatalf("JSON round trip of %q: %v", host, err)
+			}
+			if a := back.Anomalies; len(a) != 1 || !slices.Equal(a[0].Names, []string{wantName}) {
+				t.Errorf("anomalies = %+v; want one naming %q", a, host)
 			}
 		})
 	}
@@ -249,6 +264,18 @@ func TestFlowLine(t *testing.T) {
 		if got[k] != want {
 			t.Errorf("flow line %s = %v; want %v", k, got[k], want)
 		}
+	}
+	if _, ok := got["anomalies"]; ok {
+		t.Errorf("flow line without anomalies has an anomalies field: %s", b.String())
+	}
+	b.Reset()
+	rec.Anomalies = []string{classify.AnomalySNIChanged, classify.AnomalyTCPUrgent}
+	w.Write(rec)
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if want := `"anomalies":["sni-changed","tcp-urgent"]`; !strings.Contains(b.String(), want) {
+		t.Errorf("flow line %s; want it to hold %s", b.String(), want)
 	}
 }
 
@@ -370,6 +397,50 @@ func TestUnrequestedDNSAnswers(t *testing.T) {
 		for format, out := range map[string]string{"text": text.String(), "markdown": md.String(), "html": html.String()} {
 			if got := strings.Contains(out, "unrequested DNS answers: 3 matched no query"); got != (unrequested > 0) {
 				t.Errorf("%s report with %d unrequested answers: note shown = %v; want %v (%q)", format, unrequested, got, !got, note)
+			}
+		}
+	}
+}
+
+// testAnomalies is a run's anomalies naming host.
+func testAnomalies(host string) []classify.Anomaly {
+	return []classify.Anomaly{{Kind: classify.AnomalySNIChanged, What: "a later ClientHello named another server", Flows: 1, Names: []string{host}}}
+}
+
+// TestAnomaliesShownOnlyWhenSeen: every report lists the run's anomalies,
+// kind, flows and names, and has no such section when there are none.
+func TestAnomaliesShownOnlyWhenSeen(t *testing.T) {
+	renderers := map[string]func(io.Writer, *Report) error{"text": Text, "json": JSON, "markdown": Markdown, "html": HTML}
+	for _, seen := range []bool{false, true} {
+		run := testRun(nameStat("a.example", "sni"))
+		if seen {
+			run.Anomalies = []classify.Anomaly{
+				{Kind: classify.AnomalySNIChanged, What: "a later ClientHello named another server", Flows: 1, Names: []string{"a.example"}},
+				{Kind: classify.AnomalyTCPUrgent, What: "TCP urgent data", Flows: 1200},
+			}
+		}
+		rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home}, Inputs{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, render := range renderers {
+			var b bytes.Buffer
+			if err := render(&b, rep); err != nil {
+				t.Fatal(err)
+			}
+			out := b.String()
+			want := []string{"sni-changed, 1 flow: a later ClientHello named another server (names: a.example)",
+				"tcp-urgent, 1,200 flows: TCP urgent data"}
+			if name == "json" {
+				want = []string{`"anomalies": [`, `"kind": "sni-changed"`, `"flows": 1200`}
+			}
+			for _, w := range want {
+				if got := strings.Contains(out, w); got != seen {
+					t.Errorf("%s report with anomalies %v holds %q: %v; want %v", name, seen, w, got, seen)
+				}
+			}
+			if got := strings.Contains(out, "Anomalies") || strings.Contains(out, "anomalies"); got != seen {
+				t.Errorf("%s report with anomalies %v has a section for them: %v", name, seen, got)
 			}
 		}
 	}

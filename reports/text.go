@@ -11,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/dustin/go-humanize"
+
+	"github.com/phonehome/phonehome/classify"
 )
 
 // timeLayout is used for every time in the text report; the header gives the
@@ -127,6 +129,12 @@ func Text(w io.Writer, rep *Report) error {
 	if note := rep.UnrequestedNote(); note != "" {
 		p("  %s\n", note)
 	}
+	if len(rep.Anomalies) > 0 {
+		p("\n%s\n", anomaliesTitle)
+		for _, a := range rep.Anomalies {
+			p("  %s\n", anomalyLine(a, T))
+		}
+	}
 	if len(rep.Bounds) > 0 {
 		p("\nBounds reached (the result may be incomplete)\n")
 		for _, b := range rep.Bounds {
@@ -144,6 +152,27 @@ func Text(w io.Writer, rep *Report) error {
 		}
 	}
 	return tw.err
+}
+
+// anomaliesTitle heads the list of anomalies in every report.
+const anomaliesTitle = "Anomalies: names or paths in doubt (flows in scope or not; --flows marks each)"
+
+// anomalyLine says what one anomaly kind is and how many flows had it, with
+// their names escaped by esc.
+func anomalyLine(a classify.Anomaly, esc func(string) string) string {
+	flows := humanize.Comma(int64(a.Flows)) + " flows"
+	if a.Flows == 1 {
+		flows = "1 flow"
+	}
+	line := esc(a.Kind) + ", " + flows + ": " + esc(a.What)
+	if len(a.Names) > 0 {
+		names := make([]string, len(a.Names))
+		for i, n := range a.Names {
+			names[i] = esc(n)
+		}
+		line += " (names: " + strings.Join(names, ", ") + ")"
+	}
+	return line
 }
 
 // T escapes a string from a packet or a file for the terminal.

@@ -17,14 +17,17 @@
 //     HTTPRequest.Ambiguous set, so its Host still names the flow while the caller stops reading after it.
 //   - NeedMore: the bytes are a valid prefix and the message goes on beyond them. Call again with the same
 //     first byte and more bytes. Only stream parsers say this (ParseClientHello, ParseRequestHead,
-//     ChunkedBodyEnd, SplitTCPDNS, ParseProxyHeader), and ParseDNSQuery, which reads only a message's header
-//     and first question and so behaves like one; a DNS response is whole by definition.
+//     SplitTCPDNS, ParseProxyHeader), and ParseDNSQuery, which reads only a message's header and first question
+//     and so behaves like one; a DNS response is whole by definition. ChunkedBody is the one resumable parser: a
+//     chunked body has no bound, so it keeps its place between calls and takes only the bytes that follow those
+//     it has read.
 //   - NotThis: not this protocol, or this protocol malformed. More bytes will not change the answer.
 //     Malformed input is data, not an error: callers count it.
 //
 // The outcomes are stable as a stream grows, and the fuzz targets check it: a Found input stays Found, with
 // the same result, when bytes are appended; every prefix of a Found stream is NeedMore or Found, never NotThis;
-// a NotThis stream stays NotThis when bytes are appended. (A DNS message is not a stream: a cut message is
+// a NotThis stream stays NotThis when bytes are appended; ChunkedBody gives the same outcome at the same byte
+// however the stream is cut into calls. (A DNS message is not a stream: a cut message is
 // NotThis even though more bytes could complete it. When the capture lost a message's end, the caller uses
 // ParseDNSResponsePrefix, which reads the records that are whole and sets DNSResponse.Cut.)
 //

@@ -251,34 +251,79 @@ func FuzzParseRequestHead(f *testing.F) {
 	})
 }
 
-func FuzzChunkedBodyEnd(f *testing.F) {
+// FuzzChunkedBody reads the input as a chunked body twice, whole and in the pieces cuts gives (each byte of cuts,
+// plus one, is a piece's length, taken in turn): the outcome must be the same at the same byte, whatever the pieces.
+// It also holds the whole outcome against chunkedReference, the grammar written the slow, obvious way.
+func FuzzChunkedBody(f *testing.F) {
 	post := readFixture(f, "http_curl_post_chunked.bin")
-	f.Add(post[strings.Index(string(post), "\r\n\r\n")+4:])
-	for _, s := range []string{"5;x=y\r\nhello\r\n0\r\nA: b\r\n\r\n", "3\nabc\n0\n\n", "fffffffffffffff\r\n"} {
-		f.Add([]byte(s))
+	f.Add(post[strings.Index(string(post), "\r\n\r\n")+4:], []byte{0})
+	for _, s := range []string{"5;x=y\r\nhello\r\n0\r\nA: b\r\n\r\n", "3\nabc\n0\n\n", "fffffffffffffff\r\n",
+		"5 ; a = \"b\\\"c\" ;d\r\nhello\r\n0\r\n\r\n", "5\r\nhelloXYZ\r\n0\r\n\r\n", "0\r\nX: 1\r\n 2\r\n\r\n"} {
+		f.Add([]byte(s), []byte{1, 2, 7})
 	}
-	f.Fuzz(func(t *testing.T, in []byte) {
-		n, st := ChunkedBodyEnd(in)
+	f.Fuzz(func(t *testing.T, in, cuts []byte) {
+		var c ChunkedBody
+		n, st := c.Next(in)
 		switch st {
 		case Found:
 			if n <= 0 || n > len(in) {
-				t.Fatalf("ChunkedBodyEnd(%q) = %d; out of bounds", in, n)
+				t.Fatalf("ChunkedBody.Next(%q) = found %d; out of bounds", in, n)
 			}
-			if n2, st2 := ChunkedBodyEnd(in[:n]); st2 != Found || n2 != n {
-				t.Fatalf("ChunkedBodyEnd(%q[:n]) = %v %d; want found %d", in, st2, n2, n)
+			var d ChunkedBody
+			if n2, st2 := d.Next(in[:n-1]); st2 != NeedMore || n2 != n-1 {
+				t.Fatalf("ChunkedBody.Next(%q[:n-1]) = %v %d; want need_more %d", in, st2, n2, n-1)
 			}
-			if _, st3 := ChunkedBodyEnd(in[:n-1]); st3 != NeedMore {
-				t.Fatalf("ChunkedBodyEnd(%q[:n-1]) = %v; want need_more", in, st3)
+		case NeedMore:
+			if n != len(in) {
+				t.Fatalf("ChunkedBody.Next(%q) = need_more %d; want %d", in, n, len(in))
 			}
-		case NeedMore, NotThis:
-			if n != 0 {
-				t.Fatalf("ChunkedBodyEnd(%q) = %v %d; want n 0", in, st, n)
+		case NotThis:
+			if n < 0 || n >= len(in) {
+				t.Fatalf("ChunkedBody.Next(%q) = not_this at %d; out of bounds", in, n)
 			}
 		}
 		if st != NeedMore {
-			if n2, st2 := ChunkedBodyEnd(append(in[:len(in):len(in)], junk...)); st2 != st || n2 != n {
-				t.Fatalf("ChunkedBodyEnd(%q + junk) = %v %d; want %v %d", in, st2, n2, st, n)
+			if n2, st2 := c.Next([]byte(junk)); n2 != 0 || st2 != st {
+				t.Fatalf("ChunkedBody.Next(junk) after %v = %v %d; want %v 0", st, st2, n2, st)
 			}
+		}
+
+		var p ChunkedBody
+		off, pst := 0, NeedMore
+		for k := 0; ; k++ {
+			size := 1
+			if len(cuts) > 0 {
+				size += int(cuts[k%len(cuts)])
+			}
+			piece := in[off:min(off+size, len(in))]
+			pn, st2 := p.Next(piece)
+			if st2 != NeedMore {
+				off, pst = off+pn, st2
+				break
+			}
+			if pn != len(piece) {
+				t.Fatalf("ChunkedBody.Next(%q) = need_more %d; want %d", piece, pn, len(piece))
+			}
+			if off += pn; off == len(in) {
+				break
+			}
+		}
+		if pst != st || off != n {
+			t.Fatalf("ChunkedBody.Next(%q) in pieces %v = %v at %d; whole %v at %d", in, cuts, pst, off, st, n)
+		}
+
+		ref := chunkedReference(in)
+		ok := false
+		switch ref.st {
+		case Found:
+			ok = st == Found && n == ref.lo
+		case NotThis:
+			ok = st == NotThis && ref.lo <= n && n < ref.hi
+		default: // cut inside chunk data (hi 0) or inside a line starting at lo
+			ok = st == NeedMore || ref.hi != 0 && st == NotThis && n >= ref.lo
+		}
+		if !ok {
+			t.Fatalf("ChunkedBody.Next(%q) = %v at %d; the reference says %v in [%d, %d)", in, st, n, ref.st, ref.lo, ref.hi)
 		}
 	})
 }

@@ -10,7 +10,7 @@ const (
 	MaxRequestHead = 16 << 10
 	// MaxMethod is the longest method token accepted.
 	MaxMethod = 16
-	// MaxChunkLine is the longest chunk-size line (size, extensions, CRLF) ChunkedBodyEnd accepts.
+	// MaxChunkLine is the longest chunk-size line (size, extensions, CRLF) ChunkedBody accepts.
 	MaxChunkLine = 4 << 10
 	// MaxTrailer is the longest trailer section (after the last chunk, through the empty line).
 	MaxTrailer = 16 << 10
@@ -46,14 +46,22 @@ type HTTPRequest struct {
 	// bytes after it may or may not be a next request depending on which server reads them (request
 	// smuggling): an invalid, negative, overflowing or conflicting Content-Length (ContentLength is then
 	// -1); a Transfer-Encoding whose last coding is not chunked; both Transfer-Encoding and Content-Length;
-	// or a field line whose name is not a token (the field is ignored). RFC 9112 sections 5.1 and 6.3 tell a
-	// server to reject such a request or close the connection after it. Host and the other fields are still
-	// set, so the request still names its flow; a caller must not look for another request after it.
+	// more than one Transfer-Encoding field; Transfer-Encoding in an HTTP/1.0 request; a field line whose
+	// name is not a token (the field is ignored); a continuation line (obs-fold, joined to its field); or a
+	// line starting with whitespace before the first field (ignored). RFC 9112 sections 2.2, 5.1, 5.2, 6.1
+	// and 6.3 tell a server to reject such a request, close the connection after it, or read it as this
+	// parser does; servers do not all agree. Host and the other fields are still set, so the request still
+	// names its flow; a caller must not look for another request after it.
 	Ambiguous bool
+	// Close reports that the connection ends with this request's response (RFC 9112 section 9.6): a "close"
+	// connection option, or an HTTP/1.0 request without "keep-alive". A server should not read another
+	// request after it, so bytes that follow are not one a caller can count on.
+	Close bool
 
-	fold  []byte // joined folded values; capacity kept between calls
-	hasTE bool   // a Transfer-Encoding field was present
-	badCL bool   // a Content-Length field was unusable
+	fold      []byte // joined folded values; capacity kept between calls
+	keepAlive bool   // a "keep-alive" connection option
+	hasTE     bool   // a Transfer-Encoding field was present
+	badCL     bool   // a Content-Length field was unusable
 }
 
 func (r *HTTPRequest) reset() {
@@ -75,22 +83,29 @@ func LooksLikeHTTPRequest(first []byte) bool {
 	return false
 }
 
+// HTTPMethodPrefix reports whether first, too short for LooksLikeHTTPRequest to tell, could still grow into a
+// request line: 1..MaxMethod token bytes and no space yet. A caller deciding what a stream holds waits for more
+// bytes while it is true, so that a method sent a byte per segment is still read as one.
+func HTTPMethodPrefix(first []byte) bool {
+	return len(first) <= MaxMethod && isToken(first)
+}
+
 // ParseRequestHead parses the HTTP/1.x request head at the start of b. Found means the whole head, through the
 // empty line that ends it, is within b and no longer than MaxRequestHead; n is its length in bytes, so b[n:]
-// starts the body (ContentLength bytes, or a chunked body: see ChunkedBodyEnd) or the next request, unless
+// starts the body (ContentLength bytes, or a chunked body: see ChunkedBody) or the next request, unless
 // Ambiguous is set. Lines may end in CRLF or a bare LF. NeedMore means b is a valid prefix of a head (n is 0).
 // NotThis means not a request or a malformed one: a method that is not a token of 1..MaxMethod bytes, a
 // request line without a target and a version between its first and last space, a target with control bytes
 // or starting or ending with a space, a version other than HTTP/1.0 or HTTP/1.1, a field line without a
-// colon or with an empty name, NUL or a bare CR in a field line, a continuation (obs-fold) line with no field
-// before it, or no end of head within MaxRequestHead bytes.
+// colon or with an empty name, NUL or a bare CR in a field line, or no end of head within MaxRequestHead bytes.
 //
 // A target may hold spaces ("GET /a b HTTP/1.1"): RFC 9112 forbids them, but nginx accepts them (its
 // space_in_uri), and the version at the end of the line keeps the split unambiguous. Framing faults that
 // servers disagree on (Content-Length, Transfer-Encoding, field names) give Found with Ambiguous set, not
 // NotThis: see HTTPRequest.Ambiguous.
 //
-// Continuation lines (obs-fold, RFC 9112 section 5.2) are joined to their field's value with one space.
+// Continuation lines (obs-fold, RFC 9112 section 5.2) are joined to their field's value with one space, and make
+// the request Ambiguous.
 func ParseRequestHead(b []byte, out *HTTPRequest) (n int, st Status) {
 	out.reset()
 	lim := b
@@ -127,7 +142,13 @@ func ParseRequestHead(b []byte, out *HTTPRequest) (n int, st Status) {
 			break
 		}
 		if line[0] == ' ' || line[0] == '\t' {
-			return 0, NotThis // obs-fold with no field to continue
+			// Whitespace before the first field: RFC 9112 section 2.2 lets a server reject the request or
+			// ignore the line, and one that does neither reads a field in it. Ignored, and in doubt.
+			if !fieldValueOK(line) {
+				return 0, NotThis
+			}
+			out.Ambiguous = true
+			continue
 		}
 		colon := bytes.IndexByte(line, ':')
 		if colon <= 0 || !fieldValueOK(line) {
@@ -162,6 +183,9 @@ func ParseRequestHead(b []byte, out *HTTPRequest) (n int, st Status) {
 			if !fieldValueOK(cont) {
 				return 0, NotThis
 			}
+			// obs-fold: a server may join the line to the field, reject the request or read a field of
+			// its own in it (" Content-Length: 5").
+			out.Ambiguous = true
 			if kind == fieldOther || kind == fieldInvalid {
 				continue
 			}
@@ -186,12 +210,16 @@ func ParseRequestHead(b []byte, out *HTTPRequest) (n int, st Status) {
 	if out.hasTE {
 		// RFC 9112 section 6.3: a request whose last transfer coding is not chunked has no reliable
 		// length; one with both Transfer-Encoding and Content-Length must close the connection after it.
-		if !out.Chunked || out.ContentLength >= 0 || out.badCL {
+		// Section 6.1: an HTTP/1.0 request with Transfer-Encoding has faulty framing.
+		if !out.Chunked || out.ContentLength >= 0 || out.badCL || string(out.Version) == "HTTP/1.0" {
 			out.Ambiguous = true
 		}
 	}
 	if out.Ambiguous {
 		out.ContentLength = -1
+	}
+	if string(out.Version) == "HTTP/1.0" && !out.keepAlive {
+		out.Close = true
 	}
 	if len(out.Host) == 0 {
 		if h := authorityHost(out.Method, out.Target); h != nil {
@@ -207,6 +235,7 @@ const (
 	fieldHost
 	fieldContentLength
 	fieldTransferEncoding
+	fieldConnection
 	fieldInvalid // a name that is not a token: ignored
 )
 
@@ -218,6 +247,8 @@ func fieldKind(name []byte) int {
 		return fieldContentLength
 	case equalFoldString(name, "transfer-encoding"):
 		return fieldTransferEncoding
+	case equalFoldString(name, "connection"):
+		return fieldConnection
 	}
 	return fieldOther
 }
@@ -241,6 +272,10 @@ func (r *HTTPRequest) field(kind int, value []byte) bool {
 		}
 		r.ContentLength = v
 	case fieldTransferEncoding:
+		if r.hasTE {
+			// Servers differ on which of several fields they read.
+			r.Ambiguous = true
+		}
 		r.hasTE = true
 		// The last coding of the last field decides; codings are a comma-separated list.
 		last := value
@@ -248,6 +283,18 @@ func (r *HTTPRequest) field(kind int, value []byte) bool {
 			last = value[k+1:]
 		}
 		r.Chunked = equalFoldString(trimOWS(last), "chunked")
+	case fieldConnection:
+		for len(value) > 0 {
+			opt := value
+			if k := bytes.IndexByte(value, ','); k >= 0 {
+				opt, value = value[:k], value[k+1:]
+			} else {
+				value = nil
+			}
+			opt = trimOWS(opt)
+			r.Close = r.Close || equalFoldString(opt, "close")
+			r.keepAlive = r.keepAlive || equalFoldString(opt, "keep-alive")
+		}
 	}
 	return true
 }
@@ -383,118 +430,251 @@ func parseContentLength(v []byte) (int64, bool) {
 	return first, true
 }
 
-// ChunkedBodyEnd finds the end of a chunked message body (RFC 9112 section 7.1) at the start of b: chunks,
-// the last chunk "0", an optional trailer section and the empty line. Found returns its length n, so b[n:] starts
-// the next request. NeedMore means b is a valid prefix. NotThis means a chunk-size line that is not 1..15 hex
-// digits optionally followed by whitespace and ";" extensions, chunk data not followed by CRLF or LF, a
-// chunk-size line longer than MaxChunkLine, or a trailer section longer than MaxTrailer or with a line that is not
-// a field. Lines may end in CRLF or a bare LF.
+// chunk-body parser states: where in the grammar of RFC 9112 section 7.1 the next byte falls.
+const (
+	chunkSize         = iota // hex digits of a chunk size (the zero value: the start of a body)
+	chunkSizeWS              // BWS after the size: ";" or CR next
+	chunkExtName             // BWS then the first byte of an extension's name, after ";"
+	chunkExtNameIn           // inside an extension's name
+	chunkExtAfter            // BWS after a name: ";", "=" or CR next
+	chunkExtValue            // BWS then a token or a quoted string, after "="
+	chunkExtToken            // inside a token value
+	chunkExtQuoted           // inside a quoted string
+	chunkExtPair             // after a backslash in a quoted string
+	chunkExtEnd              // BWS after a value: ";" or CR next
+	chunkSizeLF              // LF ending a chunk-size line
+	chunkData                // chunk data: left bytes to skip
+	chunkDataCR              // CR after chunk data
+	chunkDataLF              // LF after chunk data
+	chunkTrailer             // the first byte of a trailer line, or CR of the empty line
+	chunkTrailerName         // inside a trailer field's name
+	chunkTrailerValue        // inside a trailer field's value
+	chunkTrailerLF           // LF ending a trailer field line
+	chunkLastLF              // LF of the empty line that ends the body
+	chunkEnded               // Found was returned
+	chunkBad                 // NotThis was returned
+)
+
+// ChunkedBody reads a chunked message body (RFC 9112 section 7.1) as a TCP stream delivers it, in pieces of any
+// size: chunks, the last chunk "0", a trailer section and the empty line that ends it. It keeps its place between
+// calls, so nothing is buffered, neither chunk data (skipped, whatever its size) nor lines (checked a byte at a
+// time). The zero value is at the start of a body; one ChunkedBody reads one body (assign ChunkedBody{} to read
+// another). It allocates nothing and is 16 bytes.
 //
-// It works in time linear in len(b) and allocates nothing, but it is not resumable: a caller that cannot keep
-// the whole body (chunk sizes go up to 2^60) should give up on the connection rather than buffer without bound.
-func ChunkedBodyEnd(b []byte) (n int, st Status) {
-	off := 0
-	for {
-		line, next, st := chunkLine(b, off, MaxChunkLine)
-		if st != Found {
-			return 0, st
-		}
-		size, ok := ParseChunkSize(line)
-		if !ok {
-			return 0, NotThis
-		}
-		off = next
-		if size == 0 {
-			break
-		}
-		if uint64(len(b)-off) < size {
-			return 0, NeedMore
-		}
-		off += int(size)
-		switch {
-		case off >= len(b):
-			return 0, NeedMore
-		case b[off] == '\n':
-			off++
-		case b[off] == '\r':
-			if off+1 >= len(b) {
-				return 0, NeedMore
-			}
-			if b[off+1] != '\n' {
-				return 0, NotThis
-			}
-			off += 2
-		default:
-			return 0, NotThis
-		}
-	}
-	trailer := off
-	for {
-		line, next, st := chunkLine(b, off, MaxTrailer-(off-trailer))
-		if st != Found {
-			return 0, st
-		}
-		off = next
-		if len(line) == 0 {
-			return off, Found
-		}
-		colon := bytes.IndexByte(line, ':')
-		if colon <= 0 || !isToken(line[:colon]) || !fieldValueOK(line[colon+1:]) {
-			return 0, NotThis
-		}
-	}
+// It is strict where servers disagree, because a body whose end is read differently by two servers hides a
+// request (request smuggling): every line must end in CRLF (section 2.2 allows a bare LF for the start line and
+// fields, not for chunk lines, and servers differ on it); a chunk size is 1..15 hex digits, nothing before them;
+// chunk data must be followed by CRLF; an extension is ";" name ["=" value] with BWS around ";" and "=", the name a
+// token, the value a token or a quoted string; a trailer line is a field name (a token) directly followed by ":"
+// and a value without NUL or CR, and no line may start with whitespace (obs-fold). A chunk-size line may hold
+// MaxChunkLine bytes with its CRLF, the trailer section MaxTrailer bytes through the empty line.
+type ChunkedBody struct {
+	left   uint64 // chunkData: data bytes left; chunkSize: the size read so far
+	n      uint16 // bytes of the chunk-size line, or of the trailer section, so far
+	state  uint8
+	digits uint8 // hex digits of the chunk size read
 }
 
-// chunkLine returns the line at b[off:] without its line ending, and the offset after it. The line with its
-// ending must fit in max bytes.
-func chunkLine(b []byte, off, max int) (line []byte, next int, st Status) {
-	rest := b[off:]
-	if len(rest) > max {
-		rest = rest[:max]
-	}
-	j := bytes.IndexByte(rest, '\n')
-	if j < 0 {
-		if len(b)-off >= max {
-			return nil, 0, NotThis
+// Next reads b, the bytes of the stream that follow those of the previous call (or the head, at the first call).
+// It returns:
+//   - Found, when the body ends within b: b[n:] is what follows it, the next request. Later calls return 0, Found.
+//   - NeedMore, when all of b belongs to the body and it goes on (n is len(b)): call again with the next bytes.
+//   - NotThis, when the body is malformed or its end in doubt (see ChunkedBody): b[n] is the byte that showed
+//     it (or, for a line over its bound, the first byte past the bound). Later calls return 0, NotThis.
+//
+// Fed the same bytes in any pieces, it gives the same outcome at the same byte of the stream.
+func (c *ChunkedBody) Next(b []byte) (n int, st Status) {
+	for i := 0; i < len(b); i++ {
+		x := b[i]
+		switch c.state {
+		case chunkData:
+			k := uint64(len(b) - i)
+			if k >= c.left {
+				i += int(c.left) - 1
+				c.left = 0
+				c.state = chunkDataCR
+				continue
+			}
+			c.left -= k
+			return len(b), NeedMore
+		case chunkDataCR:
+			if x != '\r' {
+				return c.bad(i)
+			}
+			c.state = chunkDataLF
+			continue
+		case chunkDataLF:
+			if x != '\n' {
+				return c.bad(i)
+			}
+			c.state, c.n, c.left, c.digits = chunkSize, 0, 0, 0
+			continue
+		case chunkEnded:
+			return 0, Found
+		case chunkBad:
+			return 0, NotThis
 		}
-		return nil, 0, NeedMore
+
+		// A line: count its bytes against its bound.
+		c.n++
+		if c.state >= chunkTrailer {
+			if int(c.n) > MaxTrailer {
+				return c.bad(i)
+			}
+		} else if int(c.n) > MaxChunkLine {
+			return c.bad(i)
+		}
+		ws := x == ' ' || x == '\t'
+		switch c.state {
+		case chunkSize:
+			d, ok := hexDigit(x)
+			switch {
+			case ok && c.digits < maxChunkSizeDigits:
+				c.left = c.left<<4 | uint64(d)
+				c.digits++
+			case c.digits == 0 || ok:
+				return c.bad(i) // no digit, or a 16th
+			case ws:
+				c.state = chunkSizeWS
+			case x == ';':
+				c.state = chunkExtName
+			case x == '\r':
+				c.state = chunkSizeLF
+			default:
+				return c.bad(i)
+			}
+		case chunkSizeWS, chunkExtAfter, chunkExtEnd:
+			switch {
+			case ws:
+			case x == ';':
+				c.state = chunkExtName
+			case x == '=' && c.state == chunkExtAfter:
+				c.state = chunkExtValue
+			case x == '\r':
+				c.state = chunkSizeLF
+			default:
+				return c.bad(i)
+			}
+		case chunkExtName:
+			switch {
+			case ws:
+			case isTokenChar(x):
+				c.state = chunkExtNameIn
+			default:
+				return c.bad(i)
+			}
+		case chunkExtNameIn, chunkExtToken:
+			switch {
+			case isTokenChar(x):
+			case ws && c.state == chunkExtNameIn:
+				c.state = chunkExtAfter
+			case ws:
+				c.state = chunkExtEnd
+			case x == ';':
+				c.state = chunkExtName
+			case x == '=' && c.state == chunkExtNameIn:
+				c.state = chunkExtValue
+			case x == '\r':
+				c.state = chunkSizeLF
+			default:
+				return c.bad(i)
+			}
+		case chunkExtValue:
+			switch {
+			case ws:
+			case x == '"':
+				c.state = chunkExtQuoted
+			case isTokenChar(x):
+				c.state = chunkExtToken
+			default:
+				return c.bad(i)
+			}
+		case chunkExtQuoted:
+			switch {
+			case x == '"':
+				c.state = chunkExtEnd
+			case x == '\\':
+				c.state = chunkExtPair
+			case !qdtext(x):
+				return c.bad(i)
+			}
+		case chunkExtPair:
+			if !ws && (x < 0x21 || x == 0x7f) {
+				return c.bad(i)
+			}
+			c.state = chunkExtQuoted
+		case chunkSizeLF:
+			if x != '\n' {
+				return c.bad(i)
+			}
+			if c.left > 0 {
+				c.state = chunkData
+				continue
+			}
+			c.state, c.n = chunkTrailer, 0
+		case chunkTrailer:
+			switch {
+			case x == '\r':
+				c.state = chunkLastLF
+			case isTokenChar(x):
+				c.state = chunkTrailerName
+			default:
+				return c.bad(i) // obs-fold, or not a field
+			}
+		case chunkTrailerName:
+			switch {
+			case x == ':':
+				c.state = chunkTrailerValue
+			case !isTokenChar(x):
+				return c.bad(i)
+			}
+		case chunkTrailerValue:
+			switch x {
+			case '\r':
+				c.state = chunkTrailerLF
+			case 0, '\n':
+				return c.bad(i)
+			}
+		case chunkTrailerLF, chunkLastLF:
+			if x != '\n' {
+				return c.bad(i)
+			}
+			if c.state == chunkLastLF {
+				c.state = chunkEnded
+				return i + 1, Found
+			}
+			c.state = chunkTrailer
+		}
 	}
-	return trimCR(rest[:j]), off + j + 1, Found
+	switch c.state {
+	case chunkEnded:
+		return 0, Found
+	case chunkBad:
+		return 0, NotThis
+	}
+	return len(b), NeedMore
 }
 
-// ParseChunkSize reads a chunk-size line of a chunked body without its line
-// end: "1*15HEXDIG [BWS] [; ext...]" (RFC 9112 section 7.1). It reports
-// false for anything else, including a size of more than 15 hex digits.
-func ParseChunkSize(line []byte) (uint64, bool) {
-	var n uint64
-	i := 0
-	for ; i < len(line); i++ {
-		c := line[i]
-		var d byte
-		switch {
-		case '0' <= c && c <= '9':
-			d = c - '0'
-		case 'a' <= c && c <= 'f':
-			d = c - 'a' + 10
-		case 'A' <= c && c <= 'F':
-			d = c - 'A' + 10
-		default:
-			goto end
-		}
-		if i == maxChunkSizeDigits {
-			return 0, false
-		}
-		n = n<<4 | uint64(d)
+func (c *ChunkedBody) bad(i int) (int, Status) {
+	c.state = chunkBad
+	return i, NotThis
+}
+
+func hexDigit(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
 	}
-end:
-	if i == 0 {
-		return 0, false
-	}
-	rest := trimOWS(line[i:])
-	if len(rest) > 0 && rest[0] != ';' {
-		return 0, false
-	}
-	return n, fieldValueOK(rest)
+	return 0, false
+}
+
+// qdtext reports whether c may stand unescaped in a quoted string: HTAB, SP, VCHAR but '"' and '\\', obs-text.
+func qdtext(c byte) bool {
+	return c == '\t' || c == ' ' || c == 0x21 || c >= 0x23 && c != '\\' && c != 0x7f
 }
 
 func isTokenChar(c byte) bool {

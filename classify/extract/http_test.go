@@ -1,7 +1,10 @@
 package extract
 
 import (
+	"bytes"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -23,6 +26,9 @@ func headSummary(n int, st Status, r *HTTPRequest) string {
 	if r.Ambiguous {
 		s += " ambiguous"
 	}
+	if r.Close {
+		s += " close"
+	}
 	return s
 }
 
@@ -41,7 +47,7 @@ func TestParseRequestHead(t *testing.T) {
 		{"curl_get", string(get), `found GET /path/to?q=1 HTTP/1.1 host="curl.example.test" cl=-1`},
 		{"curl_post_chunked", string(post[:postHead]) + "|" + string(post[postHead:]),
 			`found POST /upload HTTP/1.1 host="upload.example.test" cl=-1 chunked`},
-		{"host_plain", "GET / HTTP/1.0\r\nHost: example.com\r\n\r\n|BODY", `found GET / HTTP/1.0 host="example.com" cl=-1`},
+		{"host_plain", "GET / HTTP/1.0\r\nHost: example.com\r\n\r\n|BODY", `found GET / HTTP/1.0 host="example.com" cl=-1 close`},
 		{"host_with_port", "GET / HTTP/1.1\r\nHost: example.com:8080\r\n\r\n", `found GET / HTTP/1.1 host="example.com" cl=-1`},
 		{"host_with_empty_port", "GET / HTTP/1.1\r\nHost: example.com:\r\n\r\n", `found GET / HTTP/1.1 host="example.com" cl=-1`},
 		{"host_ipv6_literal_with_port", "GET / HTTP/1.1\r\nHost: [2001:db8::1]:8080\r\n\r\n",
@@ -51,10 +57,11 @@ func TestParseRequestHead(t *testing.T) {
 		{"host_trimmed_case_kept", "GET / HTTP/1.1\r\nhOsT: \t WWW.Example.COM. \t\r\n\r\n",
 			`found GET / HTTP/1.1 host="WWW.Example.COM." cl=-1`},
 		{"host_folded", "GET / HTTP/1.1\r\nHost:\r\n  folded.example.com\r\nAccept: */*\r\n\r\n",
-			`found GET / HTTP/1.1 host="folded.example.com" cl=-1`},
+			`found GET / HTTP/1.1 host="folded.example.com" cl=-1 ambiguous`},
 		{"host_folded_with_port", "GET / HTTP/1.1\r\nHost: folded\r\n\t.example.com:81\r\n\r\n",
-			`found GET / HTTP/1.1 host="folded .example.com" cl=-1`},
-		{"other_field_folded", "GET / HTTP/1.1\r\nX-Long: a\r\n b\r\nHost: h\r\n\r\n", `found GET / HTTP/1.1 host="h" cl=-1`},
+			`found GET / HTTP/1.1 host="folded .example.com" cl=-1 ambiguous`},
+		{"other_field_folded", "GET / HTTP/1.1\r\nX-Long: a\r\n b\r\nHost: h\r\n\r\n", `found GET / HTTP/1.1 host="h" cl=-1 ambiguous`},
+		{"fold_before_first_field_ignored", "GET / HTTP/1.1\r\n Host: a\r\n\t\r\nHost: b\r\n\r\n", `found GET / HTTP/1.1 host="b" cl=-1 ambiguous`},
 		{"bare_lf_line_endings", "GET /x HTTP/1.1\nHost: lf.example\n\n|rest", `found GET /x HTTP/1.1 host="lf.example" cl=-1`},
 		{"absolute_form_target", "GET http://proxy.example:3128/p?q HTTP/1.1\r\n\r\n",
 			`found GET http://proxy.example:3128/p?q HTTP/1.1 host="proxy.example" cl=-1 from_target`},
@@ -66,7 +73,13 @@ func TestParseRequestHead(t *testing.T) {
 			`found GET http://a.example/ HTTP/1.1 host="b.example" cl=-1`},
 		{"connect_authority_form", "CONNECT login.live.com:443 HTTP/1.1\r\n\r\n",
 			`found CONNECT login.live.com:443 HTTP/1.1 host="login.live.com" cl=-1 from_target`},
-		{"no_host", "GET / HTTP/1.0\r\n\r\n", `found GET / HTTP/1.0 host="" cl=-1`},
+		{"no_host", "GET / HTTP/1.0\r\n\r\n", `found GET / HTTP/1.0 host="" cl=-1 close`},
+		{"connection_close", "GET / HTTP/1.1\r\nConnection: close\r\n\r\n", `found GET / HTTP/1.1 host="" cl=-1 close`},
+		{"connection_options_close_last", "GET / HTTP/1.1\r\nConnection: keep-alive,, TE ,CLOSE \r\n\r\n", `found GET / HTTP/1.1 host="" cl=-1 close`},
+		{"connection_close_second_field", "GET / HTTP/1.1\r\nConnection: TE\r\nConnection: close\r\n\r\n", `found GET / HTTP/1.1 host="" cl=-1 close`},
+		{"connection_closed_not_close", "GET / HTTP/1.1\r\nConnection: closed, x-close\r\n\r\n", `found GET / HTTP/1.1 host="" cl=-1`},
+		{"http_1_0_keep_alive", "GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", `found GET / HTTP/1.0 host="" cl=-1`},
+		{"http_1_0_keep_alive_and_close", "GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n", `found GET / HTTP/1.0 host="" cl=-1 close`},
 		{"multiple_hosts_first_kept", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", `found GET / HTTP/1.1 host="a" cl=-1 multiple_hosts`},
 		{"content_length", "POST /u HTTP/1.1\r\nContent-Length: 42\r\n\r\n", `found POST /u HTTP/1.1 host="" cl=42`},
 		{"content_length_same_list", "POST /u HTTP/1.1\r\nContent-Length: 7, 7\r\nContent-Length: 7\r\n\r\n",
@@ -105,6 +118,10 @@ func TestParseRequestHead(t *testing.T) {
 			`found POST / HTTP/1.1 host="target" cl=-1 ambiguous`},
 		{"transfer_encoding_and_content_length", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
 			`found POST / HTTP/1.1 host="h" cl=-1 chunked ambiguous`},
+		{"transfer_encoding_twice", "POST / HTTP/1.1\r\nTransfer-Encoding: identity\r\nTransfer-Encoding: chunked\r\n\r\n",
+			`found POST / HTTP/1.1 host="" cl=-1 chunked ambiguous`},
+		{"transfer_encoding_in_http_1_0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
+			`found POST / HTTP/1.0 host="" cl=-1 chunked ambiguous close`},
 		{"space_before_colon", "GET / HTTP/1.1\r\nHost : a\r\n\r\n", `found GET / HTTP/1.1 host="" cl=-1 ambiguous`},
 		{"space_before_colon_other_host_kept", "GET / HTTP/1.1\r\nContent-Length : 9\r\nHost: a\r\n\r\n", `found GET / HTTP/1.1 host="a" cl=-1 ambiguous`},
 		// suricata-verify transform-base64-7296: "U}grade" is not a token.
@@ -133,7 +150,7 @@ func TestParseRequestHead(t *testing.T) {
 		{"target_with_tab", "GET /a\tb HTTP/1.1\r\n\r\n", "not_this n=0"},
 
 		{"field_without_colon", "GET / HTTP/1.1\r\nHost a\r\n\r\n", "not_this n=0"},
-		{"fold_without_field", "GET / HTTP/1.1\r\n Host: a\r\n\r\n", "not_this n=0"},
+		{"fold_before_first_field_nul", "GET / HTTP/1.1\r\n a\x00\r\n\r\n", "not_this n=0"},
 		{"nul_in_field", "GET / HTTP/1.1\r\nHost: a\x00b\r\n\r\n", "not_this n=0"},
 		{"bare_cr_in_field", "GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n", "not_this n=0"},
 	}
@@ -192,7 +209,49 @@ func TestLooksLikeHTTPRequest(t *testing.T) {
 	}
 }
 
-func TestChunkedBodyEnd(t *testing.T) {
+func TestHTTPMethodPrefix(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want bool
+	}{
+		{"one_byte", "G", true},
+		{"method", "GET", true},
+		{"method_16", "ABCDEFGHIJKLMNOP", true},
+		{"method_17", "ABCDEFGHIJKLMNOPQ", false},
+		{"empty", "", false},
+		{"with_space", "GET ", false},
+		{"not_token", "GE\r", false},
+		{"tls", "\x16\x03", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := HTTPMethodPrefix([]byte(tt.in)); got != tt.want {
+				t.Errorf("HTTPMethodPrefix(%q) = %v; want %v", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+// feedChunked reads in through one ChunkedBody in pieces of at most size bytes and returns the outcome as an
+// offset in all of in: where the body ended (Found), where it went wrong (NotThis) or len(in) (NeedMore).
+func feedChunked(in []byte, size int) (int, Status) {
+	var c ChunkedBody
+	off := 0
+	for {
+		piece := in[off:min(off+size, len(in))]
+		n, st := c.Next(piece)
+		if st != NeedMore || off+len(piece) == len(in) {
+			return off + n, st
+		}
+		if n != len(piece) {
+			return -1, st // breaks the contract: caught by the callers' comparison
+		}
+		off += n
+	}
+}
+
+func TestChunkedBody(t *testing.T) {
 	post := readFixture(t, "http_curl_post_chunked.bin")
 	body := post[strings.Index(string(post), "\r\n\r\n")+4:]
 	// in is "body|rest": for found cases n must be the length of body (all of in without a '|').
@@ -205,44 +264,97 @@ func TestChunkedBodyEnd(t *testing.T) {
 		{"chunked_body_then_next_request", "5\r\nhello\r\n0\r\n\r\n|GET / HTTP/1.1\r\n", "found"},
 		{"several_chunks_upper_hex", "A\r\n0123456789\r\n1\r\nx\r\n0\r\n\r\n", "found"},
 		{"chunk_extension", "5;name=value\r\nhello\r\n0;last\r\n\r\n", "found"},
+		{"chunk_extensions_quoted", "5;a=\"x;y \\\"z\\\"\";b;c=d\r\nhello\r\n0\r\n\r\n", "found"},
+		{"chunk_extension_obs_text", "5;a=\"\xe9\\\xff\"\r\nhello\r\n0\r\n\r\n", "found"},
+		{"chunk_extension_bws", "5 \t; a = b ;c\t\r\nhello\r\n0\r\n\r\n", "found"},
 		{"chunk_size_trailing_space", "5 \t\r\nhello\r\n0\r\n\r\n", "found"},
 		{"trailer_fields", "0\r\nChecksum: abc\r\nX-T: 1\r\n\r\n", "found"},
-		{"bare_lf", "3\nabc\n0\n\n", "found"},
+		{"trailer_empty_value", "0\r\nX:\r\n\r\n", "found"},
 		{"leading_zeros", "0005\r\nhello\r\n0\r\n\r\n", "found"},
-		{"max_15_hex_digits_needs_more", "fffffffffffffff\r\n", "need_more n=0"},
+		{"data_holds_crlf", "4\r\n\r\n\r\n\r\n0\r\n\r\n|x", "found"},
+		{"size_line_exactly_4k", "5;" + strings.Repeat("e", MaxChunkLine-4) + "\r\nhello\r\n0\r\n\r\n", "found"},
+		{"max_15_hex_digits_needs_more", "fffffffffffffff\r\n", "need_more"},
 
-		{"empty", "", "need_more n=0"},
-		{"size_line_cut", "5", "need_more n=0"},
-		{"data_cut", "5\r\nhel", "need_more n=0"},
-		{"data_crlf_cut", "5\r\nhello\r", "need_more n=0"},
-		{"last_chunk_without_empty_line", "0\r\n", "need_more n=0"},
-		{"trailer_cut", "0\r\nX: 1\r\n", "need_more n=0"},
+		{"empty", "", "need_more"},
+		{"size_line_cut", "5", "need_more"},
+		{"data_cut", "5\r\nhel", "need_more"},
+		{"data_crlf_cut", "5\r\nhello\r", "need_more"},
+		{"last_chunk_without_empty_line", "0\r\n", "need_more"},
+		{"trailer_cut", "0\r\nX: 1\r\n", "need_more"},
+		{"quoted_string_cut", "5;a=\"x", "need_more"},
 
-		{"size_not_hex", "g\r\n", "not_this n=0"},
-		{"size_empty", "\r\nhello\r\n", "not_this n=0"},
-		{"size_16_hex_digits", "1000000000000000\r\n", "not_this n=0"},
-		{"size_leading_space", " 5\r\nhello\r\n0\r\n\r\n", "not_this n=0"},
-		{"data_longer_than_size", "3\r\nhello\r\n0\r\n\r\n", "not_this n=0"},
-		{"data_followed_by_bare_cr", "3\r\nabc\rX", "not_this n=0"},
-		{"trailer_not_a_field", "0\r\nnot a field\r\n\r\n", "not_this n=0"},
-		{"size_line_over_4k", "5;" + strings.Repeat("e", MaxChunkLine), "not_this n=0"},
-		{"trailer_over_16k", "0\r\n" + strings.Repeat("X: 1\r\n", MaxTrailer/6+1) + "\r\n", "not_this n=0"},
+		// NotThis at the byte that shows it.
+		{"size_not_hex", "g\r\n", "not_this at 0"},
+		{"size_empty", "\r\nhello\r\n", "not_this at 0"},
+		{"size_16_hex_digits", "1000000000000000\r\n", "not_this at 15"},
+		{"size_hex_prefix", "0x5\r\n", "not_this at 1"},
+		{"size_leading_space", " 5\r\nhello\r\n0\r\n\r\n", "not_this at 0"},
+		{"size_line_bare_lf", "3\nabc\r\n0\r\n\r\n", "not_this at 1"},
+		{"size_line_bare_cr", "3\rabc", "not_this at 2"},
+		{"size_line_over_4k", "5;" + strings.Repeat("e", MaxChunkLine), "not_this at 4096"},
+		{"size_line_4k_and_one", "5;" + strings.Repeat("e", MaxChunkLine-3) + "\r\n", "not_this at 4096"},
+		{"data_longer_than_size", "3\r\nhello\r\n0\r\n\r\n", "not_this at 6"},
+		{"data_followed_by_bare_cr", "3\r\nabc\rX", "not_this at 7"},
+		{"data_followed_by_bare_lf", "3\r\nabc\n0\r\n\r\n", "not_this at 6"},
+		{"extension_empty", "5;\r\n", "not_this at 2"},
+		{"extension_without_name", "5;=v\r\n", "not_this at 2"},
+		{"extension_name_with_space", "5;na me\r\n", "not_this at 5"},
+		{"extension_value_empty", "5;a=\r\n", "not_this at 4"},
+		{"extension_value_with_space", "5;a=b c\r\n", "not_this at 6"},
+		{"extension_two_values", "5;a=b=c\r\n", "not_this at 5"},
+		{"extension_after_quote", "5;a=\"b\"c\r\n", "not_this at 7"},
+		{"extension_quote_not_closed", "5;a=\"b\r\n", "not_this at 6"},
+		{"extension_quoted_control", "5;a=\"\x01\"\r\n", "not_this at 5"},
+		{"extension_quoted_pair_control", "5;a=\"\\\x01\"\r\n", "not_this at 6"},
+		{"extension_nul", "5;a\x00\r\n", "not_this at 3"},
+		{"extension_bare_lf", "5;a\nhello", "not_this at 3"},
+		{"trailer_not_a_field", "0\r\nnot a field\r\n\r\n", "not_this at 6"},
+		{"trailer_name_with_space", "0\r\nX : 1\r\n\r\n", "not_this at 4"},
+		{"trailer_no_name", "0\r\n: 1\r\n\r\n", "not_this at 3"},
+		{"trailer_obs_fold", "0\r\nX: 1\r\n 2\r\n\r\n", "not_this at 9"},
+		{"trailer_bare_lf", "0\r\nX: 1\n\r\n", "not_this at 7"},
+		{"trailer_nul", "0\r\nX: \x00\r\n\r\n", "not_this at 6"},
+		{"trailer_bare_cr", "0\r\nX: 1\r2\r\n\r\n", "not_this at 8"},
+		{"empty_line_bare_lf", "0\r\n\n", "not_this at 3"},
+		{"trailer_over_16k", "0\r\n" + strings.Repeat("X: 1\r\n", MaxTrailer/6+1) + "\r\n", "not_this at 16387"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			body, _, _ := strings.Cut(tt.in, "|")
-			n, st := ChunkedBodyEnd([]byte(strings.Replace(tt.in, "|", "", 1)))
-			got := fmt.Sprintf("%v n=%d", st, n)
-			if st == Found {
-				got = "found"
-			}
-			if got != tt.want {
-				t.Errorf("ChunkedBodyEnd(%s) = %s; want %s", tt.name, got, tt.want)
-			}
-			if st == Found && n != len(body) {
-				t.Errorf("ChunkedBodyEnd(%s) n = %d; want %d", tt.name, n, len(body))
+			in := []byte(strings.Replace(tt.in, "|", "", 1))
+			for _, size := range []int{len(in) + 1, 1, 3} {
+				n, st := feedChunked(in, size)
+				got := st.String()
+				switch st {
+				case Found:
+					if n != len(body) {
+						t.Errorf("ChunkedBody.Next(%s) in pieces of %d ended at %d; want %d", tt.name, size, n, len(body))
+					}
+				case NeedMore:
+					if n != len(in) {
+						t.Errorf("ChunkedBody.Next(%s) in pieces of %d = need_more at %d; want all %d bytes read", tt.name, size, n, len(in))
+					}
+				case NotThis:
+					got = fmt.Sprintf("not_this at %d", n)
+				}
+				if got != tt.want {
+					t.Errorf("ChunkedBody.Next(%s) in pieces of %d = %s; want %s", tt.name, size, got, tt.want)
+				}
 			}
 		})
+	}
+}
+
+// TestChunkedBodyAfterEnd: once Found or NotThis, a ChunkedBody says so again and reads nothing.
+func TestChunkedBodyAfterEnd(t *testing.T) {
+	for _, in := range []string{"0\r\n\r\n", "x"} {
+		var c ChunkedBody
+		_, want := c.Next([]byte(in))
+		for _, more := range []string{"", "0\r\n\r\n", "GET / HTTP/1.1\r\n"} {
+			if n, st := c.Next([]byte(more)); n != 0 || st != want {
+				t.Errorf("ChunkedBody.Next(%q) after %q = %d, %v; want 0, %v", more, in, n, st, want)
+			}
+		}
 	}
 }
 
@@ -257,8 +369,11 @@ func TestParseRequestHeadAllocs(t *testing.T) {
 	}
 	post := readFixture(t, "http_curl_post_chunked.bin")
 	body := post[strings.Index(string(post), "\r\n\r\n")+4:]
-	if n := testing.AllocsPerRun(100, func() { ChunkedBodyEnd(body) }); n != 0 {
-		t.Errorf("ChunkedBodyEnd allocs = %v; want 0", n)
+	if n := testing.AllocsPerRun(100, func() {
+		var c ChunkedBody
+		c.Next(body)
+	}); n != 0 {
+		t.Errorf("ChunkedBody.Next allocs = %v; want 0", n)
 	}
 }
 
@@ -271,5 +386,92 @@ func BenchmarkParseRequestHead(b *testing.B) {
 		if _, st := ParseRequestHead(in, &r); st != Found {
 			b.Fatal("not found")
 		}
+	}
+}
+
+// The grammar of a chunked body as ChunkedBody reads it (RFC 9112 section 7.1, strict: see ChunkedBody), as
+// regular expressions over a line without its CRLF, each byte read as the rune of the same number (Latin-1), so
+// that [\x80-\xff] is obs-text.
+var (
+	chunkSizeLine = regexp.MustCompile(`^[0-9A-Fa-f]{1,15}` +
+		`([ \t]*;[ \t]*` + tokenRE + `([ \t]*=[ \t]*(` + tokenRE + `|` + quotedRE + `))?)*[ \t]*$`)
+	trailerLine = regexp.MustCompile(`^` + tokenRE + `:[^\x00\r\n]*$`)
+)
+
+const (
+	tokenRE  = "[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+	quotedRE = `"([\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*"`
+)
+
+func latin1(b []byte) string {
+	r := make([]rune, len(b))
+	for i, c := range b {
+		r[i] = rune(c)
+	}
+	return string(r)
+}
+
+// chunkRef is chunkedReference's answer: Found at lo; NotThis at a byte in [lo, hi); NeedMore in chunk data (hi
+// 0) or in a line that starts at lo and is not whole (hi 1: only its end tells whether it is valid).
+type chunkRef struct {
+	st     Status
+	lo, hi int
+}
+
+// chunkedReference reads a chunked body the slow, obvious way, a whole line at a time: the oracle of
+// FuzzChunkedBody.
+func chunkedReference(b []byte) chunkRef {
+	off := 0
+	line := func() (string, int, bool) { // the line at off without its LF, and the offset after it
+		j := bytes.IndexByte(b[off:], '\n')
+		if j < 0 {
+			return "", 0, false
+		}
+		return string(b[off : off+j]), off + j + 1, true
+	}
+	for {
+		l, next, whole := line()
+		if !whole {
+			return chunkRef{NeedMore, off, 1}
+		}
+		if len(l)+1 > MaxChunkLine || !strings.HasSuffix(l, "\r") || !chunkSizeLine.MatchString(latin1([]byte(l[:len(l)-1]))) {
+			return chunkRef{NotThis, off, next}
+		}
+		digits := strings.IndexFunc(l, func(r rune) bool { return !strings.ContainsRune("0123456789abcdefABCDEF", r) })
+		size, _ := strconv.ParseUint(l[:digits], 16, 64)
+		off = next
+		if size == 0 {
+			break
+		}
+		if uint64(len(b)-off) < size {
+			return chunkRef{NeedMore, off, 0}
+		}
+		off += int(size)
+		for _, want := range []byte("\r\n") {
+			if off == len(b) {
+				return chunkRef{NeedMore, off, 0}
+			}
+			if b[off] != want {
+				return chunkRef{NotThis, off, off + 1}
+			}
+			off++
+		}
+	}
+	trailer := off
+	for {
+		l, next, whole := line()
+		if !whole {
+			return chunkRef{NeedMore, off, 1}
+		}
+		if next-trailer > MaxTrailer || !strings.HasSuffix(l, "\r") {
+			return chunkRef{NotThis, off, next}
+		}
+		if l == "\r" {
+			return chunkRef{Found, next, next}
+		}
+		if !trailerLine.MatchString(latin1([]byte(l[:len(l)-1]))) {
+			return chunkRef{NotThis, off, next}
+		}
+		off = next
 	}
 }
