@@ -13,14 +13,16 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 all: build
 
-# deps installs the system packages the build and tests need (libpcap-dev for
-# live capture, strace for the test that phonehome makes no network system
-# call) and checks that Go is there.
+# deps installs the system packages the build and tests need and checks that
+# Go is there: libpcap-dev for live capture; strace and util-linux (unshare)
+# for the root-only tests that phonehome makes no network system call and
+# works in a network namespace of its own (cmd/phonehome/passive_test.go),
+# which fail a strict run as root when a program is missing.
 deps:
 	@command -v $(GO) >/dev/null || { echo "Go not found: install Go 1.21 or later (it fetches the toolchain go.mod asks for; https://go.dev/dl) or put it in /usr/local/go" >&2; exit 1; }
-	@missing=""; for p in libpcap-dev strace; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in libpcap-dev strace util-linux; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
-		echo "installing$$missing (libpcap-dev for live capture, strace for the passive test)"; \
+		echo "installing$$missing (libpcap-dev for live capture, strace and util-linux for the passive tests)"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
