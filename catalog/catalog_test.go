@@ -45,11 +45,18 @@ func TestLoadUnknownBuild(t *testing.T) {
 	}
 }
 
+// TestEveryPatternCompiles compiles each edition's patterns, as
+// reports.Compare does.
 func TestEveryPatternCompiles(t *testing.T) {
 	for _, c := range loadAll(t) {
-		pats := c.Patterns()
-		if _, err := match.Compile(pats); err != nil {
-			t.Errorf("%s: match.Compile = %v", c.Build, err)
+		for _, ed := range c.Editions() {
+			var pats []string
+			for _, ep := range c.ForEdition(ed) {
+				pats = append(pats, ep.Pattern)
+			}
+			if _, err := match.Compile(pats); err != nil {
+				t.Errorf("%s, edition %s: match.Compile = %v", c.Build, ed, err)
+			}
 		}
 	}
 }
