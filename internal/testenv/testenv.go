@@ -3,10 +3,10 @@
 // program such as strace, or root.
 //
 // On a developer's machine such a test skips and says what is missing and
-// how to provide it. In a strict run, CI or PHONEHOME_STRICT set to true or
-// 1 in the environment, it fails instead with the same message, so that a run which
-// checked less can never report ok as if it had checked everything. .ci/run
-// sets both.
+// how to provide it. In a strict run (CI or PHONEHOME_STRICT set to true or
+// 1 in the environment) it fails instead, with the same message, so that a
+// run which checked less can never report ok as if it had checked
+// everything. .ci/run sets both.
 //
 // Not being root is the one gap a strict run still skips: the root-only
 // tests need privileges a developer may rightly not give a test run, and
@@ -69,7 +69,7 @@ func Program(t testing.TB, name, pkg, why string) string {
 	t.Helper()
 	path, err := exec.LookPath(name)
 	if err != nil {
-		SkipOrFail(t, "%s not found on PATH (%v): %s. Install it: make deps (apt-get install %s)", name, err, why, pkg)
+		SkipOrFail(t, "%s not found on PATH: %s. Install it: make deps (apt-get install %s)", name, why, pkg)
 	}
 	return path
 }
