@@ -49,7 +49,9 @@ vet: deps
 	out=$$(grep -v '^internal/testenv/' <<<"$$out"); \
 	if [ -n "$$out" ]; then echo "$$out" >&2; echo "deadcode: no command calls these (tests do not count): remove them, or call them where they belong" >&2; exit 1; fi
 
-# test: every test, with the seed corpora of the fuzz targets replayed.
+# test: every test, with the seed corpora of the fuzz targets replayed. No
+# -short: it would skip the flood test. .ci/run runs this strict (see
+# internal/testenv).
 test: deps vet
 	$(GO) test -count=1 ./...
 
