@@ -13,16 +13,17 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 all: build
 
-# deps installs the system packages the tests need (strace, for the test that
-# phonehome makes no network system call) and checks that Go is there.
-# libpcap-dev is not installed: nothing links libpcap yet (go list -deps ./...
-# has no gopacket/pcap; files are read by our own readers). Live capture will
-# need it, and will add it here.
+# deps installs the system packages the tests need and checks that Go is there:
+# strace and util-linux (unshare) for the root-only tests that phonehome makes
+# no network system call and works in a network namespace of its own
+# (cmd/phonehome/passive_test.go), which fail a strict run as root when a
+# program is missing. libpcap-dev is not installed: nothing links libpcap yet
+# (files are read by our own readers); live capture will add it here.
 deps:
 	@command -v $(GO) >/dev/null || { echo "Go not found: install Go 1.21 or later (it fetches the toolchain go.mod asks for; https://go.dev/dl) or put it in /usr/local/go" >&2; exit 1; }
-	@missing=""; for p in strace; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in strace util-linux; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
-		echo "installing$$missing (strace, for the test that phonehome sends nothing)"; \
+		echo "installing$$missing (strace and util-linux, for the passive tests)"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
@@ -33,11 +34,25 @@ build: deps
 sample: build
 	./bin/phonehome analyze $(SAMPLE)
 
+# vet: go vet, gofmt, staticcheck and deadcode. The last two are fetched
+# through the module proxy at pinned versions (go run caches the build).
+# deadcode runs without -test, so a function only tests call is dead too:
+# with -test, a tested parser that production never calls (the chunked-body
+# twin) would pass. internal/testenv is for tests only, so it is left out.
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+DEADCODE    ?= golang.org/x/tools/cmd/deadcode@v0.53.0
+
 vet: deps
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out" >&2; exit 1; fi
+	$(GO) run $(STATICCHECK) ./...
+	@echo "$(GO) run $(DEADCODE) ./..."; out=$$($(GO) run $(DEADCODE) ./...) || exit 1; \
+	out=$$(grep -v '^internal/testenv/' <<<"$$out"); \
+	if [ -n "$$out" ]; then echo "$$out" >&2; echo "deadcode: no command calls these (tests do not count): remove them, or call them where they belong" >&2; exit 1; fi
 
-# test: every test, with the seed corpora of the fuzz targets replayed.
+# test: every test, with the seed corpora of the fuzz targets replayed. No
+# -short: it would skip the flood test. .ci/run runs this strict (see
+# internal/testenv).
 test: deps vet
 	$(GO) test -count=1 ./...
 

@@ -10,15 +10,18 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/phonehome/phonehome/internal/testenv"
 )
 
 // corpusDir is the shared corpus, found at ../shared/corpus from the
-// repository root; tests that need it skip, saying so, where it is absent.
+// repository root; where it is absent, tests that need it skip, saying so
+// (fail, in a strict run: see internal/testenv).
 func corpusDir(t testing.TB) string {
 	t.Helper()
 	dir := filepath.Join("..", "..", "shared", "corpus")
 	if _, err := os.Stat(filepath.Join(dir, "index.tsv")); err != nil {
-		t.Skipf("corpus not found at %s (../shared/corpus from the repo root): %v", dir, err)
+		testenv.SkipOrFail(t, "corpus not found at %s (../shared/corpus from the repository root): %v; put the shared directory beside the repository", dir, err)
 	}
 	return dir
 }
@@ -97,7 +100,7 @@ func TestCorpusDevFrameCounts(t *testing.T) {
 	// Every file: one capture is named .trace.
 	paths, _ := filepath.Glob(filepath.Join(dir, "dev", "*"))
 	if len(paths) == 0 {
-		t.Skipf("no captures in %s/dev", dir)
+		testenv.SkipOrFail(t, "no captures in %s/dev: the shared corpus is incomplete; restore it", dir)
 	}
 	var exact, ipv4Exact, ipv4Checked int
 	for _, path := range paths {
@@ -165,7 +168,7 @@ func TestCorpusMalformed(t *testing.T) {
 	dir := corpusDir(t)
 	paths, _ := filepath.Glob(filepath.Join(dir, "malformed", "*"))
 	if len(paths) == 0 {
-		t.Skipf("no files in %s/malformed", dir)
+		testenv.SkipOrFail(t, "no files in %s/malformed: the shared corpus is incomplete; restore it", dir)
 	}
 	var opened, refused, damaged, atLeast, exact int
 	var maxAlloc uint64

@@ -60,8 +60,6 @@ type Damage struct {
 	Reason string
 }
 
-func (d Damage) String() string { return d.File + ": " + d.Reason }
-
 // Stats counts what a FileSet has read so far.
 type Stats struct {
 	// Files is the number of files opened for reading (damaged ones included).

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/google/gopacket/pcapgo"
+
+	"github.com/phonehome/phonehome/internal/testenv"
 )
 
 // TestPcapngAgainstPcapgo reads every undamaged pcapng file of the shared
@@ -23,14 +25,33 @@ import (
 // (rounded down), where ours is exact: timestamps may differ by less than
 // that step. Simple packet blocks carry no timestamp: both give none.
 func TestPcapngAgainstPcapgo(t *testing.T) {
-	var paths []string
-	for _, pattern := range []string{"../testdata/sample/*.pcapng", "../testdata/fixtures/*.pcapng", "../../shared/corpus/dev/*.pcapng", "../../shared/corpus/dev/*.pcapng.gz"} {
-		m, _ := filepath.Glob(pattern)
-		paths = append(paths, m...)
+	for _, src := range []struct {
+		name     string
+		patterns []string
+		missing  string // what to do when nothing matches
+	}{
+		{"testdata", []string{"../testdata/sample/*.pcapng", "../testdata/fixtures/*.pcapng"},
+			"the repository's sample is missing: restore testdata/ (git checkout testdata)"},
+		{"shared_corpus", []string{"../../shared/corpus/dev/*.pcapng", "../../shared/corpus/dev/*.pcapng.gz"},
+			"put the shared directory beside the repository"},
+	} {
+		t.Run(src.name, func(t *testing.T) {
+			var paths []string
+			for _, pattern := range src.patterns {
+				m, _ := filepath.Glob(pattern)
+				paths = append(paths, m...)
+			}
+			if len(paths) == 0 {
+				testenv.SkipOrFail(t, "no pcapng files match %s: %s", strings.Join(src.patterns, " "), src.missing)
+			}
+			agreeWithPcapgo(t, paths)
+		})
 	}
-	if len(paths) == 0 {
-		t.Skip("no pcapng files found in testdata/ or ../shared/corpus/dev")
-	}
+}
+
+// agreeWithPcapgo reads each pcapng file at paths with our reader and with
+// pcapgo and requires the same packets, as TestPcapngAgainstPcapgo says.
+func agreeWithPcapgo(t *testing.T, paths []string) {
 	files, packets := 0, 0
 	for _, path := range paths {
 		raw, err := os.ReadFile(path)

@@ -223,18 +223,6 @@ func (c *Catalog) ForEdition(ed Edition) []Endpoint {
 	return out
 }
 
-// Patterns returns the distinct patterns of the catalog, sorted: the input
-// for match.Compile.
-func (c *Catalog) Patterns() []string {
-	var out []string
-	for _, e := range c.Entries {
-		if len(out) == 0 || out[len(out)-1] != e.Pattern {
-			out = append(out, e.Pattern)
-		}
-	}
-	return out
-}
-
 func unionProtocols(a, b []Protocol) []Protocol {
 	var out []Protocol
 	for _, p := range []Protocol{HTTP, HTTPS, TLS12, TLS13} {

@@ -11,6 +11,7 @@ import (
 	"github.com/phonehome/phonehome/catalog"
 	"github.com/phonehome/phonehome/catalog/internal/importer"
 	"github.com/phonehome/phonehome/classify/match"
+	"github.com/phonehome/phonehome/internal/testenv"
 )
 
 // sourcesDir is ../shared/catalog-sources relative to the repository root.
@@ -44,11 +45,18 @@ func TestLoadUnknownBuild(t *testing.T) {
 	}
 }
 
+// TestEveryPatternCompiles compiles each edition's patterns, as
+// reports.Compare does.
 func TestEveryPatternCompiles(t *testing.T) {
 	for _, c := range loadAll(t) {
-		pats := c.Patterns()
-		if _, err := match.Compile(pats); err != nil {
-			t.Errorf("%s: match.Compile = %v", c.Build, err)
+		for _, ed := range c.Editions() {
+			var pats []string
+			for _, ep := range c.ForEdition(ed) {
+				pats = append(pats, ep.Pattern)
+			}
+			if _, err := match.Compile(pats); err != nil {
+				t.Errorf("%s, edition %s: match.Compile = %v", c.Build, ed, err)
+			}
 		}
 	}
 }
@@ -93,7 +101,7 @@ func hostEnd(p string) int {
 // it with the committed files.
 func TestGeneratedDataUpToDate(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(sourcesDir, "SOURCES.md")); err != nil {
-		t.Skipf("pages not found at %s (../shared/catalog-sources from the repository root): %v", sourcesDir, err)
+		testenv.SkipOrFail(t, "pages not found at %s (../shared/catalog-sources from the repository root): %v; put the shared directory beside the repository", sourcesDir, err)
 	}
 	got, err := importer.Generate(os.DirFS(sourcesDir), importer.Command)
 	if err != nil {

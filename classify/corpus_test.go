@@ -13,6 +13,7 @@ import (
 
 	"github.com/phonehome/phonehome/capture"
 	"github.com/phonehome/phonehome/classify"
+	"github.com/phonehome/phonehome/internal/testenv"
 )
 
 // corpusDir is the shared corpus of real captures with tshark's truth, found
@@ -281,7 +282,7 @@ func TestCorpusAgreement(t *testing.T) {
 	dev := filepath.Join(corpusDir, "dev")
 	files, _ := filepath.Glob(filepath.Join(dev, "*"))
 	if len(files) == 0 {
-		t.Skipf("no shared corpus at %s: the agreement test needs ../shared/corpus beside the repository", corpusDir)
+		testenv.SkipOrFail(t, "no shared corpus at %s: the agreement test needs ../shared/corpus beside the repository; put the shared directory there", corpusDir)
 	}
 	ex := newExceptionBook(t, "corpus", corpusExceptions)
 	unrequested := newExceptionBook(t, "unrequested", corpusUnrequested)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/phonehome/phonehome/capture"
 	"github.com/phonehome/phonehome/classify"
+	"github.com/phonehome/phonehome/internal/testenv"
 )
 
 // malformedExceptions excuses, per damaged file, the records that only one
@@ -74,7 +75,7 @@ func TestMalformedCorpus(t *testing.T) {
 	dir := filepath.Join(corpusDir, "malformed")
 	files, _ := filepath.Glob(filepath.Join(dir, "*"))
 	if len(files) == 0 {
-		t.Skipf("no shared corpus at %s: the damaged-capture test needs ../shared/corpus beside the repository", corpusDir)
+		testenv.SkipOrFail(t, "no shared corpus at %s: the damaged-capture test needs ../shared/corpus beside the repository; put the shared directory there", corpusDir)
 	}
 	ex := newExceptionBook(t, "malformed", malformedExceptions)
 	recovered, wanted, extras, opened, refused := 0, 0, 0, 0, 0

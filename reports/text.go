@@ -280,15 +280,6 @@ func (e *errWriter) table(header string) *table {
 	return t
 }
 
-func (e *errWriter) Write(b []byte) (int, error) {
-	if e.err != nil {
-		return 0, e.err
-	}
-	n, err := e.w.Write(b)
-	e.err = err
-	return n, err
-}
-
 // row adds a line of as many cells as the header; its first cell is
 // indented by two spaces.
 func (t *table) row(cells ...string) {

@@ -14,16 +14,3 @@ const (
 	// Found means a complete message was parsed and the output is filled in.
 	Found
 )
-
-// String returns "found", "need_more" or "not_this".
-func (s Status) String() string {
-	switch s {
-	case Found:
-		return "found"
-	case NeedMore:
-		return "need_more"
-	case NotThis:
-		return "not_this"
-	}
-	return "status(invalid)"
-}

@@ -19,10 +19,10 @@ func windowsPatterns(tb testing.TB) []string {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		for _, p := range c.Patterns() {
-			if !seen[p] {
-				seen[p] = true
-				out = append(out, p)
+		for _, e := range c.Entries {
+			if !seen[e.Pattern] {
+				seen[e.Pattern] = true
+				out = append(out, e.Pattern)
 			}
 		}
 	}
@@ -139,7 +139,8 @@ func BenchmarkCompile(b *testing.B) {
 }
 
 func TestWindowsCatalogMatches(t *testing.T) {
-	m, err := match.Compile(windowsPatterns(t))
+	patterns := windowsPatterns(t)
+	m, err := match.Compile(patterns)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +151,7 @@ func TestWindowsCatalogMatches(t *testing.T) {
 		}
 		var pats []string
 		for _, id := range got {
-			pats = append(pats, m.Pattern(id))
+			pats = append(pats, patterns[id])
 		}
 		t.Logf("%s: %s", name, strings.Join(pats, " "))
 	}

@@ -47,7 +47,6 @@ type Matcher struct {
 }
 
 type compiled struct {
-	text   string   // the pattern as given
 	host   []string // host glob split at '*', lower case
 	segs   [][]byte // host, as glob compares it with a name
 	pre    uint64   // the first up to 8 bytes of host[0], as load reads them
@@ -211,7 +210,7 @@ func compileOne(p string) (compiled, error) {
 			return compiled{}, fmt.Errorf("%w: byte %q at %d not allowed in a host (letters, digits, '-', '_', '.', '*')", ErrPattern, host[i], i)
 		}
 	}
-	c := compiled{text: p, host: splitStars(strings.ToLower(host))}
+	c := compiled{host: splitStars(strings.ToLower(host))}
 	c.preLen = min(len(c.host[0]), 8)
 	c.pre = wordOf(c.host[0][:c.preLen])
 	for i, seg := range c.host {
@@ -312,9 +311,3 @@ func windows(segs []string) iter.Seq[window] {
 		}
 	}
 }
-
-// Len reports the number of compiled patterns.
-func (m *Matcher) Len() int { return len(m.pats) }
-
-// Pattern returns the text of pattern id as given to Compile.
-func (m *Matcher) Pattern(id int) string { return m.pats[id].text }

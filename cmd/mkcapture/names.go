@@ -121,7 +121,7 @@ func cnameChain(r *rand.Rand, name string) []string {
 			fmt.Sprintf("cs%d.wpc.v0cdn.net", 1+r.IntN(30)), fmt.Sprintf("dual-a-%04d.a-msedge.net", r.IntN(10000))}
 	default:
 		return []string{fmt.Sprintf("%s.azureedge.net", strings.ReplaceAll(name, ".", "-")), fmt.Sprintf("%s.afd.azureedge.net", firstLabel(name)),
-			fmt.Sprintf("star-azureedge-prod.trafficmanager.net"), fmt.Sprintf("dual.part-%04d.t-0009.t-msedge.net", r.IntN(10000))}
+			"star-azureedge-prod.trafficmanager.net", fmt.Sprintf("dual.part-%04d.t-0009.t-msedge.net", r.IntN(10000))}
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/phonehome/phonehome/internal/testenv"
 )
 
 // buildBinary builds phonehome into a temporary directory.
@@ -26,13 +28,8 @@ var syscallLine = regexp.MustCompile(`^\d+\s+([a-z0-9_?]+)\(`)
 // makes while it analyses the sample and writes flows: there must be none
 // (no socket, no connect, no sendto: no packet sent, no name resolved).
 func TestPassiveNoNetworkSyscalls(t *testing.T) {
-	strace, err := exec.LookPath("strace")
-	if err != nil {
-		t.Skip("strace not installed (make deps installs it): cannot trace the binary's system calls")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("not root: tracing may be refused (ptrace_scope); CI runs this as root")
-	}
+	testenv.NeedRoot(t, "tracing may be refused (ptrace_scope)")
+	strace := testenv.Program(t, "strace", "strace", "it traces the binary's system calls")
 	bin := buildBinary(t)
 	trace := filepath.Join(t.TempDir(), "trace.txt")
 	flows := filepath.Join(t.TempDir(), "flows.jsonl")
@@ -61,13 +58,8 @@ func TestPassiveNoNetworkSyscalls(t *testing.T) {
 // TestPassiveWithoutNetwork runs the analysis in a network namespace of its
 // own, with no interface up and no route: it must work the same.
 func TestPassiveWithoutNetwork(t *testing.T) {
-	unshare, err := exec.LookPath("unshare")
-	if err != nil {
-		t.Skip("unshare not installed")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("not root: cannot make a network namespace; CI runs this as root")
-	}
+	testenv.NeedRoot(t, "cannot make a network namespace")
+	unshare := testenv.Program(t, "unshare", "util-linux", "it runs the binary in a network namespace of its own")
 	bin := buildBinary(t)
 	want, err := exec.Command(bin, "analyze", "--format", "json", sample).Output()
 	if err != nil {
