@@ -1,7 +1,6 @@
 package classify
 
 import (
-	"log/slog"
 	"net/netip"
 	"time"
 
@@ -9,7 +8,7 @@ import (
 	"github.com/phonehome/phonehome/classify/extract"
 )
 
-// Config sets up a Classifier. The zero value of every field but Logger picks
+// Config sets up a Classifier. The zero value of every field picks
 // the default given beside it.
 type Config struct {
 	// VM is the address of the Windows VM. Zero: the local (RFC 1918 or
@@ -56,7 +55,6 @@ type Config struct {
 	OnFlow func(*FlowRecord)
 	// OnObservation, if set, sees every name read from a packet.
 	OnObservation func(*Observation)
-	Logger        *slog.Logger
 }
 
 func (c *Config) setDefaults() {
@@ -81,9 +79,6 @@ func (c *Config) setDefaults() {
 	defd(&c.ClosedLinger, 30*time.Second)
 	defd(&c.DNSMaxAge, 24*time.Hour)
 	defd(&c.DNSQueryWindow, 15*time.Second)
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
-	}
 }
 
 // Classifier folds decoded packets into a Run: it follows flows, reads the
@@ -120,8 +115,8 @@ type Classifier struct {
 	bufs      *bufferPool
 	portNames map[portKey]string
 
-	evictions, streamsGivenUp, dnsEvicted, namesDropped, addrsDropped uint64
-	anomalies                                                         anomalyCounts
+	evictions, streamsGivenUp, namesDropped, addrsDropped uint64
+	anomalies                                             anomalyCounts
 }
 
 // New returns a Classifier for cfg.

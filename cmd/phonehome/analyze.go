@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/netip"
 	"os"
 	"runtime"
@@ -125,7 +124,7 @@ func analyze(stdout, stderr io.Writer, files []string, opt analyzeOptions) error
 	if !ok {
 		return usageError{fmt.Errorf("--format %q: want text, json, csv, markdown or html", opt.format)}
 	}
-	cfg := classify.Config{Logger: slog.New(slog.DiscardHandler)}
+	cfg := classify.Config{}
 	if opt.vm != "" {
 		a, err := netip.ParseAddr(opt.vm)
 		if err != nil || !a.Is4() {
