@@ -33,7 +33,8 @@
 //
 // Damage is data, not an error. When a record of a file is corrupt (a length
 // over Options.MaxSnap, a captured length that does not fit its pcapng block,
-// leading and trailing block lengths that differ, an impossible option) or the
+// leading and trailing block lengths that differ, an impossible option, a pcap
+// timestamp whose fraction of a second is a second or more) or the
 // file ends mid-record (a capture still being written), Next has delivered
 // every packet before it, records a Damage {File, Offset, Reason}, and goes on
 // with the next file. Offset is the byte offset of the bad record or block in

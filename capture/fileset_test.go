@@ -83,6 +83,11 @@ func TestPcapDamage(t *testing.T) {
 	rec2 := int64(24 + 16 + len(a))
 	rec3 := 2*rec2 - 24
 	huge := edit(whole, func(b []byte) { binary.LittleEndian.PutUint32(b[rec2+8:], 0xfffffff0) })
+	// A fraction of a second of 10^6 µs (10^9 ns) or more is not one (pcapgo
+	// rolls it into the seconds, up to 71 minutes for a µs file).
+	microsOver := edit(whole, func(b []byte) { binary.LittleEndian.PutUint32(b[rec2+4:], 1e6) })
+	nanoWhole := buildPcap(pcapSpec{nano: true, snap: 65535, linkType: 1}, rec{ts: t0, data: a}, rec{ts: t0, data: a}, rec{ts: t0, data: a})
+	nanosOver := edit(nanoWhole, func(b []byte) { binary.LittleEndian.PutUint32(b[rec3+4:], 0xffffffff) })
 	tests := []struct {
 		name    string
 		data    []byte
@@ -94,6 +99,8 @@ func TestPcapDamage(t *testing.T) {
 		{"cut_mid_record_header", whole[:rec3+7], 2, rec3, "truncated record at offset " + itoa(rec3) + ": header cut after 7 of 16 bytes (file still being written?)"},
 		{"cut_after_record_header", whole[:rec3+16], 2, rec3, "truncated record at offset " + itoa(rec3) + " (file still being written?)"},
 		{"record_huge_incl_len", huge, 1, rec2, "record at offset " + itoa(rec2) + " claims 4294967280 captured bytes, over the 262144-byte limit (corrupt length field); rest of file skipped"},
+		{"micros_fraction_one_second", microsOver, 1, rec2, "record at offset " + itoa(rec2) + " has a fraction of a second of 1000000 µs, not under 10^6 (corrupt timestamp); rest of file skipped"},
+		{"nanos_fraction_over_one_second", nanosOver, 2, rec3, "record at offset " + itoa(rec3) + " has a fraction of a second of 4294967295 ns, not under 10^9 (corrupt timestamp); rest of file skipped"},
 		{"global_header_cut", whole[:10], 0, 0, "pcap file header cut short after 10 of 24 bytes (file still being written?)"},
 		{"magic_cut", whole[:2], 0, 0, "file header cut short after 2 bytes (file still being written?)"},
 		{"empty_file", nil, 0, 0, "empty file: no capture header yet (file still being written?)"},
@@ -552,7 +559,7 @@ func TestTestdataFixtures(t *testing.T) {
 		damage    string
 	}{
 		{"tcpdump__ipv4_invalid_hdr_length.pcap", 1, 0, map[uint16]int{1: 1}, ""},
-		{"tcpdump__timestamp_invalid_nano.pcap", 3, 3, map[uint16]int{113: 3}, ""},
+		{"tcpdump__timestamp_invalid_nano.pcap", 1, 1, map[uint16]int{113: 1}, "record at offset 116 has a fraction of a second of 1000000000 ns"},
 		{"sv__decode-sll2-01__input.pcap", 5, 5, map[uint16]int{276: 5}, ""},
 		{"zeek__dns-svcb.pcap", 2, 2, map[uint16]int{0: 2}, ""},
 		{"sv__bug-6875-01__fuzz.pcap", 1, 1, map[uint16]int{1: 1}, "record at offset 228 claims 1409179648 captured bytes"},
