@@ -249,7 +249,7 @@ func TestPcapngMultipleInterfacesAndSections(t *testing.T) {
 				{t0.Truncate(time.Microsecond), int64(o1), LinkTypeEthernet, 0, string(ethF), L3IPv4, len(ethF), len(ethF)},
 				{t0, int64(o2), LinkTypeNull, 1, string(nullF), L3IPv4, len(nullF), len(nullF)},
 				{t0.Truncate(time.Second).Add(500 * time.Millisecond), int64(o3), LinkTypeSLL2, 2, string(sll2F), L3IPv4, len(sll2F), len(sll2F)},
-				{time.Time{}, int64(o4), LinkTypeEthernet, 0, string(ethF), L3IPv4, len(ethF), len(ethF)},
+				{t0.Truncate(time.Second).Add(500 * time.Millisecond), int64(o4), LinkTypeEthernet, 0, string(ethF), L3IPv4, len(ethF), len(ethF)}, // the time before
 				{t0.Truncate(time.Microsecond).Add(time.Microsecond), int64(o5), LinkTypeIPv4, 0, string(rawF), L3IPv4, len(rawF), len(rawF)},
 			}
 			if len(pkts) != len(want) {
@@ -260,7 +260,7 @@ func TestPcapngMultipleInterfacesAndSections(t *testing.T) {
 				// pcapgo converts 2^-10 s units with integer steps of
 				// 976562 ns: allow it less than a microsecond.
 				d := g.ts.Sub(want[i].ts)
-				tsOK := (d > -time.Microsecond && d < time.Microsecond) || (want[i].ts.IsZero() && g.ts.Unix() == 0)
+				tsOK := d > -time.Microsecond && d < time.Microsecond
 				if !tsOK || g.off != want[i].off || g.linkType != want[i].linkType || g.iface != want[i].iface ||
 					g.frame != want[i].frame || g.l3 != want[i].l3 || g.cap != want[i].cap {
 					t.Errorf("packet %d = %+v; want %+v", i, g, want[i])
@@ -268,6 +268,53 @@ func TestPcapngMultipleInterfacesAndSections(t *testing.T) {
 			}
 			if st.LinkTypes[LinkTypeEthernet] != 2 || st.LinkTypes[LinkTypeSLL2] != 1 || st.LinkTypes[LinkTypeIPv4] != 1 || len(st.Unsupported) != 0 {
 				t.Errorf("Stats() = %+v", st)
+			}
+		})
+	}
+}
+
+// TestPcapngSimplePacketTime: a simple packet block has no timestamp and
+// takes the time of the packet before it (the zero time before the first),
+// across sections too.
+func TestPcapngSimplePacketTime(t *testing.T) {
+	frame := eth(0x0800, ipv4TCP(t, "x"))
+	t1 := t0.Add(time.Second).Truncate(time.Microsecond)
+	tests := []struct {
+		name  string
+		build func(n *ng)
+		want  []time.Time
+	}{
+		{"epb_then_spb", func(n *ng) {
+			n.epb(0, uint64(t0.UnixMicro()), frame)
+			n.spb(frame)
+		}, []time.Time{t0.Truncate(time.Microsecond), t0.Truncate(time.Microsecond)}},
+		{"spb_epb_spb_spb", func(n *ng) {
+			n.spb(frame)
+			n.epb(0, uint64(t1.UnixMicro()), frame)
+			n.spb(frame)
+			n.spb(frame)
+		}, []time.Time{{}, t1, t1, t1}},
+		{"spb_in_next_section", func(n *ng) {
+			n.epb(0, uint64(t1.UnixMicro()), frame)
+			n.shb(1, 0)
+			n.idb(LinkTypeEthernet, 0)
+			n.spb(frame)
+		}, []time.Time{t1, t1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := newNg(binary.LittleEndian)
+			n.shb(1, 0)
+			n.idb(LinkTypeEthernet, 0)
+			tt.build(n)
+			pkts, dmg, _ := readFiles(t, Options{}, writeFile(t, t.TempDir(), "x.pcapng", n.buf))
+			if len(dmg) != 0 || len(pkts) != len(tt.want) {
+				t.Fatalf("read %d packets, damage %v; want %d, none", len(pkts), dmg, len(tt.want))
+			}
+			for i, w := range tt.want {
+				if !pkts[i].ts.Equal(w) {
+					t.Errorf("packet %d time = %v; want %v", i, pkts[i].ts, w)
+				}
 			}
 		})
 	}
