@@ -12,7 +12,8 @@
 // Packet in place and decodes it with Decode.
 //
 // The records are parsed by our own readers (pcapSource, ngSource) straight
-// out of 512 KiB read chunks: a frame is a slice of the chunk, and every
+// out of read chunks of up to 512 KiB (a small or compressed file starts
+// with 4 KiB): a frame is a slice of the chunk, and every
 // length is checked before it is used, so a lying field becomes damage, not
 // an allocation or a panic. gopacket's pcapgo is the reference they are
 // tested against. On Linux a regular file is read with raw read(2) calls,
@@ -52,7 +53,7 @@
 //
 // A record can claim at most Options.MaxSnap captured bytes (default 262144,
 // tcpdump's and Wireshark's limit) and a pcapng block MaxSnap + 64 KiB. An open
-// file holds at most about 1 MiB + MaxSnap of buffers (the 512 KiB read chunk,
+// file holds at most about 1 MiB + MaxSnap of buffers (a read chunk of up to 512 KiB,
 // a record or block that spans two chunks, gzip's window and 64 KiB read
 // buffer), IPv4 reassembly at most 8 MiB, and only one file
 // is open at a time. Reading is linear in the file size:

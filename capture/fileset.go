@@ -367,9 +367,11 @@ func (r fileReader) Read(b []byte) (n int, err error) {
 	return n, err
 }
 
-// stream says where offsets are counted, for damage messages.
+// stream says where offsets are counted, for damage messages, and how long
+// the stream is.
 type stream struct {
 	where string // "offset" or "decompressed offset"
+	size  int64  // length in bytes when known (not compressed), else 0
 }
 
 // streamErr turns an error met while reading the stream at off into damage
@@ -406,7 +408,7 @@ func openSource(path string, opt Options, read *atomic.Int64) (source, int64, er
 	if err == nil {
 		size = fi.Size()
 	}
-	src, err := openStream(path, fileReader{f: f, raw: newRegularReader(f, fi), read: read}, f, opt)
+	src, err := openStream(path, fileReader{f: f, raw: newRegularReader(f, fi), read: read}, size, f, opt)
 	if err != nil {
 		f.Close()
 		return nil, size, err
@@ -414,20 +416,23 @@ func openSource(path string, opt Options, read *atomic.Int64) (source, int64, er
 	return src, size, nil
 }
 
-// openStream detects the format of fr and reads its header. c is closed by the
-// source's close (the caller closes it when openStream fails); path is for
-// messages.
-func openStream(path string, fr io.Reader, c io.Closer, opt Options) (source, error) {
+// openStream detects the format of fr, size bytes long (0 when unknown), and
+// reads its header. c is closed by the source's close (the caller closes it
+// when openStream fails); path is for messages.
+func openStream(path string, fr io.Reader, size int64, c io.Closer, opt Options) (source, error) {
 	var m [4]byte
 	n, err := io.ReadFull(fr, m[:])
 	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	st := stream{where: "offset"}
+	st := stream{where: "offset", size: size}
 	var r io.Reader = fr
 	closers := []io.Closer{c}
 	if n >= 2 && m[0] == 0x1f && m[1] == 0x8b {
-		gz, err := gzip.NewReader(bufio.NewReaderSize(io.MultiReader(bytes.NewReader(m[:n]), fr), ioBufSize))
+		// The buffer need not be larger than the file (a fuzz input, the
+		// newest file of a rotated set).
+		buf := int(min(max(size, 16), ioBufSize))
+		gz, err := gzip.NewReader(bufio.NewReaderSize(io.MultiReader(bytes.NewReader(m[:n]), fr), buf))
 		var ioe *ioError
 		switch {
 		case errors.As(err, &ioe):
@@ -439,7 +444,7 @@ func openStream(path string, fr io.Reader, c io.Closer, opt Options) (source, er
 		}
 		gz.Multistream(true)
 		closers = append(closers, gz)
-		st.where = "decompressed offset"
+		st.where, st.size = "decompressed offset", 0
 		r = gz
 		n, err = io.ReadFull(gz, m[:])
 		if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {

@@ -54,7 +54,7 @@ func openPcap(m [4]byte, r io.Reader, c io.Closer, st stream, opt Options) (sour
 	}
 	// The link type is the low 16 bits; the high bits may carry FCS info.
 	s.linkType = uint16(s.u32(hdr[20:24]))
-	s.in = newChunks(r)
+	s.in = newChunks(r, st.size)
 	return s, nil
 }
 

@@ -64,7 +64,7 @@ type ngIface struct {
 }
 
 func openPcapng(m [4]byte, r io.Reader, c io.Closer, st stream, opt Options) (source, error) {
-	s := &ngSource{c: c, in: newChunks(r), st: st, maxSnap: uint32(opt.MaxSnap)}
+	s := &ngSource{c: c, in: newChunks(r, st.size), st: st, maxSnap: uint32(opt.MaxSnap)}
 	// The magic was read to tell the format: it begins the first block.
 	s.in.buf = append(s.in.chunk[:0], m[:]...)
 	return s, nil
