@@ -101,7 +101,7 @@ type FileSet struct {
 	// Progress, in bytes on disk: total of all files; finished is the sum
 	// of the files done, read what has been read of the current one. They
 	// are atomic so that Progress may be called from another goroutine
-	// than Next (a progress display while ReadAhead reads).
+	// than Next (a progress display of its own).
 	total    int64
 	curSize  int64
 	finished atomic.Int64

@@ -21,13 +21,12 @@ import (
 )
 
 type analyzeOptions struct {
-	vm        string
-	editions  string
-	build     string
-	format    string
-	flows     string
-	readAhead bool
-	quiet     bool
+	vm       string
+	editions string
+	build    string
+	format   string
+	flows    string
+	quiet    bool
 }
 
 func newAnalyzeCmd() *cobra.Command {
@@ -60,7 +59,6 @@ destinations, flows the VM did not start, non-IP) is counted by reason.`,
 	f.StringVar(&opt.format, "format", "text", "report format: text (terminal), json, csv (one row per edition, list and item), markdown, or html (one self-contained page)")
 	f.StringVar(&opt.flows, "flows", "", "also write every IPv4 flow to `FILE` as JSON lines")
 	f.BoolVarP(&opt.quiet, "quiet", "q", false, "no progress line on stderr (it is shown only when stderr is a terminal)")
-	f.BoolVar(&opt.readAhead, "read-ahead", false, "read and decode on a second core while classifying on the first (same result; measured slower so far, see README)")
 	return cmd
 }
 
@@ -149,7 +147,7 @@ func analyze(stdout, stderr io.Writer, files []string, opt analyzeOptions) error
 		cfg.OnFlow = flowOut.Write
 	}
 
-	if !opt.readAhead && os.Getenv("GOMAXPROCS") == "" {
+	if os.Getenv("GOMAXPROCS") == "" {
 		// One goroutine does all the work. With a processor per core, the
 		// runtime moved it between cores and ran collection workers beside
 		// it. On the generated 1 GB capture, 2 cores, interleaved runs:
@@ -164,19 +162,12 @@ func analyze(stdout, stderr io.Writer, files []string, opt analyzeOptions) error
 		return err
 	}
 	defer src.Close()
-	next := src.Next
-	if opt.readAhead && runtime.GOMAXPROCS(0) > 1 {
-		// Read and decode on one core, classify on another.
-		ra := capture.NewReadAhead(src)
-		defer ra.Close()
-		next = ra.Next
-	}
 	c := classify.New(cfg)
 	prog := newProgress(stderr, opt.quiet)
 	var p capture.Packet
 	var packets uint64
 	for {
-		err := next(&p)
+		err := src.Next(&p)
 		if err == io.EOF {
 			break
 		}

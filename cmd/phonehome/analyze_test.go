@@ -10,7 +10,6 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
-	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -362,21 +361,6 @@ func TestUsageErrors(t *testing.T) {
 	}
 	if code := run([]string{"analyze", "no-such-file.pcap"}); code != exitFailure {
 		t.Errorf("phonehome analyze no-such-file.pcap: exit status %d; want %d", code, exitFailure)
-	}
-}
-
-// TestOneCoreSameAsTwo: reading ahead on a second core must not change a
-// byte of the report or of the flow lines.
-func TestOneCoreSameAsTwo(t *testing.T) {
-	for _, format := range []string{"text", "json"} {
-		one, flows1 := analyzeFile(t, analyzeOptions{format: format}, sample, sample)
-		two, flows2 := analyzeFile(t, analyzeOptions{format: format, readAhead: true}, sample, sample)
-		if one != two {
-			t.Errorf("%s report on one core differs from two:\n%s", format, firstDiff(one, two))
-		}
-		if !reflect.DeepEqual(flows1, flows2) {
-			t.Errorf("--flows on one core differ from two")
-		}
 	}
 }
 
