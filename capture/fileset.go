@@ -345,19 +345,18 @@ func (e *ioError) Error() string { return e.err.Error() }
 func (e *ioError) Unwrap() error { return e.err }
 
 // fileReader reads a capture file, adding what it reads to a progress count
-// (nil for none).
+// (nil for none). It reads through os.File, which tells the scheduler about
+// every read, so that a read that waits (a FIFO, a network or shared-folder
+// file system) holds up neither other goroutines nor a collection.
 type fileReader struct {
 	f    *os.File
-	raw  io.Reader // reads f faster where it can (see newRegularReader), or nil
 	read *atomic.Int64
 }
 
+func newFileReader(f *os.File, read *atomic.Int64) fileReader { return fileReader{f: f, read: read} }
+
 func (r fileReader) Read(b []byte) (n int, err error) {
-	if r.raw != nil {
-		n, err = r.raw.Read(b)
-	} else {
-		n, err = r.f.Read(b)
-	}
+	n, err = r.f.Read(b)
 	if r.read != nil {
 		r.read.Add(int64(n))
 	}
@@ -408,7 +407,7 @@ func openSource(path string, opt Options, read *atomic.Int64) (source, int64, er
 	if err == nil {
 		size = fi.Size()
 	}
-	src, err := openStream(path, fileReader{f: f, raw: newRegularReader(f, fi), read: read}, size, f, opt)
+	src, err := openStream(path, newFileReader(f, read), size, f, opt)
 	if err != nil {
 		f.Close()
 		return nil, size, err
