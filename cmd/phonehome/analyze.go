@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/netip"
 	"os"
-	"runtime"
 	"slices"
 	"strings"
 
@@ -147,15 +146,6 @@ func analyze(stdout, stderr io.Writer, files []string, opt analyzeOptions) error
 		cfg.OnFlow = flowOut.Write
 	}
 
-	if os.Getenv("GOMAXPROCS") == "" {
-		// One goroutine does all the work. With a processor per core, the
-		// runtime moved it between cores and ran collection workers beside
-		// it. On the generated 1 GB capture, 2 cores, interleaved runs:
-		// median 0.337 s with two processors, 0.304 s with one, as fast as
-		// the process pinned to the faster of the two (9 runs); 0.314 s ->
-		// 0.303 s in a second session of 15. GOMAXPROCS, when set, wins.
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	}
 	prefaultHeap(8 << 20)
 	src, err := capture.OpenFiles(files, capture.Options{})
 	if err != nil {
