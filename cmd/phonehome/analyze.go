@@ -146,7 +146,6 @@ func analyze(stdout, stderr io.Writer, files []string, opt analyzeOptions) error
 		cfg.OnFlow = flowOut.Write
 	}
 
-	prefaultHeap(8 << 20)
 	src, err := capture.OpenFiles(files, capture.Options{})
 	if err != nil {
 		return err
