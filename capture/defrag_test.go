@@ -441,44 +441,6 @@ func bytesSplit(s string) []string {
 	return out
 }
 
-// TestReadAheadReassembles reads datagrams up to the largest behind ReadAhead,
-// across many batches: every packet, rebuilt datagrams included, is the same
-// as from the FileSet.
-func TestReadAheadReassembles(t *testing.T) {
-	path := fragFile(t, 40, 65507-8) // the largest UDP datagram: 45 fragments each
-	a, err := OpenFiles([]string{path}, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, _ := packetsOf(t, a.Next)
-	b, err := OpenFiles([]string{path}, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := NewReadAhead(b)
-	defer r.Close()
-	got, _ := packetsOf(t, r.Next)
-	if len(got) != len(want) {
-		t.Fatalf("read ahead %d packets; want %d", len(got), len(want))
-	}
-	datagrams := 0
-	for i := range want {
-		w, g := want[i], got[i]
-		if !bytes.Equal(w.Frame, g.Frame) || !bytes.Equal(w.Payload, g.Payload) || w.Reassembled != g.Reassembled {
-			t.Fatalf("packet %d: frame, payload or Reassembled differ", i)
-		}
-		if g.Reassembled > 0 {
-			datagrams++
-			if len(g.Payload) != 65507-8 {
-				t.Fatalf("packet %d: datagram payload %d bytes", i, len(g.Payload))
-			}
-		}
-	}
-	if datagrams != 40 {
-		t.Errorf("%d datagrams; want 40", datagrams)
-	}
-}
-
 // TestFileSetNextAllocsWithFragments: reassembly keeps FileSet.Next at zero
 // allocations.
 func TestFileSetNextAllocsWithFragments(t *testing.T) {

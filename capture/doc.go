@@ -12,15 +12,15 @@
 // Packet in place and decodes it with Decode.
 //
 // The records are parsed by our own readers (pcapSource, ngSource) straight
-// out of 512 KiB read chunks: a frame is a slice of the chunk, and every
-// length is checked before it is used, so a lying field becomes damage, not
-// an allocation or a panic. gopacket's pcapgo is the reference they are
-// tested against. On Linux a regular file is read with raw read(2) calls,
-// which the Go scheduler does not track (see regularReader: 0.088 s against
-// 0.114 s for 1 GB); pipes and other files are read through os.File. pcapng
-// files may hold several sections, each with
-// several interfaces of different link types and timestamp resolutions;
-// Packet.Interface is the interface index within its section.
+// out of read chunks of up to 512 KiB (a small or compressed file starts
+// with 4 KiB): a frame is a slice of the chunk, and every length is checked
+// before it is used, so a lying field becomes damage, not an allocation or a
+// panic. gopacket's pcapgo is the reference they are tested against. Files
+// are read through os.File, so a read that waits for a FIFO's writer or a
+// file server holds up nothing else in the process. pcapng files may hold
+// several sections, each with several interfaces of different link types
+// and timestamp resolutions; Packet.Interface is the interface index within
+// its section.
 //
 // # Ownership
 //
@@ -33,7 +33,8 @@
 //
 // Damage is data, not an error. When a record of a file is corrupt (a length
 // over Options.MaxSnap, a captured length that does not fit its pcapng block,
-// leading and trailing block lengths that differ, an impossible option) or the
+// leading and trailing block lengths that differ, an impossible option, a pcap
+// timestamp whose fraction of a second is a second or more) or the
 // file ends mid-record (a capture still being written), Next has delivered
 // every packet before it, records a Damage {File, Offset, Reason}, and goes on
 // with the next file. Offset is the byte offset of the bad record or block in
@@ -51,7 +52,7 @@
 //
 // A record can claim at most Options.MaxSnap captured bytes (default 262144,
 // tcpdump's and Wireshark's limit) and a pcapng block MaxSnap + 64 KiB. An open
-// file holds at most about 1 MiB + MaxSnap of buffers (the 512 KiB read chunk,
+// file holds at most about 1 MiB + MaxSnap of buffers (a read chunk of up to 512 KiB,
 // a record or block that spans two chunks, gzip's window and 64 KiB read
 // buffer), IPv4 reassembly at most 8 MiB, and only one file
 // is open at a time. Reading is linear in the file size:

@@ -99,7 +99,7 @@ type FileSet struct {
 	// Progress, in bytes on disk: total of all files; finished is the sum
 	// of the files done, read what has been read of the current one. They
 	// are atomic so that Progress may be called from another goroutine
-	// than Next (a progress display while ReadAhead reads).
+	// than Next (a progress display of its own).
 	total    int64
 	curSize  int64
 	finished atomic.Int64
@@ -343,19 +343,18 @@ func (e *ioError) Error() string { return e.err.Error() }
 func (e *ioError) Unwrap() error { return e.err }
 
 // fileReader reads a capture file, adding what it reads to a progress count
-// (nil for none).
+// (nil for none). It reads through os.File, which tells the scheduler about
+// every read, so that a read that waits (a FIFO, a network or shared-folder
+// file system) holds up neither other goroutines nor a collection.
 type fileReader struct {
 	f    *os.File
-	raw  io.Reader // reads f faster where it can (see newRegularReader), or nil
 	read *atomic.Int64
 }
 
+func newFileReader(f *os.File, read *atomic.Int64) fileReader { return fileReader{f: f, read: read} }
+
 func (r fileReader) Read(b []byte) (n int, err error) {
-	if r.raw != nil {
-		n, err = r.raw.Read(b)
-	} else {
-		n, err = r.f.Read(b)
-	}
+	n, err = r.f.Read(b)
 	if r.read != nil {
 		r.read.Add(int64(n))
 	}
@@ -365,9 +364,11 @@ func (r fileReader) Read(b []byte) (n int, err error) {
 	return n, err
 }
 
-// stream says where offsets are counted, for damage messages.
+// stream says where offsets are counted, for damage messages, and how long
+// the stream is.
 type stream struct {
 	where string // "offset" or "decompressed offset"
+	size  int64  // length in bytes when known (not compressed), else 0
 }
 
 // streamErr turns an error met while reading the stream at off into damage
@@ -404,7 +405,7 @@ func openSource(path string, opt Options, read *atomic.Int64) (source, int64, er
 	if err == nil {
 		size = fi.Size()
 	}
-	src, err := openStream(path, fileReader{f: f, raw: newRegularReader(f, fi), read: read}, f, opt)
+	src, err := openStream(path, newFileReader(f, read), size, f, opt)
 	if err != nil {
 		f.Close()
 		return nil, size, err
@@ -412,20 +413,23 @@ func openSource(path string, opt Options, read *atomic.Int64) (source, int64, er
 	return src, size, nil
 }
 
-// openStream detects the format of fr and reads its header. c is closed by the
-// source's close (the caller closes it when openStream fails); path is for
-// messages.
-func openStream(path string, fr io.Reader, c io.Closer, opt Options) (source, error) {
+// openStream detects the format of fr, size bytes long (0 when unknown), and
+// reads its header. c is closed by the source's close (the caller closes it
+// when openStream fails); path is for messages.
+func openStream(path string, fr io.Reader, size int64, c io.Closer, opt Options) (source, error) {
 	var m [4]byte
 	n, err := io.ReadFull(fr, m[:])
 	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	st := stream{where: "offset"}
+	st := stream{where: "offset", size: size}
 	var r io.Reader = fr
 	closers := []io.Closer{c}
 	if n >= 2 && m[0] == 0x1f && m[1] == 0x8b {
-		gz, err := gzip.NewReader(bufio.NewReaderSize(io.MultiReader(bytes.NewReader(m[:n]), fr), ioBufSize))
+		// The buffer need not be larger than the file (a fuzz input, the
+		// newest file of a rotated set).
+		buf := int(min(max(size, 16), ioBufSize))
+		gz, err := gzip.NewReader(bufio.NewReaderSize(io.MultiReader(bytes.NewReader(m[:n]), fr), buf))
 		var ioe *ioError
 		switch {
 		case errors.As(err, &ioe):
@@ -437,7 +441,7 @@ func openStream(path string, fr io.Reader, c io.Closer, opt Options) (source, er
 		}
 		gz.Multistream(true)
 		closers = append(closers, gz)
-		st.where = "decompressed offset"
+		st.where, st.size = "decompressed offset", 0
 		r = gz
 		n, err = io.ReadFull(gz, m[:])
 		if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {

@@ -83,6 +83,11 @@ func TestPcapDamage(t *testing.T) {
 	rec2 := int64(24 + 16 + len(a))
 	rec3 := 2*rec2 - 24
 	huge := edit(whole, func(b []byte) { binary.LittleEndian.PutUint32(b[rec2+8:], 0xfffffff0) })
+	// A fraction of a second of 10^6 µs (10^9 ns) or more is not one (pcapgo
+	// rolls it into the seconds, up to 71 minutes for a µs file).
+	microsOver := edit(whole, func(b []byte) { binary.LittleEndian.PutUint32(b[rec2+4:], 1e6) })
+	nanoWhole := buildPcap(pcapSpec{nano: true, snap: 65535, linkType: 1}, rec{ts: t0, data: a}, rec{ts: t0, data: a}, rec{ts: t0, data: a})
+	nanosOver := edit(nanoWhole, func(b []byte) { binary.LittleEndian.PutUint32(b[rec3+4:], 0xffffffff) })
 	tests := []struct {
 		name    string
 		data    []byte
@@ -94,6 +99,8 @@ func TestPcapDamage(t *testing.T) {
 		{"cut_mid_record_header", whole[:rec3+7], 2, rec3, "truncated record at offset " + itoa(rec3) + ": header cut after 7 of 16 bytes (file still being written?)"},
 		{"cut_after_record_header", whole[:rec3+16], 2, rec3, "truncated record at offset " + itoa(rec3) + " (file still being written?)"},
 		{"record_huge_incl_len", huge, 1, rec2, "record at offset " + itoa(rec2) + " claims 4294967280 captured bytes, over the 262144-byte limit (corrupt length field); rest of file skipped"},
+		{"micros_fraction_one_second", microsOver, 1, rec2, "record at offset " + itoa(rec2) + " has a fraction of a second of 1000000 µs, not under 10^6 (corrupt timestamp); rest of file skipped"},
+		{"nanos_fraction_over_one_second", nanosOver, 2, rec3, "record at offset " + itoa(rec3) + " has a fraction of a second of 4294967295 ns, not under 10^9 (corrupt timestamp); rest of file skipped"},
 		{"global_header_cut", whole[:10], 0, 0, "pcap file header cut short after 10 of 24 bytes (file still being written?)"},
 		{"magic_cut", whole[:2], 0, 0, "file header cut short after 2 bytes (file still being written?)"},
 		{"empty_file", nil, 0, 0, "empty file: no capture header yet (file still being written?)"},
@@ -242,7 +249,7 @@ func TestPcapngMultipleInterfacesAndSections(t *testing.T) {
 				{t0.Truncate(time.Microsecond), int64(o1), LinkTypeEthernet, 0, string(ethF), L3IPv4, len(ethF), len(ethF)},
 				{t0, int64(o2), LinkTypeNull, 1, string(nullF), L3IPv4, len(nullF), len(nullF)},
 				{t0.Truncate(time.Second).Add(500 * time.Millisecond), int64(o3), LinkTypeSLL2, 2, string(sll2F), L3IPv4, len(sll2F), len(sll2F)},
-				{time.Time{}, int64(o4), LinkTypeEthernet, 0, string(ethF), L3IPv4, len(ethF), len(ethF)},
+				{t0.Truncate(time.Second).Add(500 * time.Millisecond), int64(o4), LinkTypeEthernet, 0, string(ethF), L3IPv4, len(ethF), len(ethF)}, // the time before
 				{t0.Truncate(time.Microsecond).Add(time.Microsecond), int64(o5), LinkTypeIPv4, 0, string(rawF), L3IPv4, len(rawF), len(rawF)},
 			}
 			if len(pkts) != len(want) {
@@ -253,7 +260,7 @@ func TestPcapngMultipleInterfacesAndSections(t *testing.T) {
 				// pcapgo converts 2^-10 s units with integer steps of
 				// 976562 ns: allow it less than a microsecond.
 				d := g.ts.Sub(want[i].ts)
-				tsOK := (d > -time.Microsecond && d < time.Microsecond) || (want[i].ts.IsZero() && g.ts.Unix() == 0)
+				tsOK := d > -time.Microsecond && d < time.Microsecond
 				if !tsOK || g.off != want[i].off || g.linkType != want[i].linkType || g.iface != want[i].iface ||
 					g.frame != want[i].frame || g.l3 != want[i].l3 || g.cap != want[i].cap {
 					t.Errorf("packet %d = %+v; want %+v", i, g, want[i])
@@ -261,6 +268,53 @@ func TestPcapngMultipleInterfacesAndSections(t *testing.T) {
 			}
 			if st.LinkTypes[LinkTypeEthernet] != 2 || st.LinkTypes[LinkTypeSLL2] != 1 || st.LinkTypes[LinkTypeIPv4] != 1 || len(st.Unsupported) != 0 {
 				t.Errorf("Stats() = %+v", st)
+			}
+		})
+	}
+}
+
+// TestPcapngSimplePacketTime: a simple packet block has no timestamp and
+// takes the time of the packet before it (the zero time before the first),
+// across sections too.
+func TestPcapngSimplePacketTime(t *testing.T) {
+	frame := eth(0x0800, ipv4TCP(t, "x"))
+	t1 := t0.Add(time.Second).Truncate(time.Microsecond)
+	tests := []struct {
+		name  string
+		build func(n *ng)
+		want  []time.Time
+	}{
+		{"epb_then_spb", func(n *ng) {
+			n.epb(0, uint64(t0.UnixMicro()), frame)
+			n.spb(frame)
+		}, []time.Time{t0.Truncate(time.Microsecond), t0.Truncate(time.Microsecond)}},
+		{"spb_epb_spb_spb", func(n *ng) {
+			n.spb(frame)
+			n.epb(0, uint64(t1.UnixMicro()), frame)
+			n.spb(frame)
+			n.spb(frame)
+		}, []time.Time{{}, t1, t1, t1}},
+		{"spb_in_next_section", func(n *ng) {
+			n.epb(0, uint64(t1.UnixMicro()), frame)
+			n.shb(1, 0)
+			n.idb(LinkTypeEthernet, 0)
+			n.spb(frame)
+		}, []time.Time{t1, t1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := newNg(binary.LittleEndian)
+			n.shb(1, 0)
+			n.idb(LinkTypeEthernet, 0)
+			tt.build(n)
+			pkts, dmg, _ := readFiles(t, Options{}, writeFile(t, t.TempDir(), "x.pcapng", n.buf))
+			if len(dmg) != 0 || len(pkts) != len(tt.want) {
+				t.Fatalf("read %d packets, damage %v; want %d, none", len(pkts), dmg, len(tt.want))
+			}
+			for i, w := range tt.want {
+				if !pkts[i].ts.Equal(w) {
+					t.Errorf("packet %d time = %v; want %v", i, pkts[i].ts, w)
+				}
 			}
 		})
 	}
@@ -552,7 +606,7 @@ func TestTestdataFixtures(t *testing.T) {
 		damage    string
 	}{
 		{"tcpdump__ipv4_invalid_hdr_length.pcap", 1, 0, map[uint16]int{1: 1}, ""},
-		{"tcpdump__timestamp_invalid_nano.pcap", 3, 3, map[uint16]int{113: 3}, ""},
+		{"tcpdump__timestamp_invalid_nano.pcap", 1, 1, map[uint16]int{113: 1}, "record at offset 116 has a fraction of a second of 1000000000 ns"},
 		{"sv__decode-sll2-01__input.pcap", 5, 5, map[uint16]int{276: 5}, ""},
 		{"zeek__dns-svcb.pcap", 2, 2, map[uint16]int{0: 2}, ""},
 		{"sv__bug-6875-01__fuzz.pcap", 1, 1, map[uint16]int{1: 1}, "record at offset 228 claims 1409179648 captured bytes"},
@@ -616,18 +670,26 @@ func TestPcapRecordsAcrossChunks(t *testing.T) {
 			total += 16 + n
 		}
 		whole := buildPcap(pcapSpec{order: order, linkType: 1}, recs...)
-		pkts, dmg, _ := readFiles(t, Options{MaxSnap: 2 * chunkSize}, writeFile(t, t.TempDir(), "x.pcap", whole))
-		if len(dmg) != 0 || len(pkts) != len(recs) {
-			t.Fatalf("%v: read %d packets with damage %v; want %d and none", order, len(pkts), dmg, len(recs))
-		}
-		off := int64(24)
-		for i, p := range pkts {
-			r := recs[i]
-			if p.frame != string(r.data) || p.off != off || p.cap != len(r.data) || p.wire != r.wireLen || !p.ts.Equal(r.ts) {
-				t.Fatalf("%v: packet %d = offset %d, %d/%d bytes, %v; want offset %d, %d/%d, %v, same bytes",
-					order, i, p.off, p.cap, p.wire, p.ts, off, len(r.data), r.wireLen, r.ts)
+		// Compressed, the stream's length is unknown: its chunks start at
+		// minChunk and grow.
+		for _, gz := range []bool{false, true} {
+			data := whole
+			if gz {
+				data = gzipBytes(t, whole)
 			}
-			off += 16 + int64(len(r.data))
+			pkts, dmg, _ := readFiles(t, Options{MaxSnap: 2 * chunkSize}, writeFile(t, t.TempDir(), "x.pcap", data))
+			if len(dmg) != 0 || len(pkts) != len(recs) {
+				t.Fatalf("%v gzip %v: read %d packets with damage %v; want %d and none", order, gz, len(pkts), dmg, len(recs))
+			}
+			off := int64(24)
+			for i, p := range pkts {
+				r := recs[i]
+				if p.frame != string(r.data) || p.off != off || p.cap != len(r.data) || p.wire != r.wireLen || !p.ts.Equal(r.ts) {
+					t.Fatalf("%v gzip %v: packet %d = offset %d, %d/%d bytes, %v; want offset %d, %d/%d, %v, same bytes",
+						order, gz, i, p.off, p.cap, p.wire, p.ts, off, len(r.data), r.wireLen, r.ts)
+				}
+				off += 16 + int64(len(r.data))
+			}
 		}
 
 		// Cut inside the header and inside the data of the record that

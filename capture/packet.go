@@ -26,7 +26,9 @@ const (
 // Ownership: Payload (and Frame) point into the reader's buffer and are valid
 // only until the next call to Next on the same reader. Copy what must outlive it.
 type Packet struct {
-	// Timestamp is the capture time of the frame.
+	// Timestamp is the capture time of the frame. A pcapng simple packet
+	// block has none and takes the time of the packet before it in the file
+	// (the zero time when it is the first).
 	Timestamp time.Time
 	// Offset is the byte offset of the record in its (decompressed) file.
 	Offset int64

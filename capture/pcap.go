@@ -21,12 +21,15 @@ import (
 // Unlike pcapgo, it accepts any file version (tcpdump and Wireshark read
 // 2.0 and 3 too), ignores the header's snap length (records are bounded by
 // Options.MaxSnap instead) and reads records whose captured length exceeds
-// their wire length.
+// their wire length; and a fraction of a second that is not under one second
+// (10^6 µs or 10^9 ns), which pcapgo rolls into the seconds, is damage: like
+// every other corrupt record it ends the file, since a writer that got the
+// timestamp wrong may have got the lengths wrong too.
 type pcapSource struct {
 	order    // the file's byte order
 	c        io.Closer
 	in       chunks
-	nano     bool
+	unit     uint32 // nanoseconds per unit of the fraction: 1000 (µs) or 1 (ns)
 	linkType uint16
 	maxSnap  int
 	st       stream
@@ -45,10 +48,13 @@ func openPcap(m [4]byte, r io.Reader, c io.Closer, st stream, opt Options) (sour
 	s := &pcapSource{c: c, maxSnap: opt.MaxSnap, st: st, off: 24}
 	magic := beU32(hdr[:4])
 	s.big = magic == magicPcapMicro || magic == magicPcapNano
-	s.nano = s.u32(hdr[:4]) == magicPcapNano
+	s.unit = 1000
+	if s.u32(hdr[:4]) == magicPcapNano {
+		s.unit = 1
+	}
 	// The link type is the low 16 bits; the high bits may carry FCS info.
 	s.linkType = uint16(s.u32(hdr[20:24]))
-	s.in = newChunks(r)
+	s.in = newChunks(r, st.size)
 	return s, nil
 }
 
@@ -87,11 +93,10 @@ func (s *pcapSource) next(p *Packet) error {
 		}
 	}
 	sec, frac := s.u32(rec[0:4]), s.u32(rec[4:8])
-	ns := int64(frac)
-	if !s.nano {
-		ns *= 1000
+	if uint64(frac)*uint64(s.unit) >= 1e9 {
+		return s.badFraction(off, frac)
 	}
-	p.Timestamp = time.Unix(int64(sec), ns).UTC()
+	p.Timestamp = time.Unix(int64(sec), int64(frac*s.unit)).UTC()
 	s.off += int64(len(rec))
 	p.Offset = off
 	p.WireLen, p.CapLen = int(s.u32(rec[12:16])), len(rec)-16
@@ -99,6 +104,16 @@ func (s *pcapSource) next(p *Packet) error {
 	p.Interface = 0
 	p.Frame = rec[16:len(rec):len(rec)] // an append must not run into the next record
 	return nil
+}
+
+// badFraction reports the record at off, whose fraction of a second is one
+// second or more, as damage.
+func (s *pcapSource) badFraction(off int64, frac uint32) error {
+	unit, limit := "µs", "10^6"
+	if s.unit == 1 {
+		unit, limit = "ns", "10^9"
+	}
+	return damagef(off, "record at %s %d has a fraction of a second of %d %s, not under %s (corrupt timestamp); rest of file skipped", s.st.where, off, frac, unit, limit)
 }
 
 // join takes the next record when it does not lie whole in the current

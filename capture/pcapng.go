@@ -49,6 +49,9 @@ type ngSource struct {
 	sectioned bool  // a section header has been read
 	order           // the section's byte order
 	ifaces    []ngIface
+	// last is the timestamp of the packet before, which a simple packet
+	// block (it has none) takes: the zero time before the first.
+	last time.Time
 }
 
 // ngIface is an interface of the current section.
@@ -61,7 +64,7 @@ type ngIface struct {
 }
 
 func openPcapng(m [4]byte, r io.Reader, c io.Closer, st stream, opt Options) (source, error) {
-	s := &ngSource{c: c, in: newChunks(r), st: st, maxSnap: uint32(opt.MaxSnap)}
+	s := &ngSource{c: c, in: newChunks(r, st.size), st: st, maxSnap: uint32(opt.MaxSnap)}
 	// The magic was read to tell the format: it begins the first block.
 	s.in.buf = append(s.in.chunk[:0], m[:]...)
 	return s, nil
@@ -120,10 +123,13 @@ func (s *ngSource) packet(b []byte, off int64, p *Packet) bool {
 		return false
 	}
 	f := &s.ifaces[iface]
-	p.Timestamp = time.Time{} // a simple packet block has no timestamp
 	if stamped {
-		p.Timestamp = f.time(ts)
+		s.last = f.time(ts)
 	}
+	// A simple packet block has no timestamp: it takes the one before, so
+	// that time does not jump back to 1970 and forward again (flows and
+	// fragments expire by capture time).
+	p.Timestamp = s.last
 	p.Offset = off
 	p.WireLen, p.CapLen = int(wireLen), int(capLen)
 	p.LinkType = f.linkType

@@ -19,6 +19,9 @@
 #      the table says so, and its ratios compare rates (MB/s), which do not
 #      depend much on the size.
 #
+# To time builds of phonehome against each other on the same capture (a
+# change that should make it faster): cmd/mkcapture/ab.sh.
+#
 # Captures are generated once and kept in $BENCH_DIR (.bench/, which ignores
 # itself in git); their names carry a hash of the generator's source and the
 # Go version, so a changed generator makes new ones (old ones are removed).

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/netip"
 	"os"
-	"runtime"
 	"slices"
 	"strings"
 
@@ -20,13 +19,12 @@ import (
 )
 
 type analyzeOptions struct {
-	vm        string
-	editions  string
-	build     string
-	format    string
-	flows     string
-	readAhead bool
-	quiet     bool
+	vm       string
+	editions string
+	build    string
+	format   string
+	flows    string
+	quiet    bool
 }
 
 func newAnalyzeCmd() *cobra.Command {
@@ -61,7 +59,6 @@ page for (21H2 has an Enterprise page only) is named, not reported.`,
 	f.StringVar(&opt.format, "format", "text", "report format: text (terminal), json, csv (one row per edition, list and item), markdown, or html (one self-contained page)")
 	f.StringVar(&opt.flows, "flows", "", "also write every IPv4 flow to `FILE` as JSON lines")
 	f.BoolVarP(&opt.quiet, "quiet", "q", false, "no progress line on stderr (it is shown only when stderr is a terminal)")
-	f.BoolVar(&opt.readAhead, "read-ahead", false, "read and decode on a second core while classifying on the first (same result; measured slower so far, see README)")
 	return cmd
 }
 
@@ -153,34 +150,17 @@ func analyze(stdout, stderr io.Writer, files []string, opt analyzeOptions) error
 		cfg.OnFlow = flowOut.Write
 	}
 
-	if !opt.readAhead && os.Getenv("GOMAXPROCS") == "" {
-		// One goroutine does all the work. With a processor per core, the
-		// runtime moved it between cores and ran collection workers beside
-		// it. On the generated 1 GB capture, 2 cores, interleaved runs:
-		// median 0.337 s with two processors, 0.304 s with one, as fast as
-		// the process pinned to the faster of the two (9 runs); 0.314 s ->
-		// 0.303 s in a second session of 15. GOMAXPROCS, when set, wins.
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	}
-	prefaultHeap(8 << 20)
 	src, err := capture.OpenFiles(files, capture.Options{})
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	next := src.Next
-	if opt.readAhead && runtime.GOMAXPROCS(0) > 1 {
-		// Read and decode on one core, classify on another.
-		ra := capture.NewReadAhead(src)
-		defer ra.Close()
-		next = ra.Next
-	}
 	c := classify.New(cfg)
 	prog := newProgress(stderr, opt.quiet)
 	var p capture.Packet
 	var packets uint64
 	for {
-		err := next(&p)
+		err := src.Next(&p)
 		if err == io.EOF {
 			break
 		}

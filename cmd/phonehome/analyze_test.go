@@ -10,7 +10,6 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
-	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -483,21 +482,6 @@ func runCaptured(t *testing.T, args ...string) (code int, stdout, stderr string)
 	o, _ := os.ReadFile(outFile.Name())
 	e, _ := os.ReadFile(errFile.Name())
 	return code, string(o), string(e)
-}
-
-// TestOneCoreSameAsTwo: reading ahead on a second core must not change a
-// byte of the report or of the flow lines.
-func TestOneCoreSameAsTwo(t *testing.T) {
-	for _, format := range []string{"text", "json"} {
-		one, flows1 := analyzeFile(t, analyzeOptions{format: format}, sample, sample)
-		two, flows2 := analyzeFile(t, analyzeOptions{format: format, readAhead: true}, sample, sample)
-		if one != two {
-			t.Errorf("%s report on one core differs from two:\n%s", format, firstDiff(one, two))
-		}
-		if !reflect.DeepEqual(flows1, flows2) {
-			t.Errorf("--flows on one core differ from two")
-		}
-	}
 }
 
 func TestProgressLine(t *testing.T) {
