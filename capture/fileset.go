@@ -45,7 +45,9 @@ type Options struct {
 }
 
 // Damage is a place where an input stopped making sense, or an input that
-// could not be read at all. Kind says what it did to the reading.
+// could not be read at all. Kind says what it did to the reading. It is the
+// one damage type from capture to report: the JSON report writes it as it
+// is.
 type Damage struct {
 	// File is the input as given to OpenFiles ("-" for standard input; a
 	// file found in a directory, the directory joined with its path there).
