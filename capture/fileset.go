@@ -100,6 +100,27 @@ func (k DamageKind) String() string {
 // MarshalText writes the kind as String does, for JSON.
 func (k DamageKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
+// Where says, for a report line, what the damage did and where: "stopped at
+// byte 747" (of the decompressed stream, when Decompressed), "3 records read
+// on from byte 747", or "not read".
+func (d Damage) Where() string {
+	of := ""
+	if d.Decompressed {
+		of = " of the decompressed stream"
+	}
+	switch d.Kind {
+	case DamageReadOn:
+		rec := "records"
+		if d.Records == 1 {
+			rec = "record"
+		}
+		return fmt.Sprintf("%d %s read on from byte %d%s", d.Records, rec, d.Offset, of)
+	case DamageUnreadable:
+		return "not read"
+	}
+	return fmt.Sprintf("stopped at byte %d%s", d.Offset, of)
+}
+
 // Stats counts what a FileSet has read so far.
 type Stats struct {
 	// Files is the number of inputs that could be read (damaged and empty

@@ -159,7 +159,7 @@ func poison(t *testing.T, v reflect.Value, path string, reached map[string]bool)
 		v.SetString(v.String() + "\x00poison")
 	case reflect.Int, reflect.Int64, reflect.Int32:
 		v.SetInt(v.Int() + 1)
-	case reflect.Uint, reflect.Uint64, reflect.Uint32:
+	case reflect.Uint, reflect.Uint64, reflect.Uint32, reflect.Uint16, reflect.Uint8:
 		v.SetUint(v.Uint() + 1)
 	case reflect.Bool:
 		v.SetBool(!v.Bool())

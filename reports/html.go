@@ -219,9 +219,9 @@ func htmlView(rep *Report) htmlDoc {
 		d.Tail = append(d.Tail, part)
 	}
 	if len(rep.Damage) > 0 {
-		part := htmlPart{Title: "Damaged input (everything before the damage was analysed)"}
+		part := htmlPart{Title: damageTitle}
 		for _, dm := range rep.Damage {
-			part.Items = append(part.Items, T(dm.File)+" at byte "+strconv.FormatInt(dm.Offset, 10)+": "+T(dm.Reason))
+			part.Items = append(part.Items, T(dm.File)+" "+dm.Where()+": "+T(dm.Reason))
 		}
 		d.Tail = append(d.Tail, part)
 	}

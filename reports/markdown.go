@@ -135,9 +135,9 @@ func Markdown(w io.Writer, rep *Report) error {
 		}
 	}
 	if len(rep.Damage) > 0 {
-		p("\n## Damaged input (everything before the damage was analysed)\n\n")
+		p("\n## %s\n\n", damageTitle)
 		for _, d := range rep.Damage {
-			p("- %s at byte %d: %s\n", m(d.File), d.Offset, m(d.Reason))
+			p("- %s %s: %s\n", m(d.File), d.Where(), m(d.Reason))
 		}
 	}
 	return ew.err

@@ -146,13 +146,18 @@ func Text(w io.Writer, rep *Report) error {
 		}
 	}
 	if len(rep.Damage) > 0 {
-		p("\nDamaged input (everything before the damage was analysed)\n")
+		p("\n%s\n", damageTitle)
 		for _, d := range rep.Damage {
-			p("  %s at byte %d: %s\n", T(d.File), d.Offset, T(d.Reason))
+			p("  %s %s: %s\n", T(d.File), d.Where(), T(d.Reason))
 		}
 	}
 	return tw.err
 }
+
+// damageTitle heads the list of damaged inputs in every report. Each line
+// says what its damage did (capture.Damage.Where): reading of the input
+// stopped there, went on past bad records, or never started.
+const damageTitle = "Damaged input (read up to where it stopped, or read on where it says so; inputs not read were left out)"
 
 // anomaliesTitle heads the list of anomalies in every report.
 const anomaliesTitle = "Anomalies: names or paths in doubt (flows in scope or not; --flows marks each)"

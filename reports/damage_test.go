@@ -1,0 +1,78 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/phonehome/phonehome/capture"
+)
+
+// TestDamageKindsRendered: every format says of each damaged input what
+// its damage did (stopped, read on, not read) and where, and the JSON
+// carries the kind, the count and whether the offset is decompressed.
+func TestDamageKindsRendered(t *testing.T) {
+	rep := hostileReport(t, "example.com")
+	rep.Damage = []capture.Damage{
+		{File: "cut.pcap.zst", Kind: capture.DamageStopped, Offset: 7, Decompressed: true, Reason: "truncated record"},
+		{File: "fuzzed.pcap", Kind: capture.DamageReadOn, Offset: 747, Records: 3, Reason: "bad fraction"},
+		{File: "missing.pcap", Kind: capture.DamageUnreadable, Reason: "cannot open: no such file or directory"},
+	}
+	lines := []string{
+		"cut.pcap.zst stopped at byte 7 of the decompressed stream: truncated record",
+		"fuzzed.pcap 3 records read on from byte 747: bad fraction",
+		"missing.pcap not read: cannot open: no such file or directory",
+	}
+	for _, f := range []struct {
+		name   string
+		render func(io.Writer, *Report) error
+		esc    func(string) string
+	}{
+		{"text", Text, func(s string) string { return s }},
+		{"markdown", Markdown, MarkdownText},
+		{"html", HTML, func(s string) string { return s }},
+	} {
+		t.Run(f.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := f.render(&b, rep); err != nil {
+				t.Fatal(err)
+			}
+			for _, l := range lines {
+				file, rest, _ := strings.Cut(l, " ")
+				if want := f.esc(file) + " " + rest; !strings.Contains(b.String(), want) {
+					t.Errorf("%s report does not say %q", f.name, want)
+				}
+			}
+		})
+	}
+	var b bytes.Buffer
+	if err := JSON(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Damage []map[string]any `json:"damage"`
+	}
+	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := []map[string]any{
+		{"file": "cut.pcap.zst", "kind": "stopped", "offset": 7.0, "decompressed": true, "reason": "truncated record"},
+		{"file": "fuzzed.pcap", "kind": "read-on", "offset": 747.0, "records": 3.0, "reason": "bad fraction"},
+		{"file": "missing.pcap", "kind": "unreadable", "offset": 0.0, "reason": "cannot open: no such file or directory"},
+	}
+	if len(got.Damage) != len(want) {
+		t.Fatalf("JSON damage = %v; want %v", got.Damage, want)
+	}
+	for i := range want {
+		for k, v := range want[i] {
+			if got.Damage[i][k] != v {
+				t.Errorf("JSON damage[%d][%q] = %v; want %v", i, k, got.Damage[i][k], v)
+			}
+		}
+		if len(got.Damage[i]) != len(want[i]) {
+			t.Errorf("JSON damage[%d] = %v; want exactly %v", i, got.Damage[i], want[i])
+		}
+	}
+}
