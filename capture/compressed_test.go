@@ -98,7 +98,7 @@ func TestCompressedDamage(t *testing.T) {
 			} else {
 				pkts, dmg, _ = readFiles(t, Options{}, path)
 			}
-			if len(dmg) != 1 || dmg[0].Kind != tt.kind || !strings.Contains(dmg[0].Reason, tt.reason) {
+			if len(dmg) != 1 || dmg[0].Kind != tt.kind || !strings.Contains(dmg[0].Reason, tt.reason) || strings.Contains(dmg[0].Reason, "not a pcap") {
 				t.Fatalf("Damage() = %+v; want one %v saying %q", dmg, tt.kind, tt.reason)
 			}
 			d := dmg[0]

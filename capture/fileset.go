@@ -218,6 +218,9 @@ type FileSet struct {
 	dups    dupWindow
 	closed  bool
 	stdin   bool // standard input is an input already
+	// Decoder memory limits (openConfig); 0, the default but in fuzz
+	// targets, means defaultMaxWindow and defaultMaxDict.
+	maxWindow, maxDict int64
 
 	damage []Damage
 	stats  Stats
@@ -280,18 +283,7 @@ func OpenFiles(paths []string, opt Options) (*FileSet, error) {
 	if len(paths) == 0 {
 		return nil, errors.New("open captures: no files given")
 	}
-	if opt.MaxSnap <= 0 {
-		opt.MaxSnap = DefaultMaxSnap
-	}
-	opt.MaxSnap = min(opt.MaxSnap, maxMaxSnap)
-	log := opt.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	s := &FileSet{opt: opt, log: log, dups: newDupWindow()}
-	if !opt.Defrag.Off {
-		s.defrag = NewDefragmenter(opt.Defrag)
-	}
+	s := newFileSet(opt)
 	var errs []error
 	for _, path := range paths {
 		if err := s.addPath(path); err != nil {
@@ -308,9 +300,26 @@ func OpenFiles(paths []string, opt Options) (*FileSet, error) {
 		return a.order - b.order
 	})
 	for _, in := range s.inputs {
-		log.Debug("capture input", "order", in.order, "name", in.name, "first", in.first, "stream", in.stream)
+		s.log.Debug("capture input", "order", in.order, "name", in.name, "first", in.first, "stream", in.stream)
 	}
 	return s, nil
+}
+
+// newFileSet returns an empty set for opt, defaults set.
+func newFileSet(opt Options) *FileSet {
+	if opt.MaxSnap <= 0 {
+		opt.MaxSnap = DefaultMaxSnap
+	}
+	opt.MaxSnap = min(opt.MaxSnap, maxMaxSnap)
+	log := opt.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &FileSet{opt: opt, log: log, dups: newDupWindow()}
+	if !opt.Defrag.Off {
+		s.defrag = NewDefragmenter(opt.Defrag)
+	}
+	return s
 }
 
 // Next reads the next packet of the merged inputs into p, decoded by Decode,

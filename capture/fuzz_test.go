@@ -9,7 +9,10 @@ import (
 	"path/filepath"
 	"runtime/metrics"
 	"testing"
+	"time"
 	"unsafe"
+
+	"github.com/ulikunitz/xz"
 )
 
 // fuzzLinkTypes are the link types FuzzDecode picks from (by index, so that
@@ -127,8 +130,9 @@ func fuzzRead(t *testing.T, data []byte) {
 	var p Packet
 	// Every record takes at least 12 bytes of the (decompressed) stream;
 	// gzip can expand an input 1032 times at most. The other decoders
-	// expand far more (zstd and bzip2 repeat runs): reading stops at
-	// limit records for them.
+	// expand far more (zstd and bzip2 repeat runs, to gigabytes): reading
+	// stops at limit records for them, and any compressed input at 16 MiB
+	// of decompressed stream, not to spend the fuzzer's time decoding.
 	limit := 1032*len(data)/12 + 2
 	for n := 0; ; n++ {
 		if n > limit {
@@ -136,6 +140,9 @@ func fuzzRead(t *testing.T, data []byte) {
 				return
 			}
 			t.Fatalf("more than %d records from %d bytes", limit, len(data))
+		}
+		if info.compression != "" && p.Offset > 16<<20 {
+			return
 		}
 		err := src.next(&p)
 		if err != nil {
@@ -185,4 +192,152 @@ func FuzzReadPcapng(f *testing.F) {
 	f.Add(n.buf)
 	f.Add(gzipBytes(f, n.buf))
 	f.Fuzz(fuzzRead)
+}
+
+// FuzzReadCompressed reads the compressed fixtures mutated: the decoders,
+// the xz guard and the limits on their memory.
+func FuzzReadCompressed(f *testing.F) {
+	addFixtures(f, "compressed/*.*z*")
+	// The xz fixtures ask for dictionaries of 8 MiB and more, over the
+	// fuzz limit of 1 MiB: one that decodes.
+	var b bytes.Buffer
+	w, err := xz.WriterConfig{DictCap: 64 << 10, BlockSize: 1 << 10}.NewWriter(&b)
+	if err != nil {
+		f.Fatal(err)
+	}
+	w.Write(buildPcap(pcapSpec{snap: 65535, linkType: 1}, rec{ts: t0, data: eth(0x0800, ipv4TCP(f, "xz"))}, rec{ts: t0, data: eth(0x0800, ipv4UDP(f, "xz"))}))
+	if err := w.Close(); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b.Bytes())
+	f.Fuzz(fuzzRead)
+}
+
+// refPacket is a packet copied out of its reader, for a reference merge.
+type refPacket struct {
+	ts       time.Time
+	linkType uint16
+	wire     int
+	frame    string
+}
+
+// readAlone reads one input to its end or its damage, copying every packet;
+// false when it has more than 2^14 or 4 MiB (a compressed input can hold
+// millions).
+func readAlone(data []byte, opt Options) ([]refPacket, bool) {
+	src, _, err := openStream(bytes.NewReader(data), io.NopCloser(nil), openConfig{opt: opt, maxWindow: 1 << 20, maxDict: 1 << 20})
+	if err != nil {
+		return nil, true
+	}
+	defer src.close()
+	var out []refPacket
+	var p Packet
+	for src.next(&p) == nil {
+		if len(out) == 1<<14 || p.Offset > 4<<20 {
+			return nil, false
+		}
+		out = append(out, refPacket{p.Timestamp, p.LinkType, p.WireLen, string(p.Frame)})
+	}
+	return out, true
+}
+
+// refMerge merges inputs as mergecap does, the earlier input first among
+// equal times, and drops duplicates the slow, obvious way: a packet is a
+// duplicate when, among the packets of its timestamp delivered just before
+// it, one from another input has its bytes and has not been matched by a
+// packet of its input yet. It reports false when a run of one timestamp
+// outgrows dupWindowSize, past which FileSet forgets.
+func refMerge(inputs [][]refPacket) ([]refPacket, bool) {
+	type entry struct {
+		p    refPacket
+		seen map[int]bool
+	}
+	var out []refPacket
+	var group []*entry
+	heads := make([]int, len(inputs))
+	for {
+		best := -1
+		for i, in := range inputs {
+			if heads[i] < len(in) && (best < 0 || in[heads[i]].ts.Before(inputs[best][heads[best]].ts)) {
+				best = i
+			}
+		}
+		if best < 0 {
+			return out, true
+		}
+		p := inputs[best][heads[best]]
+		heads[best]++
+		if len(group) > 0 && !group[0].p.ts.Equal(p.ts) {
+			group = group[:0]
+		}
+		dup := false
+		for _, e := range group {
+			if e.p == p && !e.seen[best] {
+				e.seen[best], dup = true, true
+				break
+			}
+		}
+		if dup {
+			continue
+		}
+		if group = append(group, &entry{p, map[int]bool{best: true}}); len(group) > dupWindowSize {
+			return nil, false
+		}
+		out = append(out, p)
+	}
+}
+
+// FuzzMerge reads two inputs as streams of one FileSet and holds what comes
+// out against refMerge of the inputs read alone.
+func FuzzMerge(f *testing.F) {
+	a := eth(0x0800, ipv4TCP(f, "a"))
+	b := eth(0x0800, ipv4UDP(f, "b"))
+	s := time.Second
+	one := buildPcap(pcapSpec{snap: 65535, linkType: 1}, rec{ts: t0, data: a}, rec{ts: t0.Add(s), data: b}, rec{ts: t0.Add(s), data: b}, rec{ts: t0.Add(3 * s), data: a})
+	two := buildPcap(pcapSpec{snap: 65535, linkType: 1, nano: true}, rec{ts: t0.Add(s), data: b}, rec{ts: t0.Add(2 * s), data: a}, rec{ts: t0.Add(s), data: a})
+	n := newNg(binary.LittleEndian)
+	n.shb(1, 0)
+	n.idb(1, 0)
+	n.epb(0, uint64(t0.Add(s).UnixMicro()), b)
+	n.spb(b)
+	n.epb(0, uint64(t0.Add(3*s).UnixMicro()), a)
+	f.Add(one, one)
+	f.Add(one, two)
+	f.Add(two, n.buf)
+	f.Add(gzipBytes(f, one), n.buf)
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		opt := Options{MaxSnap: 65536, Defrag: DefragConfig{Off: true}}
+		ra, okA := readAlone(a, opt)
+		rb, okB := readAlone(b, opt)
+		if !okA || !okB {
+			return
+		}
+		want, ok := refMerge([][]refPacket{ra, rb})
+		s := newFileSet(opt)
+		s.maxWindow, s.maxDict = 1<<20, 1<<20
+		for i, data := range [][]byte{a, b} {
+			s.addStream(string(rune('a'+i)), &fileReader{f: bytes.NewReader(data)}, io.NopCloser(nil))
+		}
+		defer s.Close()
+		var got []refPacket
+		var p Packet
+		for s.Next(&p) == nil && len(got) <= len(want) {
+			got = append(got, refPacket{p.Timestamp, p.LinkType, p.WireLen, string(p.Frame)})
+		}
+		if !ok {
+			return
+		}
+		if len(got) != len(want) {
+			t.Fatalf("merged %d packets; the reference %d", len(got), len(want))
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("packet %d = %v %d bytes; the reference has %v %d bytes", i, got[i].ts, len(got[i].frame), want[i].ts, len(want[i].frame))
+			}
+		}
+		st := s.Stats()
+		if st.Frames != len(got) || st.Frames+st.Duplicates != len(ra)+len(rb) {
+			t.Fatalf("Stats() = %d frames, %d duplicates; want %d frames of %d read", st.Frames, st.Duplicates, len(got), len(ra)+len(rb))
+		}
+	})
 }

@@ -22,7 +22,7 @@ func (s *FileSet) addPath(path string) error {
 			return s.unreadable(path, errors.New("standard input is given twice; it is read once, as the first -"))
 		}
 		s.stdin = true
-		return s.addStream(path, os.Stdin)
+		return s.addStream(path, os.Stdin, os.Stdin)
 	}
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -45,7 +45,7 @@ func (s *FileSet) addPath(path string) error {
 	if err != nil {
 		return s.unreadable(path, openErr(err))
 	}
-	return s.addStream(path, f)
+	return s.addStream(path, f, f)
 }
 
 // openErr says why a path could not be opened or examined, without the path
@@ -88,7 +88,7 @@ func (s *FileSet) probe(name string, size int64) (probed, error) {
 	}
 	defer f.Close()
 	// A probe reads the beginning only: the first chunk is small.
-	src, info, err := openStream(&fileReader{f: f}, nopCloser{}, openConfig{opt: s.opt})
+	src, info, err := openStream(&fileReader{f: f}, nopCloser{}, s.openConfig(0))
 	p.info = info
 	switch {
 	case err == errEmpty:
@@ -141,28 +141,30 @@ func (s *FileSet) newInput(name string, stream bool, info streamInfo) *input {
 	return in
 }
 
-// addStream reads a stream's header and first packet, and keeps it open.
-func (s *FileSet) addStream(name string, f *os.File) error {
+// addStream reads a stream's header and first packet, and keeps it open
+// until its end; c closes it.
+func (s *FileSet) addStream(name string, f io.Reader, c io.Closer) error {
 	r := &fileReader{f: f}
-	src, info, err := openStream(r, f, openConfig{opt: s.opt})
+	src, info, err := openStream(r, c, s.openConfig(0))
 	var d *damageError
 	switch {
 	case err == errEmpty:
 	case errors.As(err, &d):
 	case err != nil:
-		f.Close()
+		c.Close()
 		return s.unreadable(name, err)
 	}
 	in := s.newInput(name, true, info)
 	in.r = r
 	if err != nil {
-		f.Close()
+		c.Close()
 		s.finishStream(in, err)
 		return nil
 	}
 	in.src = src
 	src.setReadOn(s.readOnHook(in))
 	if err := src.next(&in.head); err != nil {
+		s.info[in.info].Empty = err == io.EOF
 		s.finish(in, err)
 		return nil
 	}
@@ -274,6 +276,12 @@ func unwrapPath(err error) error {
 	return err
 }
 
+// openConfig is what openStream needs for an input of size bytes (0 when
+// not known, or to read the beginning only).
+func (s *FileSet) openConfig(size int64) openConfig {
+	return openConfig{opt: s.opt, size: size, maxWindow: s.maxWindow, maxDict: s.maxDict}
+}
+
 // openDue opens every pending file whose first packet is at or before the
 // merge front (the earliest packet of the open inputs), or the next one
 // when none is open.
@@ -296,7 +304,7 @@ func (s *FileSet) reopen(in *input) {
 		return
 	}
 	in.r = &fileReader{f: f, done: &s.done}
-	src, _, err := openStream(in.r, f, openConfig{opt: s.opt, size: in.size})
+	src, _, err := openStream(in.r, f, s.openConfig(in.size))
 	var d *damageError
 	switch {
 	case errors.As(err, &d):
@@ -391,12 +399,12 @@ func (s *FileSet) readOnHook(in *input) func(off int64, reason string) {
 }
 
 // fileReader reads an input, counting what it reads, and adding it to a
-// progress count (nil for none: a probe, a stream). It reads through
+// progress count (nil for none: a probe, a stream). Files are read through
 // os.File, which tells the scheduler about every read, so that a read that
 // waits (a FIFO, a network or shared-folder file system) holds up neither
 // other goroutines nor a collection.
 type fileReader struct {
-	f    *os.File
+	f    io.Reader // an *os.File but in the fuzz targets
 	done *atomic.Int64
 	n    int64
 }

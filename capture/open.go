@@ -77,6 +77,8 @@ func openStream(r io.Reader, c io.Closer, cfg openConfig) (source, streamInfo, e
 		return nil, info, fmt.Errorf("read error: %w", ioe.err)
 	case err == io.EOF || err == io.ErrUnexpectedEOF:
 		return nil, info, damagef(0, "%s header cut short (file still being written?)", codec.name)
+	case decoderLimit(err) != "":
+		return nil, info, &limitError{msg: decoderLimit(err), err: err}
 	default:
 		return nil, info, codecErr(codec.name, err)
 	}
@@ -103,7 +105,7 @@ func openCapture(r io.Reader, c io.Closer, st stream, cfg openConfig, info strea
 			return nil, info, fmt.Errorf("read error: %w", ioe.err)
 		}
 		if msg := decoderLimit(err); msg != "" {
-			return nil, info, errors.New(msg)
+			return nil, info, &limitError{msg: msg, err: err}
 		}
 		return nil, info, codecErr(info.compression, err)
 	}
@@ -135,6 +137,16 @@ func openCapture(r io.Reader, c io.Closer, st stream, cfg openConfig, info strea
 	}
 	return nil, info, fmt.Errorf("%w (magic %x); %s", ErrUnknownFormat, m[:], expectedFormats)
 }
+
+// limitError is a decoder that would need more memory than it may have,
+// before the first decompressed byte: the input cannot be read.
+type limitError struct {
+	msg string
+	err error
+}
+
+func (e *limitError) Error() string { return e.msg }
+func (e *limitError) Unwrap() error { return e.err }
 
 func unwrapIO(err error) error {
 	var ioe *ioError
