@@ -360,7 +360,7 @@ func (c *Classifier) request(f *flow, p *capture.Packet) {
 	if len(c.req.Host) > 0 {
 		host = c.names.name(clip(c.req.Host, maxNameBytes))
 	}
-	path := c.paths.name(clip(c.req.Target, maxPathBytes))
+	path := c.paths.intern(clip(c.req.Target, maxPathBytes))
 	f.requests++
 	if f.host == "" && host != "" {
 		f.host = host
