@@ -355,12 +355,25 @@ func (c *Classifier) httpRequests(f *flow, st *stream, buf []byte, p *capture.Pa
 	return used
 }
 
+// request records a request head read from f's client. The host it is for
+// (extract.HTTPRequest.Host: an absolute-form target's host, else the Host
+// field's, else none) names the flow if no earlier request did; its path is
+// kept when it is for the flow's host. Two Host fields mark the flow
+// AnomalyHostDuplicated (when they disagree the request names nothing), and
+// a target whose host another Host field contradicts AnomalyHostMismatch.
 func (c *Classifier) request(f *flow, p *capture.Packet) {
-	host := ""
-	if len(c.req.Host) > 0 {
-		host = c.names.name(clip(c.req.Host, maxNameBytes))
+	r := &c.req
+	if r.MultipleHosts {
+		f.anomalies |= anomalyHostDuplicated
 	}
-	path := c.paths.intern(clip(c.req.Target, maxPathBytes))
+	if r.HostMismatch {
+		f.anomalies |= anomalyHostMismatch
+	}
+	host := ""
+	if len(r.Host) > 0 {
+		host = c.names.name(clip(r.Host, maxNameBytes))
+	}
+	path := c.paths.intern(clip(r.Path, maxPathBytes))
 	f.requests++
 	if f.host == "" && host != "" {
 		f.host = host
@@ -370,7 +383,7 @@ func (c *Classifier) request(f *flow, p *capture.Packet) {
 	}
 	if c.cfg.OnObservation != nil && host != "" {
 		o := c.observation("http", p, host)
-		o.Method = string(c.req.Method)
+		o.Method = string(r.Method)
 		o.Path = path
 		c.cfg.OnObservation(o)
 	}
