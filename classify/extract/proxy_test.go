@@ -130,3 +130,35 @@ func FuzzParseProxyHeader(f *testing.F) {
 		}
 	})
 }
+
+func TestProxyHeaderPrefix(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want bool
+	}{
+		{"empty", "", false},
+		{"v1_one_byte", "P", true},
+		{"v1_five_bytes", "PROXY", true},
+		{"v1_whole_prefix", "PROXY ", false}, // LooksLikeProxyHeader tells
+		{"v1_other_word", "PROXI", false},
+		{"v2_one_byte", "\r", true},
+		{"v2_eleven_bytes", proxyV2Sig[:11], true},
+		{"v2_whole_signature", proxyV2Sig, false}, // LooksLikeProxyHeader tells
+		{"v2_wrong_byte", "\r\n\r\n\x01", false},
+		{"crlf_crlf_then_text", "\r\n\r\nGET", false},
+	}
+	for _, tt := range tests {
+		if got := ProxyHeaderPrefix([]byte(tt.in)); got != tt.want {
+			t.Errorf("ProxyHeaderPrefix(%s) = %v; want %v", tt.name, got, tt.want)
+		}
+	}
+	// Every proper prefix of a header's start is one, or LooksLikeProxyHeader already tells.
+	for _, h := range []string{"PROXY TCP4 ", proxyV2Sig + "\x21"} {
+		for i := 1; i < len(h); i++ {
+			if !ProxyHeaderPrefix([]byte(h[:i])) && !LooksLikeProxyHeader([]byte(h[:i])) {
+				t.Errorf("ProxyHeaderPrefix(%q) = false and LooksLikeProxyHeader false; want one true", h[:i])
+			}
+		}
+	}
+}
