@@ -26,7 +26,7 @@ const (
 	AnomalyTCPUrgent = "tcp-urgent"
 	// AnomalyHostDuplicated: an HTTP request had more than one Host field.
 	// RFC 9112 section 3.2 has a server reject it (400); servers that do
-	// not take the first or the last. The request names the flow by its
+	// not differ on which one they take. The request names the flow by its
 	// first Host only when every Host field names the same host (ASCII case,
 	// port and trailing dots aside); otherwise it names nothing, and the
 	// flow falls back to its DNS evidence. Either way nothing after the

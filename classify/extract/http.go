@@ -48,8 +48,8 @@ type HTTPRequest struct {
 	HasHost        bool // a Host field was present, even if empty
 	HostFromTarget bool
 	// MultipleHosts reports more than one Host field. RFC 9112 section 3.2 has a server reject the request
-	// (400, which ends the connection), and servers that do not take the first or the last: the request is
-	// also Ambiguous, since a server that reads on reads what the others never do.
+	// (400); servers that do not differ on which one they take. The request is also Ambiguous: whether a
+	// request after it is read at all depends on the server.
 	MultipleHosts bool
 	// HostConflict reports Host fields that do not all agree with the first (an empty one agrees with none).
 	HostConflict bool
