@@ -73,6 +73,9 @@ func FuzzParseClientHello(f *testing.F) {
 				}
 			}
 		}
+		if TLSRecordPrefix(in) && st != NeedMore || st == Found && !LooksLikeTLS(in) {
+			t.Fatalf("ParseClientHello(%x) = %v; TLSRecordPrefix %v, LooksLikeTLS %v disagree", in, got, TLSRecordPrefix(in), LooksLikeTLS(in))
+		}
 		if st != NeedMore {
 			if got2 := gotHello(ParseClientHello(append(in[:len(in):len(in)], junk...), &h2), &h2); got2.String() != got.String() {
 				t.Fatalf("ParseClientHello(%x + junk) = %v; want %v", in, got2, got)

@@ -101,6 +101,7 @@ func FuzzParseProxyHeader(f *testing.F) {
 		"PROXY TCP4 11.111.11.111 222.222.222.22 52176 443\r\n\x16\x03\x01",
 		"PROXY UNKNOWN\r\n",
 		proxyV2Sig + "\x21\x11\x00\x0c" + "abcdefghijkl" + "GET",
+		proxyV2Sig[:5],
 	} {
 		f.Add([]byte(s))
 	}
@@ -118,10 +119,17 @@ func FuzzParseProxyHeader(f *testing.F) {
 			if _, st3 := ParseProxyHeader(in[:n-1]); st3 != NeedMore {
 				t.Fatalf("ParseProxyHeader(%q[:n-1]) = %v; want need_more", in, st3)
 			}
+			if !LooksLikeProxyHeader(in) {
+				t.Fatalf("ParseProxyHeader(%q) = %s but LooksLikeProxyHeader is false", in, got)
+			}
 		default:
 			if n != 0 {
 				t.Fatalf("ParseProxyHeader(%q) = %s; want n 0", in, got)
 			}
+		}
+		// A start the filter says could still grow into a header must be one the parser waits on.
+		if ProxyHeaderPrefix(in) && st != NeedMore {
+			t.Fatalf("ParseProxyHeader(%q) = %s but ProxyHeaderPrefix is true", in, got)
 		}
 		if st != NeedMore {
 			if n2, st2 := ParseProxyHeader(append(in[:len(in):len(in)], junk...)); st2 != st || n2 != n {
