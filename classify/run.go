@@ -45,7 +45,8 @@ type FlowRecord struct {
 	TLSVersion string   `json:"tls_version,omitempty"`
 
 	// Anomalies are the kinds of evidence that leave the flow's name or
-	// paths in doubt (AnomalySNIChanged, AnomalyTCPUrgent), in the order of
+	// paths in doubt (AnomalySNIChanged, AnomalyTCPUrgent,
+	// AnomalyHostDuplicated, AnomalyHostMismatch), in the order of
 	// their names.
 	Anomalies []string `json:"anomalies,omitempty"`
 }
