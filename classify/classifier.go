@@ -426,7 +426,7 @@ func (c *Classifier) Finish() *Run {
 	r.VMFlows = c.starts[c.vm]
 	bound := func(what string, limit int, times uint64) {
 		if times > 0 {
-			r.Bounds = append(r.Bounds, Bound{What: what, Limit: limit, Times: times})
+			r.Bounds = append(r.Bounds, capture.Bound{What: what, Limit: limit, Times: times})
 		}
 	}
 	bound("flow table full: least recently active flow finished early", c.cfg.MaxFlows, c.evictions)

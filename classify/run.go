@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"slices"
 	"time"
+
+	"github.com/phonehome/phonehome/capture"
 )
 
 // Evidence kinds: what named a flow.
@@ -109,14 +111,6 @@ type Excluded struct {
 	Flows   uint64
 }
 
-// Bound records that a limit was reached, which the report must say because
-// it may have changed the result.
-type Bound struct {
-	What  string
-	Limit int
-	Times uint64
-}
-
 // Run is the result of classifying a capture: the record the reports compare
 // with the catalog. Maps are keyed by name and address; renderers sort.
 type Run struct {
@@ -136,7 +130,9 @@ type Run struct {
 	Excluded     map[string]*Excluded
 	DNS          DNSAnswers
 
-	Bounds []Bound
+	// Bounds are the limits the classifier reached, which may have changed
+	// the result.
+	Bounds []capture.Bound
 	// Anomalies counts the flows, in scope or not, whose names or paths are
 	// in doubt, by kind; only kinds seen are listed, in the order of their
 	// names.

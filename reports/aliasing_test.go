@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phonehome/phonehome/capture"
 	"github.com/phonehome/phonehome/catalog"
 	"github.com/phonehome/phonehome/classify"
 )
@@ -38,14 +39,14 @@ func aliasingRun() (*classify.Run, Inputs) {
 	run.Unattributed[netip.MustParseAddr("51.124.78.146")] = &classify.AddrStat{
 		Addr: netip.MustParseAddr("51.124.78.146"), Flows: 1, First: t0, Last: t0, Ports: []string{"tcp/443", "udp/123"},
 	}
-	run.Bounds = []classify.Bound{{What: "names", Limit: 100000, Times: 1}}
+	run.Bounds = []capture.Bound{{What: "names", Limit: 100000, Times: 1}}
 	run.Anomalies = []classify.Anomaly{{Kind: classify.AnomalySNIChanged, What: "a later ClientHello named another server",
 		Flows: 1, Names: []string{"api.vendor-updater.net"}}}
 	in := Inputs{
 		Files:       []string{"a.pcapng"},
-		Damage:      []Damage{{File: "a.pcapng", Offset: 24, Reason: "cut"}},
+		Damage:      []capture.Damage{{File: "a.pcapng", Offset: 24, Reason: "cut"}},
 		Unsupported: map[string]uint64{"ieee802_11": 3},
-		Bounds:      []Bound{{What: "IPv4 reassembly timeout", Limit: 30, Times: 1}},
+		Bounds:      []capture.Bound{{What: "IPv4 reassembly timeout", Limit: 30, Times: 1}},
 	}
 	return run, in
 }

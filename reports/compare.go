@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/net/publicsuffix"
 
+	"github.com/phonehome/phonehome/capture"
 	"github.com/phonehome/phonehome/catalog"
 	"github.com/phonehome/phonehome/classify"
 	"github.com/phonehome/phonehome/classify/match"
@@ -26,19 +27,12 @@ const SchemaVersion = 1
 // Inputs describes what the run was made from, for the report's header.
 type Inputs struct {
 	Files  []string
-	Damage []Damage
+	Damage []capture.Damage
 	// Unsupported counts frames per link type phonehome cannot decode.
 	Unsupported map[string]uint64
 	// Bounds are limits reached while reading (IP reassembly), listed with
 	// the classifier's.
-	Bounds []Bound
-}
-
-// Damage is a place where a capture file could not be read further.
-type Damage struct {
-	File   string `json:"file"`
-	Offset int64  `json:"offset"`
-	Reason string `json:"reason"`
+	Bounds []capture.Bound
 }
 
 // Report is a run held against the catalog of one build. It is what every
@@ -63,11 +57,11 @@ type Report struct {
 	// DNSAnswers counts the DNS answers read by how they were taken; the
 	// unrequested ones named nothing.
 	DNSAnswers classify.DNSAnswers `json:"dns_answers"`
-	Bounds     []Bound             `json:"bounds_reached"`
+	Bounds     []capture.Bound     `json:"bounds_reached"`
 	// Anomalies count the flows whose names or paths are in doubt, by kind
 	// (classify.Anomaly); absent when there are none.
 	Anomalies   []classify.Anomaly `json:"anomalies,omitempty"`
-	Damage      []Damage           `json:"damage"`
+	Damage      []capture.Damage   `json:"damage"`
 	Unsupported []Count            `json:"unsupported_link_types"`
 }
 
@@ -166,13 +160,6 @@ type Reason struct {
 	Flows   uint64 `json:"flows"`
 }
 
-// Bound is a limit that was reached during the run.
-type Bound struct {
-	What  string `json:"what"`
-	Limit int    `json:"limit"`
-	Times uint64 `json:"times"`
-}
-
 // UnrequestedNote says, for the excluded traffic, how many DNS answers were
 // not used as names because they matched no captured query; "" when none.
 func (r *Report) UnrequestedNote() string {
@@ -203,7 +190,7 @@ func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition
 		VMFlows:       run.VMFlows,
 		First:         utc(run.First),
 		Last:          utc(run.Last),
-		Damage:        append([]Damage{}, in.Damage...),
+		Damage:        append([]capture.Damage{}, in.Damage...),
 		Totals: Totals{
 			Packets: run.Packets, Bytes: run.Bytes,
 			FlowsInScope: run.InScope.Flows, PacketsInScope: run.InScope.Packets, BytesInScope: run.InScope.Bytes,
@@ -212,7 +199,7 @@ func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition
 		EditionsWithoutPage: []string{},
 		Excluded:            []Reason{},
 		DNSAnswers:          run.DNS,
-		Bounds:              []Bound{},
+		Bounds:              []capture.Bound{},
 		Anomalies:           cloneAnomalies(run.Anomalies),
 		Unsupported:         []Count{},
 	}
@@ -223,9 +210,7 @@ func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition
 		rep.Excluded = append(rep.Excluded, Reason{Reason: reason, Packets: e.Packets, Bytes: e.Bytes, Flows: e.Flows})
 	}
 	sort.Slice(rep.Excluded, func(i, j int) bool { return rep.Excluded[i].Reason < rep.Excluded[j].Reason })
-	for _, b := range run.Bounds {
-		rep.Bounds = append(rep.Bounds, Bound(b))
-	}
+	rep.Bounds = append(rep.Bounds, run.Bounds...)
 	rep.Bounds = append(rep.Bounds, in.Bounds...)
 	for name, n := range in.Unsupported {
 		rep.Unsupported = append(rep.Unsupported, Count{Name: name, Frames: n})

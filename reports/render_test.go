@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/net/html"
 
+	"github.com/phonehome/phonehome/capture"
 	"github.com/phonehome/phonehome/catalog"
 )
 
@@ -25,7 +26,7 @@ func hostileReport(t *testing.T, host string) *Report {
 	run.Anomalies = testAnomalies(host)
 	rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home, catalog.Pro}, Inputs{
 		Files:  []string{"x\x1b]0;title\x07|`<b>.pcap"},
-		Damage: []Damage{{File: "y.pcap", Offset: 7, Reason: "<i>bad</i> | `x`\n"}},
+		Damage: []capture.Damage{{File: "y.pcap", Offset: 7, Reason: "<i>bad</i> | `x`\n"}},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -179,14 +179,14 @@ func analyze(stdout, stderr io.Writer, files []string, opt analyzeOptions) error
 
 	in := reports.Inputs{Files: files, Unsupported: map[string]uint64{}}
 	for _, d := range src.Damage() {
-		in.Damage = append(in.Damage, reports.Damage{File: d.File, Offset: d.Offset, Reason: d.Reason})
+		in.Damage = append(in.Damage, d)
 		fmt.Fprintf(stderr, "phonehome: %s: damaged at byte %d: %s\n", d.File, d.Offset, d.Reason)
 	}
 	st := src.Stats()
 	for lt, n := range st.Unsupported {
 		in.Unsupported[capture.LinkTypeName(lt)] += uint64(n)
 	}
-	in.Bounds = defragBounds(st.Defrag)
+	in.Bounds = src.Bounds()
 	rep, err := reports.Compare(run, cat, eds, in)
 	if err != nil {
 		return err
@@ -241,21 +241,4 @@ func checkEditions(stderr io.Writer, cat *catalog.Catalog, eds []catalog.Edition
 	}
 	fmt.Fprintf(stderr, "phonehome: %s has no page for %s: reporting %s only\n", cat.Build, strings.Join(without, ", "), strings.Join(with, ", "))
 	return nil
-}
-
-// defragBounds turns the IP reassembler's counters into the report's lines on
-// bounds reached and fragments that disagree.
-func defragBounds(d capture.DefragStats) []reports.Bound {
-	var out []reports.Bound
-	add := func(what string, limit, times int) {
-		if times > 0 {
-			out = append(out, reports.Bound{What: what, Limit: limit, Times: uint64(times)})
-		}
-	}
-	add("IPv4 reassembly full (datagrams): the oldest incomplete datagram dropped", d.MaxDatagrams, d.EvictedCount)
-	add("IPv4 reassembly full (bytes): the oldest incomplete datagram dropped", d.MaxBytes, d.EvictedBytes)
-	add("IPv4 reassembly timeout: an incomplete datagram dropped", int(d.Timeout.Seconds()), d.TimedOut)
-	add("IPv4 fragments past 65 535 bytes: the datagram dropped", 65535, d.Oversize)
-	add("IPv4 fragments overlapping with other bytes (an evasion?): the first bytes kept", 0, d.Conflicts)
-	return out
 }
