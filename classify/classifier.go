@@ -55,6 +55,14 @@ type Config struct {
 	OnFlow func(*FlowRecord)
 	// OnObservation, if set, sees every name read from a packet.
 	OnObservation func(*Observation)
+
+	// Inputs name what the packets are read from, as the user gave them
+	// (files, an interface): Analyze records them in Run.Inputs for the
+	// report. The Classifier does not use them.
+	Inputs []string
+	// Progress, if set, is called by Analyze every ProgressEvery packets
+	// with the number read so far, on Analyze's goroutine.
+	Progress func(packets uint64)
 }
 
 func (c *Config) setDefaults() {

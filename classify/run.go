@@ -130,13 +130,26 @@ type Run struct {
 	Excluded     map[string]*Excluded
 	DNS          DNSAnswers
 
-	// Bounds are the limits the classifier reached, which may have changed
-	// the result.
+	// Bounds are the limits reached, which may have changed the result: the
+	// classifier's, then (from Analyze) the source's.
 	Bounds []capture.Bound
 	// Anomalies counts the flows, in scope or not, whose names or paths are
 	// in doubt, by kind; only kinds seen are listed, in the order of their
 	// names.
 	Anomalies []Anomaly
+
+	// What the source said about itself, filled by Analyze (a Run from
+	// Classifier.Finish alone has none of it).
+	//
+	// Inputs name what was read, as given (Config.Inputs).
+	Inputs []string
+	// Damage is where the input could not be read as a capture, in
+	// reading order.
+	Damage []capture.Damage
+	// Unsupported counts the frames of each link type phonehome cannot
+	// decode, by capture.LinkTypeName; Excluded counts them too, under
+	// ScopeUndecodable.
+	Unsupported map[string]uint64
 }
 
 // DNSAnswers counts the DNS answers read (responses with a question, opcode

@@ -56,7 +56,7 @@ func TestCompareLists(t *testing.T) {
 	alias := nameStat("wns.example.net", "dns")
 	alias.Aliases = []string{"client.wns.windows.com"}
 	run.Names[alias.Name] = alias
-	rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home}, Inputs{})
+	rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,8 @@ func TestTextEscapesHostileNames(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			run := testRun(nameStat(host, "sni"))
 			run.Anomalies = testAnomalies(host)
-			rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home}, Inputs{Files: []string{"x\x1b].pcap"}})
+			run.Inputs = []string{"x\x1b].pcap"}
+			rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -193,7 +194,7 @@ func TestJSONKeepsHostileNamesAsData(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			run := testRun(nameStat(host, "sni"))
 			run.Anomalies = testAnomalies(host)
-			rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home}, Inputs{})
+			rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -288,7 +289,7 @@ func TestTextColumnsAligned(t *testing.T) {
 		nameStat("settings-win.data.microsoft.com", "sni"),
 		nameStat("www.bing.com", "sni"),
 	)
-	rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home}, Inputs{})
+	rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,7 +328,7 @@ func TestEditionWithoutPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep, err := Compare(testRun(nameStat("settings-win.data.microsoft.com", "sni")), cat,
-		[]catalog.Edition{catalog.Home, catalog.Pro, catalog.Enterprise}, Inputs{})
+		[]catalog.Edition{catalog.Home, catalog.Pro, catalog.Enterprise})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -367,7 +368,7 @@ func TestUnrequestedDNSAnswers(t *testing.T) {
 	for _, unrequested := range []uint64{0, 3} {
 		run := testRun(nameStat("settings-win.data.microsoft.com", "sni"))
 		run.DNS = classify.DNSAnswers{Matched: 40, OneSided: 2, Unrequested: unrequested}
-		rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home}, Inputs{})
+		rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -419,7 +420,7 @@ func TestAnomaliesShownOnlyWhenSeen(t *testing.T) {
 				{Kind: classify.AnomalyTCPUrgent, What: "TCP urgent data", Flows: 1200},
 			}
 		}
-		rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home}, Inputs{})
+		rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home})
 		if err != nil {
 			t.Fatal(err)
 		}

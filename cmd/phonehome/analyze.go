@@ -155,39 +155,21 @@ func analyze(stdout, stderr io.Writer, files []string, opt analyzeOptions) error
 		return err
 	}
 	defer src.Close()
-	c := classify.New(cfg)
 	prog := newProgress(stderr, opt.quiet)
-	var p capture.Packet
-	var packets uint64
-	for {
-		err := src.Next(&p)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			prog.done()
-			return err
-		}
-		c.Add(&p)
-		if packets++; packets&0x3fff == 0 {
-			done, total := src.Progress()
-			prog.update(done, total, packets)
-		}
+	cfg.Inputs = files
+	cfg.Progress = func(packets uint64) {
+		done, total := src.Progress()
+		prog.update(done, total, packets)
 	}
+	run, err := classify.Analyze(src, cfg)
 	prog.done()
-	run := c.Finish()
-
-	in := reports.Inputs{Files: files, Unsupported: map[string]uint64{}}
-	for _, d := range src.Damage() {
-		in.Damage = append(in.Damage, d)
+	if err != nil {
+		return err
+	}
+	for _, d := range run.Damage {
 		fmt.Fprintf(stderr, "phonehome: %s: damaged at byte %d: %s\n", d.File, d.Offset, d.Reason)
 	}
-	st := src.Stats()
-	for lt, n := range st.Unsupported {
-		in.Unsupported[capture.LinkTypeName(lt)] += uint64(n)
-	}
-	in.Bounds = src.Bounds()
-	rep, err := reports.Compare(run, cat, eds, in)
+	rep, err := reports.Compare(run, cat, eds)
 	if err != nil {
 		return err
 	}
@@ -207,7 +189,7 @@ func analyze(stdout, stderr io.Writer, files []string, opt analyzeOptions) error
 	if err := out.Flush(); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
-	if len(in.Damage) > 0 {
+	if len(run.Damage) > 0 {
 		fmt.Fprintf(stderr, "phonehome: finished on damaged input: the report covers everything before the damage (exit status 3)\n")
 		return errDamaged
 	}
