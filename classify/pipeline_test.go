@@ -128,3 +128,24 @@ func TestAnalyzeSourceError(t *testing.T) {
 		t.Errorf("Analyze = %v, %v; want nil, %v", run, err, src.err)
 	}
 }
+
+// TestRunBusiestLocal: with a --vm that starts no flow, the run still names
+// the local address that started the most, for the report to suggest.
+func TestRunBusiestLocal(t *testing.T) {
+	other := netip.MustParseAddr("192.168.56.99")
+	run, err := Analyze(newReplay(10), Config{VM: other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.VM != other || run.VMFlows != 0 || run.BusiestLocal != vm || run.BusiestLocalFlows != 1 {
+		t.Errorf("VM, VMFlows, BusiestLocal, BusiestLocalFlows = %v, %d, %v, %d; want %v, 0, %v, 1",
+			run.VM, run.VMFlows, run.BusiestLocal, run.BusiestLocalFlows, other, vm)
+	}
+	run, err = Analyze(newReplay(0), Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.BusiestLocal.IsValid() || run.BusiestLocalFlows != 0 {
+		t.Errorf("no packets: BusiestLocal, BusiestLocalFlows = %v, %d; want none", run.BusiestLocal, run.BusiestLocalFlows)
+	}
+}

@@ -118,8 +118,14 @@ type Run struct {
 	VMDetected bool   // false when given with --vm
 	VMFlows    int    // flows the VM started (in scope or not)
 	VMHow      string // how the VM was chosen, for the report
-	First      time.Time
-	Last       time.Time
+	// BusiestLocal is the local address that started the most flows, the
+	// one detection picks, whether or not it is the VM (so a report can
+	// suggest it when a --vm started none), and BusiestLocalFlows how many;
+	// zero when no local address started one.
+	BusiestLocal      netip.Addr
+	BusiestLocalFlows int
+	First             time.Time
+	Last              time.Time
 
 	Packets uint64 // every frame read
 	Bytes   uint64

@@ -27,17 +27,23 @@ const SchemaVersion = 1
 // Report is a run held against the catalog of one build. It is what every
 // renderer draws from, and, as JSON, a machine contract (SchemaVersion).
 type Report struct {
-	SchemaVersion int       `json:"schema_version"`
-	Build         string    `json:"build"`
-	Files         []string  `json:"files"`
-	VM            string    `json:"vm"`
-	VMDetected    bool      `json:"vm_detected"`
-	VMHow         string    `json:"vm_how"`
-	VMFlows       int       `json:"vm_flows_started"`
-	First         time.Time `json:"first_packet"`
-	Last          time.Time `json:"last_packet"`
-	Totals        Totals    `json:"totals"`
-	Editions      []Edition `json:"editions"`
+	SchemaVersion int    `json:"schema_version"`
+	Build         string `json:"build"`
+	// NothingInScope, when the run saw no IPv4 flow started by the VM
+	// towards a public address, says so and why (an IPv6-only, ARP-only or
+	// empty capture, link types phonehome cannot decode, a --vm that
+	// started no flow); absent otherwise. Every format puts it at the top.
+	NothingInScope string `json:"nothing_in_scope,omitempty"`
+
+	Files      []string  `json:"files"`
+	VM         string    `json:"vm"`
+	VMDetected bool      `json:"vm_detected"`
+	VMHow      string    `json:"vm_how"`
+	VMFlows    int       `json:"vm_flows_started"`
+	First      time.Time `json:"first_packet"`
+	Last       time.Time `json:"last_packet"`
+	Totals     Totals    `json:"totals"`
+	Editions   []Edition `json:"editions"`
 	// EditionsWithoutPage are the editions asked for that the build has no
 	// page for (21H2 has an Enterprise page only), in the order asked. They
 	// have no entry in Editions.
@@ -193,6 +199,7 @@ func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition
 		Bounds:              []capture.Bound{},
 		Anomalies:           cloneAnomalies(run.Anomalies),
 		Unsupported:         []Count{},
+		NothingInScope:      nothingInScope(run),
 	}
 	if run.VM.IsValid() {
 		rep.VM = run.VM.String()

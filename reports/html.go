@@ -33,6 +33,7 @@ func HTML(w io.Writer, rep *Report) error {
 type htmlDoc struct {
 	Title    string
 	Build    string
+	Warnings []string // paragraphs under the title
 	Run      []htmlItem
 	Editions []htmlEdition
 	Tail     []htmlPart
@@ -87,6 +88,9 @@ func htmlView(rep *Report) htmlDoc {
 	d := htmlDoc{
 		Title: "phonehome: capture held against Windows " + T(rep.Build) + " connection endpoints",
 		Build: T(rep.Build),
+	}
+	if rep.NothingInScope != "" {
+		d.Warnings = append(d.Warnings, T(rep.NothingInScope))
 	}
 	kv := func(k, v string) { d.Run = append(d.Run, htmlItem{k, v}) }
 	for _, f := range rep.Files {
@@ -262,6 +266,9 @@ p.foot { color: #555; margin-top: 0; }
 </head>
 <body>
 <h1>{{.Title}}</h1>
+{{- range .Warnings}}
+<p class="warn">Warning: {{.}}</p>
+{{- end}}
 <dl>
 {{- range .Run}}
 <dt>{{.K}}</dt><dd>{{.V}}</dd>

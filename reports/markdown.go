@@ -21,6 +21,9 @@ func Markdown(w io.Writer, rep *Report) error {
 	p := ew.printf
 	m := MarkdownText
 	p("# phonehome: capture held against Windows %s connection endpoints\n\n", m(rep.Build))
+	if rep.NothingInScope != "" {
+		p("WARNING: %s\n\n", m(rep.NothingInScope))
+	}
 	for _, f := range rep.Files {
 		p("- capture: %s\n", m(f))
 	}

@@ -33,6 +33,7 @@ func testRun(names ...*classify.NameStat) *classify.Run {
 	}
 	for _, n := range names {
 		r.Names[n.Name] = n
+		r.InScope.Flows += uint64(n.Flows)
 	}
 	return r
 }

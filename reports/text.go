@@ -25,6 +25,9 @@ func Text(w io.Writer, rep *Report) error {
 	tw := &errWriter{w: w}
 	p := tw.printf
 	p("phonehome: capture held against Windows %s connection endpoints\n", T(rep.Build))
+	if rep.NothingInScope != "" {
+		p("  WARNING  %s\n", T(rep.NothingInScope))
+	}
 	for _, f := range rep.Files {
 		p("  capture  %s\n", T(f))
 	}

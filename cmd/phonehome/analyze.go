@@ -38,7 +38,14 @@ endpoints seen, those not seen, the names seen but not documented, and the publi
 addresses no evidence named. Traffic outside the pages' method (IPv6, private
 destinations, flows the VM did not start, non-IP, undecodable frames, IPv4
 fragments after the first) is counted by reason. An edition the build has no
-page for (21H2 has an Enterprise page only) is named, not reported.`,
+page for (21H2 has an Enterprise page only) is named, not reported. When no flow
+was in scope, stderr and the top of the report say why.
+
+Exit status: 0 success; 1 failure (nothing could be analysed, an output that
+cannot be written); 2 usage error; 3 finished, but some input was damaged (the
+report covers everything before the damage and says where it is); 4 finished,
+but nothing was in scope (no IPv4 flow started by the VM towards a public
+address). 3 wins over 4.`,
 		Example: `  phonehome analyze testdata/sample/idle-1909.pcapng
   phonehome analyze --vm 192.168.56.10 --edition pro week/*.pcap.gz
   phonehome analyze --format json --flows flows.jsonl capture.pcapng`,
@@ -167,7 +174,7 @@ func analyze(stdout, stderr io.Writer, files []string, opt analyzeOptions) error
 		return err
 	}
 	for _, d := range run.Damage {
-		fmt.Fprintf(stderr, "phonehome: %s: damaged at byte %d: %s\n", d.File, d.Offset, d.Reason)
+		fmt.Fprintf(stderr, "phonehome: %s: damaged at byte %d: %s\n", reports.Terminal(d.File), d.Offset, reports.Terminal(d.Reason))
 	}
 	rep, err := reports.Compare(run, cat, eds)
 	if err != nil {
@@ -189,9 +196,21 @@ func analyze(stdout, stderr io.Writer, files []string, opt analyzeOptions) error
 	if err := out.Flush(); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
-	if len(run.Damage) > 0 {
+	// Exit status 3 (damage) wins over 4 (nothing in scope); both are said.
+	damaged := len(run.Damage) > 0
+	if rep.NothingInScope != "" {
+		status := " (exit status 4)"
+		if damaged {
+			status = ""
+		}
+		fmt.Fprintf(stderr, "phonehome: warning: %s%s\n", reports.Terminal(rep.NothingInScope), status)
+	}
+	switch {
+	case damaged:
 		fmt.Fprintf(stderr, "phonehome: finished on damaged input: the report covers everything before the damage (exit status 3)\n")
 		return errDamaged
+	case rep.NothingInScope != "":
+		return errNothingInScope
 	}
 	return nil
 }

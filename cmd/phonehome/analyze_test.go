@@ -61,7 +61,9 @@ func analyzeFile(t *testing.T, opt analyzeOptions, files ...string) (string, map
 		opt.format = "text"
 	}
 	var out, errOut bytes.Buffer
-	if err := analyze(&out, &errOut, files, opt); err != nil {
+	// Nothing in scope is a result too: a DNS-only fixture has no flow in
+	// scope, and its flows are checked all the same.
+	if err := analyze(&out, &errOut, files, opt); err != nil && !errors.Is(err, errNothingInScope) {
 		t.Fatalf("analyze %v: %v\n%s", files, err, errOut.String())
 	}
 	fh, err := os.Open(opt.flows)
@@ -497,5 +499,65 @@ func TestProgressLine(t *testing.T) {
 	p.done()
 	if b.Len() != 0 {
 		t.Errorf("progress wrote %q to a non-terminal", b.String())
+	}
+}
+
+// TestNothingInScopeExitStatus runs the captures of testdata/nothing (cut
+// from the sample by real tools, see testdata/README.md) and the sample with
+// a --vm that starts no flow: each finishes with exit status 4, a warning on
+// stderr that says why, and the same warning at the top of the report; 3
+// (damage) wins over 4.
+func TestNothingInScopeExitStatus(t *testing.T) {
+	const head = "nothing in scope: no IPv4 flow started by the VM towards a public address: "
+	dir := filepath.Join("testdata", "nothing")
+	for _, tt := range []struct {
+		name string
+		args []string
+		why  string
+	}{
+		{"ipv6_only", []string{filepath.Join(dir, "ipv6-only.pcap")},
+			"no local address started an IPv4 flow; the 30 packets read were excluded as ipv6 (30)"},
+		{"arp_only", []string{filepath.Join(dir, "arp-only.pcap")},
+			"no local address started an IPv4 flow; the 2 packets read were excluded as non-ip (2)"},
+		{"no_packets", []string{filepath.Join(dir, "no-packets.pcap")}, "the input holds no packets"},
+		{"empty_file", []string{filepath.Join(dir, "empty.pcap")}, ""}, // damaged today, or empty: see below
+		{"unsupported_link_type", []string{filepath.Join(dir, "unsupported-link-type.pcap")},
+			"none of the 20 frames read could be decoded, being of link types phonehome cannot read: LINKTYPE 220 (20 frames)"},
+		{"vm_starts_no_flow", []string{"--vm", "192.168.56.99", sample},
+			"192.168.56.99, given with --vm, started no flow; the local address that started the most is 192.168.56.10 (95 flows): try --vm 192.168.56.10"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runCaptured(t, append([]string{"analyze", "--edition", "home", "--format", "json"}, tt.args...)...)
+			var rep struct {
+				NothingInScope string `json:"nothing_in_scope"`
+				Damage         []any  `json:"damage"`
+			}
+			if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+				t.Fatalf("report: %v\n%s", err, stdout)
+			}
+			if !strings.HasPrefix(rep.NothingInScope, head+tt.why) {
+				t.Errorf("nothing_in_scope = %q; want it to start %q", rep.NothingInScope, head+tt.why)
+			}
+			// An empty file is reported as damage until capture says
+			// "empty" instead: exit status 3 wins over 4 then.
+			want, status := exitNothing, " (exit status 4)\n"
+			if len(rep.Damage) > 0 {
+				want, status = exitDamaged, "\n"
+			}
+			if code != want {
+				t.Errorf("exit status %d; want %d", code, want)
+			}
+			if line := "phonehome: warning: " + rep.NothingInScope + status; rep.NothingInScope == "" || !strings.Contains(stderr, line) {
+				t.Errorf("stderr = %q; want the line %q", stderr, line)
+			}
+			code, stdout, _ = runCaptured(t, append([]string{"analyze", "--edition", "home"}, tt.args...)...)
+			if lines := strings.SplitN(stdout, "\n", 3); code != want || len(lines) < 2 || lines[1] != "  WARNING  "+rep.NothingInScope {
+				t.Errorf("text report, exit status %d, starts %q; want %d and the warning on the second line", code, lines[:min(2, len(lines))], want)
+			}
+		})
+	}
+	// The sample has flows in scope: no warning, exit status 0.
+	if code, _, stderr := runCaptured(t, "analyze", "--edition", "home", sample); code != exitOK || strings.Contains(stderr, "nothing in scope") {
+		t.Errorf("sample: exit status %d, stderr %q; want %d and no warning", code, stderr, exitOK)
 	}
 }

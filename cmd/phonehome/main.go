@@ -6,7 +6,10 @@
 // error (an unknown command or help topic, a missing argument, an unknown
 // flag, a bad option value, no page for any edition asked for); 3 finished,
 // but some input was damaged: the report covers everything before the damage
-// and lists where it is.
+// and lists where it is; 4 finished, but nothing was in scope (no IPv4 flow
+// started by the VM towards a public address: an IPv6-only, ARP-only, empty
+// or undecodable capture, a --vm that started no flow), which stderr and the
+// top of the report say. 3 wins over 4.
 package main
 
 import (
@@ -24,10 +27,15 @@ const (
 	exitFailure = 1
 	exitUsage   = 2
 	exitDamaged = 3
+	exitNothing = 4
 )
 
 // errDamaged is returned by a command that finished on damaged input.
 var errDamaged = errors.New("input damaged")
+
+// errNothingInScope is returned by a command that finished on input in
+// which nothing was in scope. errDamaged wins over it.
+var errNothingInScope = errors.New("nothing in scope")
 
 // usageError marks an error in how the command was called.
 type usageError struct{ err error }
@@ -48,6 +56,8 @@ func run(args []string) int {
 		return exitOK
 	case errors.Is(err, errDamaged):
 		return exitDamaged
+	case errors.Is(err, errNothingInScope):
+		return exitNothing
 	}
 	fmt.Fprintf(os.Stderr, "phonehome: %v\n", err)
 	var u usageError
