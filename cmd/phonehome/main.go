@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -94,7 +95,12 @@ phonehome is passive: it never sends a packet and never resolves a name.`,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.SetHelpCommand(newHelpCmd(root))
-	root.AddCommand(newAnalyzeCmd())
+	root.AddCommand(newAnalyzeCmd(), newVersionCmd())
+	// --version prints what the version command does. The flag is made here,
+	// not by cobra, which would also take -v (read as "verbose" elsewhere).
+	root.Version = versionText(debug.ReadBuildInfo())
+	root.SetVersionTemplate("{{.Version}}")
+	root.Flags().Bool("version", false, "print phonehome's version, commit and Go version (as phonehome version)")
 	root.InitDefaultCompletionCmd()
 	// A command that only groups others (phonehome, phonehome completion)
 	// prints its help when called alone, and takes an argument that names
