@@ -66,6 +66,7 @@ address). 3 wins over 4.`,
 	f.StringVar(&opt.format, "format", "text", "report format: text (terminal), json, csv (one row per edition, list and item), markdown, or html (one self-contained page)")
 	f.StringVar(&opt.flows, "flows", "", "also write every IPv4 flow to `FILE` as JSON lines")
 	f.BoolVarP(&opt.quiet, "quiet", "q", false, "no progress line on stderr (it is shown only when stderr is a terminal)")
+	registerCompletions(cmd)
 	return cmd
 }
 
@@ -124,7 +125,7 @@ func analyze(stdout, stderr io.Writer, files []string, opt analyzeOptions) error
 	if err != nil {
 		return err
 	}
-	render, ok := renderers[opt.format]
+	render, ok := renderers[strings.ToLower(opt.format)]
 	if !ok {
 		return usageError{fmt.Errorf("--format %q: want text, json, csv, markdown or html", opt.format)}
 	}
