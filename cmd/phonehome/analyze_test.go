@@ -561,3 +561,88 @@ func TestNothingInScopeExitStatus(t *testing.T) {
 		t.Errorf("sample: exit status %d, stderr %q; want %d and no warning", code, stderr, exitOK)
 	}
 }
+
+// TestStderrEscapesNames: a file name from the command line, and what a
+// capture holds, reach stderr escaped as the report escapes them
+// (reports.Terminal), in every message that names them: a missing file, a
+// file that is no capture, a damaged one, a --flows file that cannot be
+// made, an unknown command or help topic.
+func TestStderrEscapesNames(t *testing.T) {
+	dir := t.TempDir()
+	hostile := "x\x1b]0;title\x07\u202e.pcap"
+	escaped := `x\x1b]0;title\x07\u202e.pcap`
+	notCapture := filepath.Join(dir, "not-"+hostile)
+	if err := os.WriteFile(notCapture, []byte("abcd"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	damaged := filepath.Join(dir, "cut-"+hostile)
+	if err := os.WriteFile(damaged, raw[:len(raw)/2+7], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"missing_file", []string{"analyze", filepath.Join(dir, hostile)}, "open capture " + filepath.Join(dir, escaped)},
+		{"not_a_capture", []string{"analyze", notCapture}, filepath.Join(dir, "not-"+escaped) + ": not a pcap"},
+		{"damaged", []string{"analyze", "--format", "json", damaged}, filepath.Join(dir, "cut-"+escaped) + ": damaged at byte "},
+		{"flows_file", []string{"analyze", "--flows", filepath.Join(dir, "no-such-dir", hostile), sample}, "--flows: open " + filepath.Join(dir, "no-such-dir", escaped)},
+		{"unknown_command", []string{hostile}, `unknown command "x\\x1b]0;title\\a\\u202e.pcap"`},
+		{"help_topic", []string{"help", hostile}, `help "x\\x1b]0;title\\a\\u202e.pcap": unknown command`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, stderr := runCaptured(t, tt.args...)
+			for _, bad := range []string{"\x1b", "\x07", "\u202e"} {
+				if strings.Contains(stderr, bad) {
+					t.Errorf("stderr holds %q raw: %q", bad, stderr)
+				}
+			}
+			if !strings.Contains(stderr, tt.want) {
+				t.Errorf("stderr = %q; want it to contain %q", stderr, tt.want)
+			}
+		})
+	}
+}
+
+// TestNoDoubleSpaceInUsage: no message of the command line holds a double
+// space ("phonehome  --help", "help  :": an empty command name or argument),
+// nor does a help text in its usage lines; an argument check of cobra's
+// fails as a usage error.
+func TestNoDoubleSpaceInUsage(t *testing.T) {
+	words := []string{"", "help", "analyze", "completion", "bash", "version", "--bogus", "-h", "x", " ", "--version"}
+	for _, a := range words {
+		for _, b := range words {
+			for _, c := range []string{"", "x", "--bogus", ""} {
+				var args []string
+				for _, w := range []string{a, b, c} {
+					if w != "" {
+						args = append(args, w)
+					}
+				}
+				if a == "" && b == "" {
+					args = append(args, "") // an empty argument, as the shell passes ''
+				}
+				if a == "analyze" && (b == " " || c == " ") {
+					continue // a file named " ": the message names it as it is
+				}
+				_, stdout, stderr := runCaptured(t, args...)
+				// Messages (stderr) hold no double space; help texts say
+				// no "phonehome  " (the bash script pads a comment).
+				if strings.Contains(stderr, "  ") || strings.Contains(stdout, "phonehome  --help") || strings.Contains(stdout, "phonehome  [") {
+					t.Errorf("phonehome %q: output holds a double space:\n%s%s", args, stderr, stdout)
+				}
+			}
+		}
+	}
+	if code, _, stderr := runCaptured(t, "completion", "bash", "x"); code != exitUsage || !strings.Contains(stderr, "Run 'phonehome completion bash --help' for usage.") {
+		t.Errorf("phonehome completion bash x: exit status %d, stderr %q; want %d and where the usage is", code, stderr, exitUsage)
+	}
+	if code, _, stderr := runCaptured(t, "help", " ", "x"); code != exitUsage || !strings.Contains(stderr, `phonehome: help " " x: unknown command " "`) {
+		t.Errorf("phonehome help ' ' x: exit status %d, stderr %q; want %d and the topic quoted", code, stderr, exitUsage)
+	}
+}

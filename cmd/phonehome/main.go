@@ -17,9 +17,12 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/phonehome/phonehome/reports"
 )
 
 // Exit codes, decided here and nowhere else.
@@ -60,7 +63,9 @@ func run(args []string) int {
 	case errors.Is(err, errNothingInScope):
 		return exitNothing
 	}
-	fmt.Fprintf(os.Stderr, "phonehome: %v\n", err)
+	// File names and arguments in the message are the user's or a
+	// capture's: escaped as the report escapes them (reports.Terminal).
+	fmt.Fprintf(os.Stderr, "phonehome: %s\n", reports.Terminal(err.Error()))
 	var u usageError
 	if errors.As(err, &u) {
 		fmt.Fprintf(os.Stderr, "Run '%s --help' for usage.\n", usagePath(root, args))
@@ -106,9 +111,23 @@ phonehome is passive: it never sends a packet and never resolves a name.`,
 	// prints its help when called alone, and takes an argument that names
 	// no command as a usage error. Cobra would print the help for that too
 	// (exit 0), or fail with exit status 1 for the root.
+	// Any other command's argument check (cobra's own, as completion
+	// bash's NoArgs) fails as a usage error too, not with exit status 1.
 	var groups func(*cobra.Command)
 	groups = func(c *cobra.Command) {
 		if !c.HasSubCommands() {
+			if check := c.Args; check != nil {
+				c.Args = func(c *cobra.Command, args []string) error {
+					if err := check(c, args); err != nil {
+						var u usageError
+						if errors.As(err, &u) {
+							return err
+						}
+						return usageError{err}
+					}
+					return nil
+				}
+			}
 			return
 		}
 		c.Args = noSuchCommand
@@ -136,11 +155,25 @@ func newHelpCmd(root *cobra.Command) *cobra.Command {
 				return usageError{err}
 			}
 			if len(rest) > 0 {
-				return usageError{fmt.Errorf("help %s: %w", strings.Join(args, " "), noSuchCommand(c, rest))}
+				return usageError{fmt.Errorf("help %s: %w", quoteArgs(args), noSuchCommand(c, rest))}
 			}
 			return c.Help()
 		},
 	}
+}
+
+// quoteArgs joins args with spaces as a shell would take them back: an
+// empty argument, or one with a space, a quote or a control character in it,
+// is quoted (strconv.Quote), the others are not.
+func quoteArgs(args []string) string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = a
+		if a == "" || strings.IndexFunc(a, func(r rune) bool { return r <= ' ' || r == '"' || r == '\'' || r == 0x7f }) >= 0 {
+			out[i] = strconv.Quote(a)
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 // noSuchCommand is the argument check of a command that groups others: an
