@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/dustin/go-humanize"
+
+	"github.com/phonehome/phonehome/catalog"
 )
 
 // HTMLContentSecurityPolicy is set by a meta element of every HTML report
@@ -86,7 +88,7 @@ func (t *htmlTable) add(c ...htmlCell) { t.Rows = append(t.Rows, c) }
 
 func htmlView(rep *Report) htmlDoc {
 	d := htmlDoc{
-		Title: "phonehome: capture held against Windows " + T(rep.Build) + " connection endpoints",
+		Title: "phonehome: capture held against " + T(catalog.BuildTitle(rep.Build)) + " connection endpoints",
 		Build: T(rep.Build),
 	}
 	if rep.NothingInScope != "" {

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/dustin/go-humanize"
+
+	"github.com/phonehome/phonehome/catalog"
 )
 
 // Markdown writes the report as CommonMark with GitHub tables: a heading
@@ -20,7 +22,7 @@ func Markdown(w io.Writer, rep *Report) error {
 	ew := &errWriter{w: w}
 	p := ew.printf
 	m := MarkdownText
-	p("# phonehome: capture held against Windows %s connection endpoints\n\n", m(rep.Build))
+	p("# phonehome: capture held against %s connection endpoints\n\n", m(catalog.BuildTitle(rep.Build)))
 	if rep.NothingInScope != "" {
 		p("WARNING: %s\n\n", m(rep.NothingInScope))
 	}

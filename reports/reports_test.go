@@ -344,12 +344,12 @@ func TestEditionWithoutPage(t *testing.T) {
 		render func(io.Writer, *Report) error
 		want   string
 	}{
-		{"text", Text, "  no page  windows-10-21H2 has no page for Home, Pro: not reported\n"},
+		{"text", Text, "  no page  Windows 10 21H2 has no page for Home, Pro: not reported\n"},
 		{"json", JSON, `"editions_without_page": [` + "\n" + `    "home",` + "\n" + `    "pro"` + "\n  ]"},
 		{"csv", CSV, `"home","no_page","","","","","",0,0,0,,,"","","","","","windows-10-21H2 has no page for this edition"` + "\n" +
 			`"pro","no_page",`},
-		{"markdown", Markdown, "- no page: windows-10-21H2 has no page for Home, Pro: not reported\n"},
-		{"html", HTML, "<dt>no page</dt><dd>windows-10-21H2 has no page for Home, Pro: not reported</dd>"},
+		{"markdown", Markdown, "- no page: Windows 10 21H2 has no page for Home, Pro: not reported\n"},
+		{"html", HTML, "<dt>no page</dt><dd>Windows 10 21H2 has no page for Home, Pro: not reported</dd>"},
 	} {
 		var b bytes.Buffer
 		if err := tt.render(&b, rep); err != nil {

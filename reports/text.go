@@ -12,6 +12,7 @@ import (
 
 	"github.com/dustin/go-humanize"
 
+	"github.com/phonehome/phonehome/catalog"
 	"github.com/phonehome/phonehome/classify"
 )
 
@@ -24,7 +25,7 @@ const timeLayout = "01-02 15:04:05"
 func Text(w io.Writer, rep *Report) error {
 	tw := &errWriter{w: w}
 	p := tw.printf
-	p("phonehome: capture held against Windows %s connection endpoints\n", T(rep.Build))
+	p("phonehome: capture held against %s connection endpoints\n", T(catalog.BuildTitle(rep.Build)))
 	if rep.NothingInScope != "" {
 		p("  WARNING  %s\n", T(rep.NothingInScope))
 	}
@@ -205,7 +206,7 @@ func noPage(rep *Report) string {
 	for i, e := range rep.EditionsWithoutPage {
 		titles[i] = editionTitle(e)
 	}
-	return rep.Build + " has no page for " + strings.Join(titles, ", ") + ": not reported"
+	return catalog.BuildTitle(rep.Build) + " has no page for " + strings.Join(titles, ", ") + ": not reported"
 }
 
 func stamp(t time.Time) string {

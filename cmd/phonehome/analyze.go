@@ -239,8 +239,8 @@ func checkEditions(stderr io.Writer, cat *catalog.Catalog, eds []catalog.Edition
 			pages[i] = string(e)
 		}
 		return usageError{fmt.Errorf("--edition %s: %s has no page for %s; it has pages for %s: ask for one of those, or another --build",
-			strings.Join(without, ","), cat.Build, strings.Join(without, ", "), strings.Join(pages, ", "))}
+			strings.Join(without, ","), catalog.BuildTitle(cat.Build), strings.Join(without, ", "), strings.Join(pages, ", "))}
 	}
-	fmt.Fprintf(stderr, "phonehome: %s has no page for %s: reporting %s only\n", cat.Build, strings.Join(without, ", "), strings.Join(with, ", "))
+	fmt.Fprintf(stderr, "phonehome: %s has no page for %s: reporting %s only\n", catalog.BuildTitle(cat.Build), strings.Join(without, ", "), strings.Join(with, ", "))
 	return nil
 }

@@ -420,14 +420,14 @@ func TestEditionWithoutPage(t *testing.T) {
 	if !errors.As(err, &u) {
 		t.Fatalf("analyze --build 21H2 --edition home = %v; want a usage error", err)
 	}
-	if want := "--edition home: windows-10-21H2 has no page for home; it has pages for enterprise"; !strings.Contains(err.Error(), want) {
+	if want := "--edition home: Windows 10 21H2 has no page for home; it has pages for enterprise"; !strings.Contains(err.Error(), want) {
 		t.Errorf("error = %q; want it to contain %q", err, want)
 	}
 	if out.Len() != 0 {
 		t.Errorf("a report was written:\n%s", out.String())
 	}
 	code, stdout, stderr := runCaptured(t, "analyze", "--build", "21H2", "--edition", "home,pro", sample)
-	if code != exitUsage || stdout != "" || !strings.Contains(stderr, "windows-10-21H2 has no page for home, pro") {
+	if code != exitUsage || stdout != "" || !strings.Contains(stderr, "Windows 10 21H2 has no page for home, pro") {
 		t.Errorf("phonehome analyze --build 21H2 --edition home,pro: exit status %d, stdout %q, stderr %q; want %d, nothing, the editions without a page",
 			code, stdout, stderr, exitUsage)
 	}
@@ -439,15 +439,15 @@ func TestEditionWithoutPage(t *testing.T) {
 			if err != nil {
 				t.Fatalf("analyze --build 21H2 --edition all = %v; want success", err)
 			}
-			if want := "phonehome: windows-10-21H2 has no page for home, pro, education: reporting enterprise only\n"; errOut.String() != want {
+			if want := "phonehome: Windows 10 21H2 has no page for home, pro, education: reporting enterprise only\n"; errOut.String() != want {
 				t.Errorf("stderr = %q; want %q", errOut.String(), want)
 			}
 			want := map[string]string{
-				"text":     "  no page  windows-10-21H2 has no page for Home, Pro, Education: not reported\n",
+				"text":     "  no page  Windows 10 21H2 has no page for Home, Pro, Education: not reported\n",
 				"json":     `"editions_without_page": [`,
 				"csv":      `"education","no_page",`,
-				"markdown": "- no page: windows-10-21H2 has no page for Home, Pro, Education: not reported\n",
-				"html":     "<dd>windows-10-21H2 has no page for Home, Pro, Education: not reported</dd>",
+				"markdown": "- no page: Windows 10 21H2 has no page for Home, Pro, Education: not reported\n",
+				"html":     "<dd>Windows 10 21H2 has no page for Home, Pro, Education: not reported</dd>",
 			}[format]
 			if !strings.Contains(out.String(), want) {
 				t.Errorf("%s report does not say which editions have no page: want %q", format, want)
