@@ -103,21 +103,21 @@ func htmlView(rep *Report) htmlDoc {
 			span(rep.Last.Sub(rep.First))+")")
 	}
 	if rep.VM != "" {
-		kv("VM", T(rep.VM)+" ("+T(rep.VMHow)+"; it started "+humanize.Comma(int64(rep.VMFlows))+" flows)")
+		kv("VM", T(rep.VM)+" ("+T(rep.VMHow)+"; it started "+count(rep.VMFlows, "flow")+")")
 	} else {
 		kv("VM", "none ("+T(rep.VMHow)+")")
 	}
 	t := rep.Totals
-	kv("read", humanize.Comma(int64(t.Packets))+" packets, "+humanize.Bytes(t.Bytes))
-	kv("in scope", humanize.Comma(int64(t.FlowsInScope))+" flows to public IPv4 addresses started by the VM, "+
-		humanize.Comma(int64(t.PacketsInScope))+" packets, "+humanize.Bytes(t.BytesInScope))
+	kv("read", count(t.Packets, "packet")+", "+humanize.Bytes(t.Bytes))
+	kv("in scope", count(t.FlowsInScope, "flow")+" to public IPv4 addresses started by the VM, "+
+		count(t.PacketsInScope, "packet")+", "+humanize.Bytes(t.BytesInScope))
 	if n := noPage(rep); n != "" {
 		kv("no page", T(n))
 	}
 
 	for _, ed := range rep.Editions {
-		he := htmlEdition{Title: T(editionTitle(ed.Edition)) + ": " + strconv.Itoa(len(ed.DocumentedSeen)) + " of " + strconv.Itoa(ed.Documented) +
-			" documented patterns seen; " + strconv.Itoa(len(ed.Undocumented)) + " names seen but not documented"}
+		he := htmlEdition{Title: T(editionTitle(ed.Edition)) + ": " + strconv.Itoa(len(ed.DocumentedSeen)) + " of " +
+			count(ed.Documented, "documented pattern") + " seen; " + count(len(ed.Undocumented), "name") + " seen but not documented"}
 
 		part := htmlPart{Title: "Documented and seen (" + strconv.Itoa(len(ed.DocumentedSeen)) + ")"}
 		if len(ed.DocumentedSeen) > 0 {
@@ -155,7 +155,7 @@ func htmlView(rep *Report) htmlDoc {
 		}
 		he.Parts = append(he.Parts, part)
 
-		part = htmlPart{Title: "Seen and not documented (" + strconv.Itoa(len(ed.Undocumented)) + " names)"}
+		part = htmlPart{Title: "Seen and not documented (" + count(len(ed.Undocumented), "name") + ")"}
 		if len(ed.Undocumented) > 0 {
 			tab := htmlTableOf("domain", "name", "flows:", "out:", "in:", "first", "last", "seen", "by")
 			last := ""
@@ -191,7 +191,7 @@ func htmlView(rep *Report) htmlDoc {
 		d.Tail = append(d.Tail, part)
 	}
 
-	part := htmlPart{Title: "Excluded traffic (" + strconv.Itoa(len(rep.Excluded)) + " reasons)"}
+	part := htmlPart{Title: "Excluded traffic (" + count(len(rep.Excluded), "reason") + ")"}
 	if len(rep.Excluded) > 0 {
 		tab := htmlTableOf("reason", "flows:", "packets:", "bytes:")
 		for _, e := range rep.Excluded {
@@ -204,7 +204,7 @@ func htmlView(rep *Report) htmlDoc {
 		part.Table = tab
 	}
 	for _, u := range rep.Unsupported {
-		part.Items = append(part.Items, "unsupported link type "+T(u.Name)+": "+humanize.Comma(int64(u.Frames))+" frames not decoded")
+		part.Items = append(part.Items, "unsupported link type "+T(u.Name)+": "+count(u.Frames, "frame")+" not decoded")
 	}
 	if note := rep.UnrequestedNote(); note != "" {
 		part.Items = append(part.Items, note)
@@ -220,7 +220,7 @@ func htmlView(rep *Report) htmlDoc {
 	if len(rep.Bounds) > 0 {
 		part := htmlPart{Title: "Bounds reached (the result may be incomplete)"}
 		for _, b := range rep.Bounds {
-			part.Items = append(part.Items, T(b.What)+" (limit "+humanize.Comma(int64(b.Limit))+"): "+humanize.Comma(int64(b.Times))+" times")
+			part.Items = append(part.Items, T(b.What)+" (limit "+humanize.Comma(int64(b.Limit))+"): "+count(b.Times, "time"))
 		}
 		d.Tail = append(d.Tail, part)
 	}

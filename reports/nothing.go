@@ -99,11 +99,3 @@ func unsupportedList(run *classify.Run) string {
 	}
 	return strings.Join(names, ", ")
 }
-
-// count is "1 flow", "2 flows", "1,024 packets".
-func count(n uint64, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return humanize.Comma(int64(n)) + " " + noun + "s"
-}

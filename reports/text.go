@@ -37,21 +37,21 @@ func Text(w io.Writer, rep *Report) error {
 			span(rep.Last.Sub(rep.First)))
 	}
 	if rep.VM != "" {
-		p("  VM       %s (%s; it started %s flows)\n", rep.VM, rep.VMHow, humanize.Comma(int64(rep.VMFlows)))
+		p("  VM       %s (%s; it started %s)\n", rep.VM, rep.VMHow, count(rep.VMFlows, "flow"))
 	} else {
 		p("  VM       none (%s)\n", rep.VMHow)
 	}
 	t := rep.Totals
-	p("  read     %s packets, %s\n", humanize.Comma(int64(t.Packets)), humanize.Bytes(t.Bytes))
-	p("  in scope %s flows to public IPv4 addresses started by the VM, %s packets, %s\n",
-		humanize.Comma(int64(t.FlowsInScope)), humanize.Comma(int64(t.PacketsInScope)), humanize.Bytes(t.BytesInScope))
+	p("  read     %s, %s\n", count(t.Packets, "packet"), humanize.Bytes(t.Bytes))
+	p("  in scope %s to public IPv4 addresses started by the VM, %s, %s\n",
+		count(t.FlowsInScope, "flow"), count(t.PacketsInScope, "packet"), humanize.Bytes(t.BytesInScope))
 	if n := noPage(rep); n != "" {
 		p("  no page  %s\n", T(n))
 	}
 
 	for _, ed := range rep.Editions {
-		p("\n== %s: %d of %d documented patterns seen; %d names seen but not documented ==\n",
-			editionTitle(ed.Edition), len(ed.DocumentedSeen), ed.Documented, len(ed.Undocumented))
+		p("\n== %s: %d of %s seen; %s seen but not documented ==\n",
+			editionTitle(ed.Edition), len(ed.DocumentedSeen), count(ed.Documented, "documented pattern"), count(len(ed.Undocumented), "name"))
 		p("\nDocumented and seen (%d)\n", len(ed.DocumentedSeen))
 		if len(ed.DocumentedSeen) > 0 {
 			tab := tw.table("PATTERN\tNAMES\tFLOWS\tOUT\tIN\tFIRST\tLAST\tBY\tSEEN\tDOCUMENTED")
@@ -86,7 +86,7 @@ func Text(w io.Writer, rep *Report) error {
 			}
 			tab.flush()
 		}
-		p("\nSeen and not documented (%d names)\n", len(ed.Undocumented))
+		p("\nSeen and not documented (%s)\n", count(len(ed.Undocumented), "name"))
 		if len(ed.Undocumented) > 0 {
 			tab := tw.table("DOMAIN\tNAME\tFLOWS\tOUT\tIN\tFIRST\tLAST\tSEEN\tBY")
 			last := ""
@@ -115,7 +115,7 @@ func Text(w io.Writer, rep *Report) error {
 		}
 	}
 
-	p("\nExcluded traffic (%d reasons)\n", len(rep.Excluded))
+	p("\nExcluded traffic (%s)\n", count(len(rep.Excluded), "reason"))
 	if len(rep.Excluded) > 0 {
 		tab := tw.table("REASON\tFLOWS\tPACKETS\tBYTES")
 		for _, e := range rep.Excluded {
@@ -128,7 +128,7 @@ func Text(w io.Writer, rep *Report) error {
 		tab.flush()
 	}
 	for _, u := range rep.Unsupported {
-		p("  unsupported link type %s: %s frames not decoded\n", T(u.Name), humanize.Comma(int64(u.Frames)))
+		p("  unsupported link type %s: %s not decoded\n", T(u.Name), count(u.Frames, "frame"))
 	}
 	if note := rep.UnrequestedNote(); note != "" {
 		p("  %s\n", note)
@@ -146,7 +146,7 @@ func Text(w io.Writer, rep *Report) error {
 			if b.Limit > 0 {
 				limit = " (limit " + humanize.Comma(int64(b.Limit)) + ")"
 			}
-			p("  %s%s: %s times\n", b.What, limit, humanize.Comma(int64(b.Times)))
+			p("  %s%s: %s\n", b.What, limit, count(b.Times, "time"))
 		}
 	}
 	if len(rep.Damage) > 0 {
@@ -164,11 +164,7 @@ const anomaliesTitle = "Anomalies: names or paths in doubt (flows in scope or no
 // anomalyLine says what one anomaly kind is and how many flows had it, with
 // their names escaped by esc.
 func anomalyLine(a classify.Anomaly, esc func(string) string) string {
-	flows := humanize.Comma(int64(a.Flows)) + " flows"
-	if a.Flows == 1 {
-		flows = "1 flow"
-	}
-	line := esc(a.Kind) + ", " + flows + ": " + esc(a.What)
+	line := esc(a.Kind) + ", " + count(a.Flows, "flow") + ": " + esc(a.What)
 	if len(a.Names) > 0 {
 		names := make([]string, len(a.Names))
 		for i, n := range a.Names {
@@ -214,6 +210,15 @@ func stamp(t time.Time) string {
 		return "-"
 	}
 	return t.UTC().Format(timeLayout)
+}
+
+// count is n and its noun, in the plural unless n is 1: "1 flow", "2
+// flows", "1,024 packets". Every noun the reports count takes an s.
+func count[N int | uint64](n N, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return humanize.Comma(int64(n)) + " " + noun + "s"
 }
 
 // span formats a duration the way a person reads a capture's length.
