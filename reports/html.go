@@ -133,7 +133,7 @@ func htmlView(rep *Report) htmlDoc {
 				seen := wrap(strings.Join(s.ProtocolsSeen, ", "))
 				seen.Warn = len(s.ProtocolsNotDocumented) > 0
 				tab.add(nameCell(s.Pattern), names, num(humanize.Comma(int64(s.Flows))), num(humanize.Bytes(s.BytesOut)),
-					num(humanize.Bytes(s.BytesIn)), txt(stamp(s.First)), txt(stamp(s.Last)), txt(evidence(s.Evidence)),
+					num(humanize.Bytes(s.BytesIn)), txt(rep.stamp(s.First)), txt(rep.stamp(s.Last)), txt(evidence(s.Evidence)),
 					seen, wrap(strings.Join(s.ProtocolsDocumented, ", ")))
 			}
 			part.Table = tab
@@ -165,7 +165,7 @@ func htmlView(rep *Report) htmlDoc {
 					dom, last = u.RegistrableDomain, u.RegistrableDomain
 				}
 				tab.add(nameCell(dom), nameCell(u.Name), num(humanize.Comma(int64(u.Flows))), num(humanize.Bytes(u.BytesOut)),
-					num(humanize.Bytes(u.BytesIn)), txt(stamp(u.First)), txt(stamp(u.Last)), txt(strings.Join(u.Protocols, ", ")),
+					num(humanize.Bytes(u.BytesIn)), txt(rep.stamp(u.First)), txt(rep.stamp(u.Last)), txt(strings.Join(u.Protocols, ", ")),
 					txt(evidence(u.Evidence)))
 			}
 			part.Table = tab
@@ -184,7 +184,7 @@ func htmlView(rep *Report) htmlDoc {
 			tab := htmlTableOf("address", "flows:", "out:", "in:", "first", "last", "ports")
 			for _, u := range un {
 				tab.add(nameCell(u.Address), num(humanize.Comma(int64(u.Flows))), num(humanize.Bytes(u.BytesOut)),
-					num(humanize.Bytes(u.BytesIn)), txt(stamp(u.First)), txt(stamp(u.Last)), txt(strings.Join(u.Ports, " ")))
+					num(humanize.Bytes(u.BytesIn)), txt(rep.stamp(u.First)), txt(rep.stamp(u.Last)), txt(strings.Join(u.Ports, " ")))
 			}
 			part.Table = tab
 		}

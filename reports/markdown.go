@@ -66,7 +66,7 @@ func Markdown(w io.Writer, rep *Report) error {
 						seen += ` \[!\]`
 					}
 					tab.row(m(s.Pattern), m(n), humanize.Comma(int64(s.Flows)), humanize.Bytes(s.BytesOut), humanize.Bytes(s.BytesIn),
-						stamp(s.First), stamp(s.Last), evidence(s.Evidence), seen, m(strings.Join(s.ProtocolsDocumented, ", ")))
+						rep.stamp(s.First), rep.stamp(s.Last), evidence(s.Evidence), seen, m(strings.Join(s.ProtocolsDocumented, ", ")))
 				}
 			}
 			if anyMismatch(ed.DocumentedSeen) {
@@ -90,7 +90,7 @@ func Markdown(w io.Writer, rep *Report) error {
 					dom, last = u.RegistrableDomain, u.RegistrableDomain
 				}
 				tab.row(m(dom), m(u.Name), humanize.Comma(int64(u.Flows)), humanize.Bytes(u.BytesOut), humanize.Bytes(u.BytesIn),
-					stamp(u.First), stamp(u.Last), m(strings.Join(u.Protocols, ", ")), evidence(u.Evidence))
+					rep.stamp(u.First), rep.stamp(u.Last), m(strings.Join(u.Protocols, ", ")), evidence(u.Evidence))
 			}
 		}
 	}
@@ -102,7 +102,7 @@ func Markdown(w io.Writer, rep *Report) error {
 			tab := ew.mdTable("address", "flows:", "out:", "in:", "first", "last", "ports")
 			for _, u := range un {
 				tab.row(m(u.Address), humanize.Comma(int64(u.Flows)), humanize.Bytes(u.BytesOut), humanize.Bytes(u.BytesIn),
-					stamp(u.First), stamp(u.Last), m(strings.Join(u.Ports, " ")))
+					rep.stamp(u.First), rep.stamp(u.Last), m(strings.Join(u.Ports, " ")))
 			}
 		}
 	}

@@ -3,7 +3,6 @@ package reports
 import (
 	"bytes"
 	"net/netip"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -103,43 +102,5 @@ func TestNothingInScopeAtTheTop(t *testing.T) {
 	Text(&b, rep)
 	if strings.Contains(b.String(), "WARNING") || rep.NothingInScope != "" {
 		t.Errorf("a run with a flow in scope warns:\n%.300s", b.String())
-	}
-}
-
-// TestOneIsSingular: a report of one of everything says "1 name", "1
-// reason", never "1 names", in every format for people.
-func TestOneIsSingular(t *testing.T) {
-	run := testRun(nameStat("api.vendor-updater.net", "sni"))
-	run.Packets, run.VMFlows, run.InScope = 1, 1, classify.Excluded{Flows: 1, Packets: 1, Bytes: 60}
-	run.Excluded = map[string]*classify.Excluded{"ipv6": {Packets: 1, Bytes: 60}}
-	run.Bounds = []capture.Bound{{What: "names", Limit: 1, Times: 1}}
-	run.Unsupported = map[string]uint64{"LINKTYPE 220": 1}
-	run.Anomalies = testAnomalies("api.vendor-updater.net")
-	run.Anomalies[0].Flows = 1
-	rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home})
-	if err != nil {
-		t.Fatal(err)
-	}
-	plural := regexp.MustCompile(`\b1 (names|reasons|flows|packets|times|frames|documented patterns)\b`)
-	for _, tt := range []struct {
-		format string
-		render func(*bytes.Buffer, *Report) error
-	}{
-		{"text", func(b *bytes.Buffer, r *Report) error { return Text(b, r) }},
-		{"markdown", func(b *bytes.Buffer, r *Report) error { return Markdown(b, r) }},
-		{"html", func(b *bytes.Buffer, r *Report) error { return HTML(b, r) }},
-	} {
-		var b bytes.Buffer
-		if err := tt.render(&b, rep); err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range plural.FindAllString(b.String(), -1) {
-			t.Errorf("%s report says %q", tt.format, m)
-		}
-		for _, want := range []string{"1 name", "1 reason", "1 flow", "1 packet", "1 time", "1 frame"} {
-			if !strings.Contains(b.String(), want) {
-				t.Errorf("%s report does not say %q", tt.format, want)
-			}
-		}
 	}
 }

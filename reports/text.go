@@ -16,8 +16,9 @@ import (
 	"github.com/phonehome/phonehome/classify"
 )
 
-// timeLayout is used for every time in the text report; the header gives the
-// year and says UTC.
+// timeLayout is used for every time in the text, Markdown and HTML reports;
+// the header gives the year and says UTC. A capture that spans more than one
+// calendar year gives every time with its year (Report.stamp).
 const timeLayout = "01-02 15:04:05"
 
 // Text writes the report for a terminal: a header, one section per edition,
@@ -66,7 +67,7 @@ func Text(w io.Writer, rep *Report) error {
 							seen += " [!]"
 						}
 						tab.row(T(s.Pattern), T(n), humanize.Comma(int64(s.Flows)), humanize.Bytes(s.BytesOut), humanize.Bytes(s.BytesIn),
-							stamp(s.First), stamp(s.Last), evidence(s.Evidence), seen, strings.Join(s.ProtocolsDocumented, ", "))
+							rep.stamp(s.First), rep.stamp(s.Last), evidence(s.Evidence), seen, strings.Join(s.ProtocolsDocumented, ", "))
 						continue
 					}
 					// Every cell, even empty: a row has every column.
@@ -96,7 +97,7 @@ func Text(w io.Writer, rep *Report) error {
 					dom, last = u.RegistrableDomain, u.RegistrableDomain
 				}
 				tab.row(T(dom), T(u.Name), humanize.Comma(int64(u.Flows)), humanize.Bytes(u.BytesOut), humanize.Bytes(u.BytesIn),
-					stamp(u.First), stamp(u.Last), strings.Join(u.Protocols, ", "), evidence(u.Evidence))
+					rep.stamp(u.First), rep.stamp(u.Last), strings.Join(u.Protocols, ", "), evidence(u.Evidence))
 			}
 			tab.flush()
 		}
@@ -109,7 +110,7 @@ func Text(w io.Writer, rep *Report) error {
 			tab := tw.table("ADDRESS\tFLOWS\tOUT\tIN\tFIRST\tLAST\tPORTS")
 			for _, u := range un {
 				tab.row(u.Address, humanize.Comma(int64(u.Flows)), humanize.Bytes(u.BytesOut), humanize.Bytes(u.BytesIn),
-					stamp(u.First), stamp(u.Last), strings.Join(u.Ports, " "))
+					rep.stamp(u.First), rep.stamp(u.Last), strings.Join(u.Ports, " "))
 			}
 			tab.flush()
 		}
@@ -205,9 +206,15 @@ func noPage(rep *Report) string {
 	return catalog.BuildTitle(rep.Build) + " has no page for " + strings.Join(titles, ", ") + ": not reported"
 }
 
-func stamp(t time.Time) string {
+// stamp formats a time of the report in UTC: month, day and time, or with
+// the year too when the capture's first and last packets are in different
+// years (12-31 and 01-01 would read as one day's end and its start).
+func (rep *Report) stamp(t time.Time) string {
 	if t.IsZero() {
 		return "-"
+	}
+	if rep.First.UTC().Year() != rep.Last.UTC().Year() {
+		return t.UTC().Format("2006-" + timeLayout)
 	}
 	return t.UTC().Format(timeLayout)
 }
