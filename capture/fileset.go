@@ -47,17 +47,18 @@ type Options struct {
 	Defrag DefragConfig
 }
 
-// Damage is a place where a capture file stopped making sense. Reading that
+// Damage is a place where a capture file stopped making sense. It is the one
+// damage type from capture to report: the JSON report writes it as it is. Reading that
 // file stops there; every packet before it has been delivered and reading
 // goes on with the next file.
 type Damage struct {
 	// File is the path as given to OpenFiles.
-	File string
+	File string `json:"file"`
 	// Offset is the byte offset of the bad record or block in the file's
 	// decompressed stream (the file itself unless it is gzip-compressed).
-	Offset int64
+	Offset int64 `json:"offset"`
 	// Reason says what was wrong, with the offset, in words a user can act on.
-	Reason string
+	Reason string `json:"reason"`
 }
 
 // Stats counts what a FileSet has read so far.

@@ -49,4 +49,9 @@
 // out-of-order segments), the DNS answer map, the table of DNS queries
 // waiting for an answer, and the name tables. Each bound that was reached is
 // listed in Run.Bounds.
+//
+// Analyze is the pipeline as one call: it reads any Source (capture.FileSet,
+// later a live capture) through a Classifier and returns the Run with what
+// the source says about itself (inputs, damage, bounds, link types it could
+// not decode), which is all reports.Compare needs.
 package classify

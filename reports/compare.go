@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/net/publicsuffix"
 
+	"github.com/phonehome/phonehome/capture"
 	"github.com/phonehome/phonehome/catalog"
 	"github.com/phonehome/phonehome/classify"
 	"github.com/phonehome/phonehome/classify/match"
@@ -23,38 +24,26 @@ import (
 // renamed or removed or its meaning changes; adding a field keeps it.
 const SchemaVersion = 1
 
-// Inputs describes what the run was made from, for the report's header.
-type Inputs struct {
-	Files  []string
-	Damage []Damage
-	// Unsupported counts frames per link type phonehome cannot decode.
-	Unsupported map[string]uint64
-	// Bounds are limits reached while reading (IP reassembly), listed with
-	// the classifier's.
-	Bounds []Bound
-}
-
-// Damage is a place where a capture file could not be read further.
-type Damage struct {
-	File   string `json:"file"`
-	Offset int64  `json:"offset"`
-	Reason string `json:"reason"`
-}
-
 // Report is a run held against the catalog of one build. It is what every
 // renderer draws from, and, as JSON, a machine contract (SchemaVersion).
 type Report struct {
-	SchemaVersion int       `json:"schema_version"`
-	Build         string    `json:"build"`
-	Files         []string  `json:"files"`
-	VM            string    `json:"vm"`
-	VMDetected    bool      `json:"vm_detected"`
-	VMHow         string    `json:"vm_how"`
-	VMFlows       int       `json:"vm_flows_started"`
-	First         time.Time `json:"first_packet"`
-	Last          time.Time `json:"last_packet"`
-	Totals        Totals    `json:"totals"`
-	Editions      []Edition `json:"editions"`
+	SchemaVersion int    `json:"schema_version"`
+	Build         string `json:"build"`
+	// NothingInScope, when the run saw no IPv4 flow started by the VM
+	// towards a public address, says so and why (an IPv6-only, ARP-only or
+	// empty capture, link types phonehome cannot decode, a --vm that
+	// started no flow); absent otherwise. Every format puts it at the top.
+	NothingInScope string `json:"nothing_in_scope,omitempty"`
+
+	Files      []string  `json:"files"`
+	VM         string    `json:"vm"`
+	VMDetected bool      `json:"vm_detected"`
+	VMHow      string    `json:"vm_how"`
+	VMFlows    int       `json:"vm_flows_started"`
+	First      time.Time `json:"first_packet"`
+	Last       time.Time `json:"last_packet"`
+	Totals     Totals    `json:"totals"`
+	Editions   []Edition `json:"editions"`
 	// EditionsWithoutPage are the editions asked for that the build has no
 	// page for (21H2 has an Enterprise page only), in the order asked. They
 	// have no entry in Editions.
@@ -63,11 +52,11 @@ type Report struct {
 	// DNSAnswers counts the DNS answers read by how they were taken; the
 	// unrequested ones named nothing.
 	DNSAnswers classify.DNSAnswers `json:"dns_answers"`
-	Bounds     []Bound             `json:"bounds_reached"`
+	Bounds     []capture.Bound     `json:"bounds_reached"`
 	// Anomalies count the flows whose names or paths are in doubt, by kind
 	// (classify.Anomaly); absent when there are none.
 	Anomalies   []classify.Anomaly `json:"anomalies,omitempty"`
-	Damage      []Damage           `json:"damage"`
+	Damage      []capture.Damage   `json:"damage"`
 	Unsupported []Count            `json:"unsupported_link_types"`
 }
 
@@ -166,13 +155,6 @@ type Reason struct {
 	Flows   uint64 `json:"flows"`
 }
 
-// Bound is a limit that was reached during the run.
-type Bound struct {
-	What  string `json:"what"`
-	Limit int    `json:"limit"`
-	Times uint64 `json:"times"`
-}
-
 // UnrequestedNote says, for the excluded traffic, how many DNS answers were
 // not used as names because they matched no captured query; "" when none.
 func (r *Report) UnrequestedNote() string {
@@ -190,20 +172,22 @@ type Count struct {
 }
 
 // Compare holds run against cat for each of editions that cat documents and
-// lists the others in EditionsWithoutPage. The Report shares no slice or map
-// with run, cat or in, nor one edition with another: a caller may change any
+// lists the others in EditionsWithoutPage. What the run says of its source
+// (inputs, damage, bounds, link types not decoded: see classify.Analyze)
+// goes into the report's header and tail. The Report shares no slice or map
+// with run or cat, nor one edition with another: a caller may change any
 // part of it.
-func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition, in Inputs) (*Report, error) {
+func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition) (*Report, error) {
 	rep := &Report{
 		SchemaVersion: SchemaVersion,
 		Build:         cat.Build,
-		Files:         append([]string{}, in.Files...),
+		Files:         append([]string{}, run.Inputs...),
 		VMDetected:    run.VMDetected,
 		VMHow:         run.VMHow,
 		VMFlows:       run.VMFlows,
 		First:         utc(run.First),
 		Last:          utc(run.Last),
-		Damage:        append([]Damage{}, in.Damage...),
+		Damage:        append([]capture.Damage{}, run.Damage...),
 		Totals: Totals{
 			Packets: run.Packets, Bytes: run.Bytes,
 			FlowsInScope: run.InScope.Flows, PacketsInScope: run.InScope.Packets, BytesInScope: run.InScope.Bytes,
@@ -212,9 +196,10 @@ func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition
 		EditionsWithoutPage: []string{},
 		Excluded:            []Reason{},
 		DNSAnswers:          run.DNS,
-		Bounds:              []Bound{},
+		Bounds:              []capture.Bound{},
 		Anomalies:           cloneAnomalies(run.Anomalies),
 		Unsupported:         []Count{},
+		NothingInScope:      nothingInScope(run),
 	}
 	if run.VM.IsValid() {
 		rep.VM = run.VM.String()
@@ -223,11 +208,8 @@ func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition
 		rep.Excluded = append(rep.Excluded, Reason{Reason: reason, Packets: e.Packets, Bytes: e.Bytes, Flows: e.Flows})
 	}
 	sort.Slice(rep.Excluded, func(i, j int) bool { return rep.Excluded[i].Reason < rep.Excluded[j].Reason })
-	for _, b := range run.Bounds {
-		rep.Bounds = append(rep.Bounds, Bound(b))
-	}
-	rep.Bounds = append(rep.Bounds, in.Bounds...)
-	for name, n := range in.Unsupported {
+	rep.Bounds = append(rep.Bounds, run.Bounds...)
+	for name, n := range run.Unsupported {
 		rep.Unsupported = append(rep.Unsupported, Count{Name: name, Frames: n})
 	}
 	sort.Slice(rep.Unsupported, func(i, j int) bool { return rep.Unsupported[i].Name < rep.Unsupported[j].Name })
