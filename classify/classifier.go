@@ -15,7 +15,7 @@ type Config struct {
 	// shared-space) address that starts the most flows.
 	VM netip.Addr
 	// MaxFlows bounds the live flow table (default 131 072: a flow takes
-	// 448 bytes plus its map entry, so about 70 MB when full; stream buffers
+	// 464 bytes plus its map entry, so about 70 MB when full; stream buffers
 	// are bounded apart, by MaxReassemblyBytes). An idle VM keeps a few
 	// hundred flows open. When full, the least recently active flow is
 	// finished early and the report says so.
@@ -55,6 +55,14 @@ type Config struct {
 	OnFlow func(*FlowRecord)
 	// OnObservation, if set, sees every name read from a packet.
 	OnObservation func(*Observation)
+
+	// Inputs name what the packets are read from, as the user gave them
+	// (files, an interface): Analyze records them in Run.Inputs for the
+	// report. The Classifier does not use them.
+	Inputs []string
+	// Progress, if set, is called by Analyze every ProgressEvery packets
+	// with the number read so far, on Analyze's goroutine.
+	Progress func(packets uint64)
 }
 
 func (c *Config) setDefaults() {
@@ -424,6 +432,9 @@ func (c *Classifier) Finish() *Run {
 	}
 	r := &c.run
 	r.VMFlows = c.starts[c.vm]
+	if a, n := c.busiest(); n > 0 {
+		r.BusiestLocal, r.BusiestLocalFlows = netip.AddrFrom4(a), n
+	}
 	bound := func(what string, limit int, times uint64) {
 		if times > 0 {
 			r.Bounds = append(r.Bounds, capture.Bound{What: what, Limit: limit, Times: times})
@@ -446,13 +457,7 @@ func (c *Classifier) Finish() *Run {
 // decideVM picks the local address that started the most flows, and releases
 // the flows held back until it was known.
 func (c *Classifier) decideVM() {
-	var best [4]byte
-	bestN := -1
-	for a, n := range c.starts {
-		if n > bestN || (n == bestN && newEndpoint(a, 0) < newEndpoint(best, 0)) {
-			best, bestN = a, n
-		}
-	}
+	best, bestN := c.busiest()
 	c.vmKnown = true
 	if bestN >= 0 {
 		c.vm = best
@@ -475,6 +480,18 @@ func (c *Classifier) decideVM() {
 		c.record(&pending[i], &c.rec)
 		c.emit(&c.rec)
 	}
+}
+
+// busiest returns the local address that started the most flows so far
+// (ties: the lowest address), and how many; -1 when none started one.
+func (c *Classifier) busiest() (addr [4]byte, n int) {
+	n = -1
+	for a, k := range c.starts {
+		if k > n || (k == n && newEndpoint(a, 0) < newEndpoint(addr, 0)) {
+			addr, n = a, k
+		}
+	}
+	return addr, n
 }
 
 // nanos turns a capture time into Unix nanoseconds, the classifier's clock.

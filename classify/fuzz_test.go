@@ -50,6 +50,19 @@ func FuzzClassify(f *testing.F) {
 		step(0, capture.TCPSyn, 77777, nil), step(0, capture.TCPAck, 1, hello)))
 	f.Add(seed(step(1, capture.TCPSyn, 0, nil), step(1, capture.TCPAck, 1, []byte("POST / HTTP/1.1\r\nHost: a.example\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhel")),
 		step(1, capture.TCPAck|capture.TCPUrg, 72, []byte("lo\r\n0\r\nT: 1\r\n\r\nGET /b HTTP/1.1\r\nHost: a.example\r\n\r\n"))))
+	// A PROXY version 2 header a byte per segment, then a request; a STARTTLS exchange, then a ClientHello two
+	// bytes per segment.
+	var tiny []byte
+	for _, c := range []byte("\r\n\r\n\x00\r\nQUIT\n\x20\x00\x00\x00GET / HTTP/1.1\r\nHost: a.example\r\n\r\n") {
+		tiny = append(tiny, step(1, capture.TCPAck, 1, []byte{c})...)
+	}
+	tiny = append(step(1, capture.TCPSyn, 0, nil), tiny...)
+	tiny = append(tiny, step(0, capture.TCPSyn, 0, nil)...)
+	tiny = append(tiny, step(0, capture.TCPAck, 1, []byte("STARTTLS\r\n"))...)
+	for i, d := 0, int32(10); i < 64; i, d = i+2, 2 {
+		tiny = append(tiny, step(0, capture.TCPAck, d, hello[i:i+2])...)
+	}
+	f.Add(tiny)
 	f.Fuzz(func(t *testing.T, script []byte) {
 		pub := netip.MustParseAddr("20.1.2.3")
 		c := New(Config{VM: vm, MaxFlows: 4, MaxReassemblyBytes: 64 << 10})

@@ -47,7 +47,8 @@ type FlowRecord struct {
 	TLSVersion string   `json:"tls_version,omitempty"`
 
 	// Anomalies are the kinds of evidence that leave the flow's name or
-	// paths in doubt (AnomalySNIChanged, AnomalyTCPUrgent), in the order of
+	// paths in doubt (AnomalySNIChanged, AnomalyTCPUrgent,
+	// AnomalyHostDuplicated, AnomalyHostMismatch), in the order of
 	// their names.
 	Anomalies []string `json:"anomalies,omitempty"`
 }
@@ -118,8 +119,14 @@ type Run struct {
 	VMDetected bool   // false when given with --vm
 	VMFlows    int    // flows the VM started (in scope or not)
 	VMHow      string // how the VM was chosen, for the report
-	First      time.Time
-	Last       time.Time
+	// BusiestLocal is the local address that started the most flows, the
+	// one detection picks, whether or not it is the VM (so a report can
+	// suggest it when a --vm started none), and BusiestLocalFlows how many;
+	// zero when no local address started one.
+	BusiestLocal      netip.Addr
+	BusiestLocalFlows int
+	First             time.Time
+	Last              time.Time
 
 	Packets uint64 // every frame read
 	Bytes   uint64
@@ -130,13 +137,26 @@ type Run struct {
 	Excluded     map[string]*Excluded
 	DNS          DNSAnswers
 
-	// Bounds are the limits the classifier reached, which may have changed
-	// the result.
+	// Bounds are the limits reached, which may have changed the result: the
+	// classifier's, then (from Analyze) the source's.
 	Bounds []capture.Bound
 	// Anomalies counts the flows, in scope or not, whose names or paths are
 	// in doubt, by kind; only kinds seen are listed, in the order of their
 	// names.
 	Anomalies []Anomaly
+
+	// What the source said about itself, filled by Analyze (a Run from
+	// Classifier.Finish alone has none of it).
+	//
+	// Inputs name what was read, as given (Config.Inputs).
+	Inputs []string
+	// Damage is where the input could not be read as a capture, in
+	// reading order.
+	Damage []capture.Damage
+	// Unsupported counts the frames of each link type phonehome cannot
+	// decode, by capture.LinkTypeName; Excluded counts them too, under
+	// ScopeUndecodable.
+	Unsupported map[string]uint64
 }
 
 // DNSAnswers counts the DNS answers read (responses with a question, opcode

@@ -81,6 +81,8 @@ func TestHTTPFramingInDoubt(t *testing.T) {
 		{"connection_close_among_options", post + "Connection: keep-alive, Close\r\n\r\n", false},
 		{"http_1_0_without_keep_alive", "GET /first HTTP/1.0\r\n" + host + "\r\n", false},
 		{"control_http_1_0_keep_alive", "GET /first HTTP/1.0\r\n" + host + "Connection: Keep-Alive\r\n\r\n", true},
+		// RFC 9112 section 3.2: a server must reject it (and then closes the connection); a lax one reads on.
+		{"host_duplicated", "GET /first HTTP/1.1\r\n" + host + host + "\r\n", false},
 		{"obs_fold_before_first_field", "POST /first HTTP/1.1\r\n Content-Length: " + cl + "\r\n" + host + "\r\n", false},
 	}
 	for _, tt := range tests {

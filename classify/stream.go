@@ -39,16 +39,17 @@ type stream struct {
 	state  streamState
 	synced bool   // next is known
 	hasISN bool   // isn is known: the direction's SYN (or SYN-ACK) was seen
-	isn    uint32 // initial sequence number
 	open   bool   // the direction sent a segment without SYN: it took the connection as open
-	// probes is how many more in-order runs a direction in streamProbe
-	// state is checked for the start of a ClientHello or an HTTP request;
-	// in streamTLS state after a ClientHello, how many more
-	// ChangeCipherSpec records may come before the next one.
+	isn    uint32 // initial sequence number
+	// probes counts, in streamProbe state, the in-order runs that did not
+	// start a ClientHello or an HTTP request (up to maxProbes), and probed
+	// their bytes (up to maxProbeBytes); see probe. In streamTLS state
+	// after a ClientHello, probes counts the ChangeCipherSpec records since.
 	probes uint8
 	// found counts the ClientHellos or HTTP request heads read, up to
 	// maxFound.
 	found   uint8
+	probed  uint16
 	next    uint32 // sequence number of the next byte expected
 	buf     []byte // in-order bytes not yet consumed
 	held    []heldSegment

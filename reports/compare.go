@@ -24,31 +24,26 @@ import (
 // renamed or removed or its meaning changes; adding a field keeps it.
 const SchemaVersion = 1
 
-// Inputs describes what the run was made from, for the report's header.
-type Inputs struct {
-	Files  []string
-	Damage []capture.Damage
-	// Unsupported counts frames per link type phonehome cannot decode.
-	Unsupported map[string]uint64
-	// Bounds are limits reached while reading (IP reassembly), listed with
-	// the classifier's.
-	Bounds []capture.Bound
-}
-
 // Report is a run held against the catalog of one build. It is what every
 // renderer draws from, and, as JSON, a machine contract (SchemaVersion).
 type Report struct {
-	SchemaVersion int       `json:"schema_version"`
-	Build         string    `json:"build"`
-	Files         []string  `json:"files"`
-	VM            string    `json:"vm"`
-	VMDetected    bool      `json:"vm_detected"`
-	VMHow         string    `json:"vm_how"`
-	VMFlows       int       `json:"vm_flows_started"`
-	First         time.Time `json:"first_packet"`
-	Last          time.Time `json:"last_packet"`
-	Totals        Totals    `json:"totals"`
-	Editions      []Edition `json:"editions"`
+	SchemaVersion int    `json:"schema_version"`
+	Build         string `json:"build"`
+	// NothingInScope, when the run saw no IPv4 flow started by the VM
+	// towards a public address, says so and why (an IPv6-only, ARP-only or
+	// empty capture, link types phonehome cannot decode, a --vm that
+	// started no flow); absent otherwise. Every format puts it at the top.
+	NothingInScope string `json:"nothing_in_scope,omitempty"`
+
+	Files      []string  `json:"files"`
+	VM         string    `json:"vm"`
+	VMDetected bool      `json:"vm_detected"`
+	VMHow      string    `json:"vm_how"`
+	VMFlows    int       `json:"vm_flows_started"`
+	First      time.Time `json:"first_packet"`
+	Last       time.Time `json:"last_packet"`
+	Totals     Totals    `json:"totals"`
+	Editions   []Edition `json:"editions"`
 	// EditionsWithoutPage are the editions asked for that the build has no
 	// page for (21H2 has an Enterprise page only), in the order asked. They
 	// have no entry in Editions.
@@ -177,20 +172,22 @@ type Count struct {
 }
 
 // Compare holds run against cat for each of editions that cat documents and
-// lists the others in EditionsWithoutPage. The Report shares no slice or map
-// with run, cat or in, nor one edition with another: a caller may change any
+// lists the others in EditionsWithoutPage. What the run says of its source
+// (inputs, damage, bounds, link types not decoded: see classify.Analyze)
+// goes into the report's header and tail. The Report shares no slice or map
+// with run or cat, nor one edition with another: a caller may change any
 // part of it.
-func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition, in Inputs) (*Report, error) {
+func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition) (*Report, error) {
 	rep := &Report{
 		SchemaVersion: SchemaVersion,
 		Build:         cat.Build,
-		Files:         append([]string{}, in.Files...),
+		Files:         append([]string{}, run.Inputs...),
 		VMDetected:    run.VMDetected,
 		VMHow:         run.VMHow,
 		VMFlows:       run.VMFlows,
 		First:         utc(run.First),
 		Last:          utc(run.Last),
-		Damage:        append([]capture.Damage{}, in.Damage...),
+		Damage:        append([]capture.Damage{}, run.Damage...),
 		Totals: Totals{
 			Packets: run.Packets, Bytes: run.Bytes,
 			FlowsInScope: run.InScope.Flows, PacketsInScope: run.InScope.Packets, BytesInScope: run.InScope.Bytes,
@@ -202,6 +199,7 @@ func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition
 		Bounds:              []capture.Bound{},
 		Anomalies:           cloneAnomalies(run.Anomalies),
 		Unsupported:         []Count{},
+		NothingInScope:      nothingInScope(run),
 	}
 	if run.VM.IsValid() {
 		rep.VM = run.VM.String()
@@ -211,8 +209,7 @@ func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition
 	}
 	sort.Slice(rep.Excluded, func(i, j int) bool { return rep.Excluded[i].Reason < rep.Excluded[j].Reason })
 	rep.Bounds = append(rep.Bounds, run.Bounds...)
-	rep.Bounds = append(rep.Bounds, in.Bounds...)
-	for name, n := range in.Unsupported {
+	for name, n := range run.Unsupported {
 		rep.Unsupported = append(rep.Unsupported, Count{Name: name, Frames: n})
 	}
 	sort.Slice(rep.Unsupported, func(i, j int) bool { return rep.Unsupported[i].Name < rep.Unsupported[j].Name })

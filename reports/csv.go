@@ -14,7 +14,9 @@ import (
 //	edition                 home, pro, education or enterprise
 //	list                    documented_seen, documented_not_seen, undocumented or
 //	                        unattributed; no_page for an edition asked for that
-//	                        the build has no page for (one row, no other list)
+//	                        the build has no page for (one row, no other list);
+//	                        nothing_in_scope, first and alone, with an empty
+//	                        edition, when no flow was in scope (Report.NothingInScope)
 //	pattern                 the documented pattern (documented_* rows)
 //	name                    the name seen: one documented_seen row per name that
 //	                        matched the pattern; the name on undocumented rows
@@ -35,7 +37,8 @@ import (
 //	protocols_not_documented  the protocols seen that the page does not give
 //	ports                   unattributed: the destination ports, e.g. tcp/443
 //	description             documented_*: the page's description of the pattern;
-//	                        no_page: "<build> has no page for this edition"
+//	                        no_page: "<build> has no page for this edition";
+//	                        nothing_in_scope: what was seen instead
 //
 // A cell that holds several values separates them with ";" (protocol names
 // hold spaces). A cell that does not apply to the row's list is empty.
@@ -50,7 +53,8 @@ var CSVColumns = []string{
 // cell is quoted, whatever it holds, so that a spreadsheet set to split on
 // ";" (usual in much of Europe) still sees one cell where a name holds
 // "a;=cmd"; numbers and times are not quoted:
-// a header row of CSVColumns, then a no_page row for each edition asked for
+// a header row of CSVColumns, then a nothing_in_scope row when no flow was
+// in scope, then a no_page row for each edition asked for
 // that the build has no page for, then one row per edition, list and item,
 // in the order of the text report. Unattributed addresses are the same for
 // every edition and are repeated under each. The header of the text report,
@@ -67,6 +71,9 @@ var CSVColumns = []string{
 func CSV(w io.Writer, rep *Report) error {
 	cw := &csvWriter{w: bufio.NewWriter(w)}
 	cw.header(CSVColumns)
+	if rep.NothingInScope != "" {
+		cw.Write(csvRow(csvCells{list: "nothing_in_scope", traffic: &Traffic{}, description: rep.NothingInScope}))
+	}
 	for _, e := range rep.EditionsWithoutPage {
 		cw.Write(csvRow(csvCells{
 			edition: e, list: "no_page", traffic: &Traffic{}, description: rep.Build + " has no page for this edition",

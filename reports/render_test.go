@@ -24,10 +24,9 @@ func hostileReport(t *testing.T, host string) *Report {
 	seen.Aliases = []string{"client.wns.windows.com"}
 	run := testRun(nameStat(host, "sni"), seen)
 	run.Anomalies = testAnomalies(host)
-	rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home, catalog.Pro}, Inputs{
-		Files:  []string{"x\x1b]0;title\x07|`<b>.pcap"},
-		Damage: []capture.Damage{{File: "y.pcap", Offset: 7, Reason: "<i>bad</i> | `x`\n"}},
-	})
+	run.Inputs = []string{"x\x1b]0;title\x07|`<b>.pcap"}
+	run.Damage = []capture.Damage{{File: "y.pcap", Offset: 7, Reason: "<i>bad</i> | `x`\n"}}
+	rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home, catalog.Pro})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,7 +306,7 @@ func TestHTMLHostileNames(t *testing.T) {
 // TestCSVSemicolonSpreadsheet: a spreadsheet that splits on ";" must still
 // see a name holding ";=cmd" as one text cell, so every text cell is quoted.
 func TestCSVSemicolonSpreadsheet(t *testing.T) {
-	rep, err := Compare(testRun(nameStat("a;=cmd|' /C calc'!A0.example", "sni")), load(t), []catalog.Edition{catalog.Home}, Inputs{})
+	rep, err := Compare(testRun(nameStat("a;=cmd|' /C calc'!A0.example", "sni")), load(t), []catalog.Edition{catalog.Home})
 	if err != nil {
 		t.Fatal(err)
 	}

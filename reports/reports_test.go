@@ -33,6 +33,7 @@ func testRun(names ...*classify.NameStat) *classify.Run {
 	}
 	for _, n := range names {
 		r.Names[n.Name] = n
+		r.InScope.Flows += uint64(n.Flows)
 	}
 	return r
 }
@@ -56,7 +57,7 @@ func TestCompareLists(t *testing.T) {
 	alias := nameStat("wns.example.net", "dns")
 	alias.Aliases = []string{"client.wns.windows.com"}
 	run.Names[alias.Name] = alias
-	rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home}, Inputs{})
+	rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +165,8 @@ func TestTextEscapesHostileNames(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			run := testRun(nameStat(host, "sni"))
 			run.Anomalies = testAnomalies(host)
-			rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home}, Inputs{Files: []string{"x\x1b].pcap"}})
+			run.Inputs = []string{"x\x1b].pcap"}
+			rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -193,7 +195,7 @@ func TestJSONKeepsHostileNamesAsData(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			run := testRun(nameStat(host, "sni"))
 			run.Anomalies = testAnomalies(host)
-			rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home}, Inputs{})
+			rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -288,7 +290,7 @@ func TestTextColumnsAligned(t *testing.T) {
 		nameStat("settings-win.data.microsoft.com", "sni"),
 		nameStat("www.bing.com", "sni"),
 	)
-	rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home}, Inputs{})
+	rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,7 +329,7 @@ func TestEditionWithoutPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep, err := Compare(testRun(nameStat("settings-win.data.microsoft.com", "sni")), cat,
-		[]catalog.Edition{catalog.Home, catalog.Pro, catalog.Enterprise}, Inputs{})
+		[]catalog.Edition{catalog.Home, catalog.Pro, catalog.Enterprise})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -342,12 +344,12 @@ func TestEditionWithoutPage(t *testing.T) {
 		render func(io.Writer, *Report) error
 		want   string
 	}{
-		{"text", Text, "  no page  windows-10-21H2 has no page for Home, Pro: not reported\n"},
+		{"text", Text, "  no page  Windows 10 21H2 has no page for Home, Pro: not reported\n"},
 		{"json", JSON, `"editions_without_page": [` + "\n" + `    "home",` + "\n" + `    "pro"` + "\n  ]"},
 		{"csv", CSV, `"home","no_page","","","","","",0,0,0,,,"","","","","","windows-10-21H2 has no page for this edition"` + "\n" +
 			`"pro","no_page",`},
-		{"markdown", Markdown, "- no page: windows-10-21H2 has no page for Home, Pro: not reported\n"},
-		{"html", HTML, "<dt>no page</dt><dd>windows-10-21H2 has no page for Home, Pro: not reported</dd>"},
+		{"markdown", Markdown, "- no page: Windows 10 21H2 has no page for Home, Pro: not reported\n"},
+		{"html", HTML, "<dt>no page</dt><dd>Windows 10 21H2 has no page for Home, Pro: not reported</dd>"},
 	} {
 		var b bytes.Buffer
 		if err := tt.render(&b, rep); err != nil {
@@ -367,7 +369,7 @@ func TestUnrequestedDNSAnswers(t *testing.T) {
 	for _, unrequested := range []uint64{0, 3} {
 		run := testRun(nameStat("settings-win.data.microsoft.com", "sni"))
 		run.DNS = classify.DNSAnswers{Matched: 40, OneSided: 2, Unrequested: unrequested}
-		rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home}, Inputs{})
+		rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -419,7 +421,7 @@ func TestAnomaliesShownOnlyWhenSeen(t *testing.T) {
 				{Kind: classify.AnomalyTCPUrgent, What: "TCP urgent data", Flows: 1200},
 			}
 		}
-		rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home}, Inputs{})
+		rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home})
 		if err != nil {
 			t.Fatal(err)
 		}

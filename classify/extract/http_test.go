@@ -20,6 +20,12 @@ func headSummary(n int, st Status, r *HTTPRequest) string {
 	if r.MultipleHosts {
 		s += " multiple_hosts"
 	}
+	if r.HostConflict {
+		s += " host_conflict"
+	}
+	if r.HostMismatch {
+		s += " host_mismatch"
+	}
 	if r.Chunked {
 		s += " chunked"
 	}
@@ -28,6 +34,9 @@ func headSummary(n int, st Status, r *HTTPRequest) string {
 	}
 	if r.Close {
 		s += " close"
+	}
+	if string(r.Path) != string(r.Target) {
+		s += fmt.Sprintf(" path=%q", r.Path)
 	}
 	return s
 }
@@ -64,13 +73,31 @@ func TestParseRequestHead(t *testing.T) {
 		{"fold_before_first_field_ignored", "GET / HTTP/1.1\r\n Host: a\r\n\t\r\nHost: b\r\n\r\n", `found GET / HTTP/1.1 host="b" cl=-1 ambiguous`},
 		{"bare_lf_line_endings", "GET /x HTTP/1.1\nHost: lf.example\n\n|rest", `found GET /x HTTP/1.1 host="lf.example" cl=-1`},
 		{"absolute_form_target", "GET http://proxy.example:3128/p?q HTTP/1.1\r\n\r\n",
-			`found GET http://proxy.example:3128/p?q HTTP/1.1 host="proxy.example" cl=-1 from_target`},
+			`found GET http://proxy.example:3128/p?q HTTP/1.1 host="proxy.example" cl=-1 from_target path="/p?q"`},
 		{"absolute_form_userinfo", "GET http://u:p@h.example/ HTTP/1.1\r\n\r\n",
-			`found GET http://u:p@h.example/ HTTP/1.1 host="h.example" cl=-1 from_target`},
+			`found GET http://u:p@h.example/ HTTP/1.1 host="h.example" cl=-1 from_target path="/"`},
 		{"absolute_form_empty_host_field", "GET HTTP://h.example HTTP/1.1\r\nHost:\r\n\r\n",
-			`found GET HTTP://h.example HTTP/1.1 host="h.example" cl=-1 from_target`},
-		{"absolute_form_host_field_wins", "GET http://a.example/ HTTP/1.1\r\nHost: b.example\r\n\r\n",
-			`found GET http://a.example/ HTTP/1.1 host="b.example" cl=-1`},
+			`found GET HTTP://h.example HTTP/1.1 host="h.example" cl=-1 from_target path="/"`},
+		// RFC 9112 section 3.2.2: a server takes the host of an absolute-form target and ignores the Host field.
+		{"absolute_form_target_wins_over_host_field", "GET http://a.example/x HTTP/1.1\r\nHost: b.example\r\n\r\n",
+			`found GET http://a.example/x HTTP/1.1 host="a.example" cl=-1 from_target host_mismatch path="/x"`},
+		{"absolute_form_host_field_agrees", "GET http://A.Example.:80/x?y HTTP/1.1\r\nHost: a.example:80\r\n\r\n",
+			`found GET http://A.Example.:80/x?y HTTP/1.1 host="A.Example." cl=-1 from_target path="/x?y"`},
+		{"absolute_form_query_without_path", "GET http://a.example?q=1 HTTP/1.1\r\nHost: a.example\r\n\r\n",
+			`found GET http://a.example?q=1 HTTP/1.1 host="a.example" cl=-1 from_target path="/?q=1"`},
+		{"absolute_form_ipv6_port", "GET http://[2001:db8::1]:8080/p HTTP/1.1\r\nHost: [2001:DB8::1]\r\n\r\n",
+			`found GET http://[2001:db8::1]:8080/p HTTP/1.1 host="2001:db8::1" cl=-1 from_target path="/p"`},
+		// No host in the target: the Host field names the request, as Go's net/http reads it.
+		{"absolute_form_empty_authority", "GET http:///x HTTP/1.1\r\nHost: b.example\r\n\r\n",
+			`found GET http:///x HTTP/1.1 host="b.example" cl=-1 path="/x"`},
+		{"absolute_form_target_wins_over_two_hosts", "GET http://a.example/ HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n\r\n",
+			`found GET http://a.example/ HTTP/1.1 host="a.example" cl=-1 from_target multiple_hosts host_conflict host_mismatch ambiguous path="/"`},
+		{"connect_host_field_differs", "CONNECT a.example:443 HTTP/1.1\r\nHost: b.example:443\r\n\r\n",
+			`found CONNECT a.example:443 HTTP/1.1 host="a.example" cl=-1 from_target host_mismatch`},
+		{"connect_host_field_agrees", "CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n",
+			`found CONNECT a.example:443 HTTP/1.1 host="a.example" cl=-1 from_target`},
+		{"origin_form_not_from_target", "GET //a.example/x HTTP/1.1\r\nHost: b.example\r\n\r\n",
+			`found GET //a.example/x HTTP/1.1 host="b.example" cl=-1`},
 		{"connect_authority_form", "CONNECT login.live.com:443 HTTP/1.1\r\n\r\n",
 			`found CONNECT login.live.com:443 HTTP/1.1 host="login.live.com" cl=-1 from_target`},
 		{"no_host", "GET / HTTP/1.0\r\n\r\n", `found GET / HTTP/1.0 host="" cl=-1 close`},
@@ -80,7 +107,16 @@ func TestParseRequestHead(t *testing.T) {
 		{"connection_closed_not_close", "GET / HTTP/1.1\r\nConnection: closed, x-close\r\n\r\n", `found GET / HTTP/1.1 host="" cl=-1`},
 		{"http_1_0_keep_alive", "GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", `found GET / HTTP/1.0 host="" cl=-1`},
 		{"http_1_0_keep_alive_and_close", "GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n", `found GET / HTTP/1.0 host="" cl=-1 close`},
-		{"multiple_hosts_first_kept", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", `found GET / HTTP/1.1 host="a" cl=-1 multiple_hosts`},
+		// RFC 9112 section 3.2: a server must reject a request with two Host fields; some take the first, some
+		// the last. The name stands only when all agree, and the caller reads nothing after the request.
+		{"multiple_hosts_disagree", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", `found GET / HTTP/1.1 host="" cl=-1 multiple_hosts host_conflict ambiguous`},
+		{"multiple_hosts_agree", "GET / HTTP/1.1\r\nHost: A.example\r\nHost: a.example.:80\r\nContent-Length: 3\r\n\r\n",
+			`found GET / HTTP/1.1 host="A.example" cl=-1 multiple_hosts ambiguous`},
+		{"multiple_hosts_third_disagrees", "GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\nHost: c\r\n\r\n",
+			`found GET / HTTP/1.1 host="" cl=-1 multiple_hosts host_conflict ambiguous`},
+		{"multiple_hosts_second_empty", "GET / HTTP/1.1\r\nHost: a\r\nHost:\r\n\r\n", `found GET / HTTP/1.1 host="" cl=-1 multiple_hosts host_conflict ambiguous`},
+		{"multiple_hosts_first_empty", "GET / HTTP/1.1\r\nHost:\r\nhost: a\r\n\r\n", `found GET / HTTP/1.1 host="" cl=-1 multiple_hosts host_conflict ambiguous`},
+		{"multiple_hosts_folded_agree", "GET / HTTP/1.1\r\nHost:\r\n a\r\nHost: a\r\n\r\n", `found GET / HTTP/1.1 host="a" cl=-1 multiple_hosts ambiguous`},
 		{"content_length", "POST /u HTTP/1.1\r\nContent-Length: 42\r\n\r\n", `found POST /u HTTP/1.1 host="" cl=42`},
 		{"content_length_same_list", "POST /u HTTP/1.1\r\nContent-Length: 7, 7\r\nContent-Length: 7\r\n\r\n",
 			`found POST /u HTTP/1.1 host="" cl=7`},
@@ -361,7 +397,8 @@ func TestChunkedBodyAfterEnd(t *testing.T) {
 func TestParseRequestHeadAllocs(t *testing.T) {
 	var r HTTPRequest
 	for _, in := range [][]byte{readFixture(t, "http_curl_get.bin"),
-		[]byte("GET / HTTP/1.1\r\nHost: a\r\n  .example:80\r\nContent-Length: 3\r\n\r\n")} {
+		[]byte("GET / HTTP/1.1\r\nHost: a\r\n  .example:80\r\nContent-Length: 3\r\n\r\n"),
+		[]byte("GET http://a.example?q=1 HTTP/1.1\r\nHost: b\r\n\r\n")} {
 		ParseRequestHead(in, &r) // grows the fold buffer
 		if n := testing.AllocsPerRun(100, func() { ParseRequestHead(in, &r) }); n != 0 {
 			t.Errorf("ParseRequestHead(%q) allocs = %v; want 0", in, n)
