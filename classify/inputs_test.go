@@ -1,7 +1,6 @@
 package classify
 
 import (
-	"io"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -9,30 +8,22 @@ import (
 	"github.com/phonehome/phonehome/capture"
 )
 
-// classifyFiles runs the classifier over the inputs read as one capture.
-func classifyFiles(t *testing.T, paths ...string) (*Run, capture.Stats) {
+// classifyFiles analyses the inputs read as one capture.
+func classifyFiles(t *testing.T, paths ...string) *Run {
 	t.Helper()
 	src, err := capture.OpenFiles(paths, capture.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	c := New(Config{})
-	var p capture.Packet
-	for {
-		err := src.Next(&p)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.Add(&p)
+	run, err := Analyze(src, Config{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if d := src.Damage(); len(d) != 0 {
-		t.Fatalf("%v: damage %v", paths, d)
+	if len(run.Damage) != 0 {
+		t.Fatalf("%v: damage %v", paths, run.Damage)
 	}
-	return c.Finish(), src.Stats()
+	return run
 }
 
 // TestSplitCaptureAnalysedAsOne: a DNS-only capture beside a capture of the
@@ -41,32 +32,35 @@ func classifyFiles(t *testing.T, paths ...string) (*Run, capture.Stats) {
 // makes of them (capture's TestMergeAsMergecap): the DNS answers come
 // before the flows they name. Read one after the other, as before, they
 // left 2 addresses unattributed where the sample has 1. The sample given
-// twice is the sample: its duplicates are dropped.
+// twice is the sample: its duplicates are dropped, and Run.Duplicates
+// counts them.
 func TestSplitCaptureAnalysedAsOne(t *testing.T) {
 	sample := filepath.Join("..", "testdata", "sample", "idle-1909.pcapng")
 	split := filepath.Join("..", "capture", "testdata", "split")
-	want, _ := classifyFiles(t, sample)
+	want := classifyFiles(t, sample)
 	if len(want.Unattributed) != 1 {
 		t.Fatalf("the sample has %d unattributed addresses; want 1 (testdata/sample/TRUTH.md)", len(want.Unattributed))
 	}
 	for _, tt := range []struct {
 		name  string
 		paths []string
-		dups  int
+		dups  uint64
 	}{
 		{"dns_and_rest", []string{filepath.Join(split, "dns.pcap"), filepath.Join(split, "rest.pcap.zst")}, 0},
 		{"rest_and_dns", []string{filepath.Join(split, "rest.pcap.zst"), filepath.Join(split, "dns.pcap")}, 0},
 		{"the_directory", []string{split}, 0},
-		{"sample_twice", []string{sample, sample}, int(want.Packets)},
+		{"sample_twice", []string{sample, sample}, want.Packets},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got, st := classifyFiles(t, tt.paths...)
+			got := classifyFiles(t, tt.paths...)
+			dups := got.Duplicates
+			got.Duplicates = 0
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("run of %v differs from the sample's: %d packets, %d names, %d unattributed; want %d, %d, %d",
 					tt.paths, got.Packets, len(got.Names), len(got.Unattributed), want.Packets, len(want.Names), len(want.Unattributed))
 			}
-			if st.Duplicates != tt.dups {
-				t.Errorf("Stats().Duplicates = %d; want %d", st.Duplicates, tt.dups)
+			if dups != tt.dups {
+				t.Errorf("Run.Duplicates = %d; want %d", dups, tt.dups)
 			}
 		})
 	}

@@ -20,7 +20,8 @@ type Source interface {
 	// Damage returns the places the input could not be read as a capture,
 	// in reading order.
 	Damage() []capture.Damage
-	// Stats returns what was read; Analyze takes Stats.Unsupported from it.
+	// Stats returns what was read; Analyze takes Stats.Unsupported and
+	// Stats.Duplicates from it.
 	Stats() capture.Stats
 	// Bounds returns the limits the source reached (IPv4 reassembly).
 	Bounds() []capture.Bound
@@ -63,9 +64,11 @@ func Analyze(src Source, cfg Config) (*Run, error) {
 	run.Inputs = slices.Clone(cfg.Inputs)
 	run.Damage = src.Damage()
 	run.Bounds = append(run.Bounds, src.Bounds()...)
+	st := src.Stats()
 	run.Unsupported = map[string]uint64{}
-	for lt, frames := range src.Stats().Unsupported {
+	for lt, frames := range st.Unsupported {
 		run.Unsupported[capture.LinkTypeName(lt)] += uint64(frames)
 	}
+	run.Duplicates = uint64(st.Duplicates)
 	return run, nil
 }

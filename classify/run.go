@@ -157,6 +157,11 @@ type Run struct {
 	// decode, by capture.LinkTypeName; Excluded counts them too, under
 	// ScopeUndecodable.
 	Unsupported map[string]uint64
+	// Duplicates counts the frames the source dropped as duplicates of
+	// frames another input delivered (the same file given twice, rotated
+	// files that overlap: capture.Stats.Duplicates); they are not in
+	// Packets.
+	Duplicates uint64
 }
 
 // DNSAnswers counts the DNS answers read (responses with a question, opcode

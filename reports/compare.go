@@ -69,6 +69,9 @@ type Totals struct {
 	BytesInScope    uint64 `json:"bytes_in_scope"`
 	Names           int    `json:"names"`
 	UnattributedIPs int    `json:"unattributed_addresses"`
+	// DuplicatesDropped counts the frames dropped as duplicates of frames
+	// another input gave (classify.Run.Duplicates); not in Packets.
+	DuplicatesDropped uint64 `json:"duplicates_dropped"`
 }
 
 // Traffic is what was seen of a name, a pattern or an address. Bytes are
@@ -192,6 +195,7 @@ func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition
 			Packets: run.Packets, Bytes: run.Bytes,
 			FlowsInScope: run.InScope.Flows, PacketsInScope: run.InScope.Packets, BytesInScope: run.InScope.Bytes,
 			Names: len(run.Names), UnattributedIPs: len(run.Unattributed),
+			DuplicatesDropped: run.Duplicates,
 		},
 		EditionsWithoutPage: []string{},
 		Excluded:            []Reason{},

@@ -76,3 +76,47 @@ func TestDamageKindsRendered(t *testing.T) {
 		}
 	}
 }
+
+// TestDuplicatesRendered: the read line of every format says how many
+// packets were dropped as duplicates, and only when some were; the JSON
+// always has the count.
+func TestDuplicatesRendered(t *testing.T) {
+	for _, dups := range []uint64{0, 1, 912} {
+		rep := hostileReport(t, "example.com")
+		rep.Totals.DuplicatesDropped = dups
+		want := ""
+		switch dups {
+		case 1:
+			want = "; 1 duplicate packet dropped (the same time and bytes in another input)"
+		case 912:
+			want = "; 912 duplicate packets dropped (the same time and bytes in another input)"
+		}
+		for _, f := range []struct {
+			name   string
+			render func(io.Writer, *Report) error
+			esc    func(string) string
+		}{{"text", Text, func(s string) string { return s }}, {"markdown", Markdown, MarkdownText}, {"html", HTML, func(s string) string { return s }}} {
+			var b bytes.Buffer
+			if err := f.render(&b, rep); err != nil {
+				t.Fatal(err)
+			}
+			has := strings.Contains(b.String(), "duplicate packet")
+			if want == "" && has || want != "" && !strings.Contains(b.String(), want) {
+				t.Errorf("%s report with %d duplicates: want %q in the read line", f.name, dups, want)
+			}
+		}
+		var b bytes.Buffer
+		if err := JSON(&b, rep); err != nil {
+			t.Fatal(err)
+		}
+		var got struct {
+			Totals map[string]any `json:"totals"`
+		}
+		if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+			t.Fatal(err)
+		}
+		if v, ok := got.Totals["duplicates_dropped"]; !ok || v != float64(dups) {
+			t.Errorf("JSON totals.duplicates_dropped = %v; want %d", v, dups)
+		}
+	}
+}

@@ -108,7 +108,7 @@ func htmlView(rep *Report) htmlDoc {
 		kv("VM", "none ("+T(rep.VMHow)+")")
 	}
 	t := rep.Totals
-	kv("read", count(t.Packets, "packet")+", "+humanize.Bytes(t.Bytes))
+	kv("read", count(t.Packets, "packet")+", "+humanize.Bytes(t.Bytes)+duplicatesNote(t))
 	kv("in scope", count(t.FlowsInScope, "flow")+" to public IPv4 addresses started by the VM, "+
 		count(t.PacketsInScope, "packet")+", "+humanize.Bytes(t.BytesInScope))
 	if n := noPage(rep); n != "" {

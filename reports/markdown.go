@@ -39,7 +39,7 @@ func Markdown(w io.Writer, rep *Report) error {
 		p("- VM: none (%s)\n", m(rep.VMHow))
 	}
 	t := rep.Totals
-	p("- read: %s, %s\n", count(t.Packets, "packet"), humanize.Bytes(t.Bytes))
+	p("- read: %s, %s%s\n", count(t.Packets, "packet"), humanize.Bytes(t.Bytes), duplicatesNote(t))
 	p("- in scope: %s to public IPv4 addresses started by the VM, %s, %s\n",
 		count(t.FlowsInScope, "flow"), count(t.PacketsInScope, "packet"), humanize.Bytes(t.BytesInScope))
 	if n := noPage(rep); n != "" {

@@ -43,7 +43,7 @@ func Text(w io.Writer, rep *Report) error {
 		p("  VM       none (%s)\n", rep.VMHow)
 	}
 	t := rep.Totals
-	p("  read     %s, %s\n", count(t.Packets, "packet"), humanize.Bytes(t.Bytes))
+	p("  read     %s, %s%s\n", count(t.Packets, "packet"), humanize.Bytes(t.Bytes), duplicatesNote(t))
 	p("  in scope %s to public IPv4 addresses started by the VM, %s, %s\n",
 		count(t.FlowsInScope, "flow"), count(t.PacketsInScope, "packet"), humanize.Bytes(t.BytesInScope))
 	if n := noPage(rep); n != "" {
@@ -157,6 +157,15 @@ func Text(w io.Writer, rep *Report) error {
 		}
 	}
 	return tw.err
+}
+
+// duplicatesNote ends the "read" line of every report: the packets dropped
+// because another input gave them too, or "" when none were.
+func duplicatesNote(t Totals) string {
+	if t.DuplicatesDropped == 0 {
+		return ""
+	}
+	return "; " + count(t.DuplicatesDropped, "duplicate packet") + " dropped (the same time and bytes in another input)"
 }
 
 // damageTitle heads the list of damaged inputs in every report. Each line
