@@ -38,6 +38,7 @@ func TestSplitCaptureAnalysedAsOne(t *testing.T) {
 	sample := filepath.Join("..", "testdata", "sample", "idle-1909.pcapng")
 	split := filepath.Join("..", "capture", "testdata", "split")
 	want := classifyFiles(t, sample)
+	want.InputStats = nil // what was read of which file differs
 	if len(want.Unattributed) != 1 {
 		t.Fatalf("the sample has %d unattributed addresses; want 1 (testdata/sample/TRUTH.md)", len(want.Unattributed))
 	}
@@ -54,7 +55,7 @@ func TestSplitCaptureAnalysedAsOne(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got := classifyFiles(t, tt.paths...)
 			dups := got.Duplicates
-			got.Duplicates = 0
+			got.Duplicates, got.InputStats = 0, nil
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("run of %v differs from the sample's: %d packets, %d names, %d unattributed; want %d, %d, %d",
 					tt.paths, got.Packets, len(got.Names), len(got.Unattributed), want.Packets, len(want.Names), len(want.Unattributed))

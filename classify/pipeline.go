@@ -70,5 +70,6 @@ func Analyze(src Source, cfg Config) (*Run, error) {
 		run.Unsupported[capture.LinkTypeName(lt)] += uint64(frames)
 	}
 	run.Duplicates = uint64(st.Duplicates)
+	run.InputStats = st.Inputs
 	return run, nil
 }

@@ -162,6 +162,10 @@ type Run struct {
 	// files that overlap: capture.Stats.Duplicates); they are not in
 	// Packets.
 	Duplicates uint64
+	// InputStats lists every input with what was read of it, in input
+	// order: files found in a directory and skipped (not captures), empty
+	// inputs, frames and duplicates of each (capture.Stats.Inputs).
+	InputStats []capture.Input
 }
 
 // DNSAnswers counts the DNS answers read (responses with a question, opcode

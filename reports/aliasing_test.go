@@ -45,6 +45,7 @@ func aliasingRun() *classify.Run {
 	run.Bounds = append(run.Bounds, capture.Bound{What: "IPv4 reassembly timeout", Limit: 30, Times: 1})
 	run.Inputs = []string{"a.pcapng"}
 	run.Damage = []capture.Damage{{File: "a.pcapng", Offset: 24, Reason: "cut"}}
+	run.InputStats = []capture.Input{{Name: "a.pcapng", Format: "pcapng", Bytes: 100, Frames: 1}}
 	run.Unsupported = map[string]uint64{"ieee802_11": 3}
 	return run
 }

@@ -58,6 +58,9 @@ type Report struct {
 	Anomalies   []classify.Anomaly `json:"anomalies,omitempty"`
 	Damage      []capture.Damage   `json:"damage"`
 	Unsupported []Count            `json:"unsupported_link_types"`
+	// Inputs lists every input with what was read of it (files skipped in
+	// a directory, with the reason; empty inputs; frames and duplicates).
+	Inputs []capture.Input `json:"inputs"`
 }
 
 // Totals sums the run.
@@ -191,6 +194,7 @@ func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition
 		First:         utc(run.First),
 		Last:          utc(run.Last),
 		Damage:        append([]capture.Damage{}, run.Damage...),
+		Inputs:        append([]capture.Input{}, run.InputStats...),
 		Totals: Totals{
 			Packets: run.Packets, Bytes: run.Bytes,
 			FlowsInScope: run.InScope.Flows, PacketsInScope: run.InScope.Packets, BytesInScope: run.InScope.Bytes,

@@ -120,3 +120,49 @@ func TestDuplicatesRendered(t *testing.T) {
 		}
 	}
 }
+
+// TestQuietInputsRendered: files skipped in a directory and empty inputs
+// are listed, with the reason, in every format; the JSON lists every input.
+func TestQuietInputsRendered(t *testing.T) {
+	rep := hostileReport(t, "example.com")
+	rep.Inputs = []capture.Input{
+		{Name: "week/mon.pcap", Format: "pcap", Bytes: 100, Frames: 3},
+		{Name: "week/newest.pcap", Empty: true},
+		{Name: "week/notes.txt", Bytes: 16, Skipped: "not a pcap or pcapng file (magic 63617074)"},
+	}
+	lines := []string{
+		"week/newest.pcap empty: it holds no packet",
+		"week/notes.txt skipped: not a pcap or pcapng file (magic 63617074)",
+	}
+	for _, f := range []struct {
+		name   string
+		render func(io.Writer, *Report) error
+		esc    func(string) string
+	}{{"text", Text, func(s string) string { return s }}, {"markdown", Markdown, MarkdownText}, {"html", HTML, func(s string) string { return s }}} {
+		var b bytes.Buffer
+		if err := f.render(&b, rep); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		if !strings.Contains(out, quietTitle) {
+			t.Errorf("%s report has no %q", f.name, quietTitle)
+		}
+		for _, l := range lines {
+			file, rest, _ := strings.Cut(l, " ")
+			if want := f.esc(file) + " " + f.esc(rest); !strings.Contains(out, want) && !strings.Contains(out, f.esc(file)+" "+rest) {
+				t.Errorf("%s report does not say %q", f.name, want)
+			}
+		}
+		if strings.Contains(out, "week/mon.pcap") {
+			t.Errorf("%s report lists an input that was read", f.name)
+		}
+	}
+	rep.Inputs = rep.Inputs[:1]
+	var b bytes.Buffer
+	if err := Text(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), quietTitle) {
+		t.Errorf("text report lists inputs without packets when there are none")
+	}
+}

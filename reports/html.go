@@ -231,6 +231,13 @@ func htmlView(rep *Report) htmlDoc {
 		}
 		d.Tail = append(d.Tail, part)
 	}
+	if quiet := quietInputs(rep); len(quiet) > 0 {
+		part := htmlPart{Title: quietTitle}
+		for _, q := range quiet {
+			part.Items = append(part.Items, T(q[0])+" "+T(q[1]))
+		}
+		d.Tail = append(d.Tail, part)
+	}
 	return d
 }
 

@@ -145,6 +145,12 @@ func Markdown(w io.Writer, rep *Report) error {
 			p("- %s %s: %s\n", m(d.File), d.Where(), m(d.Reason))
 		}
 	}
+	if quiet := quietInputs(rep); len(quiet) > 0 {
+		p("\n## %s\n\n", quietTitle)
+		for _, q := range quiet {
+			p("- %s %s\n", m(q[0]), m(q[1]))
+		}
+	}
 	return ew.err
 }
 

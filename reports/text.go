@@ -156,7 +156,32 @@ func Text(w io.Writer, rep *Report) error {
 			p("  %s %s: %s\n", T(d.File), d.Where(), T(d.Reason))
 		}
 	}
+	if quiet := quietInputs(rep); len(quiet) > 0 {
+		p("\n%s\n", quietTitle)
+		for _, q := range quiet {
+			p("  %s %s\n", T(q[0]), T(q[1]))
+		}
+	}
 	return tw.err
+}
+
+// quietTitle heads the list of inputs that gave no packet without being
+// damaged, in every report.
+const quietTitle = "Inputs without packets (files in a directory that are not captures; empty inputs)"
+
+// quietInputs returns the inputs skipped in a directory or empty, in input
+// order: each name and what happened to it.
+func quietInputs(rep *Report) [][2]string {
+	var out [][2]string
+	for _, in := range rep.Inputs {
+		switch {
+		case in.Skipped != "":
+			out = append(out, [2]string{in.Name, "skipped: " + in.Skipped})
+		case in.Empty:
+			out = append(out, [2]string{in.Name, "empty: it holds no packet"})
+		}
+	}
+	return out
 }
 
 // duplicatesNote ends the "read" line of every report: the packets dropped

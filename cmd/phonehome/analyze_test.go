@@ -293,13 +293,14 @@ func pcapngBlocks(t *testing.T, b []byte) [][]byte {
 	return out
 }
 
-// strip drops the "files" list, which names the inputs.
+// strip drops the "files" and "inputs" lists, which name the inputs.
 func strip(report string) string {
 	var m map[string]any
 	if err := json.Unmarshal([]byte(report), &m); err != nil {
 		return report
 	}
 	delete(m, "files")
+	delete(m, "inputs") // what was read of each file
 	b, _ := json.MarshalIndent(m, "", " ")
 	return string(b)
 }
