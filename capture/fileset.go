@@ -345,6 +345,22 @@ func (s *FileSet) Next(p *Packet) error {
 	for {
 		if in := s.last; in != nil {
 			s.last = nil
+			if len(s.open) == 1 && s.pend == len(s.pending) {
+				// The only input left (one file, the last of a
+				// rotated set): no merge, its reader reads straight
+				// into p. Its head is not used again.
+				if err := in.src.next(p); err != nil {
+					s.pop()
+					s.finish(in, err)
+					continue
+				}
+				s.last = in
+				if s.duplicate(in, p) {
+					continue
+				}
+				s.deliver(in, p)
+				return nil
+			}
 			s.advance(in)
 		}
 		s.openDue()
@@ -353,20 +369,25 @@ func (s *FileSet) Next(p *Packet) error {
 		}
 		in := s.open[0]
 		s.last = in
-		if s.duplicate(in) {
+		h := &in.head
+		if s.duplicate(in, h) {
 			continue
 		}
-		h := &in.head
 		p.Timestamp, p.Offset, p.WireLen, p.CapLen = h.Timestamp, h.Offset, h.WireLen, h.CapLen
 		p.LinkType, p.Interface, p.Frame = h.LinkType, h.Interface, h.Frame
-		Decode(p.LinkType, p.Frame, p)
-		p.Reassembled = 0
-		s.count(p)
-		s.info[in.info].Frames++
-		if s.defrag != nil {
-			s.reassembled = s.defrag.Add(p)
-		}
+		s.deliver(in, p)
 		return nil
+	}
+}
+
+// deliver decodes and counts the packet read into p from in.
+func (s *FileSet) deliver(in *input, p *Packet) {
+	Decode(p.LinkType, p.Frame, p)
+	p.Reassembled = 0
+	s.count(p)
+	s.info[in.info].Frames++
+	if s.defrag != nil {
+		s.reassembled = s.defrag.Add(p)
 	}
 }
 

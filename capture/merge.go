@@ -92,17 +92,17 @@ func newDupWindow() dupWindow {
 	return dupWindow{entries: make([]dupEntry, 0, dupWindowSize), seed: maphash.MakeSeed()}
 }
 
-// duplicate reports whether the head of in, at the root of the heap, is a
-// duplicate of a frame another input delivered, and counts it if so.
+// duplicate reports whether h, the next packet of in, the input at the
+// root of the heap, is a duplicate of a frame another input delivered, and
+// counts it if so.
 //
 // A frame is hashed only when a duplicate is possible: when a frame of its
 // timestamp has been hashed already, or another open input's next frame
 // has its timestamp (the only inputs that can still deliver one, as long
 // as each input's timestamps do not go back). Reading one file, or files
 // that do not overlap, hashes nothing.
-func (s *FileSet) duplicate(in *input) bool {
+func (s *FileSet) duplicate(in *input, h *Packet) bool {
 	w := &s.dups
-	h := &in.head
 	if !h.Timestamp.Equal(w.ts) {
 		w.ts = h.Timestamp
 		w.entries, w.next = w.entries[:0], 0
