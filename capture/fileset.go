@@ -191,8 +191,10 @@ type Input struct {
 // captures taking its place in the order of their first packets (then of
 // their paths). Next always delivers the packet with the earliest timestamp
 // among the inputs' next packets; of equal timestamps, the one of the
-// earliest input. An input's packets come out in their order in the input
-// (mergecap's rule too, also where an input's clock steps back).
+// earliest input (mergecap 4.0 takes the last input's, a side effect of its
+// "not later than" comparison; the two agree wherever no two inputs have a
+// packet of one timestamp). An input's packets come out in their order in
+// the input (mergecap's rule too, also where an input's clock steps back).
 //
 // A regular file is opened to read its header and first packet, closed, and
 // opened again when the merge reaches that packet, so that a week of rotated
