@@ -93,7 +93,7 @@ type errWindow struct{ window, limit int64 }
 
 func (e *errWindow) Error() string {
 	return fmt.Sprintf("a zstd frame that needs a window of %s, over the %s limit (made with zstd --long or --ultra?); "+
-		"decompress it first (zstd -d --memory=%s)", mib(e.window), mib(e.limit), mib(e.window))
+		"decompress it first (zstd -d --memory=%dMiB)", mib(e.window), mib(e.limit), (e.window+1<<20-1)>>20)
 }
 
 func mib(n int64) string {

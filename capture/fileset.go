@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -293,7 +294,7 @@ func OpenFiles(paths []string, opt Options) (*FileSet, error) {
 		}
 	}
 	if len(s.inputs) == 0 {
-		return nil, errors.Join(errs...)
+		return nil, joinErrors(errs)
 	}
 	slices.SortStableFunc(s.pending, func(a, b *input) int {
 		if c := a.first.Compare(b.first); c != 0 {
@@ -306,6 +307,28 @@ func OpenFiles(paths []string, opt Options) (*FileSet, error) {
 	}
 	return s, nil
 }
+
+// joinErrors joins the errors of inputs that cannot be read into one, on
+// one line (errors.Join's line breaks would be escaped where it is shown);
+// errors.Is and errors.As find each.
+func joinErrors(errs []error) error {
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	return multiError(errs)
+}
+
+type multiError []error
+
+func (m multiError) Error() string {
+	msgs := make([]string, len(m))
+	for i, err := range m {
+		msgs[i] = err.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+func (m multiError) Unwrap() []error { return m }
 
 // newFileSet returns an empty set for opt, defaults set.
 func newFileSet(opt Options) *FileSet {

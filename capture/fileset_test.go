@@ -207,7 +207,7 @@ func TestOpenFilesErrors(t *testing.T) {
 		{"gzipped_text_file", []string{gzText}, ErrUnknownFormat, []string{gzText, "expected pcap"}},
 		{"corrupt_gzip_header", []string{badGzip}, ErrUnknownFormat, []string{badGzip, "corrupt gzip stream"}},
 		{"directory_without_captures", []string{notCaptures}, nil, []string{notCaptures, "holds no capture file (1 other files skipped)"}},
-		{"all_unreadable", []string{missing, text}, fs.ErrNotExist, []string{missing, text, "magic 54686973"}},
+		{"all_unreadable", []string{missing, text}, fs.ErrNotExist, []string{missing + ": cannot open: no such file or directory; " + text + ": not a pcap or pcapng file (magic 54686973)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -224,7 +224,9 @@ func (s *FileSet) addDir(dir string) error {
 		p, err := s.probe(path, fi.Size())
 		switch {
 		case errors.Is(err, ErrUnknownFormat):
-			skipped = append(skipped, Input{Name: path, Bytes: fi.Size(), Skipped: err.Error()})
+			// Without the formats expected: it is no capture.
+			why, _, _ := strings.Cut(err.Error(), "; expected")
+			skipped = append(skipped, Input{Name: path, Bytes: fi.Size(), Skipped: why})
 		case err != nil:
 			errs = append(errs, s.unreadable(path, err))
 		default:
@@ -337,13 +339,12 @@ func (s *FileSet) lost(in *input, err error) {
 // advance reads the next packet of the input at the root of the heap, the
 // one Next delivered last.
 func (s *FileSet) advance(in *input) {
-	if err := in.src.next(&in.head); err == nil {
-		s.down(0)
-		return
-	} else {
+	if err := in.src.next(&in.head); err != nil {
 		s.pop()
 		s.finish(in, err)
+		return
 	}
+	s.down(0)
 }
 
 // finish closes an input that ended with err (io.EOF or damage).

@@ -200,7 +200,7 @@ func TestDirectory(t *testing.T) {
 		{Name: empty, Empty: true},
 		{Name: dirLink, Skipped: "a symbolic link to a directory (not followed)"},
 		{Name: fifo, Skipped: "not a regular file (a FIFO, socket or device is read only when named)"},
-		{Name: notes, Skipped: "not a pcap or pcapng file (magic 63617074); " + expectedFormats},
+		{Name: notes, Skipped: "not a pcap or pcapng file (magic 63617074)"},
 	}
 	if len(st.Inputs) != len(want) {
 		t.Fatalf("Stats().Inputs = %+v; want %d", st.Inputs, len(want))
