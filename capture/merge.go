@@ -79,7 +79,9 @@ type dupWindow struct {
 
 // dupEntry is one frame delivered at dupWindow.ts. seen marks the inputs
 // that have had it (by order % 64): each copy in another input is one
-// duplicate, so three copies of a file deliver one and drop two.
+// duplicate, so three copies of a file deliver one and drop two. Inputs 64
+// apart share a mark, so a copy in one of them is kept: a duplicate missed,
+// never a frame dropped that was not one.
 type dupEntry struct {
 	hash     uint64
 	capLen   int
