@@ -2,6 +2,8 @@ package classify
 
 import (
 	"net/netip"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/phonehome/phonehome/capture"
@@ -109,6 +111,7 @@ type Classifier struct {
 	resp  extract.DNSResponse
 	query extract.DNSQuery
 	chain []string
+	cands dnsCandidates
 	rec   FlowRecord
 	obs   Observation
 
@@ -116,6 +119,8 @@ type Classifier struct {
 	portNames map[portKey]string
 
 	evictions, streamsGivenUp, namesDropped, addrsDropped uint64
+	ambiguousDropped                                      uint64
+	keyBuf                                                []byte // see ambiguous
 	anomalies                                             anomalyCounts
 }
 
@@ -134,6 +139,7 @@ func New(cfg Config) *Classifier {
 		portNames: make(map[portKey]string),
 	}
 	c.run.Names = make(map[string]*NameStat)
+	c.run.Ambiguous = make(map[string]*AmbiguousStat)
 	c.run.Unattributed = make(map[netip.Addr]*AddrStat)
 	c.run.Excluded = make(map[string]*Excluded)
 	if cfg.VM.Is4() {
@@ -302,8 +308,17 @@ func (c *Classifier) newFlow(key flowKey, p *capture.Packet, src, dst endpoint, 
 	}
 	f.client, f.server = client, server
 	f.first = ts
-	if e := c.dns.lookup(newDNSKey(client.addr(), server.addr()), ts); e != nil {
-		f.dnsName, f.dnsChain = e.qname, e.chain
+	c.dns.lookup(newDNSKey(client.addr(), server.addr()), ts, &c.cands)
+	switch cands := c.cands.names[:c.cands.n]; len(cands) {
+	case 0:
+	case 1:
+		f.dnsName, f.dnsChain = cands[0].qname, cands[0].chain
+	default:
+		// The answers do not decide: the flow keeps every name, sorted.
+		for _, n := range cands {
+			f.dnsAlts = append(f.dnsAlts, dnsAlt{name: n.qname, chain: n.chain})
+		}
+		slices.SortFunc(f.dnsAlts, func(a, b dnsAlt) int { return strings.Compare(a.name, b.name) })
 	}
 	return f
 }
@@ -435,10 +450,12 @@ func (c *Classifier) Finish() *Run {
 	bound("reassembly memory full: the longest-waiting partial head given up", c.cfg.MaxReassemblyBytes, c.bufs.evicted)
 	bound("reassembly memory full: a partial head not held", c.cfg.MaxReassemblyBytes, c.bufs.full)
 	bound("DNS answer map full: oldest answer dropped", c.cfg.MaxDNSEntries, c.dns.evicted)
+	bound("DNS names per address: a name still within its TTL dropped for a newer one", maxNamesPerAddr, c.dns.crowded)
 	bound("DNS query table full: oldest waiting query forgotten, its answer not used", c.queries.capacity(), c.queries.evicted)
 	bound("DNS client table full: answers to every further client must match a query", maxQueryClients, c.queries.clientsDropped)
 	bound("name table full: flows of new names not kept in the report", c.cfg.MaxNames, c.namesDropped)
 	bound("unattributed address table full: flows to new addresses not kept in the report", c.cfg.MaxNames, c.addrsDropped)
+	bound("ambiguous name table full: flows of new sets of DNS names not kept in the report", c.cfg.MaxNames, c.ambiguousDropped)
 	r.Anomalies = c.anomalies.list()
 	return r
 }

@@ -424,7 +424,7 @@ func (c *Classifier) dnsMessage(p *capture.Packet, msg []byte, cut bool) {
 	client := p.Dst.As4()
 	for _, a := range r.A {
 		if evidence {
-			c.dns.put(newDNSKey(client, a.Addr), qname, c.chain, nanos(p.Timestamp))
+			c.dns.put(newDNSKey(client, a.Addr), qname, c.chain, nanos(p.Timestamp), a.MinTTL)
 		}
 	}
 	if c.cfg.OnObservation != nil {
