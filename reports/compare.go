@@ -112,6 +112,9 @@ type Edition struct {
 	DocumentedNotSeen []NotSeen      `json:"documented_not_seen"`
 	Undocumented      []Undocumented `json:"undocumented"`
 	Unattributed      []Unattributed `json:"unattributed"`
+	// Ambiguous are the sets of names, none deciding, that no pattern
+	// matches as a whole (see Ambiguous).
+	Ambiguous []Ambiguous `json:"ambiguous"`
 }
 
 // Seen is a documented pattern that traffic matched.
@@ -119,12 +122,16 @@ type Seen struct {
 	Pattern string `json:"pattern"`
 	// Names are the flow names that matched; Via, where a name matched only
 	// through a CNAME of its DNS answer, says which alias did.
-	Names               []string          `json:"names"`
-	Via                 map[string]string `json:"via,omitempty"`
-	Traffic                               // flows, bytes, first and last seen
-	Evidence            map[string]int    `json:"evidence"`
-	ProtocolsSeen       []string          `json:"protocols_seen"`
-	ProtocolsDocumented []string          `json:"protocols_documented"`
+	Names []string          `json:"names"`
+	Via   map[string]string `json:"via,omitempty"`
+	// Ambiguous are the sets of names, none deciding, whose flows count
+	// for the pattern because every name of the set matched it (evidence
+	// dns-ambiguous); see Ambiguous.
+	Ambiguous           [][]string     `json:"ambiguous,omitempty"`
+	Traffic                            // flows, bytes, first and last seen
+	Evidence            map[string]int `json:"evidence"`
+	ProtocolsSeen       []string       `json:"protocols_seen"`
+	ProtocolsDocumented []string       `json:"protocols_documented"`
 	// ProtocolsNotDocumented are the protocols seen that the page does not
 	// give for the pattern (plain HTTP to a host documented as TLS only, say).
 	ProtocolsNotDocumented []string `json:"protocols_not_documented"`
@@ -238,6 +245,7 @@ func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition
 	}
 	sort.Slice(names, func(i, j int) bool { return names[i].Name < names[j].Name })
 	unattributed := unattributedList(run)
+	ambiguous := ambiguousStats(run)
 
 	undoc := make([]*Undocumented, len(names)) // filled as editions need them
 	have := cat.Editions()
@@ -246,7 +254,7 @@ func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition
 			rep.EditionsWithoutPage = append(rep.EditionsWithoutPage, string(e))
 			continue
 		}
-		ed, err := compareEdition(names, undoc, cat, e)
+		ed, err := compareEdition(names, undoc, ambiguous, cat, e)
 		if err != nil {
 			return nil, err
 		}
@@ -265,7 +273,7 @@ func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition
 // map) by the first edition that needs it, which keeps it; each later
 // edition gets its own copy, so a Report shares no slice or map between its
 // editions or with the run.
-func compareEdition(names []*classify.NameStat, undoc []*Undocumented, cat *catalog.Catalog, e catalog.Edition) (Edition, error) {
+func compareEdition(names []*classify.NameStat, undoc []*Undocumented, ambiguous []*classify.AmbiguousStat, cat *catalog.Catalog, e catalog.Edition) (Edition, error) {
 	entries := cat.ForEdition(e)
 	patterns := make([]string, len(entries))
 	for i, en := range entries {
@@ -313,15 +321,7 @@ func compareEdition(names []*classify.NameStat, undoc []*Undocumented, cat *cata
 			continue
 		}
 		for id, via := range matched {
-			s := seen[id]
-			if s == nil {
-				en := entries[id]
-				s = &Seen{
-					Pattern: en.Pattern, Evidence: map[string]int{},
-					ProtocolsDocumented: protocols(en.Protocols), Description: description(en), Sources: sources(en),
-				}
-				seen[id] = s
-			}
+			s := seenFor(seen, entries, id)
 			s.Names = append(s.Names, n.Name)
 			if via != n.Name {
 				if s.Via == nil {
@@ -338,6 +338,7 @@ func compareEdition(names []*classify.NameStat, undoc []*Undocumented, cat *cata
 			}
 		}
 	}
+	ed.Ambiguous = compareAmbiguous(ambiguous, m, entries, seen)
 	for id, en := range entries {
 		if seen[id] != nil {
 			ed.DocumentedSeen = append(ed.DocumentedSeen, *seen[id])
@@ -368,6 +369,18 @@ func compareEdition(names []*classify.NameStat, undoc []*Undocumented, cat *cata
 		return a.Name < b.Name
 	})
 	return ed, nil
+}
+
+// seenFor returns the entry of pattern id in seen, made on first use.
+func seenFor(seen []*Seen, entries []catalog.Endpoint, id int) *Seen {
+	if seen[id] == nil {
+		en := entries[id]
+		seen[id] = &Seen{
+			Pattern: en.Pattern, Evidence: map[string]int{},
+			ProtocolsDocumented: protocols(en.Protocols), Description: description(en), Sources: sources(en),
+		}
+	}
+	return seen[id]
 }
 
 // note records each matched pattern once, preferring the flow name itself

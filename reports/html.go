@@ -117,13 +117,7 @@ func htmlView(rep *Report) htmlDoc {
 		if len(ed.DocumentedSeen) > 0 {
 			tab := htmlTableOf("pattern", "names", "flows:", "out:", "in:", "first", "last", "by", "seen", "documented")
 			for _, s := range ed.DocumentedSeen {
-				names := htmlCell{Class: "name"}
-				for _, n := range s.Names {
-					if v, ok := s.Via[n]; ok {
-						n += " (via " + v + ")"
-					}
-					names.Lines = append(names.Lines, T(n))
-				}
+				names := htmlCell{Class: "name", Lines: seenNames(s, T)}
 				seen := wrap(strings.Join(s.ProtocolsSeen, ", "))
 				seen.Warn = len(s.ProtocolsNotDocumented) > 0
 				tab.add(nameCell(s.Pattern), names, num(humanize.Comma(int64(s.Flows))), num(humanize.Bytes(s.BytesOut)),
@@ -165,6 +159,9 @@ func htmlView(rep *Report) htmlDoc {
 			part.Table = tab
 		}
 		he.Parts = append(he.Parts, part)
+		if len(ed.Ambiguous) > 0 {
+			he.Parts = append(he.Parts, htmlAmbiguous(ed.Ambiguous))
+		}
 		d.Editions = append(d.Editions, he)
 	}
 

@@ -48,19 +48,16 @@ func Markdown(w io.Writer, rep *Report) error {
 		if len(ed.DocumentedSeen) > 0 {
 			tab := ew.mdTable("pattern", "names", "flows:", "out:", "in:", "first", "last", "by", "seen", "documented")
 			for _, s := range ed.DocumentedSeen {
-				for i, n := range s.Names {
-					if v, ok := s.Via[n]; ok {
-						n += " (via " + v + ")"
-					}
+				for i, n := range seenNames(s, m) {
 					if i > 0 {
-						tab.row("", m(n), "", "", "", "", "", "", "", "")
+						tab.row("", n, "", "", "", "", "", "", "", "")
 						continue
 					}
 					seen := m(strings.Join(s.ProtocolsSeen, ", "))
 					if len(s.ProtocolsNotDocumented) > 0 {
 						seen += ` \[!\]`
 					}
-					tab.row(m(s.Pattern), m(n), humanize.Comma(int64(s.Flows)), humanize.Bytes(s.BytesOut), humanize.Bytes(s.BytesIn),
+					tab.row(m(s.Pattern), n, humanize.Comma(int64(s.Flows)), humanize.Bytes(s.BytesOut), humanize.Bytes(s.BytesIn),
 						stamp(s.First), stamp(s.Last), evidence(s.Evidence), seen, m(strings.Join(s.ProtocolsDocumented, ", ")))
 				}
 			}
@@ -88,6 +85,7 @@ func Markdown(w io.Writer, rep *Report) error {
 					stamp(u.First), stamp(u.Last), m(strings.Join(u.Protocols, ", ")), evidence(u.Evidence))
 			}
 		}
+		mdAmbiguous(ew, ed.Ambiguous)
 	}
 
 	if len(rep.Editions) > 0 {

@@ -344,7 +344,7 @@ func TestEditionWithoutPage(t *testing.T) {
 	}{
 		{"text", Text, "  no page  windows-10-21H2 has no page for Home, Pro: not reported\n"},
 		{"json", JSON, `"editions_without_page": [` + "\n" + `    "home",` + "\n" + `    "pro"` + "\n  ]"},
-		{"csv", CSV, `"home","no_page","","","","","",0,0,0,,,"","","","","","windows-10-21H2 has no page for this edition"` + "\n" +
+		{"csv", CSV, `"home","no_page","","","","","",0,0,0,,,"","","","","","windows-10-21H2 has no page for this edition",""` + "\n" +
 			`"pro","no_page",`},
 		{"markdown", Markdown, "- no page: windows-10-21H2 has no page for Home, Pro: not reported\n"},
 		{"html", HTML, "<dt>no page</dt><dd>windows-10-21H2 has no page for Home, Pro: not reported</dd>"},
@@ -441,6 +441,116 @@ func TestAnomaliesShownOnlyWhenSeen(t *testing.T) {
 			}
 			if got := strings.Contains(out, "Anomalies") || strings.Contains(out, "anomalies"); got != seen {
 				t.Errorf("%s report with anomalies %v has a section for them: %v", name, seen, got)
+			}
+		}
+	}
+}
+
+// ambiguousRun is a run with two ambiguous sets of DNS names: one whose
+// names both match *.delivery.mp.microsoft.com (one of them through a CNAME),
+// one whose names match different patterns, or none.
+func ambiguousRun() *classify.Run {
+	run := testRun(nameStat("settings-win.data.microsoft.com", "sni"))
+	addr := netip.MustParseAddr("13.107.4.50")
+	run.Ambiguous = map[string]*classify.AmbiguousStat{
+		"a.example.net\nfe3cr.delivery.mp.microsoft.com": {
+			Names: []string{"a.example.net", "fe3cr.delivery.mp.microsoft.com"}, Aliases: [][]string{{"kv.delivery.mp.microsoft.com"}, nil},
+			Flows: 2, BytesOut: 10, BytesIn: 20, First: t0, Last: t0.Add(time.Minute), Protocols: []string{"tcp/443"}, Addrs: []netip.Addr{addr},
+		},
+		"fe2cr.update.microsoft.com\nfe3cr.delivery.mp.microsoft.com\nz.vendor.example": {
+			Names:   []string{"fe2cr.update.microsoft.com", "fe3cr.delivery.mp.microsoft.com", "z.vendor.example"},
+			Aliases: make([][]string, 3), Flows: 1, BytesOut: 30, BytesIn: 40, First: t0, Last: t0,
+			Protocols: []string{"TLS 1.2"}, Addrs: []netip.Addr{addr},
+		},
+	}
+	return run
+}
+
+// TestAmbiguousMatching: a set of names none of which decides counts as seen
+// for a pattern only when every name matches it; otherwise it is listed as
+// ambiguous with each name's patterns, and counts for none of them.
+func TestAmbiguousMatching(t *testing.T) {
+	rep, err := Compare(ambiguousRun(), load(t), []catalog.Edition{catalog.Home}, Inputs{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ed := rep.Editions[0]
+	var seen []string
+	for _, s := range ed.DocumentedSeen {
+		seen = append(seen, s.Pattern)
+		if s.Pattern != "*.delivery.mp.microsoft.com" {
+			if len(s.Ambiguous) > 0 {
+				t.Errorf("%s: ambiguous %v; want none", s.Pattern, s.Ambiguous)
+			}
+			continue
+		}
+		if len(s.Names) != 0 || len(s.Ambiguous) != 1 || strings.Join(s.Ambiguous[0], " ") != "a.example.net fe3cr.delivery.mp.microsoft.com" {
+			t.Errorf("%s: names %v, ambiguous %v; want only the set a.example.net, fe3cr.delivery.mp.microsoft.com", s.Pattern, s.Names, s.Ambiguous)
+		}
+		if s.Flows != 2 || s.Evidence[classify.EvidenceDNSAmbiguous] != 2 || len(s.Evidence) != 1 {
+			t.Errorf("%s: %d flows, evidence %v; want 2 flows, dns-ambiguous 2", s.Pattern, s.Flows, s.Evidence)
+		}
+	}
+	if g, w := strings.Join(seen, " "), "*.delivery.mp.microsoft.com settings-win.data.microsoft.com"; g != w {
+		t.Errorf("documented and seen = %s; want %s (the second set's names match different patterns: none seen by it)", g, w)
+	}
+	if len(ed.Ambiguous) != 1 {
+		t.Fatalf("ambiguous = %+v; want the second set only", ed.Ambiguous)
+	}
+	a := ed.Ambiguous[0]
+	var got []string
+	for _, n := range a.Names {
+		got = append(got, n.Name+"="+strings.Join(n.Patterns, ","))
+	}
+	if g, w := strings.Join(got, " "), "fe2cr.update.microsoft.com=*.update.microsoft.com,fe2cr.update.microsoft.com "+
+		"fe3cr.delivery.mp.microsoft.com=*.delivery.mp.microsoft.com,fe3cr.delivery.mp.microsoft.com z.vendor.example="; g != w {
+		t.Errorf("ambiguous names = %s; want %s", g, w)
+	}
+	if a.Flows != 1 || a.BytesOut != 30 || strings.Join(a.Addresses, ",") != "13.107.4.50" || strings.Join(a.Protocols, ",") != "TLS 1.2" {
+		t.Errorf("ambiguous traffic = %+v; want 1 flow, 30 bytes out, 13.107.4.50, TLS 1.2", a)
+	}
+	for _, u := range ed.Undocumented {
+		if u.Name == "z.vendor.example" || u.Name == "a.example.net" {
+			t.Errorf("undocumented %s: a name of an ambiguous set counts as no name of its own", u.Name)
+		}
+	}
+}
+
+// TestAmbiguousInEveryFormat: both sets are shown by every format.
+func TestAmbiguousInEveryFormat(t *testing.T) {
+	rep, err := Compare(ambiguousRun(), load(t), []catalog.Edition{catalog.Home}, Inputs{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		format string
+		render func(io.Writer, *Report) error
+		want   []string
+	}{
+		{"text", Text, []string{"a.example.net or fe3cr.delivery.mp.microsoft.com (ambiguous)", "dns-ambiguous",
+			"\nAmbiguous DNS names (1 set): several names' answers led to the flows' destinations within their TTLs\n",
+			"  fe2cr.update.microsoft.com          *.update.microsoft.com, fe2cr.update.microsoft.com            1      30 B  40 B  03-02 08:00:00  03-02 08:00:00  TLS 1.2\n" +
+				"  or fe3cr.delivery.mp.microsoft.com  *.delivery.mp.microsoft.com, fe3cr.delivery.mp.microsoft.com\n" +
+				"  or z.vendor.example                 not documented\n"}},
+		{"json", JSON, []string{`"ambiguous": [` + "\n" + `            [` + "\n" + `              "a.example.net",`,
+			`"name": "z.vendor.example",` + "\n" + `              "patterns": []`}},
+		{"csv", CSV, []string{
+			`"home","documented_seen","*.delivery.mp.microsoft.com","a.example.net","","","",2,10,20,2026-03-02T08:00:00Z,2026-03-02T08:01:00Z,"dns-ambiguous","tcp/443","HTTP","","","The following`,
+			`Microsoft Account"" endpoints.","fe3cr.delivery.mp.microsoft.com"` + "\n",
+			`"home","ambiguous","*.update.microsoft.com;fe2cr.update.microsoft.com","fe2cr.update.microsoft.com","","microsoft.com","13.107.4.50",1,30,40,2026-03-02T08:00:00Z,2026-03-02T08:00:00Z,"dns-ambiguous","TLS 1.2","","","","","fe3cr.delivery.mp.microsoft.com;z.vendor.example"`,
+			`"home","ambiguous","","z.vendor.example","","vendor.example","13.107.4.50",1,30,40,`}},
+		{"markdown", Markdown, []string{`| \*.delivery.mp.microsoft.com | a.example.net or fe3cr.delivery.mp.microsoft.com (ambiguous) |`,
+			"| or z.vendor.example | not documented |  |  |  |  |  |  |"}},
+		{"html", HTML, []string{"a.example.net or fe3cr.delivery.mp.microsoft.com (ambiguous)",
+			"<td class=\"name\">fe2cr.update.microsoft.com<br>or fe3cr.delivery.mp.microsoft.com<br>or z.vendor.example</td>"}},
+	} {
+		var b bytes.Buffer
+		if err := tt.render(&b, rep); err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(b.String(), w) {
+				t.Errorf("%s report does not hold %q:\n%s", tt.format, w, b.String())
 			}
 		}
 	}
