@@ -59,6 +59,8 @@ func (c *Classifier) record(f *flowFacts, rec *FlowRecord) {
 		DNSName: f.dnsName, CNAMEs: f.dnsChain,
 		Anomalies:     f.anomalies.appendKinds(rec.Anomalies[:0]),
 		DNSCandidates: appendCandidates(rec.DNSCandidates[:0], f.dnsAlts),
+		Truncated:     f.truncated,
+		Cut:           f.cut,
 	}
 	if f.tlsVersion != 0 {
 		rec.TLSVersion = TLSVersionName(f.tlsVersion)
@@ -123,6 +125,7 @@ func (c *Classifier) emit(rec *FlowRecord) {
 		return
 	}
 	c.run.InScope.Flows++
+	c.trunc.flow(rec)
 	c.run.InScope.Packets += packets
 	c.run.InScope.Bytes += bytes
 	if rec.Evidence == EvidenceDNSAmbiguous {

@@ -122,6 +122,7 @@ type Classifier struct {
 	ambiguousDropped                                      uint64
 	keyBuf                                                []byte // see ambiguous
 	anomalies                                             anomalyCounts
+	trunc                                                 truncation
 }
 
 // New returns a Classifier for cfg.
@@ -176,6 +177,9 @@ func (c *Classifier) Add(p *capture.Packet) {
 			c.last = ts
 		}
 		c.packets++
+		if p.Truncated {
+			c.trunc.frame(p)
+		}
 	}
 	switch p.L3 {
 	case capture.L3IPv4:
@@ -222,6 +226,7 @@ func (c *Classifier) Add(p *capture.Packet) {
 	c.lastFlow = f
 	out := src == f.client
 	f.last = ts
+	f.truncated = f.truncated || p.Truncated
 	switch {
 	case !count:
 	case out:
@@ -370,8 +375,26 @@ func (c *Classifier) tcp(f *flow, p *capture.Packet, out bool) {
 		st.finish()
 		f.anomalies |= anomalyTCPUrgent
 	}
+	if p.Truncated && st.state != streamDone {
+		if p.Payload == nil {
+			// The capture cut the TCP header: where the segment's bytes
+			// go is not known, so nothing more of the direction is read.
+			c.cutStream(f, st, out)
+			c.bufs.release(st)
+		} else {
+			st.cutAt(seq, len(p.Payload))
+		}
+	}
 	if len(p.Payload) > 0 && st.state != streamDone {
 		for data := st.accept(seq, p.Payload, c.bufs); data != nil; data = st.popHeld(c.bufs) {
+			nh, atHole := st.beforeHole(len(data))
+			if atHole && nh <= st.beforeUrgent(len(data)) {
+				// Read what the capture kept, then stop: the bytes after
+				// it are lost.
+				c.consume(f, st, out, data[:nh], p)
+				c.cutStream(f, st, out)
+				break
+			}
 			if n := st.beforeUrgent(len(data)); n < len(data) {
 				// Read up to the urgent byte (even none of it: that
 				// decides whether the direction is read at all), then
@@ -392,6 +415,12 @@ func (c *Classifier) tcp(f *flow, p *capture.Packet, out bool) {
 		if st.state == streamDone {
 			c.bufs.release(st)
 		}
+	}
+	if st.hole && st.state != streamDone && st.synced && seqDiff(st.holeSeq, st.next) <= 0 {
+		// The hole is where the direction stands: a segment cut before
+		// its first byte.
+		c.cutStream(f, st, out)
+		c.bufs.release(st)
 	}
 	if p.TCPFlags&capture.TCPRst != 0 {
 		f.reset = true
@@ -457,6 +486,7 @@ func (c *Classifier) Finish() *Run {
 	bound("unattributed address table full: flows to new addresses not kept in the report", c.cfg.MaxNames, c.addrsDropped)
 	bound("ambiguous name table full: flows of new sets of DNS names not kept in the report", c.cfg.MaxNames, c.ambiguousDropped)
 	r.Anomalies = c.anomalies.list()
+	r.Truncation = c.trunc.result()
 	return r
 }
 

@@ -412,6 +412,12 @@ func (c *Classifier) dnsMessage(p *capture.Packet, msg []byte, cut bool) {
 		return
 	}
 	r := &c.resp
+	if cut {
+		c.trunc.DNSResponses++
+		if r.Cut {
+			c.trunc.AnswersLost++
+		}
+	}
 	qname := c.names.name(r.QName)
 	if qname == "" {
 		return

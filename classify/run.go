@@ -19,6 +19,19 @@ const (
 	EvidenceNone         = ""
 )
 
+// What the capture cut that held a flow's name (FlowRecord.Cut). The bytes a
+// cut frame lost are a hole in its TCP stream, which is not read past.
+const (
+	// CutClientHello: the flow's first ClientHello, so no SNI was read.
+	CutClientHello = "client-hello"
+	// CutRequestHead: the flow's first HTTP request head, so no Host was
+	// read.
+	CutRequestHead = "request-head"
+	// CutFirstPayload: the client's first bytes, before they showed what
+	// they were (a ClientHello, a request): no name was read from them.
+	CutFirstPayload = "first-payload"
+)
+
 // FlowRecord is one finished IPv4 flow, as written by --flows. Src is the side
 // that started the flow. It is a machine contract: field names are stable.
 // BytesOut and BytesIn are frame bytes: the sum of each frame's length on the
@@ -58,6 +71,11 @@ type FlowRecord struct {
 	// paths in doubt (AnomalySNIChanged, AnomalyTCPUrgent), in the order of
 	// their names.
 	Anomalies []string `json:"anomalies,omitempty"`
+	// Truncated says the capture cut a frame of the flow (see Truncation),
+	// and Cut, when that hid the flow's name, what it cut: CutClientHello,
+	// CutRequestHead or CutFirstPayload.
+	Truncated bool   `json:"truncated,omitempty"`
+	Cut       string `json:"cut,omitempty"`
 }
 
 // DNSCandidate is one of the names whose DNS answers led to a flow's
@@ -173,6 +191,8 @@ type Run struct {
 	DNS          DNSAnswers
 
 	Bounds []Bound
+	// Truncation says what the capture cut and what it cost.
+	Truncation Truncation
 	// Anomalies counts the flows, in scope or not, whose names or paths are
 	// in doubt, by kind; only kinds seen are listed, in the order of their
 	// names.
