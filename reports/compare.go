@@ -54,7 +54,10 @@ type Report struct {
 	First         time.Time `json:"first_packet"`
 	Last          time.Time `json:"last_packet"`
 	Totals        Totals    `json:"totals"`
-	Editions      []Edition `json:"editions"`
+	// Truncation says what the capture cut and what that cost the names;
+	// absent when it cut nothing.
+	Truncation *classify.Truncation `json:"truncation,omitempty"`
+	Editions   []Edition            `json:"editions"`
 	// EditionsWithoutPage are the editions asked for that the build has no
 	// page for (21H2 has an Enterprise page only), in the order asked. They
 	// have no entry in Editions.
@@ -221,6 +224,7 @@ func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition
 		DNSAnswers:          run.DNS,
 		Bounds:              []Bound{},
 		Anomalies:           cloneAnomalies(run.Anomalies),
+		Truncation:          truncationOf(run),
 		Unsupported:         []Count{},
 	}
 	if run.VM.IsValid() {

@@ -34,6 +34,7 @@ type htmlDoc struct {
 	Title    string
 	Build    string
 	Run      []htmlItem
+	Top      []htmlPart // notes that change what every list below means
 	Editions []htmlEdition
 	Tail     []htmlPart
 }
@@ -108,6 +109,7 @@ func htmlView(rep *Report) htmlDoc {
 	if n := noPage(rep); n != "" {
 		kv("no page", T(n))
 	}
+	d.Top = htmlTruncation(rep)
 
 	for _, ed := range rep.Editions {
 		he := htmlEdition{Title: T(editionTitle(ed.Edition)) + ": " + strconv.Itoa(len(ed.DocumentedSeen)) + " of " + strconv.Itoa(ed.Documented) +
@@ -264,13 +266,17 @@ p.foot { color: #555; margin-top: 0; }
 <dt>{{.K}}</dt><dd>{{.V}}</dd>
 {{- end}}
 </dl>
+{{- range .Top}}{{template "section" .}}{{end}}
 {{- range .Editions}}
 <section>
 <h2>{{.Title}}</h2>
 {{- range .Parts}}{{template "part" .}}{{end}}
 </section>
 {{- end}}
-{{- range .Tail}}
+{{- range .Tail}}{{template "section" .}}{{end}}
+</body>
+</html>
+{{define "section"}}
 <section>
 <h2>{{.Title}}</h2>
 {{- with .Note}}
@@ -285,9 +291,7 @@ p.foot { color: #555; margin-top: 0; }
 </ul>
 {{- end}}
 </section>
-{{- end}}
-</body>
-</html>
+{{- end -}}
 {{define "part"}}
 <h3>{{.Title}}</h3>
 {{- with .Note}}

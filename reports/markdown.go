@@ -40,6 +40,7 @@ func Markdown(w io.Writer, rep *Report) error {
 	if n := noPage(rep); n != "" {
 		p("- no page: %s\n", m(n))
 	}
+	mdTruncation(ew, rep)
 
 	for _, ed := range rep.Editions {
 		p("\n## %s: %d of %d documented patterns seen; %d names seen but not documented\n",

@@ -3,6 +3,7 @@ package reports
 import (
 	"bytes"
 	"encoding/json"
+	"html"
 	"io"
 	"net/netip"
 	"slices"
@@ -553,5 +554,84 @@ func TestAmbiguousInEveryFormat(t *testing.T) {
 				t.Errorf("%s report does not hold %q:\n%s", tt.format, w, b.String())
 			}
 		}
+	}
+}
+
+// TestTruncationAtTop: when the capture cut frames, every report for people
+// says so before the editions, with what it cost, and the JSON carries the
+// counts; a capture cut nowhere has no such section or object.
+func TestTruncationAtTop(t *testing.T) {
+	renderers := map[string]func(io.Writer, *Report) error{"text": Text, "json": JSON, "markdown": Markdown, "html": HTML}
+	for _, cut := range []bool{false, true} {
+		run := testRun(nameStat("settings-win.data.microsoft.com", "sni"))
+		run.Packets, run.InScope.Flows = 912, 40
+		if cut {
+			run.Truncation = classify.Truncation{Frames: 120, SnapLen: 262, Flows: 36, ClientHellos: 30, RequestHeads: 3,
+				NamedByDNS: 19, Unnamed: 14, DNSResponses: 17, AnswersLost: 17}
+		}
+		rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home}, Inputs{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, render := range renderers {
+			var b bytes.Buffer
+			if err := render(&b, rep); err != nil {
+				t.Fatal(err)
+			}
+			out := b.String()
+			if name == "html" {
+				out = html.UnescapeString(out)
+			}
+			want := []string{
+				"the capture's 262-byte snap length cut 120 of 912 frames, in 36 of 40 flows in scope",
+				"30 ClientHellos and 3 HTTP request heads cut, so no SNI or Host was read: of those flows, 19 named by DNS instead and 14 not named at all",
+				"17 DNS responses cut, read as far as their records were whole; 17 of them lost answers",
+			}
+			if name == "json" {
+				want = []string{`"truncation": {` + "\n" + `    "frames": 120,` + "\n" + `    "snap_len": 262,`}
+			}
+			first := len(out)
+			for _, w := range want {
+				i := strings.Index(out, w)
+				if (i >= 0) != cut {
+					t.Errorf("%s report of a capture cut %v holds %q: %v", name, cut, w, i >= 0)
+				}
+				if i >= 0 {
+					first = min(first, i)
+				}
+			}
+			if ed := strings.Index(out, "Home"); cut && name != "json" && (ed < 0 || first > ed) {
+				t.Errorf("%s report: the truncation note is not before the editions:\n%s", name, out)
+			}
+			if got := strings.Contains(out, "runcat"); got != cut {
+				t.Errorf("%s report of a capture cut %v mentions truncation: %v", name, cut, got)
+			}
+		}
+	}
+}
+
+func TestTruncationLines(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		tr   classify.Truncation
+		want string
+	}{
+		{"lying_headers", classify.Truncation{Frames: 1}, "the capture cut 1 of 10 frames short (their headers announce more bytes than they hold), in 0 of 4 flows in scope"},
+		{"one_hello_ambiguous", classify.Truncation{Frames: 1, SnapLen: 96, Flows: 1, ClientHellos: 1, Ambiguous: 1},
+			"the capture's 96-byte snap length cut 1 of 10 frames, in 1 of 4 flows in scope|" +
+				"1 ClientHello cut, so no SNI or Host was read: of those flows, 1 by several DNS names (ambiguous)"},
+		{"first_payloads", classify.Truncation{Frames: 9, SnapLen: 54, Flows: 4, FirstPayloads: 4, NamedByDNS: 1, Ambiguous: 1, Unnamed: 2},
+			"the capture's 54-byte snap length cut 9 of 10 frames, in 4 of 4 flows in scope|" +
+				"4 first payloads cut before they showed what they were, so no SNI or Host was read: of those flows, " +
+				"1 named by DNS instead, 1 by several DNS names (ambiguous) and 2 not named at all"},
+		{"dns_only", classify.Truncation{Frames: 1, SnapLen: 200, DNSResponses: 1},
+			"the capture's 200-byte snap length cut 1 of 10 frames, in 0 of 4 flows in scope|1 DNS response cut, read as far as its records were whole"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := &Report{Totals: Totals{Packets: 10, FlowsInScope: 4}, Truncation: &tt.tr}
+			if got := strings.Join(truncationLines(rep), "|"); got != tt.want {
+				t.Errorf("truncationLines = %q; want %q", got, tt.want)
+			}
+		})
 	}
 }

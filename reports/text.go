@@ -44,6 +44,7 @@ func Text(w io.Writer, rep *Report) error {
 	if n := noPage(rep); n != "" {
 		p("  no page  %s\n", T(n))
 	}
+	textTruncation(tw, rep)
 
 	for _, ed := range rep.Editions {
 		p("\n== %s: %d of %d documented patterns seen; %d names seen but not documented ==\n",
