@@ -24,6 +24,14 @@ const (
 	// byte on can be read two ways; the direction is not read past it, and
 	// a request head or ClientHello across it gives no name and no path.
 	AnomalyTCPUrgent = "tcp-urgent"
+	// AnomalyMalformedRequest: an HTTP request whose line servers refuse
+	// (extract.HTTPRequest.BadLine: a version other than HTTP/1.0 or 1.1,
+	// none, stray spaces; a server answers 400 and closes) or whose method
+	// the IANA registry does not list (UnknownMethod: 501). The request
+	// still names the flow by its Host, since where it went is the fact
+	// that matters, and its path is kept; nothing after a refused line is
+	// read, as no server reads a request there.
+	AnomalyMalformedRequest = "malformed-request"
 )
 
 // anomaly is a set of anomaly kinds, one bit each, as a flow keeps them.
@@ -32,6 +40,7 @@ type anomaly uint8
 const (
 	anomalySNIChanged anomaly = 1 << iota
 	anomalyTCPUrgent
+	anomalyMalformedRequest
 	numAnomalies = iota
 )
 
@@ -42,13 +51,17 @@ var anomalyKinds = [numAnomalies]struct{ kind, what string }{
 		"(RFC 8446 wants the same after a HelloRetryRequest): the flow keeps the first name, which is in doubt"},
 	{AnomalyTCPUrgent, "TCP urgent data in a direction still being read: receivers differ on whether it stays " +
 		"in the stream, so nothing from it on was read (a request or ClientHello across it gave no name and no path)"},
+	{AnomalyMalformedRequest, "an HTTP request line servers refuse (a version other than HTTP/1.0 or 1.1, none, " +
+		"stray spaces) or a method the IANA registry does not list: the request still named the flow by its Host, " +
+		"and nothing after a refused line was read"},
 }
 
 // maxAnomalyNames bounds the names kept per anomaly kind for the report.
 const maxAnomalyNames = 16
 
 // Anomaly counts the flows of one kind of anomaly in a run (see
-// AnomalySNIChanged, AnomalyTCPUrgent). Every flow is counted, in scope or
+// AnomalySNIChanged, AnomalyTCPUrgent, AnomalyMalformedRequest). Every flow
+// is counted, in scope or
 // not; Names are the names given to those flows, sorted, at most 16.
 type Anomaly struct {
 	Kind  string   `json:"kind"`

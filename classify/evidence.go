@@ -362,6 +362,9 @@ func (c *Classifier) request(f *flow, p *capture.Packet) {
 	}
 	path := c.paths.name(clip(c.req.Target, maxPathBytes))
 	f.requests++
+	if c.req.BadLine || c.req.UnknownMethod {
+		f.anomalies |= anomalyMalformedRequest
+	}
 	if f.host == "" && host != "" {
 		f.host = host
 	}

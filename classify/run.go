@@ -68,8 +68,8 @@ type FlowRecord struct {
 	DNSCandidates []DNSCandidate `json:"dns_candidates,omitempty"`
 
 	// Anomalies are the kinds of evidence that leave the flow's name or
-	// paths in doubt (AnomalySNIChanged, AnomalyTCPUrgent), in the order of
-	// their names.
+	// paths in doubt (AnomalySNIChanged, AnomalyTCPUrgent,
+	// AnomalyMalformedRequest), in the order of their names.
 	Anomalies []string `json:"anomalies,omitempty"`
 	// Truncated says the capture cut a frame of the flow (see Truncation),
 	// and Cut, when that hid the flow's name, what it cut: CutClientHello,
