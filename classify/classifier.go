@@ -26,9 +26,11 @@ type Config struct {
 	// (defaults 1 h, 5 min, 30 s). Windows keeps push connections open for
 	// hours with sparse keep-alives, hence the long TCP default.
 	TCPIdle, UDPIdle, ClosedLinger time.Duration
-	// MaxDNSEntries bounds the map of DNS answers (default 131 072), and
-	// DNSMaxAge is how old an answer may be when a flow starts and still name
-	// it (default 24 h).
+	// MaxDNSEntries bounds the names the map of DNS answers holds, over all
+	// clients and addresses (default 131 072; at most maxNamesPerAddr, 4,
+	// per client and address), and DNSMaxAge is how long an answer may hold
+	// at most, whatever its TTL, and how old it may be when a flow starts and
+	// still name it (default 24 h, Windows' MaxCacheTtl).
 	MaxDNSEntries int
 	DNSMaxAge     time.Duration
 	// MaxDNSQueries bounds the table of DNS queries that answers are matched
