@@ -179,6 +179,7 @@ func (c *Classifier) Add(p *capture.Packet) {
 			c.last = ts
 		}
 		c.packets++
+		c.trunc.longest = max(c.trunc.longest, p.CapLen)
 		if p.Truncated {
 			c.trunc.frame(p)
 		}

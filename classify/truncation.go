@@ -12,9 +12,11 @@ import "github.com/phonehome/phonehome/capture"
 // read as far as its records are whole.
 type Truncation struct {
 	// Frames are the frames cut. SnapLen is the length every one of them
-	// was cut to, when it is one length and shorter than the frame was on
-	// the wire: the capture's snap length. Otherwise it is 0 (several
-	// lengths, or headers that announce more bytes than the frame had).
+	// was cut to, when that is one length, shorter than each was on the
+	// wire, and no frame of the capture is longer: the capture's snap
+	// length. Otherwise it is 0 (several lengths, a frame cut shorter than
+	// others were kept, or headers that announce more bytes than the frame
+	// had).
 	Frames  uint64 `json:"frames"`
 	SnapLen int    `json:"snap_len,omitempty"`
 	// Flows are the flows in scope with a frame cut.
@@ -45,6 +47,7 @@ func (t Truncation) Any() bool { return t.Frames > 0 }
 type truncation struct {
 	Truncation
 	minLen, maxLen int  // capture lengths of the frames cut
+	longest        int  // capture length of the longest frame, cut or not
 	lying          bool // a frame announced more bytes than it had on the wire
 }
 
@@ -89,7 +92,7 @@ func (t *truncation) flow(rec *FlowRecord) {
 // result is the run's Truncation.
 func (t *truncation) result() Truncation {
 	r := t.Truncation
-	if t.Frames > 0 && t.minLen == t.maxLen && !t.lying && t.minLen > 0 {
+	if t.Frames > 0 && t.minLen == t.maxLen && t.maxLen == t.longest && !t.lying && t.minLen > 0 {
 		r.SnapLen = t.minLen
 	}
 	return r

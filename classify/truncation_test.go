@@ -167,6 +167,13 @@ func TestTruncationCounts(t *testing.T) {
 			udp(f, len(answer)-2, 142)                                    // cut in the last A record: one lost (not a snap length of 142, but counted so)
 			f.cutPkt(6, vm, 50001, pub, 443, 0, 1, make([]byte, 300), 88) // 54+88 = 142
 		}, Truncation{Frames: 3, SnapLen: 142, Flows: 1, DNSResponses: 2, AnswersLost: 2}, "settings-win.data.microsoft.com"},
+		// A frame kept longer than the cut ones: no snap length cut them.
+		{"longer_frame_kept_no_snap_length", func(f *feed) {
+			f.cutPkt(6, vm, 50001, pub, 443, 0, 1, make([]byte, 300), 88)
+			f.now = f.now.Add(time.Millisecond)
+			f.c.Add(&capture.Packet{Timestamp: f.now, WireLen: 200, CapLen: 200, L3: capture.L3IPv4, Src: vm, Dst: pub,
+				Proto: 17, SrcPort: 50003, DstPort: 443, Payload: make([]byte, 158)})
+		}, Truncation{Frames: 1, Flows: 1}, ""},
 		{"two_lengths_no_snap_length", func(f *feed) {
 			f.cutPkt(6, vm, 50001, pub, 443, 0, 1, make([]byte, 300), 88)
 			f.cutPkt(6, vm, 50001, pub, 443, 0, 301, make([]byte, 300), 100)

@@ -616,7 +616,7 @@ func TestTruncationLines(t *testing.T) {
 		tr   classify.Truncation
 		want string
 	}{
-		{"lying_headers", classify.Truncation{Frames: 1}, "the capture cut 1 of 10 frames short (their headers announce more bytes than they hold), in 0 of 4 flows in scope"},
+		{"lying_headers", classify.Truncation{Frames: 1}, "1 of 10 frames were cut short (they hold fewer bytes than their headers announce), in 0 of 4 flows in scope"},
 		{"one_hello_ambiguous", classify.Truncation{Frames: 1, SnapLen: 96, Flows: 1, ClientHellos: 1, Ambiguous: 1},
 			"the capture's 96-byte snap length cut 1 of 10 frames, in 1 of 4 flows in scope|" +
 				"1 ClientHello cut, so no SNI or Host was read: of those flows, 1 by several DNS names (ambiguous)"},

@@ -21,7 +21,7 @@ func truncationLines(rep *Report) []string {
 		return nil
 	}
 	frames := humanize.Comma(int64(t.Frames)) + " of " + humanize.Comma(int64(rep.Totals.Packets)) + " frames"
-	first := "the capture cut " + frames + " short (their headers announce more bytes than they hold)"
+	first := frames + " were cut short (they hold fewer bytes than their headers announce)"
 	if t.SnapLen > 0 {
 		first = "the capture's " + strconv.Itoa(t.SnapLen) + "-byte snap length cut " + frames
 	}
