@@ -60,7 +60,7 @@ func (c *Classifier) record(f *flowFacts, rec *FlowRecord) {
 		Anomalies:     f.anomalies.appendKinds(rec.Anomalies[:0]),
 		DNSCandidates: appendCandidates(rec.DNSCandidates[:0], f.dnsAlts),
 		Truncated:     f.truncated,
-		Cut:           f.cut,
+		Cut:           f.cut.String(),
 	}
 	if f.tlsVersion != 0 {
 		rec.TLSVersion = TLSVersionName(f.tlsVersion)

@@ -66,7 +66,7 @@ type flowFacts struct {
 	tlsVersion uint16   // highest version the ClientHello offered
 	anomalies  anomaly  // what leaves the name or paths in doubt
 	truncated  bool     // the capture cut a frame of the flow
-	cut        string   // what the cut hid: CutClientHello, ... or empty
+	cut        cutKind  // what the cut hid, if it hid a name
 	host       string   // first HTTP Host
 	paths      []string // HTTP paths of requests to host, bounded
 	dnsName    string   // query name of the DNS answer for server, at the start

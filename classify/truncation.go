@@ -98,6 +98,28 @@ func (t *truncation) result() Truncation {
 	return r
 }
 
+// cutKind is what a hole hid, as a flow keeps it: a FlowRecord.Cut value.
+type cutKind uint8
+
+const (
+	cutNone cutKind = iota
+	cutClientHello
+	cutRequestHead
+	cutFirstPayload
+)
+
+func (k cutKind) String() string {
+	switch k {
+	case cutClientHello:
+		return CutClientHello
+	case cutRequestHead:
+		return CutRequestHead
+	case cutFirstPayload:
+		return CutFirstPayload
+	}
+	return ""
+}
+
 // cutStream stops reading a direction at a hole the capture left in it,
 // marking the flow when the hole hid the first ClientHello or request head,
 // or the client's first bytes: the flow is then named by what else it has,
@@ -108,11 +130,11 @@ func (c *Classifier) cutStream(f *flow, st *stream, toServer bool) {
 	}
 	switch {
 	case st.state == streamTLS && st.found == 0:
-		f.cut = CutClientHello
+		f.cut = cutClientHello
 	case (st.state == streamHTTP || st.state == streamProxy) && st.found == 0:
-		f.cut = CutRequestHead
+		f.cut = cutRequestHead
 	case st.state == streamUndecided && toServer && !dnsPort(f.server.port()):
-		f.cut = CutFirstPayload
+		f.cut = cutFirstPayload
 	case st.state == streamDNS:
 		// Responses over TCP: the one across the hole, and any after it.
 		c.trunc.DNSResponses++
