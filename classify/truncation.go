@@ -40,9 +40,6 @@ type Truncation struct {
 	AnswersLost  uint64 `json:"dns_responses_lost_answers"`
 }
 
-// Any reports whether the capture cut a frame.
-func (t Truncation) Any() bool { return t.Frames > 0 }
-
 // truncation counts what the capture cut, over a run.
 type truncation struct {
 	Truncation
