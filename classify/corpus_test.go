@@ -87,9 +87,6 @@ var corpusExceptions = []corpusException{
 		"(frame 1, SYN) but the acceptor 10.0.0.2:8855 sends the SOCKS greeting (frame 5) and the requests (frames " +
 		"11, 47); phonehome reads requests only from the side that opened the connection: what the far end asks " +
 		"for does not say where the near end connects"},
-	{"ppa__weather_working.pcapng", "missing http", 1, "frame 4's request line ends in \"HTTP/1.0.8\", " +
-		"not HTTP/1.0 or 1.1 (RFC 9112: \"HTTP/\" DIGIT \".\" DIGIT; nginx and Python reject it); its Host is " +
-		"the IP literal 38.102.136.125, so no name is lost"},
 	{"sv__http-multiple-cl__input.pcap", "missing http", 1, "frame 5: Content-Length 11, then 93: where " +
 		"the next request starts depends on which one a server believes (93 reaches /bad.php as tshark did, 11 " +
 		"reaches /evil.php); RFC 9112 section 6.3 says reject. phonehome takes the first head's Host and reads no " +

@@ -3,15 +3,25 @@
 // and attributes each flow to at most one name, folding the result into a Run.
 //
 // Attribution: a flow is named by its SNI, else by the host of its first HTTP
-// request, else by the query name of the latest DNS answer, received by the
-// flow's client before the flow started, whose chain reaches the flow's
-// destination; else it stays unattributed and is kept by address. The flow
-// records which of these named it. A request's host is the one a server
+// request, else by the query name of the DNS answers, received by the flow's
+// client before the flow started, whose chain reaches the flow's destination:
+// those still within their TTL (the chain's smallest, 10 s to 24 h), or if
+// none, those within 24 h (dnsmap.go). When those answers came from several
+// names, none decides: the flow is named by all of them as ambiguous
+// (EvidenceDNSAmbiguous, FlowRecord.DNSCandidates, Run.Ambiguous), never by
+// the latest alone. Else it stays unattributed and is kept by address. The
+// flow records which of these named it. A request's host is the one a server
 // serves (RFC 9112 section 3.2.2): the host in an absolute-form target
-// ("GET http://a.example/x") or CONNECT's, else the Host field's; its path
-// is the one in the target. Host names are lower-cased without a trailing
-// dot; paths are kept as sent, since they are case-sensitive (the matcher
-// folds case when it holds them against the pages).
+// ("GET http://a.example/x") or CONNECT's, else the Host field's; its path is
+// the one in the target. Host names are lower-cased without a trailing dot;
+// paths are kept as sent, since they are case-sensitive (the matcher folds
+// case when it holds them against the pages).
+//
+// Truncation: a TCP segment the capture cut (a short snap length) leaves a
+// hole where its bytes were lost; the stream is read up to it and no
+// further, so a ClientHello or request head across it names nothing, and the
+// flow says what the cut hid (FlowRecord.Cut). Run.Truncation counts the
+// frames cut and what they cost.
 //
 // DNS evidence: an answer to a client from which a unicast query has been
 // seen must match one of its queries (transport, ID, addresses and ports

@@ -403,6 +403,9 @@ func (c *Classifier) request(f *flow, p *capture.Packet) {
 	}
 	path := c.paths.intern(clip(r.Path, maxPathBytes))
 	f.requests++
+	if c.req.BadLine || c.req.UnknownMethod {
+		f.anomalies |= anomalyMalformedRequest
+	}
 	if f.host == "" && host != "" {
 		f.host = host
 	}
@@ -453,6 +456,12 @@ func (c *Classifier) dnsMessage(p *capture.Packet, msg []byte, cut bool) {
 		return
 	}
 	r := &c.resp
+	if cut {
+		c.trunc.DNSResponses++
+		if r.Cut {
+			c.trunc.AnswersLost++
+		}
+	}
 	qname := c.names.name(r.QName)
 	if qname == "" {
 		return
@@ -465,7 +474,7 @@ func (c *Classifier) dnsMessage(p *capture.Packet, msg []byte, cut bool) {
 	client := p.Dst.As4()
 	for _, a := range r.A {
 		if evidence {
-			c.dns.put(newDNSKey(client, a.Addr), qname, c.chain, nanos(p.Timestamp))
+			c.dns.put(newDNSKey(client, a.Addr), qname, c.chain, nanos(p.Timestamp), a.MinTTL)
 		}
 	}
 	if c.cfg.OnObservation != nil {

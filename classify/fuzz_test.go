@@ -13,9 +13,12 @@ import (
 // each step is a packet on one of a few TCP and UDP flows, with flags (URG
 // among them, its pointer the low 16 bits of the sequence step), a sequence
 // number that may jump back, overlap or leave gaps, and a slice of the input
-// as payload. It checks that nothing panics, that the bounds hold
-// (live flows, lent reassembly memory) and that Finish accounts for every
-// packet. Seeds: real ClientHellos split and reordered, HTTP heads, DNS.
+// as payload, of which the capture may have kept only the first half (flag
+// 0x80, CWR, which the classifier does not read: a snap length; no payload
+// then is a TCP header cut). It checks that nothing panics, that the bounds
+// hold (live flows, lent reassembly memory) and that Finish accounts for
+// every packet and every cut frame. Seeds: real ClientHellos split,
+// reordered and cut, HTTP heads, DNS.
 func FuzzClassify(f *testing.F) {
 	hello := clientHello(f, "settings-win.data.microsoft.com")
 	seed := func(steps ...[]byte) []byte {
@@ -63,12 +66,14 @@ func FuzzClassify(f *testing.F) {
 		tiny = append(tiny, step(0, capture.TCPAck, d, hello[i:i+2])...)
 	}
 	f.Add(tiny)
+	// A ClientHello whose first segment the capture cut, then the rest.
+	f.Add(seed(step(0, capture.TCPSyn, 0, nil), step(0, capture.TCPAck|0x80, 1, hello[:900]), step(0, capture.TCPAck, 900, hello[900:])))
 	f.Fuzz(func(t *testing.T, script []byte) {
 		pub := netip.MustParseAddr("20.1.2.3")
 		c := New(Config{VM: vm, MaxFlows: 4, MaxReassemblyBytes: 64 << 10})
 		now := t0
 		seqs := [4]uint32{1000, 2000, 3000, 4000}
-		packets, payloadBytes := 0, 0
+		packets, payloadBytes, cut := 0, 0, 0
 		for len(script) >= 8 && packets < 200 {
 			flow, flags := script[0]%4, script[1]
 			delta := int32(binary.BigEndian.Uint32(script[2:6]))
@@ -93,6 +98,14 @@ func FuzzClassify(f *testing.F) {
 			case flow == 3:
 				p.Src, p.Dst, p.SrcPort, p.DstPort = pub, vm, 443, 40000 // the server's side of flow 0
 			}
+			if flags&0x80 != 0 {
+				p.Truncated, p.CapLen = true, 54+n/2
+				p.Payload = payload[:n/2]
+				if n == 0 {
+					p.Payload = nil // the TCP (or UDP) header itself was cut
+				}
+				cut++
+			}
 			c.Add(&p)
 			packets++
 			if c.flows.len() > 4 {
@@ -103,8 +116,8 @@ func FuzzClassify(f *testing.F) {
 			}
 		}
 		run := c.Finish()
-		if int(run.Packets) != packets {
-			t.Fatalf("run counted %d packets; want %d", run.Packets, packets)
+		if int(run.Packets) != packets || int(run.Truncation.Frames) != cut {
+			t.Fatalf("run counted %d packets, %d cut; want %d, %d", run.Packets, run.Truncation.Frames, packets, cut)
 		}
 		if d := run.DNS; d.Matched+d.OneSided+d.Unrequested > uint64(payloadBytes/12) {
 			t.Fatalf("DNS answers counted = %+v; more than %d payload bytes can hold", d, payloadBytes)

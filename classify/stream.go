@@ -66,6 +66,11 @@ type stream struct {
 	urgent       bool
 	urgentSeq    uint32
 	hprev, hnext *stream
+	// hole is set when the capture cut a segment of the direction (see
+	// cutAt): holeSeq, the first byte the capture lost, is where reading
+	// stops.
+	hole    bool
+	holeSeq uint32
 }
 
 const maxFound = 255
@@ -186,6 +191,32 @@ func (s *stream) beforeUrgent(n int) int {
 	}
 	d := int64(seqDiff(s.urgentSeq, s.next-uint32(n)))
 	return int(max(0, min(d, int64(n))))
+}
+
+// cutAt notes that the capture cut the segment at seq after its first n
+// bytes (capture.Packet.Truncated): the bytes from seq+n on were lost, so
+// the direction can be read up to there and no further. The earliest such
+// byte is kept. A cut in bytes already read (a cut copy of a segment seen
+// whole) loses nothing and is ignored.
+func (s *stream) cutAt(seq uint32, n int) {
+	h := seq + uint32(n)
+	if s.synced && seqDiff(h, s.next) < 0 {
+		return
+	}
+	if !s.hole || seqDiff(h, s.holeSeq) < 0 {
+		s.hole, s.holeSeq = true, h
+	}
+}
+
+// beforeHole returns how many of the n bytes just accepted (they end at
+// next) come before the hole, and whether reading reached it: the hole is
+// within them or right after them.
+func (s *stream) beforeHole(n int) (int, bool) {
+	if !s.hole {
+		return n, false
+	}
+	d := int64(seqDiff(s.holeSeq, s.next-uint32(n)))
+	return int(max(0, min(d, int64(n)))), d <= int64(n)
 }
 
 // giveUp stops reading the direction after a bound was hit.

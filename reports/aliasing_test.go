@@ -39,6 +39,19 @@ func aliasingRun() *classify.Run {
 	run.Unattributed[netip.MustParseAddr("51.124.78.146")] = &classify.AddrStat{
 		Addr: netip.MustParseAddr("51.124.78.146"), Flows: 1, First: t0, Last: t0, Ports: []string{"tcp/443", "udp/123"},
 	}
+	// Two ambiguous sets: one whose names both match a pattern, one whose
+	// names match none in common.
+	run.Ambiguous = map[string]*classify.AmbiguousStat{
+		"fe3cr.delivery.mp.microsoft.com\ntlu.dl.delivery.mp.microsoft.com": {
+			Names: []string{"fe3cr.delivery.mp.microsoft.com", "tlu.dl.delivery.mp.microsoft.com"}, Aliases: make([][]string, 2),
+			Flows: 1, First: t0, Last: t0, Protocols: []string{"tcp/443"}, Addrs: []netip.Addr{addr},
+		},
+		"api.vendor-updater.net\nsettings-win.data.microsoft.com": {
+			Names:   []string{"api.vendor-updater.net", "settings-win.data.microsoft.com"},
+			Aliases: [][]string{{"cdn.vendor-updater.net"}, {"settings.trafficmanager.net"}},
+			Flows:   2, First: t0, Last: t0, Protocols: []string{"tcp/443"}, Addrs: []netip.Addr{addr},
+		},
+	}
 	run.Bounds = []capture.Bound{{What: "names", Limit: 100000, Times: 1}}
 	run.Anomalies = []classify.Anomaly{{Kind: classify.AnomalySNIChanged, What: "a later ClientHello named another server",
 		Flows: 1, Names: []string{"api.vendor-updater.net"}}}

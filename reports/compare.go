@@ -43,7 +43,10 @@ type Report struct {
 	First      time.Time `json:"first_packet"`
 	Last       time.Time `json:"last_packet"`
 	Totals     Totals    `json:"totals"`
-	Editions   []Edition `json:"editions"`
+	// Truncation says what the capture cut and what that cost the names;
+	// absent when it cut nothing.
+	Truncation *classify.Truncation `json:"truncation,omitempty"`
+	Editions   []Edition            `json:"editions"`
 	// EditionsWithoutPage are the editions asked for that the build has no
 	// page for (21H2 has an Enterprise page only), in the order asked. They
 	// have no entry in Editions.
@@ -107,6 +110,9 @@ type Edition struct {
 	DocumentedNotSeen []NotSeen      `json:"documented_not_seen"`
 	Undocumented      []Undocumented `json:"undocumented"`
 	Unattributed      []Unattributed `json:"unattributed"`
+	// Ambiguous are the sets of names, none deciding, that no pattern
+	// matches as a whole (see Ambiguous).
+	Ambiguous []Ambiguous `json:"ambiguous"`
 }
 
 // Seen is a documented pattern that traffic matched.
@@ -114,12 +120,16 @@ type Seen struct {
 	Pattern string `json:"pattern"`
 	// Names are the flow names that matched; Via, where a name matched only
 	// through a CNAME of its DNS answer, says which alias did.
-	Names               []string          `json:"names"`
-	Via                 map[string]string `json:"via,omitempty"`
-	Traffic                               // flows, bytes, first and last seen
-	Evidence            map[string]int    `json:"evidence"`
-	ProtocolsSeen       []string          `json:"protocols_seen"`
-	ProtocolsDocumented []string          `json:"protocols_documented"`
+	Names []string          `json:"names"`
+	Via   map[string]string `json:"via,omitempty"`
+	// Ambiguous are the sets of names, none deciding, whose flows count
+	// for the pattern because every name of the set matched it (evidence
+	// dns-ambiguous); see Ambiguous.
+	Ambiguous           [][]string     `json:"ambiguous,omitempty"`
+	Traffic                            // flows, bytes, first and last seen
+	Evidence            map[string]int `json:"evidence"`
+	ProtocolsSeen       []string       `json:"protocols_seen"`
+	ProtocolsDocumented []string       `json:"protocols_documented"`
 	// ProtocolsNotDocumented are the protocols seen that the page does not
 	// give for the pattern (plain HTTP to a host documented as TLS only, say).
 	ProtocolsNotDocumented []string `json:"protocols_not_documented"`
@@ -206,6 +216,7 @@ func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition
 		DNSAnswers:          run.DNS,
 		Bounds:              []capture.Bound{},
 		Anomalies:           cloneAnomalies(run.Anomalies),
+		Truncation:          truncationOf(run),
 		Unsupported:         []Count{},
 		NothingInScope:      nothingInScope(run),
 	}
@@ -228,6 +239,7 @@ func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition
 	}
 	sort.Slice(names, func(i, j int) bool { return names[i].Name < names[j].Name })
 	unattributed := unattributedList(run)
+	ambiguous := ambiguousStats(run)
 
 	undoc := make([]*Undocumented, len(names)) // filled as editions need them
 	have := cat.Editions()
@@ -236,7 +248,7 @@ func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition
 			rep.EditionsWithoutPage = append(rep.EditionsWithoutPage, string(e))
 			continue
 		}
-		ed, err := compareEdition(names, undoc, cat, e)
+		ed, err := compareEdition(names, undoc, ambiguous, cat, e)
 		if err != nil {
 			return nil, err
 		}
@@ -255,7 +267,7 @@ func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition
 // map) by the first edition that needs it, which keeps it; each later
 // edition gets its own copy, so a Report shares no slice or map between its
 // editions or with the run.
-func compareEdition(names []*classify.NameStat, undoc []*Undocumented, cat *catalog.Catalog, e catalog.Edition) (Edition, error) {
+func compareEdition(names []*classify.NameStat, undoc []*Undocumented, ambiguous []*classify.AmbiguousStat, cat *catalog.Catalog, e catalog.Edition) (Edition, error) {
 	entries := cat.ForEdition(e)
 	patterns := make([]string, len(entries))
 	for i, en := range entries {
@@ -303,15 +315,7 @@ func compareEdition(names []*classify.NameStat, undoc []*Undocumented, cat *cata
 			continue
 		}
 		for id, via := range matched {
-			s := seen[id]
-			if s == nil {
-				en := entries[id]
-				s = &Seen{
-					Pattern: en.Pattern, Evidence: map[string]int{},
-					ProtocolsDocumented: protocols(en.Protocols), Description: description(en), Sources: sources(en),
-				}
-				seen[id] = s
-			}
+			s := seenFor(seen, entries, id)
 			s.Names = append(s.Names, n.Name)
 			if via != n.Name {
 				if s.Via == nil {
@@ -328,6 +332,7 @@ func compareEdition(names []*classify.NameStat, undoc []*Undocumented, cat *cata
 			}
 		}
 	}
+	ed.Ambiguous = compareAmbiguous(ambiguous, m, entries, seen)
 	for id, en := range entries {
 		if seen[id] != nil {
 			ed.DocumentedSeen = append(ed.DocumentedSeen, *seen[id])
@@ -358,6 +363,18 @@ func compareEdition(names []*classify.NameStat, undoc []*Undocumented, cat *cata
 		return a.Name < b.Name
 	})
 	return ed, nil
+}
+
+// seenFor returns the entry of pattern id in seen, made on first use.
+func seenFor(seen []*Seen, entries []catalog.Endpoint, id int) *Seen {
+	if seen[id] == nil {
+		en := entries[id]
+		seen[id] = &Seen{
+			Pattern: en.Pattern, Evidence: map[string]int{},
+			ProtocolsDocumented: protocols(en.Protocols), Description: description(en), Sources: sources(en),
+		}
+	}
+	return seen[id]
 }
 
 // note records each matched pattern once, preferring the flow name itself

@@ -37,6 +37,7 @@ type htmlDoc struct {
 	Build    string
 	Warnings []string // paragraphs under the title
 	Run      []htmlItem
+	Top      []htmlPart // notes that change what every list below means
 	Editions []htmlEdition
 	Tail     []htmlPart
 }
@@ -114,6 +115,7 @@ func htmlView(rep *Report) htmlDoc {
 	if n := noPage(rep); n != "" {
 		kv("no page", T(n))
 	}
+	d.Top = htmlTruncation(rep)
 
 	for _, ed := range rep.Editions {
 		he := htmlEdition{Title: T(editionTitle(ed.Edition)) + ": " + strconv.Itoa(len(ed.DocumentedSeen)) + " of " +
@@ -123,13 +125,7 @@ func htmlView(rep *Report) htmlDoc {
 		if len(ed.DocumentedSeen) > 0 {
 			tab := htmlTableOf("pattern", "names", "flows:", "out:", "in:", "first", "last", "by", "seen", "documented")
 			for _, s := range ed.DocumentedSeen {
-				names := htmlCell{Class: "name"}
-				for _, n := range s.Names {
-					if v, ok := s.Via[n]; ok {
-						n += " (via " + v + ")"
-					}
-					names.Lines = append(names.Lines, T(n))
-				}
+				names := htmlCell{Class: "name", Lines: seenNames(s, T)}
 				seen := wrap(strings.Join(s.ProtocolsSeen, ", "))
 				seen.Warn = len(s.ProtocolsNotDocumented) > 0
 				tab.add(nameCell(s.Pattern), names, num(humanize.Comma(int64(s.Flows))), num(humanize.Bytes(s.BytesOut)),
@@ -171,6 +167,9 @@ func htmlView(rep *Report) htmlDoc {
 			part.Table = tab
 		}
 		he.Parts = append(he.Parts, part)
+		if len(ed.Ambiguous) > 0 {
+			he.Parts = append(he.Parts, htmlAmbiguous(rep, ed.Ambiguous))
+		}
 		d.Editions = append(d.Editions, he)
 	}
 
@@ -283,13 +282,17 @@ p.foot { color: #555; margin-top: 0; }
 <dt>{{.K}}</dt><dd>{{.V}}</dd>
 {{- end}}
 </dl>
+{{- range .Top}}{{template "section" .}}{{end}}
 {{- range .Editions}}
 <section>
 <h2>{{.Title}}</h2>
 {{- range .Parts}}{{template "part" .}}{{end}}
 </section>
 {{- end}}
-{{- range .Tail}}
+{{- range .Tail}}{{template "section" .}}{{end}}
+</body>
+</html>
+{{define "section"}}
 <section>
 <h2>{{.Title}}</h2>
 {{- with .Note}}
@@ -304,9 +307,7 @@ p.foot { color: #555; margin-top: 0; }
 </ul>
 {{- end}}
 </section>
-{{- end}}
-</body>
-</html>
+{{- end -}}
 {{define "part"}}
 <h3>{{.Title}}</h3>
 {{- with .Note}}

@@ -45,6 +45,7 @@ func Markdown(w io.Writer, rep *Report) error {
 	if n := noPage(rep); n != "" {
 		p("- no page: %s\n", m(n))
 	}
+	mdTruncation(ew, rep)
 
 	for _, ed := range rep.Editions {
 		p("\n## %s: %d of %s seen; %s seen but not documented\n",
@@ -53,19 +54,16 @@ func Markdown(w io.Writer, rep *Report) error {
 		if len(ed.DocumentedSeen) > 0 {
 			tab := ew.mdTable("pattern", "names", "flows:", "out:", "in:", "first", "last", "by", "seen", "documented")
 			for _, s := range ed.DocumentedSeen {
-				for i, n := range s.Names {
-					if v, ok := s.Via[n]; ok {
-						n += " (via " + v + ")"
-					}
+				for i, n := range seenNames(s, m) {
 					if i > 0 {
-						tab.row("", m(n), "", "", "", "", "", "", "", "")
+						tab.row("", n, "", "", "", "", "", "", "", "")
 						continue
 					}
 					seen := m(strings.Join(s.ProtocolsSeen, ", "))
 					if len(s.ProtocolsNotDocumented) > 0 {
 						seen += ` \[!\]`
 					}
-					tab.row(m(s.Pattern), m(n), humanize.Comma(int64(s.Flows)), humanize.Bytes(s.BytesOut), humanize.Bytes(s.BytesIn),
+					tab.row(m(s.Pattern), n, humanize.Comma(int64(s.Flows)), humanize.Bytes(s.BytesOut), humanize.Bytes(s.BytesIn),
 						rep.stamp(s.First), rep.stamp(s.Last), evidence(s.Evidence), seen, m(strings.Join(s.ProtocolsDocumented, ", ")))
 				}
 			}
@@ -93,6 +91,7 @@ func Markdown(w io.Writer, rep *Report) error {
 					rep.stamp(u.First), rep.stamp(u.Last), m(strings.Join(u.Protocols, ", ")), evidence(u.Evidence))
 			}
 		}
+		mdAmbiguous(ew, rep, ed.Ambiguous)
 	}
 
 	if len(rep.Editions) > 0 {

@@ -49,6 +49,7 @@ func Text(w io.Writer, rep *Report) error {
 	if n := noPage(rep); n != "" {
 		p("  no page  %s\n", T(n))
 	}
+	textTruncation(tw, rep)
 
 	for _, ed := range rep.Editions {
 		p("\n== %s: %d of %s seen; %s seen but not documented ==\n",
@@ -57,21 +58,18 @@ func Text(w io.Writer, rep *Report) error {
 		if len(ed.DocumentedSeen) > 0 {
 			tab := tw.table("PATTERN\tNAMES\tFLOWS\tOUT\tIN\tFIRST\tLAST\tBY\tSEEN\tDOCUMENTED")
 			for _, s := range ed.DocumentedSeen {
-				for i, n := range s.Names {
-					if v, ok := s.Via[n]; ok {
-						n += " (via " + v + ")"
-					}
+				for i, n := range seenNames(s, T) {
 					if i == 0 {
 						seen := strings.Join(s.ProtocolsSeen, ", ")
 						if len(s.ProtocolsNotDocumented) > 0 {
 							seen += " [!]"
 						}
-						tab.row(T(s.Pattern), T(n), humanize.Comma(int64(s.Flows)), humanize.Bytes(s.BytesOut), humanize.Bytes(s.BytesIn),
+						tab.row(T(s.Pattern), n, humanize.Comma(int64(s.Flows)), humanize.Bytes(s.BytesOut), humanize.Bytes(s.BytesIn),
 							rep.stamp(s.First), rep.stamp(s.Last), evidence(s.Evidence), seen, strings.Join(s.ProtocolsDocumented, ", "))
 						continue
 					}
 					// Every cell, even empty: a row has every column.
-					tab.row("", T(n), "", "", "", "", "", "", "", "")
+					tab.row("", n, "", "", "", "", "", "", "", "")
 				}
 			}
 			tab.flush()
@@ -101,6 +99,7 @@ func Text(w io.Writer, rep *Report) error {
 			}
 			tab.flush()
 		}
+		textAmbiguous(tw, rep, ed.Ambiguous)
 	}
 
 	if len(rep.Editions) > 0 {
@@ -281,7 +280,7 @@ func span(d time.Duration) string {
 
 func evidence(m map[string]int) string {
 	var parts []string
-	for _, k := range []string{"sni", "http-host", "dns"} {
+	for _, k := range []string{"sni", "http-host", "dns", "dns-ambiguous"} {
 		if m[k] > 0 {
 			parts = append(parts, k)
 		}

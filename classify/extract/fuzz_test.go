@@ -168,7 +168,8 @@ func FuzzParseDNSResponse(f *testing.F) {
 			}
 			j := 0
 			for _, a := range r2.A {
-				for j < len(r.A) && (r.A[j].Addr != a.Addr || string(r.A[j].Owner) != string(a.Owner) || r.A[j].TTL != a.TTL) {
+				for j < len(r.A) && (r.A[j].Addr != a.Addr || string(r.A[j].Owner) != string(a.Owner) || r.A[j].TTL != a.TTL ||
+					r.A[j].MinTTL != a.MinTTL) {
 					j++
 				}
 				if j == len(r.A) {

@@ -34,9 +34,18 @@ const (
 // bracketed IPv6 literal loses its brackets ("[::1]:8080" gives "::1"). Two hosts "agree" when they are the same
 // name: equal but for ASCII case and trailing dots.
 type HTTPRequest struct {
-	Method  []byte // token of 1..MaxMethod bytes, as sent
-	Target  []byte // request-target as sent: origin-form "/p?q", absolute-form, authority-form or "*"
-	Version []byte // "HTTP/1.0" or "HTTP/1.1"
+	Method []byte // token of 1..MaxMethod bytes, as sent
+	Target []byte // request-target as sent: origin-form "/p?q", absolute-form, authority-form or "*"
+	// Version is "HTTP/1.0" or "HTTP/1.1"; when BadLine is set, the version as sent (nil when there was none).
+	Version []byte
+	// BadLine reports a request line that breaks RFC 9112's grammar but is still a request for a host: a
+	// version other than HTTP/1.0 or HTTP/1.1 ("HTTP/1.", "HTTP/1.0.8", "http/1.1"), no version after a target
+	// of a method the registry lists ("GET /x"), or spaces around the target. Servers answer 400 and close the
+	// connection (section 3), so Close is set too; the Host field still says where the request went.
+	BadLine bool
+	// UnknownMethod reports a method the IANA HTTP Method Registry does not list ("WEIRD", "get"): servers
+	// answer 501 (RFC 9110 section 9.1), but the request still went to its host.
+	UnknownMethod bool
 	// Host is the host the request is for. When Target is absolute-form ("http://user@host:port/p") or
 	// CONNECT's authority-form and names a host, it is that host and HostFromTarget is set: RFC 9112 section
 	// 3.2.2 has a server use the target's host and ignore the Host field. Otherwise it is the Host field's
@@ -48,7 +57,7 @@ type HTTPRequest struct {
 	HasHost        bool // a Host field was present, even if empty
 	HostFromTarget bool
 	// MultipleHosts reports more than one Host field. RFC 9112 section 3.2 has a server reject the request
-	// (400); servers that do not differ on which one they take. The request is also Ambiguous: whether a
+	// (400); servers differ on which one they take. The request is also Ambiguous: whether a
 	// request after it is read at all depends on the server.
 	MultipleHosts bool
 	// HostConflict reports Host fields that do not all agree with the first (an empty one agrees with none).
@@ -117,9 +126,11 @@ func HTTPMethodPrefix(first []byte) bool {
 // starts the body (ContentLength bytes, or a chunked body: see ChunkedBody) or the next request, unless
 // Ambiguous is set. Lines may end in CRLF or a bare LF. NeedMore means b is a valid prefix of a head (n is 0).
 // NotThis means not a request or a malformed one: a method that is not a token of 1..MaxMethod bytes, a
-// request line without a target and a version between its first and last space, a target with control bytes
-// or starting or ending with a space, a version other than HTTP/1.0 or HTTP/1.1, a field line without a
+// request line without a target, a target with control bytes, a line that is no HTTP request line even as
+// servers would refuse it (see BadLine: another protocol's command, HTTP/2's preface), a field line without a
 // colon or with an empty name, NUL or a bare CR in a field line, or no end of head within MaxRequestHead bytes.
+// A request line that breaks the grammar but is still a request for a host (a version other than HTTP/1.0 or
+// HTTP/1.1, none, stray spaces) gives Found with BadLine set: the destination is the fact that matters.
 //
 // A target may hold spaces ("GET /a b HTTP/1.1"): RFC 9112 forbids them, but nginx accepts them (its
 // space_in_uri), and the version at the end of the line keeps the split unambiguous. Framing faults that
@@ -149,11 +160,12 @@ func ParseRequestHead(b []byte, out *HTTPRequest) (n int, st Status) {
 		}
 		return more()
 	}
-	if !parseRequestLine(trimCR(lim[:i]), out) {
+	if !parseRequestLine(trimCR(lim[:i]), out) && !parseBadRequestLine(trimCR(lim[:i]), out) {
 		return 0, NotThis
 	}
 	target, rest, absolute := targetAuthority(out.Method, out.Target)
 	out.targetHost = target
+	out.UnknownMethod = !registeredMethod(out.Method)
 	off := i + 1
 	for {
 		j := bytes.IndexByte(lim[off:], '\n')
@@ -242,7 +254,7 @@ func ParseRequestHead(b []byte, out *HTTPRequest) (n int, st Status) {
 	if out.Ambiguous {
 		out.ContentLength = -1
 	}
-	if string(out.Version) == "HTTP/1.0" && !out.keepAlive {
+	if string(out.Version) == "HTTP/1.0" && !out.keepAlive || out.BadLine {
 		out.Close = true
 	}
 	switch {
@@ -361,6 +373,65 @@ func parseRequestLine(line []byte, out *HTTPRequest) bool {
 	}
 	out.Method, out.Target, out.Version = line[:sp1:sp1], target[:len(target):len(target)], version[:8:8]
 	return true
+}
+
+// parseBadRequestLine splits a request line parseRequestLine refused but that is still a request for a host
+// (see HTTPRequest.BadLine): a method token, then a target of no control bytes with spaces around it, then a
+// version starting with "HTTP/" in any case; or no version, when the method is one the registry lists and the
+// target is one word with a request-target's form, so that a command of another protocol (IMAP's "a1
+// STARTTLS", FTP's "AUTH TLS", RTSP's "OPTIONS rtsp://a/ RTSP/1.0") is not taken for one. HTTP/2's connection preface ("PRI * HTTP/2.0") is not an HTTP/1.x request.
+func parseBadRequestLine(line []byte, out *HTTPRequest) bool {
+	sp := bytes.IndexByte(line, ' ')
+	if sp < 1 || sp > MaxMethod || !isToken(line[:sp]) {
+		return false
+	}
+	method, rest := line[:sp:sp], trimOWS(line[sp+1:])
+	target, version := rest, []byte(nil)
+	if k := bytes.LastIndexByte(rest, ' '); k >= 0 && len(rest)-k > 5 && equalFoldString(rest[k+1:k+6], "http/") {
+		target, version = trimOWS(rest[:k]), rest[k+1:]
+	}
+	if len(target) == 0 || string(method) == "PRI" && string(version) == "HTTP/2.0" {
+		return false
+	}
+	for _, c := range target {
+		if c < ' ' || c == 0x7f {
+			return false
+		}
+	}
+	if version == nil && (bytes.IndexByte(target, ' ') >= 0 || !registeredMethod(method) || !targetForm(method, target)) {
+		return false // another protocol's line: "OPTIONS rtsp://a/ RTSP/1.0"
+	}
+	out.Method, out.Target, out.Version = method, target[:len(target):len(target)], version
+	out.BadLine = true
+	return true
+}
+
+// targetForm reports whether target has the form of a request-target for method: origin-form ("/p"),
+// absolute-form ("scheme://..."), "*" for OPTIONS, or CONNECT's authority-form ("host:port").
+func targetForm(method, target []byte) bool {
+	switch {
+	case string(method) == "CONNECT":
+		return bytes.IndexByte(target, ':') > 0
+	case target[0] == '/':
+		return true
+	case string(target) == "*":
+		return string(method) == "OPTIONS"
+	}
+	return bytes.Contains(target, []byte("://"))
+}
+
+// registeredMethod reports whether m is in the IANA HTTP Method Registry (as of 2025; methods are
+// case-sensitive).
+func registeredMethod(m []byte) bool {
+	switch string(m) {
+	case "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+		"ACL", "BASELINE-CONTROL", "BIND", "CHECKIN", "CHECKOUT", "COPY", "LABEL", "LINK", "LOCK", "MERGE",
+		"MKACTIVITY", "MKCALENDAR", "MKCOL", "MKREDIRECTREF", "MKWORKSPACE", "MOVE", "ORDERPATCH", "PRI",
+		"PROPFIND", "PROPPATCH", "QUERY", "REBIND", "REPORT", "SEARCH", "UNBIND", "UNCHECKOUT", "UNLINK",
+		"UNLOCK", "UPDATE", "UPDATEREDIRECTREF", "VERSION-CONTROL":
+		return true
+	}
+	return false
 }
 
 // methodPrefixOK checks the start of an unfinished request line: token bytes, at most MaxMethod of them

@@ -38,6 +38,12 @@ func headSummary(n int, st Status, r *HTTPRequest) string {
 	if string(r.Path) != string(r.Target) {
 		s += fmt.Sprintf(" path=%q", r.Path)
 	}
+	if r.BadLine {
+		s += " bad_line"
+	}
+	if r.UnknownMethod {
+		s += " unknown_method"
+	}
 	return s
 }
 
@@ -123,7 +129,7 @@ func TestParseRequestHead(t *testing.T) {
 		{"chunked_body", "POST /u HTTP/1.1\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n",
 			`found POST /u HTTP/1.1 host="" cl=-1 chunked`},
 		{"chunked_not_last", "POST /u HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", `found POST /u HTTP/1.1 host="" cl=-1 ambiguous`},
-		{"long_method_token", "M-SEARCH-FOR-IT! * HTTP/1.1\r\n\r\n", `found M-SEARCH-FOR-IT! * HTTP/1.1 host="" cl=-1`},
+		{"long_method_token", "M-SEARCH-FOR-IT! * HTTP/1.1\r\n\r\n", `found M-SEARCH-FOR-IT! * HTTP/1.1 host="" cl=-1 unknown_method`},
 		{"pipelined_second_request_left", "GET /1 HTTP/1.1\r\nHost: a\r\n\r\n|GET /2 HTTP/1.1\r\n",
 			`found GET /1 HTTP/1.1 host="a" cl=-1`},
 		// zeek http/261 variant 08: leading zeros are 1*DIGIT (RFC 9110 section 8.6); the body is 50 bytes.
@@ -176,13 +182,34 @@ func TestParseRequestHead(t *testing.T) {
 		{"method_over_16_unfinished", "ABCDEFGHIJKLMNOPQ", "not_this n=0"},
 		{"method_not_token", "GE(T / HTTP/1.1\r\n\r\n", "not_this n=0"},
 		{"binary_start", "\x16\x03\x01\x02\x00", "not_this n=0"},
-		{"http_0_9", "GET /\r\n\r\n", "not_this n=0"},
-		{"version_2", "GET / HTTP/2.0\r\n\r\n", "not_this n=0"},
-		{"version_lowercase", "GET / http/1.1\r\n\r\n", "not_this n=0"},
+		// Request lines servers refuse, still requests for their Host (BadLine): the line as sent, Close set.
+		{"http_0_9", "GET /\r\n\r\n", `found GET /  host="" cl=-1 close bad_line`},
+		{"version_2", "GET / HTTP/2.0\r\n\r\n", `found GET / HTTP/2.0 host="" cl=-1 close bad_line`},
+		{"version_lowercase", "GET / http/1.1\r\n\r\n", `found GET / http/1.1 host="" cl=-1 close bad_line`},
+		{"version_cut_short", "GET / HTTP/1.\r\nHost: www.msftconnecttest.com\r\n\r\n",
+			`found GET / HTTP/1. host="www.msftconnecttest.com" cl=-1 close bad_line`},
+		{"version_three_numbers", "GET /weather HTTP/1.0.8\r\nHost: 38.102.136.125\r\n\r\n",
+			`found GET /weather HTTP/1.0.8 host="38.102.136.125" cl=-1 close bad_line`},
+		{"version_missing", "GET /connecttest.txt\r\nHost: www.msftconnecttest.com\r\n\r\n",
+			`found GET /connecttest.txt  host="www.msftconnecttest.com" cl=-1 close bad_line`},
+		{"version_missing_absolute_form", "GET http://a.example/x\r\n\r\n",
+			`found GET http://a.example/x  host="a.example" cl=-1 from_target close path="/x" bad_line`},
+		{"space_after_version", "GET / HTTP/1.1 \r\nHost: a\r\n\r\n", `found GET / HTTP/1.1 host="a" cl=-1 close bad_line`},
+		{"unknown_method", "WEIRD / HTTP/1.1\r\nHost: zeek.org\r\n\r\n", `found WEIRD / HTTP/1.1 host="zeek.org" cl=-1 unknown_method`},
+		{"method_lower_case_unknown", "get / HTTP/1.1\r\nHost: a\r\n\r\n", `found get / HTTP/1.1 host="a" cl=-1 unknown_method`},
+		{"unknown_method_bad_version", "WEIRD / HTTP/1.\r\nHost: a\r\n\r\n", `found WEIRD / HTTP/1. host="a" cl=-1 close bad_line unknown_method`},
+		// Not requests: the commands of other protocols (TLS may follow them: STARTTLS), HTTP/2's preface.
+		{"unknown_method_no_version", "WEIRD /\r\nHost: a\r\n\r\n", "not_this n=0"},
+		{"imap_starttls", "a1 STARTTLS\r\n", "not_this n=0"},
+		{"ftp_auth_tls", "AUTH TLS\r\n", "not_this n=0"},
+		{"smtp_ehlo", "EHLO client.example\r\n", "not_this n=0"},
+		{"get_without_target_form", "GET STARTTLS\r\n\r\n", "not_this n=0"},
+		{"http2_preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "not_this n=0"},
+		{"rtsp_request", "OPTIONS rtsp://a.example/ RTSP/1.0\r\nCSeq: 1\r\n\r\n", "not_this n=0"},
 		{"response_not_request", "HTTP/1.1 200 OK\r\n\r\n", "not_this n=0"},
 		{"target_with_control_byte", "GET /a\x01b HTTP/1.1\r\n\r\n", "not_this n=0"},
-		{"double_space", "GET  / HTTP/1.1\r\n\r\n", "not_this n=0"},
-		{"double_space_before_version", "GET /  HTTP/1.1\r\n\r\n", "not_this n=0"},
+		{"double_space", "GET  / HTTP/1.1\r\n\r\n", `found GET / HTTP/1.1 host="" cl=-1 close bad_line`},
+		{"double_space_before_version", "GET /  HTTP/1.1\r\n\r\n", `found GET / HTTP/1.1 host="" cl=-1 close bad_line`},
 		{"target_with_tab", "GET /a\tb HTTP/1.1\r\n\r\n", "not_this n=0"},
 
 		{"field_without_colon", "GET / HTTP/1.1\r\nHost a\r\n\r\n", "not_this n=0"},

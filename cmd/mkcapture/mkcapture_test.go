@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/phonehome/phonehome/capture"
@@ -78,6 +79,12 @@ func TestReadsBackAsTruthSays(t *testing.T) {
 					case f.Scope != classify.ScopeIn:
 					case f.Evidence == classify.EvidenceNone:
 						unattributed[f.Dst.String()]++
+					case f.Evidence == classify.EvidenceDNSAmbiguous:
+						var cands []string
+						for _, c := range f.DNSCandidates {
+							cands = append(cands, c.Name)
+						}
+						names[nameEv{strings.Join(cands, " "), f.Evidence}]++
 					default:
 						names[nameEv{f.Name, f.Evidence}]++
 					}
