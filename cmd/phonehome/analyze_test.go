@@ -493,6 +493,12 @@ func TestProgressLine(t *testing.T) {
 	if got != want {
 		t.Errorf("progressLine = %q; want %q", got, want)
 	}
+	// Only streams: their length is not known, so no bytes of a total.
+	got = progressLine(0, 0, 450_000, time.Second)
+	want = "phonehome: 450,000 packets, 450 k packets/s, reading a stream"
+	if got != want {
+		t.Errorf("progressLine(streams only) = %q; want %q", got, want)
+	}
 	// Not a terminal: nothing is drawn.
 	var b bytes.Buffer
 	p := newProgress(&b, false)

@@ -60,8 +60,18 @@ func (p *progress) done() {
 	}
 }
 
-// progressLine formats the progress line; split out to be tested.
+// progressLine formats the progress line; split out to be tested. With no
+// total (every input a stream, whose length is not known) it gives packets
+// and their rate only.
 func progressLine(done, total int64, packets uint64, elapsed time.Duration) string {
+	if total <= 0 {
+		rate := 0.0
+		if s := elapsed.Seconds(); s > 0 {
+			rate = float64(packets) / s
+		}
+		return fmt.Sprintf("phonehome: %s packets, %s packets/s, reading a stream",
+			humanize.Comma(int64(packets)), humanize.SIWithDigits(rate, 1, ""))
+	}
 	pct := 0.0
 	if total > 0 {
 		pct = 100 * float64(done) / float64(total)
