@@ -48,7 +48,9 @@ type Packet struct {
 	Src, Dst netip.Addr
 	// Proto is the IP protocol number (6 TCP, 17 UDP, 1 ICMP, ...).
 	Proto uint8
-	// Fragment is true for an IPv4 fragment that is not a whole datagram.
+	// Fragment is true for an IPv4 fragment that is not a whole datagram,
+	// and for a packet taken out of the first fragment of a tunnelled one
+	// (its payload is incomplete until the datagram is reassembled).
 	Fragment bool
 	// Truncated is true when the frame was cut short by the snap length or
 	// damage, so Payload holds fewer bytes than the headers announce.
@@ -69,6 +71,19 @@ type Packet struct {
 	Urgent   uint16
 	// Payload is the transport payload (TCP or UDP data).
 	Payload []byte
+
+	// Tunnel says how the frame arrived encapsulated (GRE, ERSPAN, VXLAN,
+	// Geneve, IP in IP, ...): the zero Tunnel when it did not. Decode takes
+	// the encapsulations off, so the fields above describe the innermost
+	// packet, and Tunnel keeps the outermost encapsulation's kind and
+	// addresses.
+	Tunnel Tunnel
+
+	// fragAt is 1 + the offset in Frame of the outermost IPv4 header that
+	// is a fragment, 0 for none; fragDepth is how many encapsulations lie
+	// outside it. Decode sets them for Defragmenter.
+	fragAt    int
+	fragDepth uint8
 
 	// Reassembled is 0 for a frame as captured. FileSet.Next reassembles
 	// IPv4 TCP and UDP fragments (see Defragmenter): every fragment comes
