@@ -101,8 +101,10 @@ func FuzzDecode(f *testing.F) {
 	} {
 		f.Add(linkTypeIndex(s.lt), s.frame)
 	}
-	// Real frames from the fixtures.
+	// Real frames from the fixtures, the tunnelled and 802.11 ones too.
 	paths, _ := filepath.Glob(filepath.Join("testdata", "*.pcap*"))
+	more, _ := filepath.Glob(filepath.Join(tunnelDir, "*.pcap*"))
+	paths = append(paths, more...)
 	for _, path := range paths {
 		s, err := OpenFiles([]string{path}, Options{})
 		if err != nil {
