@@ -52,6 +52,7 @@ func (c *Classifier) record(f *flowFacts, rec *FlowRecord) {
 		SNI: f.sni, HTTPHost: f.host, HTTPPaths: append(rec.HTTPPaths[:0], f.paths...),
 		DNSName: f.dnsName, CNAMEs: f.dnsChain,
 		Anomalies: f.anomalies.appendKinds(rec.Anomalies[:0]),
+		Tunnel:    f.tunnel.String(),
 	}
 	if f.tlsVersion != 0 {
 		rec.TLSVersion = TLSVersionName(f.tlsVersion)

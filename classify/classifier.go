@@ -116,6 +116,7 @@ type Classifier struct {
 	portNames map[portKey]string
 
 	evictions, streamsGivenUp, namesDropped, addrsDropped uint64
+	tunnelsTooDeep                                        uint64
 	anomalies                                             anomalyCounts
 }
 
@@ -170,6 +171,9 @@ func (c *Classifier) Add(p *capture.Packet) {
 			c.last = ts
 		}
 		c.packets++
+		if p.Tunnel.TooDeep {
+			c.tunnelsTooDeep++
+		}
 	}
 	switch p.L3 {
 	case capture.L3IPv4:
@@ -183,7 +187,9 @@ func (c *Classifier) Add(p *capture.Packet) {
 		c.exclude(ScopeUndecodable, p.WireLen)
 		return
 	}
-	if p.Fragment && p.SrcPort == 0 && p.DstPort == 0 && (p.Proto == 6 || p.Proto == 17) {
+	if p.Fragment && p.SrcPort == 0 && p.DstPort == 0 && (p.Proto == 6 || p.Proto == 17 || capture.TunnelProtocol(p.Proto)) {
+		// A later fragment (of a tunnelled packet too: capture took the
+		// tunnel off the first one, whose flow is the inner packet's).
 		c.exclude(ScopeFragment, p.WireLen)
 		return
 	}
@@ -214,6 +220,9 @@ func (c *Classifier) Add(p *capture.Packet) {
 		f = c.newFlow(key, p, src, dst, ts)
 	}
 	c.lastFlow = f
+	if f.tunnel == capture.EncapNone {
+		f.tunnel = p.Tunnel.Kind
+	}
 	out := src == f.client
 	f.last = ts
 	switch {
@@ -439,6 +448,7 @@ func (c *Classifier) Finish() *Run {
 	bound("DNS client table full: answers to every further client must match a query", maxQueryClients, c.queries.clientsDropped)
 	bound("name table full: flows of new names not kept in the report", c.cfg.MaxNames, c.namesDropped)
 	bound("unattributed address table full: flows to new addresses not kept in the report", c.cfg.MaxNames, c.addrsDropped)
+	bound("tunnel nesting: a packet still encapsulated after this many encapsulations read as the packet inside the last", capture.MaxTunnelDepth, c.tunnelsTooDeep)
 	r.Anomalies = c.anomalies.list()
 	return r
 }

@@ -48,6 +48,13 @@ type FlowRecord struct {
 	// paths in doubt (AnomalySNIChanged, AnomalyTCPUrgent), in the order of
 	// their names.
 	Anomalies []string `json:"anomalies,omitempty"`
+
+	// Tunnel is the outermost encapsulation the flow's packets arrived in
+	// (capture.Encap: "gre", "erspan-ii", "vxlan", ...), empty when they
+	// arrived bare. The flow, its addresses and its scope are those of the
+	// packets inside; BytesOut and BytesIn count the frames with their
+	// encapsulation.
+	Tunnel string `json:"tunnel,omitempty"`
 }
 
 // Observation is one name read from one packet (or reassembled stream): a DNS
