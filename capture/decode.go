@@ -121,8 +121,14 @@ func decode(linkType uint16, frame []byte, p *Packet, outer Tunnel) {
 	p.SrcPort, p.DstPort = 0, 0
 	p.Seq, p.Ack, p.TCPFlags, p.Urgent = 0, 0, 0, 0
 	p.Payload = nil
-	p.Tunnel = outer
+	if p.Tunnel.Depth != 0 || outer.Depth != 0 { // a zero Depth is a zero Tunnel
+		p.Tunnel = outer
+	}
 	p.fragAt, p.fragDepth = 0, 0
+	if linkType == LinkTypeEthernet && len(frame) >= 14 { // most captures: saves a call
+		decodeEtherType(binary.BigEndian.Uint16(frame[12:14]), frame[14:], p)
+		return
+	}
 	decodeLink(linkType, frame, p)
 }
 
@@ -332,7 +338,14 @@ func decodeIPv6(b []byte, p *Packet) {
 	p.L3 = L3IPv6
 	p.Src = netip.AddrFrom16([16]byte(b[8:24]))
 	p.Dst = netip.AddrFrom16([16]byte(b[24:40]))
-	ipv6Tunnel(b, p)
+	switch b[6] { // the next header: most IPv6 traffic is no tunnel
+	case protoIPIP, protoIPv6, protoGRE, ipv6HopByHop, ipv6Routing, ipv6DestOpts, ipv6AH:
+		ipv6Tunnel(b, p)
+	case 17:
+		if len(b) >= 44 && tunnelPort(binary.BigEndian.Uint16(b[42:44])) {
+			ipv6Tunnel(b, p)
+		}
+	}
 }
 
 // decodeIPv4 decodes an IPv4 header and, for TCP and UDP in a first (or only)
@@ -398,7 +411,7 @@ func decodeIPv4(b []byte, p *Packet) {
 		decodeTCP(seg, p)
 	case 17:
 		decodeUDP(seg, p)
-		if !p.Malformed {
+		if tunnelPort(p.DstPort) && !p.Malformed {
 			udpTunnel(seg, p)
 		}
 	case protoIPIP, protoIPv6, protoGRE:

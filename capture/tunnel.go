@@ -176,6 +176,12 @@ func ipTunnel(proto uint8, b []byte, p *Packet, v4 bool) {
 	}
 }
 
+// tunnelPort reports whether a UDP destination port is one of a tunnel's.
+func tunnelPort(port uint16) bool {
+	return port >= portGTPU && port <= portGeneve && // one comparison for DNS, HTTPS, ...
+		(port == portVXLAN || port == portGeneve || port == portGREUDP || port == portGTPU)
+}
+
 // udpTunnel decapsulates the UDP datagram seg (header included) when its
 // destination port is a tunnel's and its payload starts with that tunnel's
 // header. It reports whether it did; p is then the inner packet.
@@ -427,7 +433,9 @@ func ipv6Tunnel(b []byte, p *Packet) {
 			ipTunnel(next, b, p, false)
 			return
 		case 17:
-			udpTunnel(b, p)
+			if len(b) >= 4 && tunnelPort(binary.BigEndian.Uint16(b[2:4])) {
+				udpTunnel(b, p)
+			}
 			return
 		case ipv6HopByHop, ipv6Routing, ipv6DestOpts, ipv6AH:
 			if i == maxIPv6Ext || len(b) < 8 {
