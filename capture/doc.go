@@ -80,7 +80,8 @@
 // the encapsulations off, at most MaxTunnelDepth (4) of them: GRE version 0
 // (RFC 2784 and 2890: checksum, key, sequence number) carrying IPv4, IPv6,
 // MPLS or Ethernet (0x6558); ERSPAN type I, II and III; GRE in UDP (port
-// 4754), VXLAN (4789), Geneve (6081, with options) and GTP-U G-PDUs (2152);
+// 4754), VXLAN (4789, and Linux's default 8472 with an exact VXLAN header),
+// Geneve (6081, with options) and GTP-U G-PDUs (2152);
 // IPv4 and IPv6 in IPv4 (protocols 4 and 41) and in IPv6 (after hop-by-hop,
 // routing, destination options and AH headers). A UDP tunnel is recognised
 // by its destination port and a header that checks (the VXLAN I flag, Geneve

@@ -29,7 +29,8 @@ const (
 	// subheader, then an Ethernet frame or an IP packet.
 	EncapERSPANIII
 	// EncapVXLAN is VXLAN (RFC 7348): UDP to port 4789, an 8-byte header
-	// with the I flag, then an Ethernet frame.
+	// with the I flag, then an Ethernet frame; or to Linux's default port
+	// 8472 with a header that is exactly VXLAN's.
 	EncapVXLAN
 	// EncapGeneve is Geneve (RFC 8926): UDP to port 6081, an 8-byte header
 	// and its options, then an Ethernet frame or an IP packet.
@@ -104,6 +105,12 @@ const (
 	portGeneve = 6081
 	portGREUDP = 4754
 	portGTPU   = 2152
+	// portVXLANLinux is the port Linux VXLAN devices (and flannel) use when
+	// none is given: "ip link add ... type vxlan" without dstport. Other
+	// protocols use it too (Cisco OTV, whose header is VXLAN's), so a
+	// packet to it must carry a VXLAN header exactly: flags 0x08, the
+	// reserved bytes zero, and an Ethernet frame of IP, ARP or a VLAN tag.
+	portVXLANLinux = 8472
 )
 
 // EtherTypes and GRE protocol types of what encapsulations carry.
@@ -178,8 +185,8 @@ func ipTunnel(proto uint8, b []byte, p *Packet, v4 bool) {
 
 // tunnelPort reports whether a UDP destination port is one of a tunnel's.
 func tunnelPort(port uint16) bool {
-	return port >= portGTPU && port <= portGeneve && // one comparison for DNS, HTTPS, ...
-		(port == portVXLAN || port == portGeneve || port == portGREUDP || port == portGTPU)
+	return port >= portGTPU && port <= portVXLANLinux && // one comparison for DNS, HTTPS, ...
+		(port == portVXLAN || port == portGeneve || port == portGREUDP || port == portGTPU || port == portVXLANLinux)
 }
 
 // udpTunnel decapsulates the UDP datagram seg (header included) when its
@@ -205,6 +212,20 @@ func udpTunnel(seg []byte, p *Packet) bool {
 		if len(pl) < 8 {
 			p.Truncated = true
 			return true
+		}
+		decodeEthernet(pl[8:], p)
+		return true
+	case portVXLANLinux:
+		if len(pl) < 8+14 || pl[0] != 0x08 || pl[1]|pl[2]|pl[3]|pl[7] != 0 {
+			return false
+		}
+		switch binary.BigEndian.Uint16(pl[8+12 : 8+14]) {
+		case etherTypeIPv4, etherTypeIPv6, 0x0806, etherTypeVLAN, etherTypeQinQ:
+		default:
+			return false
+		}
+		if !enter(p, EncapVXLAN) {
+			return false
 		}
 		decodeEthernet(pl[8:], p)
 		return true

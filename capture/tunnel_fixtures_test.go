@@ -19,6 +19,7 @@ const tunnelDir = "../testdata/tunnels"
 var tunnelFixtureKinds = map[string]Encap{
 	"vxlan.pcap":                                     EncapVXLAN,
 	"vxlan-outer-fragments.pcap":                     EncapVXLAN,
+	"vxlan-linux-port.pcap":                          EncapVXLAN,
 	"erspan-ii.pcap":                                 EncapERSPANII,
 	"erspan-iii.pcap":                                EncapERSPANIII,
 	"zeek__erspan.pcap.gz":                           EncapGRE, // 0x6558, as Linux gretap sends it
@@ -92,7 +93,7 @@ func readTunnelTruth(t *testing.T) map[string][]tunnelTruth {
 
 // TestTunnelFixtures decodes every frame of the tunnel and 802.11 captures
 // and holds its innermost packet against tshark's (TRUTH.tsv, made with IP
-// reassembly off, so one line per captured frame): version, addresses,
+// reassembly off, so one line per captured frame, and UDP 8472 read as VXLAN): version, addresses,
 // transport and ports; a packet inside a tunnel that is not IP (ARP) is held
 // by its tunnel's addresses, which tshark then reports as the innermost.
 func TestTunnelFixtures(t *testing.T) {

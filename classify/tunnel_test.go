@@ -46,6 +46,7 @@ func TestTunnelledCaptures(t *testing.T) {
 		{"erspan-iii.pcap", "erspan-iii", []string{tls, http},
 			[]string{"ctldl.windowsupdate.com 0", "ctldl.windowsupdate.com 1", "download.windowsupdate.com " + maxA,
 				"settings-win.data.microsoft.com 1", "slscr.update.microsoft.com 1"}},
+		{"vxlan-linux-port.pcap", "vxlan", []string{http}, []string{"ctldl.windowsupdate.com 0", "ctldl.windowsupdate.com 1"}},
 		{"vxlan-outer-fragments.pcap", "vxlan", []string{http},
 			[]string{"ctldl.windowsupdate.com 0", "ctldl.windowsupdate.com 1", "tlu.dl.delivery.mp.microsoft.com " + maxA}},
 	}

@@ -55,9 +55,10 @@ echo "== build the generator"
 in_vm() { ip netns exec "$vm" "$@"; }
 in_gw() { ip netns exec "$gw" "$@"; }
 
-# network UNDERLAY_MTU TUNNEL_MTU: the VM side (192.168.56.10, the VM's MAC)
+# network UNDERLAY_MTU TUNNEL_MTU [PORT]: the VM side (192.168.56.10, the VM's MAC)
 # and the gateway side (192.168.56.1, also the servers' public addresses on
-# its lo) of VXLAN 42 over veth 10.99.0.1 <-> 10.99.0.2. The VXLAN devices
+# its lo) of VXLAN 42 over veth 10.99.0.1 <-> 10.99.0.2, to UDP port PORT
+# (4789; "linux": no dstport given, the kernel's default 8472). The VXLAN devices
 # are not bound to the veth (no "dev"): Linux caps a bound one's MTU at the
 # veth's less 50, and the second capture needs a tunnel MTU over it.
 network() {
@@ -74,8 +75,10 @@ network() {
 	in_gw ip link set veth-gw address 02:99:00:00:00:02 mtu "$1" up
 	in_vm ip addr add 10.99.0.1/24 dev veth-vm
 	in_gw ip addr add 10.99.0.2/24 dev veth-gw
-	in_vm ip link add vxlan0 type vxlan id 42 dstport 4789 local 10.99.0.1 remote 10.99.0.2
-	in_gw ip link add vxlan0 type vxlan id 42 dstport 4789 local 10.99.0.2 remote 10.99.0.1
+	local port="dstport 4789"
+	[ "${3:-}" = linux ] && port=""
+	in_vm ip link add vxlan0 type vxlan id 42 $port local 10.99.0.1 remote 10.99.0.2
+	in_gw ip link add vxlan0 type vxlan id 42 $port local 10.99.0.2 remote 10.99.0.1
 	in_vm ip link set vxlan0 address 08:00:27:5e:1c:3a mtu "$2" up
 	in_gw ip link set vxlan0 address 0a:00:27:00:00:00 mtu "$2" up
 	# no GSO super-packets: the capture sees wire-sized frames
@@ -142,19 +145,29 @@ in_vm dig +notcp +bufsize=4096 tlu.dl.delivery.mp.microsoft.com A >/dev/null
 # 3000 bytes back in full-size segments, each fragmented outside the tunnel
 in_vm curl -s -o /dev/null http://ctldl.windowsupdate.com/msdownload/update/v3/static/trustedr/en/disallowedcertstl.cab
 capture_stop
+for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+pids=()
 
-cp "$work/vxlan.pcap" "$work/vxlan-outer-fragments.pcap" "$out/"
+echo "== vxlan-linux-port.pcap: no dstport given, so Linux's default UDP port 8472"
+network 1500 1450 linux
+servers
+capture_start "$work/vxlan-linux-port.pcap"
+in_vm curl -s -o /dev/null http://ctldl.windowsupdate.com/msdownload/update/v3/static/trustedr/en/pinrulesstl.cab
+capture_stop
+
+cp "$work/vxlan.pcap" "$work/vxlan-outer-fragments.pcap" "$work/vxlan-linux-port.pcap" "$out/"
 
 echo "== erspan-ii.pcap, erspan-iii.pcap: vxlan.pcap's frames put in ERSPAN (no kernel here makes it)"
 "$work/gen" tunnel-rewrap erspan2 "$out/vxlan.pcap" "$out/erspan-ii.pcap"
 "$work/gen" tunnel-rewrap erspan3 "$out/vxlan.pcap" "$out/erspan-iii.pcap"
 
-echo "== TRUTH.tsv (tshark, IP reassembly off: one line per frame, as captured)"
+echo "== TRUTH.tsv (tshark, IP reassembly off: one line per frame, as captured; UDP 8472 read as VXLAN)"
 {
 	printf 'file\tframe\tprotocols\tip_version\tsrc\tdst\ttransport\tsport\tdport\n'
 	for f in "$out"/*.pcap "$out"/*.pcap.gz; do
 		[ -e "$f" ] || continue
-		tshark -r "$f" -o ip.defragment:FALSE -o ipv6.defragment:FALSE -T fields -E separator=/t -E occurrence=a -E aggregator=, \
+		tshark -r "$f" -o ip.defragment:FALSE -o ipv6.defragment:FALSE -d udp.port==8472,vxlan -T fields -E separator=/t -E occurrence=a -E aggregator=, \
 			-e frame.number -e frame.protocols -e ip.src -e ip.dst -e ipv6.src -e ipv6.dst \
 			-e tcp.srcport -e tcp.dstport -e udp.srcport -e udp.dstport 2>/dev/null |
 			python3 "$here/tunnel_truth.py" "$(basename "$f")"
