@@ -216,3 +216,42 @@ func protoWord(p uint8) string {
 	}
 	return "udp"
 }
+
+// TestTunnelDecodeAllocs: decoding real tunnelled frames, the GRE packets
+// fragmented outside the tunnel among them, and rebuilding those allocates
+// nothing once the Defragmenter has its slots.
+func TestTunnelDecodeAllocs(t *testing.T) {
+	var frames [][]byte
+	var lts []uint16
+	for _, name := range []string{"zeek__erspan.pcap.gz", "vxlan.pcap", "zeek__radiotap.pcap", "zeek__tunnels__gtp__gtp_ext_header.pcap"} {
+		s, err := OpenFiles([]string{filepath.Join(tunnelDir, name)}, Options{Defrag: DefragConfig{Off: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p Packet
+		for s.Next(&p) == nil {
+			frames = append(frames, append([]byte(nil), p.Frame...))
+			lts = append(lts, p.LinkType)
+		}
+		s.Close()
+	}
+	d := NewDefragmenter(DefragConfig{})
+	var p, q Packet
+	rebuilt := 0
+	pass := func() {
+		for i, f := range frames {
+			Decode(lts[i], f, &p)
+			if d.Add(&p) {
+				d.Datagram(&q)
+				rebuilt++
+			}
+		}
+	}
+	pass() // the Defragmenter's slots and blocks
+	if rebuilt == 0 {
+		t.Fatal("no datagram rebuilt: the fixtures lost their fragments")
+	}
+	if n := testing.AllocsPerRun(20, pass); n != 0 {
+		t.Errorf("decoding %d tunnelled frames and rebuilding their datagrams: %v allocs; want 0", len(frames), n)
+	}
+}
