@@ -57,13 +57,13 @@ var tunnelFixtureExceptions = map[string]struct {
 }
 
 type tunnelTruth struct {
-	frame            int
-	protocols        string
-	version          int
-	src, dst         string
-	transport        string
-	sport, dport     string
-	line, fileFrames int
+	frame        int
+	protocols    string
+	version      int
+	src, dst     string
+	transport    string
+	sport, dport string
+	line         int
 }
 
 func readTunnelTruth(t *testing.T) map[string][]tunnelTruth {
