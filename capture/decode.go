@@ -349,8 +349,9 @@ func decodeIPv6(b []byte, p *Packet) {
 }
 
 // decodeIPv4 decodes an IPv4 header and, for TCP and UDP in a first (or only)
-// fragment, the transport header. b is everything captured from the IP header
-// on; bytes beyond the total length (Ethernet padding, trailers) are cut off.
+// fragment, the transport header; a tunnel it carries, it takes off. b is
+// everything captured from the IP header on; bytes beyond the total length
+// (Ethernet padding, trailers) are cut off.
 func decodeIPv4(b []byte, p *Packet) {
 	if len(b) < 20 {
 		p.Truncated = true

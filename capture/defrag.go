@@ -71,7 +71,7 @@ func (c *DefragConfig) setDefaults() {
 // DefragStats counts what reassembly did, so that a report can say when a
 // bound was reached or fragments were suspicious.
 type DefragStats struct {
-	// Fragments is the IPv4 TCP and UDP fragments taken in.
+	// Fragments is the IPv4 fragments of TCP, UDP and tunnels taken in.
 	Fragments int
 	// Datagrams is the datagrams rebuilt and delivered.
 	Datagrams int
@@ -139,7 +139,8 @@ type defragBlockData struct {
 }
 
 // Defragmenter reassembles IPv4 datagrams of TCP and UDP (the protocols whose
-// payload phonehome reads) from their fragments. FileSet runs one after
+// payload phonehome reads) and of the encapsulations Decode takes off (IP in
+// IP, IPv6 in IP, GRE) from their fragments. FileSet runs one after
 // Decode; it can also be used alone: give every decoded packet to Add, in
 // capture order, and call Datagram when Add returns true.
 //

@@ -103,7 +103,7 @@
 // fragmented inside, it keeps the fragments' Tunnel. A datagram fragmented
 // both outside and inside is rebuilt outside only.
 //
-// IPv4 TCP and UDP fragments are reassembled (see Defragmenter: at most 1024
+// IPv4 TCP, UDP and tunnel fragments are reassembled (see Defragmenter: at most 1024
 // datagrams and 8 MiB at once, 30 s of capture time each, the first bytes
 // winning an overlap). Every fragment still comes out of Next as captured;
 // the rebuilt datagram follows the fragment that completes it, with

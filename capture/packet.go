@@ -86,7 +86,7 @@ type Packet struct {
 	fragDepth uint8
 
 	// Reassembled is 0 for a frame as captured. FileSet.Next reassembles
-	// IPv4 TCP and UDP fragments (see Defragmenter): every fragment comes
+	// IPv4 TCP, UDP and tunnel fragments (see Defragmenter): every fragment comes
 	// out as captured, marked Fragment, and the call after the one that
 	// returned the last fragment missing returns the whole datagram, with
 	// Reassembled the number of fragments it was rebuilt from. Its bytes
