@@ -28,7 +28,7 @@ deps:
 	fi
 
 build: deps
-	$(GO) build -o bin/phonehome ./cmd/phonehome
+	$(GO) build -buildvcs=auto -o bin/phonehome ./cmd/phonehome
 
 # sample: the main job on the sample capture shipped in testdata/.
 sample: build

@@ -1,8 +1,12 @@
 package capture
 
 import (
+	"bytes"
 	"io"
+	"os"
 	"testing"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 func BenchmarkDecode(b *testing.B) {
@@ -33,12 +37,30 @@ func BenchmarkDecode(b *testing.B) {
 }
 
 func BenchmarkFileSetNext(b *testing.B) {
+	dir := b.TempDir()
+	pcap, ng := allocFile(b, dir, false, 20000), allocFile(b, dir, true, 20000)
+	data, err := os.ReadFile(pcap)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var zst bytes.Buffer
+	zw, _ := zstd.NewWriter(&zst)
+	zw.Write(data)
+	zw.Close()
 	for _, c := range []struct {
-		name   string
-		pcapng bool
-	}{{"pcap", false}, {"pcapng", true}} {
+		name  string
+		paths []string
+	}{
+		{"pcap", []string{pcap}},
+		{"pcapng", []string{ng}},
+		{"zstd", []string{writeFile(b, dir, "bench.pcap.zst", zst.Bytes())}},
+		// Two inputs whose packets interleave, none of the same time.
+		{"merged", []string{pcap, ng}},
+		// The same packets twice: every packet is hashed, every second
+		// one dropped (a packet delivered costs two read).
+		{"duplicates", []string{pcap, writeFile(b, dir, "copy.pcap", data)}},
+	} {
 		b.Run(c.name, func(b *testing.B) {
-			path := allocFile(b, b.TempDir(), c.pcapng, 20000)
 			var p Packet
 			var s *FileSet
 			reopen := func() {
@@ -46,7 +68,7 @@ func BenchmarkFileSetNext(b *testing.B) {
 					s.Close()
 				}
 				var err error
-				if s, err = OpenFiles([]string{path}, Options{}); err != nil {
+				if s, err = OpenFiles(c.paths, Options{}); err != nil {
 					b.Fatal(err)
 				}
 			}

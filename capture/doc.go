@@ -1,65 +1,97 @@
-// Package capture opens packet capture files and decodes their frames into
-// Packets, allocating nothing per packet.
+// Package capture reads packet captures (files, standard input, FIFOs,
+// directories of rotated files) as one capture merged by time, and decodes
+// their frames into Packets, allocating nothing per packet.
 //
 // # Reading
 //
-// OpenFiles takes any number of pcap and pcapng files, each possibly
-// gzip-compressed; the format is told by magic bytes (1f 8b for gzip, then
-// a1b2c3d4 / a1b23c4d in either byte order for pcap, 0a0d0d0a for pcapng),
-// never by file name. Files are ordered by the timestamp of their first packet
-// (a rotated week given in any order comes out in order) and read one after
-// another, not merged packet by packet. FileSet.Next fills a caller-owned
-// Packet in place and decodes it with Decode.
+// OpenFiles takes any number of inputs: pcap and pcapng files, each
+// uncompressed or compressed by gzip, zstd, xz, bzip2 or lz4; "-" for
+// standard input; FIFOs, process substitution (<(zstdcat x.pcap.zst)) and
+// character devices; directories, walked for capture files (see OpenFiles).
+// Compression and format are told by magic bytes (1f8b gzip, 28b52ffd zstd,
+// fd377a585a00 xz, "BZh1"-"BZh9" bzip2, 04224d18 lz4 and 02214c18 its legacy
+// frame; then a1b2c3d4 / a1b23c4d in either byte order for pcap, 0a0d0d0a
+// for pcapng), never by file name.
+//
+// The inputs are one capture: FileSet.Next delivers their packets merged by
+// timestamp, a k-way merge as mergecap makes, so a DNS-only capture beside
+// a TCP-only one, two interfaces captured apart, or rotated files whose
+// clocks overlap read as the capture they were split from (see FileSet for
+// the order of equal timestamps). A stream is read once, as it comes: it is
+// opened by OpenFiles and kept open from its first packet. A regular file
+// is probed for its first packet and opened again when the merge reaches
+// it, so a week of rotated files holds one file open at a time. A packet
+// that another input delivered already (the same time, link type, lengths
+// and bytes: the same file given twice, rotations that overlap) is dropped
+// and counted in Stats.Duplicates.
 //
 // The records are parsed by our own readers (pcapSource, ngSource) straight
-// out of read chunks of up to 512 KiB (a small or compressed file starts
-// with 4 KiB): a frame is a slice of the chunk, and every length is checked
-// before it is used, so a lying field becomes damage, not an allocation or a
-// panic. gopacket's pcapgo is the reference they are tested against. Files
-// are read through os.File, so a read that waits for a FIFO's writer or a
-// file server holds up nothing else in the process. pcapng files may hold
-// several sections, each with several interfaces of different link types
-// and timestamp resolutions; Packet.Interface is the interface index within
-// its section.
+// out of read chunks of up to 512 KiB (a small, compressed or probed input
+// starts with 4 KiB): a frame is a slice of the chunk, and every length is
+// checked before it is used, so a lying field becomes damage, not an
+// allocation or a panic. gopacket's pcapgo is the reference they are tested
+// against. Files are read through os.File, so a read that waits for a
+// FIFO's writer or a file server holds up nothing else in the process.
+// pcapng files may hold several sections, each with several interfaces of
+// different link types and timestamp resolutions; Packet.Interface is the
+// interface index within its section.
 //
 // # Ownership
 //
-// Packet.Frame and Packet.Payload point into the reader's buffer and are valid
-// only until the next call to Next; copy what must outlive it. A FileSet is
-// not safe for concurrent use. Decode is a pure function and may be called
-// from any goroutine on distinct Packets.
+// Packet.Frame and Packet.Payload point into the buffer of the input's
+// reader and are valid only until the next call to Next, which is when that
+// reader moves on; copy what must outlive it. A FileSet is not safe for
+// concurrent use. Decode is a pure function and may be called from any
+// goroutine on distinct Packets.
 //
 // # Damage
 //
-// Damage is data, not an error. When a record of a file is corrupt (a length
-// over Options.MaxSnap, a captured length that does not fit its pcapng block,
-// leading and trailing block lengths that differ, an impossible option, a pcap
-// timestamp whose fraction of a second is a second or more) or the
-// file ends mid-record (a capture still being written), Next has delivered
-// every packet before it, records a Damage {File, Offset, Reason}, and goes on
-// with the next file. Offset is the byte offset of the bad record or block in
-// the file's decompressed stream, which is the file itself unless it is
-// gzip-compressed (the Reason then says "decompressed offset"). An empty file,
-// or one shorter than its header, is damage too, so a rotated set whose newest
-// file was just created still reads.
+// Damage is data, not an error. Each Damage has a Kind:
 //
-// Errors are for what a user must fix: OpenFiles fails, naming the file, on a
-// file it cannot open or whose magic is not a capture's (ErrUnknownFormat,
-// with the formats expected); Next returns an error only for an I/O error of
-// the file itself.
+//   - DamageStopped: a record of an input is corrupt (a length over
+//     Options.MaxSnap, a captured length that does not fit its pcapng block,
+//     leading and trailing block lengths that differ, an impossible option)
+//     or the input ends mid-record (a capture still being written), or a read
+//     fails. Next has delivered every packet before it, and the other inputs
+//     are read on.
+//   - DamageReadOn: a record whose framing is intact has an impossible field
+//     (a pcap fraction of a second of a second or more: tshark reads it, and
+//     so do we, timed at the last nanosecond of its second). The records are
+//     delivered and counted, the first offset kept, and reading goes on.
+//   - DamageUnreadable: an input that cannot be read at all (missing, not
+//     readable, not a capture, a directory without one, a compressed file
+//     whose decoder would need more memory than allowed). The other inputs
+//     are read.
+//
+// Offset is the byte offset of the bad record or block in the input's
+// stream: the file itself, or its decompressed bytes when Damage.Decompressed
+// (the Reason then says "decompressed offset"). An input of no packets at all
+// (a file of no bytes, a header alone) is Empty, not damage.
+//
+// Errors are for what a user must fix: OpenFiles fails only when none of its
+// inputs can be read, naming each (ErrUnknownFormat, with the formats
+// expected; fs.ErrNotExist...). Next returns nil or io.EOF.
 //
 // # Bounds
 //
 // A record can claim at most Options.MaxSnap captured bytes (default 262144,
-// tcpdump's and Wireshark's limit) and a pcapng block MaxSnap + 64 KiB. An open
-// file holds at most about 1 MiB + MaxSnap of buffers (a read chunk of up to 512 KiB,
-// a record or block that spans two chunks, gzip's window and 64 KiB read
-// buffer), IPv4 reassembly at most 8 MiB, and only one file
-// is open at a time. Reading is linear in the file size:
-// every loop steps over at least 12 bytes of input. None of the 177 files of
-// the shared corpus's malformed set panics, hangs or takes more memory than
-// that (TestCorpusMalformed), and the fuzz targets FuzzReadPcap,
-// FuzzReadPcapng and FuzzDecode keep it so.
+// tcpdump's and Wireshark's limit) and a pcapng block MaxSnap + 64 KiB. An
+// open input holds at most about 1 MiB + MaxSnap of buffers (a read chunk
+// of up to 512 KiB, a record or block that spans two chunks, a 64 KiB read
+// buffer before a decoder), and a compressed one its decoder's memory: gzip
+// 32 KiB, bzip2 about 4 MiB, lz4 at most 8 MiB (two blocks), zstd its
+// frame's window (8 MiB at most for levels 1 to 19; a window over 128 MiB,
+// the zstd command's own default limit, is refused) and xz its blocks'
+// dictionary (8 MiB for xz's default preset, 64 MiB for -9; one over
+// 64 MiB is refused before it is allocated). Regular files are open only
+// from the merge front's reaching their first packet to their end; streams
+// from OpenFiles to their end. Duplicate detection remembers the frames of
+// one timestamp, at most 256 (a hash each); IPv4 reassembly at most 8 MiB.
+// Reading is linear in the (decompressed) input: every loop steps over at
+// least 12 bytes of it. None of the 177 files of the shared corpus's
+// malformed set panics, hangs or takes more memory than that
+// (TestCorpusMalformed), and the fuzz targets FuzzReadPcap, FuzzReadPcapng,
+// FuzzReadCompressed, FuzzMerge and FuzzDecode keep it so.
 //
 // # Decoding
 //
@@ -124,10 +156,17 @@
 // pcapng, depending on the machine's load (frames are slices of the read
 // chunk; through pcapgo, pcapng took 1.8 times as long),
 // at 0 allocations (BenchmarkDecode, BenchmarkFileSetNext; TestDecodeAllocs
-// and TestFileSetNextAllocs hold the 0). Taking a tunnel off costs about
-// 12 ns: on 2026-12-07 (BenchmarkDecode, the fastest of 21 runs alternating
-// with the build before tunnels, load average 7 on the 2 vCPUs) the same
-// Ethernet/IPv4/TCP frame took 9.0 ns (8.6 ns before), inside ERSPAN II
-// 22.9 ns and inside VXLAN 20.2 ns; an 802.11 QoS data frame behind
-// radiotap 16.0 ns.
+// and TestFileSetNextAllocs hold the 0, on plain, zstd, lz4 and merged
+// inputs; xz's decoder allocates per LZMA match). The merge costs nothing
+// measurable on one input (the last input left is read straight into the
+// caller's Packet); in CPU time per packet delivered (BenchmarkFileSetNext,
+// medians of 5 runs of 8 M packets, 2026-12-07, load about 5 on 2 vCPUs),
+// two files whose packets interleave cost 1.05 times one file, the same
+// file given twice 1.8 times (each packet read and hashed twice, one
+// dropped), and zstd input 4.6 times plain (about 1 GB/s of decompression).
+// Taking a tunnel off costs about 12 ns: on 2026-12-07 (BenchmarkDecode,
+// the fastest of 21 runs alternating with the build before tunnels, load
+// average 7 on the 2 vCPUs) the same Ethernet/IPv4/TCP frame took 9.0 ns
+// (8.6 ns before), inside ERSPAN II 22.9 ns and inside VXLAN 20.2 ns; an
+// 802.11 QoS data frame behind radiotap 16.0 ns.
 package capture

@@ -1,16 +1,12 @@
 package capture
 
 import (
-	"bufio"
-	"bytes"
-	"compress/gzip"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -25,46 +21,115 @@ const DefaultMaxSnap = 262144
 // enough that a pcapng block of MaxSnap plus its slack fits 32 bits.
 const maxMaxSnap = 16 << 20
 
-// ErrUnknownFormat is returned (wrapped, naming the file) by OpenFiles for a
-// file that is not pcap, pcapng or gzip-compressed pcap/pcapng.
+// ErrUnknownFormat is returned (wrapped, naming the input) by OpenFiles for
+// an input that is not pcap or pcapng, compressed or not; among other
+// inputs that can be read, it is a Damage of kind DamageUnreadable instead.
 var ErrUnknownFormat = errors.New("not a pcap or pcapng file")
 
 // expectedFormats ends the message of a format error.
-const expectedFormats = "expected pcap (magic a1b2c3d4 or a1b23c4d, either byte order) or pcapng (0a0d0d0a), optionally gzip-compressed (1f8b)"
+const expectedFormats = "expected pcap (magic a1b2c3d4 or a1b23c4d, either byte order) or pcapng (0a0d0d0a), " +
+	"uncompressed or compressed by gzip, zstd, xz, bzip2 or lz4"
 
 // Options configures OpenFiles. The zero value works.
 type Options struct {
 	// MaxSnap bounds the captured length of one record and so the memory a
-	// reader holds per file: a record claiming more is damage (a lying length
-	// cannot make the reader allocate it), and pcapng interface snap lengths
-	// above it are clamped. 0 means DefaultMaxSnap; at most 16 MiB.
+	// reader holds per input: a record claiming more is damage (a lying
+	// length cannot make the reader allocate it), and pcapng interface snap
+	// lengths above it are clamped. 0 means DefaultMaxSnap; at most 16 MiB.
 	MaxSnap int
-	// Logger receives debug lines (file order, files opened and finished).
-	// nil discards them.
+	// Logger receives debug lines (inputs found, opened and finished). nil
+	// discards them.
 	Logger *slog.Logger
 	// Defrag bounds IPv4 reassembly, on unless Defrag.Off (see
 	// Packet.Reassembled and Defragmenter).
 	Defrag DefragConfig
 }
 
-// Damage is a place where a capture file stopped making sense. Reading that
-// file stops there; every packet before it has been delivered and reading
-// goes on with the next file.
+// Damage is a place where an input stopped making sense, or an input that
+// could not be read at all. Kind says what it did to the reading. It is the
+// one damage type from capture to report: the JSON report writes it as it
+// is.
 type Damage struct {
-	// File is the path as given to OpenFiles.
-	File string
-	// Offset is the byte offset of the bad record or block in the file's
-	// decompressed stream (the file itself unless it is gzip-compressed).
-	Offset int64
+	// File is the input as given to OpenFiles ("-" for standard input; a
+	// file found in a directory, the directory joined with its path there).
+	File string `json:"file"`
+	// Kind says whether reading stopped, went on, or never started.
+	Kind DamageKind `json:"kind"`
+	// Offset is the byte offset of the (first) bad record or block in the
+	// input's stream: the file itself, or its decompressed bytes when
+	// Decompressed. 0 for DamageUnreadable.
+	Offset int64 `json:"offset"`
+	// Decompressed says that Offset counts bytes of the decompressed stream
+	// of a compressed input, not bytes of the file.
+	Decompressed bool `json:"decompressed,omitempty"`
+	// Records is, for DamageReadOn, how many records had the fault (the
+	// first at Offset); 0 for the other kinds.
+	Records int `json:"records,omitempty"`
 	// Reason says what was wrong, with the offset, in words a user can act on.
-	Reason string
+	Reason string `json:"reason"`
+}
+
+// DamageKind says what a Damage did to the reading of its input. The zero
+// value is DamageStopped.
+type DamageKind uint8
+
+const (
+	// DamageStopped: reading of the input stopped at Offset (a corrupt
+	// length, a file cut short, a read error); every packet before it was
+	// delivered, and reading went on with the other inputs.
+	DamageStopped DamageKind = iota
+	// DamageReadOn: records whose framing is intact but one field cannot be
+	// right (a pcap fraction of a second of a second or more); they were
+	// delivered, Reason says how the field was taken, and reading went on.
+	DamageReadOn
+	// DamageUnreadable: the input could not be read at all (missing, not
+	// readable, not a capture, a directory holding no capture); nothing of it
+	// was delivered, and the other inputs were read.
+	DamageUnreadable
+)
+
+var damageKindNames = [...]string{DamageStopped: "stopped", DamageReadOn: "read-on", DamageUnreadable: "unreadable"}
+
+// String returns "stopped", "read-on" or "unreadable".
+func (k DamageKind) String() string {
+	if int(k) < len(damageKindNames) {
+		return damageKindNames[k]
+	}
+	return "DamageKind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// MarshalText writes the kind as String does, for JSON.
+func (k DamageKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// Where says, for a report line, what the damage did and where: "stopped at
+// byte 747" (of the decompressed stream, when Decompressed), "3 records read
+// on from byte 747", or "not read".
+func (d Damage) Where() string {
+	of := ""
+	if d.Decompressed {
+		of = " of the decompressed stream"
+	}
+	switch d.Kind {
+	case DamageReadOn:
+		rec := "records"
+		if d.Records == 1 {
+			rec = "record"
+		}
+		return fmt.Sprintf("%d %s read on from byte %d%s", d.Records, rec, d.Offset, of)
+	case DamageUnreadable:
+		return "not read"
+	}
+	return fmt.Sprintf("stopped at byte %d%s", d.Offset, of)
 }
 
 // Stats counts what a FileSet has read so far.
 type Stats struct {
-	// Files is the number of files opened for reading (damaged ones included).
+	// Files is the number of inputs that could be read (damaged and empty
+	// ones included; not those that could not be read, nor files skipped in
+	// a directory).
 	Files int
-	// FileBytes is the on-disk size of those files.
+	// FileBytes is the on-disk size of the regular files among them (a
+	// stream's length is not known; Inputs has what was read of it).
 	FileBytes int64
 	// Frames is the number of frames delivered by Next.
 	Frames int
@@ -75,35 +140,100 @@ type Stats struct {
 	// Unsupported counts delivered frames whose link type Decode does not
 	// know, per link type (they decode as L3Unknown); a subset of LinkTypes.
 	Unsupported map[uint16]int
-	// DamagedFiles is the number of files with a Damage.
+	// DamagedFiles is the number of inputs with a Damage of any kind.
 	DamagedFiles int
+	// Duplicates is the number of frames dropped as duplicates: frames with
+	// the time, bytes and lengths of one another input delivered (see
+	// FileSet). They are not in Frames, CapturedBytes or LinkTypes.
+	Duplicates int
 	// Defrag counts IPv4 reassembly: datagrams rebuilt (delivered by Next
 	// besides Frames), bounds reached, suspicious overlaps.
 	Defrag DefragStats
+	// Inputs lists every input in input order (see FileSet): those read,
+	// those that could not be read, and files skipped in a directory.
+	Inputs []Input
 }
 
-// FileSet reads a set of capture files one after another, in the order of
-// each file's first packet timestamp. It is not safe for concurrent use.
-type FileSet struct {
-	opt   Options
-	log   *slog.Logger
-	files []fileEntry
-	next  int // index in files of the next file to open
+// Input is one input of a FileSet, as read so far.
+type Input struct {
+	// Name is the input as given ("-" for standard input; a file found in a
+	// directory, the directory joined with its path there), as in Damage.
+	Name string `json:"name"`
+	// Stream says the input was read once as it came (standard input, a
+	// FIFO, a character device), not as a regular file.
+	Stream bool `json:"stream,omitempty"`
+	// Compression is "gzip", "zstd", "xz", "bzip2" or "lz4" for a
+	// compressed input, "" otherwise.
+	Compression string `json:"compression,omitempty"`
+	// Format is "pcap" or "pcapng"; "" when the input was empty or could not
+	// be read.
+	Format string `json:"format,omitempty"`
+	// Bytes is the size of a regular file on disk, or what has been read of
+	// a stream.
+	Bytes int64 `json:"bytes"`
+	// Frames counts the frames delivered from the input; Duplicates those
+	// dropped as duplicates of another input's.
+	Frames     int `json:"frames"`
+	Duplicates int `json:"duplicates,omitempty"`
+	// Empty says the input held no packet at all (a file of no bytes, or a
+	// capture header alone): not damage.
+	Empty bool `json:"empty,omitempty"`
+	// Skipped says why a file found in a directory was not read (not a
+	// capture, not a regular file); "" for every other input.
+	Skipped string `json:"skipped,omitempty"`
+}
 
-	cur     source
-	curName string
+// FileSet reads a set of inputs (capture files, standard input, FIFOs) as
+// one capture: their packets are merged by timestamp, as mergecap merges
+// files, and packets that one input repeats from another are delivered once.
+// It is not safe for concurrent use.
+//
+// Input order is the order of the paths given to OpenFiles, a directory's
+// captures taking its place in the order of their first packets (then of
+// their paths). Next always delivers the packet with the earliest timestamp
+// among the inputs' next packets; of equal timestamps, the one of the
+// earliest input (mergecap 4.0 takes the last input's, a side effect of its
+// "not later than" comparison; the two agree wherever no two inputs have a
+// packet of one timestamp). An input's packets come out in their order in
+// the input (mergecap's rule too, also where an input's clock steps back).
+//
+// A regular file is opened to read its header and first packet, closed, and
+// opened again when the merge reaches that packet, so that a week of rotated
+// files holds one file open at a time, and only overlapping files more; it
+// is closed at its end. A stream is read once: it is opened by OpenFiles and
+// stays open from its first packet to its end.
+//
+// A duplicate is a frame with the timestamp, link type, lengths and bytes
+// (a 64-bit hash of them) of one that another input delivered: the same
+// file given twice, or rotated files that overlap. Frames repeated within
+// one input are kept (a capture on two interfaces of one bridge has them).
+// Only frames of the same timestamp are compared, at most dupWindow of them.
+type FileSet struct {
+	opt Options
+	log *slog.Logger
+
+	inputs  []*input // the inputs that can be read, in input order
+	info    []Input  // every input, in input order, for Stats
+	pending []*input // regular files not yet opened, by first packet, then input order
+	pend    int      // index in pending of the next one to open
+	open    []*input // the open inputs: a heap, least head first
+	last    *input   // the input of the last delivery, advanced at the next call
+	dups    dupWindow
+	closed  bool
+	stdin   bool // standard input is an input already
+	// Decoder memory limits (openConfig); 0, the default but in fuzz
+	// targets, means defaultMaxWindow and defaultMaxDict.
+	maxWindow, maxDict int64
 
 	damage []Damage
 	stats  Stats
 
-	// Progress, in bytes on disk: total of all files; finished is the sum
-	// of the files done, read what has been read of the current one. They
-	// are atomic so that Progress may be called from another goroutine
-	// than Next (a progress display of its own).
-	total    int64
-	curSize  int64
-	finished atomic.Int64
-	read     atomic.Int64
+	// Progress, in bytes of the regular files on disk: total of them all,
+	// done of what has been read. done is atomic so that Progress may be
+	// called from another goroutine than Next (a progress display of its
+	// own).
+	total int64
+	done  atomic.Int64
 	// per link type frame counts; a short slice searched linearly is cheaper
 	// than a map update per packet and does not allocate once a type is seen.
 	linkCounts []linkCount
@@ -114,10 +244,21 @@ type FileSet struct {
 	reassembled bool
 }
 
-type fileEntry struct {
-	path  string
-	first time.Time // timestamp of the first packet
-	empty bool      // no packet could be read
+// input is one input that can be read.
+type input struct {
+	name   string
+	info   int    // index in FileSet.info
+	order  int    // input order: the earlier input's packet wins a tie
+	bit    uint64 // 1 << (order % 64), its mark in dupWindow
+	stream bool
+	size   int64     // on disk, for a regular file
+	comp   string    // compression, "" for none
+	first  time.Time // timestamp of the first packet
+	src    source    // nil unless open
+	r      *fileReader
+	head   Packet // the next packet to deliver, while open
+	readOn int    // index in FileSet.damage of its DamageReadOn, -1 before one
+	hurt   bool   // has a Damage
 }
 
 type linkCount struct {
@@ -125,18 +266,72 @@ type linkCount struct {
 	frames   int
 }
 
-// OpenFiles checks every file (opens it, reads its header and first packet,
-// closes it) and orders them by first packet timestamp; files without a
-// readable packet go last, ties by path. Files are then read one after the
-// other (not merged packet by packet), opened one at a time by Next.
+// OpenFiles opens a set of inputs to be read as one capture (see FileSet).
+// Each path is a capture file (pcap or pcapng, compressed or not, told by
+// its bytes, never its name), "-" for standard input, a FIFO or character
+// device (read as a stream), or a directory, walked for capture files (by
+// content: other files are listed as skipped in Stats.Inputs, with the
+// reason; subdirectories too; symbolic links to files are followed, to
+// directories not).
 //
-// A file that cannot be opened or is not a capture is an error naming the file
-// and the formats expected; a file cut short or corrupt is not: its damage is
-// reported by Damage when Next reaches it.
+// Every input is read up to its first packet here: a stream, whose first
+// packet is kept; a regular file, which is closed again. An input that
+// cannot be read (missing, unreadable, not a capture, a directory without
+// one) is a Damage of kind DamageUnreadable, and the others are read; when
+// none of the inputs can be read, OpenFiles fails with an error naming each
+// (errors.Is finds fs.ErrNotExist, ErrUnknownFormat...). An input cut short
+// or corrupt is a Damage too, reported by Damage. An input without packets
+// (an empty file, a header alone) is Empty, not damage.
 func OpenFiles(paths []string, opt Options) (*FileSet, error) {
 	if len(paths) == 0 {
 		return nil, errors.New("open captures: no files given")
 	}
+	s := newFileSet(opt)
+	var errs []error
+	for _, path := range paths {
+		if err := s.addPath(path); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(s.inputs) == 0 {
+		return nil, joinErrors(errs)
+	}
+	slices.SortStableFunc(s.pending, func(a, b *input) int {
+		if c := a.first.Compare(b.first); c != 0 {
+			return c
+		}
+		return a.order - b.order
+	})
+	for _, in := range s.inputs {
+		s.log.Debug("capture input", "order", in.order, "name", in.name, "first", in.first, "stream", in.stream)
+	}
+	return s, nil
+}
+
+// joinErrors joins the errors of inputs that cannot be read into one, on
+// one line (errors.Join's line breaks would be escaped where it is shown);
+// errors.Is and errors.As find each.
+func joinErrors(errs []error) error {
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	return multiError(errs)
+}
+
+type multiError []error
+
+func (m multiError) Error() string {
+	msgs := make([]string, len(m))
+	for i, err := range m {
+		msgs[i] = err.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+func (m multiError) Unwrap() []error { return m }
+
+// newFileSet returns an empty set for opt, defaults set.
+func newFileSet(opt Options) *FileSet {
 	if opt.MaxSnap <= 0 {
 		opt.MaxSnap = DefaultMaxSnap
 	}
@@ -145,64 +340,27 @@ func OpenFiles(paths []string, opt Options) (*FileSet, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &FileSet{opt: opt, log: log}
+	s := &FileSet{opt: opt, log: log, dups: newDupWindow()}
 	if !opt.Defrag.Off {
 		s.defrag = NewDefragmenter(opt.Defrag)
 	}
-	var p Packet
-	for _, path := range paths {
-		e := fileEntry{path: path, empty: true}
-		src, size, err := openSource(path, opt, nil)
-		s.total += size
-		var d *damageError
-		switch {
-		case errors.As(err, &d):
-			// Reported when Next reaches the file.
-		case err != nil:
-			return nil, err
-		default:
-			err = src.next(&p)
-			if err == nil {
-				e.first, e.empty = p.Timestamp, false
-			} else if !errors.As(err, &d) && err != io.EOF {
-				src.close()
-				return nil, fmt.Errorf("read %s: %w", path, err)
-			}
-			src.close()
-		}
-		s.files = append(s.files, e)
-	}
-	slices.SortStableFunc(s.files, func(a, b fileEntry) int {
-		switch {
-		case a.empty != b.empty:
-			if a.empty {
-				return 1
-			}
-			return -1
-		case !a.first.Equal(b.first):
-			return a.first.Compare(b.first)
-		}
-		return strings.Compare(a.path, b.path)
-	})
-	for i, f := range s.files {
-		log.Debug("capture file order", "index", i, "file", f.path, "first", f.first, "empty", f.empty)
-	}
-	return s, nil
+	return s
 }
 
-// Next reads the next frame into p, decoded by Decode, and returns nil; io.EOF
-// after the last frame of the last file. Damage in a file ends that file and is
-// recorded (see Damage), never returned. Other errors are I/O errors naming the
-// file; that file is abandoned and a further call goes on with the next one.
+// Next reads the next packet of the merged inputs into p, decoded by Decode,
+// and returns nil; io.EOF after the last packet of the last input. Damage is
+// recorded (see Damage), never returned: an input whose damage stops it ends
+// there and the others are read on.
 //
 // After an IPv4 fragment that completes a datagram, the next call delivers
-// the datagram, with p.Reassembled set: it is not a frame of the file and not
-// counted in Stats.Frames (see Packet.Reassembled).
+// the datagram, with p.Reassembled set: it is not a frame of an input and
+// not counted in Stats.Frames (see Packet.Reassembled).
 //
-// p.Frame and p.Payload point into the reader's buffer and stay valid only
-// until the next call to Next. Next allocates nothing per packet in steady
-// state (a test proves it for pcap and pcapng); opening a file allocates its
-// buffers (at most about 1 MiB + MaxSnap, see the package doc).
+// p.Frame and p.Payload point into the buffer of the input's reader and stay
+// valid only until the next call to Next, which is when that reader moves
+// on. Next allocates nothing per packet in steady state (a test proves it
+// for pcap and pcapng); opening an input allocates its buffers (see the
+// package doc). After Close, Next returns io.EOF.
 func (s *FileSet) Next(p *Packet) error {
 	if s.reassembled {
 		s.reassembled = false
@@ -210,51 +368,51 @@ func (s *FileSet) Next(p *Packet) error {
 		return nil
 	}
 	for {
-		if s.cur == nil {
-			if s.next >= len(s.files) {
-				return io.EOF
+		if in := s.last; in != nil {
+			s.last = nil
+			if len(s.open) == 1 && s.pend == len(s.pending) {
+				// The only input left (one file, the last of a
+				// rotated set): no merge, its reader reads straight
+				// into p. Its head is not used again.
+				if err := in.src.next(p); err != nil {
+					s.pop()
+					s.finish(in, err)
+					continue
+				}
+				s.last = in
+				if s.duplicate(in, p) {
+					continue
+				}
+				s.deliver(in, p)
+				return nil
 			}
-			f := s.files[s.next]
-			s.next++
-			s.read.Store(0)
-			src, size, err := openSource(f.path, s.opt, &s.read)
-			s.stats.Files++
-			s.stats.FileBytes += size
-			s.curSize = size
-			var d *damageError
-			if errors.As(err, &d) {
-				s.addDamage(f.path, d)
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			s.log.Debug("capture file opened", "file", f.path)
-			s.cur, s.curName = src, f.path
+			s.advance(in)
 		}
-		err := s.cur.next(p)
-		if err == nil {
-			Decode(p.LinkType, p.Frame, p)
-			p.Reassembled = 0
-			s.count(p)
-			if s.defrag != nil {
-				s.reassembled = s.defrag.Add(p)
-			}
-			return nil
+		s.openDue()
+		if len(s.open) == 0 {
+			return io.EOF
 		}
-		s.cur.close()
-		s.cur = nil
-		s.finished.Add(s.curSize) // the whole file, damage or not
-		s.read.Store(0)
-		s.log.Debug("capture file finished", "file", s.curName)
-		var d *damageError
-		switch {
-		case err == io.EOF:
-		case errors.As(err, &d):
-			s.addDamage(s.curName, d)
-		default:
-			return fmt.Errorf("read %s: %w", s.curName, err)
+		in := s.open[0]
+		s.last = in
+		h := &in.head
+		if s.duplicate(in, h) {
+			continue
 		}
+		p.Timestamp, p.Offset, p.WireLen, p.CapLen = h.Timestamp, h.Offset, h.WireLen, h.CapLen
+		p.LinkType, p.Interface, p.Frame = h.LinkType, h.Interface, h.Frame
+		s.deliver(in, p)
+		return nil
+	}
+}
+
+// deliver decodes and counts the packet read into p from in.
+func (s *FileSet) deliver(in *input, p *Packet) {
+	Decode(p.LinkType, p.Frame, p)
+	p.Reassembled = 0
+	s.count(p)
+	s.info[in.info].Frames++
+	if s.defrag != nil {
+		s.reassembled = s.defrag.Add(p)
 	}
 }
 
@@ -270,23 +428,19 @@ func (s *FileSet) count(p *Packet) {
 	s.linkCounts = append(s.linkCounts, linkCount{p.LinkType, 1})
 }
 
-func (s *FileSet) addDamage(file string, d *damageError) {
-	s.damage = append(s.damage, Damage{File: file, Offset: d.off, Reason: d.reason})
-	s.stats.DamagedFiles++
-}
-
-// Progress returns how many bytes of the files (on disk, so compressed bytes
-// for a gzip file) have been read, and their total. It is safe to call while
-// another goroutine calls Next.
+// Progress returns how many bytes of the regular files (on disk, so
+// compressed bytes for a compressed file) have been read, and their total.
+// A stream's length is not known beforehand: it is in neither. It is safe
+// to call while another goroutine calls Next.
 func (s *FileSet) Progress() (done, total int64) {
-	return min(s.finished.Load()+s.read.Load(), s.total), s.total
+	return min(s.done.Load(), s.total), s.total
 }
 
-// Damage returns the damage found so far, in reading order. The slice is the
-// caller's.
+// Damage returns the damage found so far, in the order found: inputs that
+// could not be read first. The slice is the caller's.
 func (s *FileSet) Damage() []Damage { return slices.Clone(s.damage) }
 
-// Stats returns the counts so far. The maps are the caller's.
+// Stats returns the counts so far. The maps and slices are the caller's.
 func (s *FileSet) Stats() Stats {
 	st := s.stats
 	if s.defrag != nil {
@@ -300,30 +454,43 @@ func (s *FileSet) Stats() Stats {
 			st.Unsupported[c.linkType] = c.frames
 		}
 	}
+	st.Inputs = slices.Clone(s.info)
+	for _, in := range s.inputs {
+		if in.stream && in.r != nil {
+			st.Inputs[in.info].Bytes = in.r.n
+		}
+	}
 	return st
 }
 
-// Close closes the file being read, if any. Next after Close goes on with the
-// next file.
+// Close closes every open input. Next after Close returns io.EOF.
 func (s *FileSet) Close() error {
-	if s.cur == nil {
-		return nil
+	var first error
+	for _, in := range s.open {
+		if err := in.src.close(); err != nil && first == nil {
+			first = err
+		}
+		in.src = nil
 	}
-	err := s.cur.close()
-	s.cur = nil
-	return err
+	s.open, s.last, s.pend, s.closed = s.open[:0], nil, len(s.pending), true
+	return first
 }
 
-// source is one open capture file.
+// source is one open capture stream.
 type source interface {
 	// next fills p's Timestamp, Offset, WireLen, CapLen, LinkType, Interface
-	// and Frame. It returns io.EOF at a clean end, a *damageError for damage
-	// and anything else for I/O errors.
+	// and Frame. It returns io.EOF at a clean end, and a *damageError for
+	// anything else (damage, a read error).
 	next(p *Packet) error
 	close() error
+	// setReadOn sets what the source calls for a record whose framing is
+	// intact but a field is impossible, which it delivers all the same:
+	// the record's offset, and the reason the first time (later calls
+	// have ""). nil, the default, calls nothing (a probe).
+	setReadOn(func(off int64, reason string))
 }
 
-// damageError carries a Damage out of a source.
+// damageError carries a Damage that stops an input out of a source.
 type damageError struct {
 	off    int64
 	reason string
@@ -335,34 +502,17 @@ func damagef(off int64, format string, args ...any) *damageError {
 	return &damageError{off: off, reason: fmt.Sprintf(format, args...)}
 }
 
-// ioError marks an error of the file itself (not of its contents) so that it
-// survives the gzip and bufio layers and is returned, not recorded as damage.
+// errEmpty says an input holds no bytes at all (or, compressed, decompresses
+// to none).
+var errEmpty = errors.New("empty")
+
+// ioError marks an error of reading the input itself (not of its contents)
+// so that it survives the decompressors and bufio layers and is told from
+// corrupt compressed data.
 type ioError struct{ err error }
 
 func (e *ioError) Error() string { return e.err.Error() }
 func (e *ioError) Unwrap() error { return e.err }
-
-// fileReader reads a capture file, adding what it reads to a progress count
-// (nil for none). It reads through os.File, which tells the scheduler about
-// every read, so that a read that waits (a FIFO, a network or shared-folder
-// file system) holds up neither other goroutines nor a collection.
-type fileReader struct {
-	f    *os.File
-	read *atomic.Int64
-}
-
-func newFileReader(f *os.File, read *atomic.Int64) fileReader { return fileReader{f: f, read: read} }
-
-func (r fileReader) Read(b []byte) (n int, err error) {
-	n, err = r.f.Read(b)
-	if r.read != nil {
-		r.read.Add(int64(n))
-	}
-	if err != nil && err != io.EOF {
-		err = &ioError{err}
-	}
-	return n, err
-}
 
 // stream says where offsets are counted, for damage messages, and how long
 // the stream is.
@@ -371,132 +521,18 @@ type stream struct {
 	size  int64  // length in bytes when known (not compressed), else 0
 }
 
-// streamErr turns an error met while reading the stream at off into damage
-// (end of data, corrupt compression) unless it is an I/O error.
+// streamErr turns an error met while reading the stream at off into damage:
+// end of data, corrupt compression, a read error.
 func (st stream) streamErr(err error, off int64, what string) error {
 	var ioe *ioError
-	if errors.As(err, &ioe) {
-		return err
-	}
-	if err == io.EOF || err == io.ErrUnexpectedEOF {
+	switch {
+	case errors.As(err, &ioe):
+		return damagef(off, "read error in %s at %s %d: %v; rest of input skipped", what, st.where, off, ioe.err)
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
 		return damagef(off, "truncated %s at %s %d (file still being written?)", what, st.where, off)
 	}
+	if msg := decoderLimit(err); msg != "" {
+		return damagef(off, "%s at %s %d: %s; rest of input skipped", what, st.where, off, msg)
+	}
 	return damagef(off, "unreadable %s at %s %d: %v", what, st.where, off, err)
-}
-
-const (
-	magicPcapMicro = 0xa1b2c3d4
-	magicPcapNano  = 0xa1b23c4d
-	magicPcapng    = 0x0a0d0d0a
-	ioBufSize      = 64 << 10
-)
-
-// openSource opens path, detects gzip and the format by magic bytes, and reads
-// the file header. It returns the file's size; a *damageError when the file is
-// too short to hold a header (an empty or growing file); an error naming the
-// file otherwise.
-func openSource(path string, opt Options, read *atomic.Int64) (source, int64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, 0, fmt.Errorf("open capture %s: %w", path, err)
-	}
-	var size int64
-	fi, err := f.Stat()
-	if err == nil {
-		size = fi.Size()
-	}
-	src, err := openStream(path, newFileReader(f, read), size, f, opt)
-	if err != nil {
-		f.Close()
-		return nil, size, err
-	}
-	return src, size, nil
-}
-
-// openStream detects the format of fr, size bytes long (0 when unknown), and
-// reads its header. c is closed by the source's close (the caller closes it
-// when openStream fails); path is for messages.
-func openStream(path string, fr io.Reader, size int64, c io.Closer, opt Options) (source, error) {
-	var m [4]byte
-	n, err := io.ReadFull(fr, m[:])
-	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	st := stream{where: "offset", size: size}
-	var r io.Reader = fr
-	closers := []io.Closer{c}
-	if n >= 2 && m[0] == 0x1f && m[1] == 0x8b {
-		// The buffer need not be larger than the file (a fuzz input, the
-		// newest file of a rotated set).
-		buf := int(min(max(size, 16), ioBufSize))
-		gz, err := gzip.NewReader(bufio.NewReaderSize(io.MultiReader(bytes.NewReader(m[:n]), fr), buf))
-		var ioe *ioError
-		switch {
-		case errors.As(err, &ioe):
-			return nil, fmt.Errorf("read %s: %w", path, err)
-		case err == io.EOF || err == io.ErrUnexpectedEOF:
-			return nil, damagef(0, "gzip header cut short (file still being written?)")
-		case err != nil:
-			return nil, fmt.Errorf("%s: corrupt gzip header (%v): %w; %s", path, err, ErrUnknownFormat, expectedFormats)
-		}
-		gz.Multistream(true)
-		closers = append(closers, gz)
-		st.where, st.size = "decompressed offset", 0
-		r = gz
-		n, err = io.ReadFull(gz, m[:])
-		if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
-			if errors.As(err, &ioe) {
-				return nil, fmt.Errorf("read %s: %w", path, err)
-			}
-			return nil, damagef(0, "unreadable gzip stream at decompressed offset 0: %v", err)
-		}
-	}
-	mc := multiCloser(closers)
-	if n < 4 {
-		if !magicPrefix(m[:n]) {
-			return nil, fmt.Errorf("%s: %w (magic %x); %s", path, ErrUnknownFormat, m[:n], expectedFormats)
-		}
-		if n == 0 {
-			return nil, damagef(0, "empty file: no capture header yet (file still being written?)")
-		}
-		return nil, damagef(0, "file header cut short after %d bytes (file still being written?)", n)
-	}
-	le, bigE := leU32(m[:]), beU32(m[:])
-	switch {
-	case le == magicPcapMicro || le == magicPcapNano || bigE == magicPcapMicro || bigE == magicPcapNano:
-		return openPcap(m, r, mc, st, opt)
-	case le == magicPcapng:
-		return openPcapng(m, r, mc, st, opt)
-	}
-	return nil, fmt.Errorf("%s: %w (magic %x); %s", path, ErrUnknownFormat, m[:], expectedFormats)
-}
-
-// magicPrefix reports whether b (shorter than 4 bytes) could begin a capture.
-func magicPrefix(b []byte) bool {
-	for _, m := range []uint32{magicPcapMicro, magicPcapNano, magicPcapng} {
-		var mb, ml [4]byte
-		binary.BigEndian.PutUint32(mb[:], m)
-		ml[0], ml[1], ml[2], ml[3] = mb[3], mb[2], mb[1], mb[0]
-		if bytes.HasPrefix(mb[:], b) || bytes.HasPrefix(ml[:], b) {
-			return true
-		}
-	}
-	return false
-}
-
-func leU32(b []byte) uint32 {
-	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
-}
-func beU32(b []byte) uint32 { return binary.BigEndian.Uint32(b) }
-
-type multiCloser []io.Closer
-
-func (m multiCloser) Close() error {
-	var first error
-	for i := len(m) - 1; i >= 0; i-- {
-		if err := m[i].Close(); err != nil && first == nil {
-			first = err
-		}
-	}
-	return first
 }

@@ -3,13 +3,16 @@ package capture
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime/metrics"
-	"strings"
 	"testing"
+	"time"
 	"unsafe"
+
+	"github.com/ulikunitz/xz"
 )
 
 // fuzzLinkTypes are the link types FuzzDecode picks from (by index, so that
@@ -124,39 +127,53 @@ func FuzzDecode(f *testing.F) {
 }
 
 // fuzzRead reads data as a capture file to the end: no panic, a bounded
-// number of records, frames within MaxSnap.
+// number of records, frames within MaxSnap, memory within the bounds of the
+// package doc.
 func fuzzRead(t *testing.T, data []byte) {
-	opt := Options{MaxSnap: 65536}
-	src, err := openStream("fuzz", bytes.NewReader(data), int64(len(data)), io.NopCloser(nil), opt)
-	if err != nil {
-		if _, ok := err.(*damageError); !ok && !strings.Contains(err.Error(), ErrUnknownFormat.Error()) {
-			t.Fatalf("openStream error neither damage nor unknown format: %v", err)
-		}
-		return
-	}
-	defer src.close()
+	// Decoder limits of 1 MiB: the fuzzer finds a header asking for more
+	// sooner than it fills a larger window.
+	cfg := openConfig{opt: Options{MaxSnap: 65536}, size: int64(len(data)), maxWindow: 1 << 20, maxDict: 1 << 20}
 	// Memory must not follow a lying length: what one input may allocate is
-	// bounded by MaxSnap, not by the input (the package doc's bound, for
-	// MaxSnap 64 KiB, with slack). runtime/metrics counts a small object
-	// once its span is used up, a large one at once, which is what a lying
-	// length would make; runtime.ReadMemStats is exact but stops the world,
-	// twice an input, and took 20 of the 40 µs an input costs.
+	// bounded by MaxSnap and the decoder limits, not by the input (the
+	// package doc's bound, for MaxSnap 64 KiB, with slack; lz4's two 4 MiB
+	// blocks are the most). runtime/metrics counts a small object once its
+	// span is used up, a large one at once, which is what a lying length
+	// would make; runtime.ReadMemStats is exact but stops the world, twice
+	// an input, and took 20 of the 40 µs an input costs.
 	allocs := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
 	metrics.Read(allocs)
 	before := allocs[0].Value.Uint64()
 	defer func() {
 		metrics.Read(allocs)
-		if n := allocs[0].Value.Uint64() - before; n > 8<<20 {
+		if n := allocs[0].Value.Uint64() - before; n > 24<<20 {
 			t.Fatalf("reading %d bytes allocated %d bytes", len(data), n)
 		}
 	}()
+	src, info, err := openStream(bytes.NewReader(data), io.NopCloser(nil), cfg)
+	if err != nil {
+		if _, ok := err.(*damageError); !ok && err != errEmpty && !errors.Is(err, ErrUnknownFormat) && decoderLimit(err) == "" {
+			t.Fatalf("openStream error neither damage, empty, unknown format nor a decoder limit: %v", err)
+		}
+		return
+	}
+	defer src.close()
+	src.setReadOn(func(int64, string) {})
 	var p Packet
 	// Every record takes at least 12 bytes of the (decompressed) stream;
-	// gzip can expand an input 1032 times at most.
+	// gzip can expand an input 1032 times at most. The other decoders
+	// expand far more (zstd and bzip2 repeat runs, to gigabytes): reading
+	// stops at limit records for them, and any compressed input at 16 MiB
+	// of decompressed stream, not to spend the fuzzer's time decoding.
 	limit := 1032*len(data)/12 + 2
 	for n := 0; ; n++ {
 		if n > limit {
+			if info.compression != "" && info.compression != "gzip" {
+				return
+			}
 			t.Fatalf("more than %d records from %d bytes", limit, len(data))
+		}
+		if info.compression != "" && p.Offset > 16<<20 {
+			return
 		}
 		err := src.next(&p)
 		if err != nil {
@@ -165,8 +182,8 @@ func fuzzRead(t *testing.T, data []byte) {
 			}
 			return
 		}
-		if len(p.Frame) > opt.MaxSnap || len(p.Frame) != p.CapLen {
-			t.Fatalf("frame of %d bytes, CapLen %d, MaxSnap %d", len(p.Frame), p.CapLen, opt.MaxSnap)
+		if len(p.Frame) > cfg.opt.MaxSnap || len(p.Frame) != p.CapLen {
+			t.Fatalf("frame of %d bytes, CapLen %d, MaxSnap %d", len(p.Frame), p.CapLen, cfg.opt.MaxSnap)
 		}
 		Decode(p.LinkType, p.Frame, &p)
 		checkDecoded(t, p.Frame, &p)
@@ -206,4 +223,152 @@ func FuzzReadPcapng(f *testing.F) {
 	f.Add(n.buf)
 	f.Add(gzipBytes(f, n.buf))
 	f.Fuzz(fuzzRead)
+}
+
+// FuzzReadCompressed reads the compressed fixtures mutated: the decoders,
+// the xz guard and the limits on their memory.
+func FuzzReadCompressed(f *testing.F) {
+	addFixtures(f, "compressed/*.*z*")
+	// The xz fixtures ask for dictionaries of 8 MiB and more, over the
+	// fuzz limit of 1 MiB: one that decodes.
+	var b bytes.Buffer
+	w, err := xz.WriterConfig{DictCap: 64 << 10, BlockSize: 1 << 10}.NewWriter(&b)
+	if err != nil {
+		f.Fatal(err)
+	}
+	w.Write(buildPcap(pcapSpec{snap: 65535, linkType: 1}, rec{ts: t0, data: eth(0x0800, ipv4TCP(f, "xz"))}, rec{ts: t0, data: eth(0x0800, ipv4UDP(f, "xz"))}))
+	if err := w.Close(); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b.Bytes())
+	f.Fuzz(fuzzRead)
+}
+
+// refPacket is a packet copied out of its reader, for a reference merge.
+type refPacket struct {
+	ts       time.Time
+	linkType uint16
+	wire     int
+	frame    string
+}
+
+// readAlone reads one input to its end or its damage, copying every packet;
+// false when it has more than 2^14 or 4 MiB (a compressed input can hold
+// millions).
+func readAlone(data []byte, opt Options) ([]refPacket, bool) {
+	src, _, err := openStream(bytes.NewReader(data), io.NopCloser(nil), openConfig{opt: opt, maxWindow: 1 << 20, maxDict: 1 << 20})
+	if err != nil {
+		return nil, true
+	}
+	defer src.close()
+	var out []refPacket
+	var p Packet
+	for src.next(&p) == nil {
+		if len(out) == 1<<14 || p.Offset > 4<<20 {
+			return nil, false
+		}
+		out = append(out, refPacket{p.Timestamp, p.LinkType, p.WireLen, string(p.Frame)})
+	}
+	return out, true
+}
+
+// refMerge merges inputs as mergecap does, the earlier input first among
+// equal times, and drops duplicates the slow, obvious way: a packet is a
+// duplicate when, among the packets of its timestamp delivered just before
+// it, one from another input has its bytes and has not been matched by a
+// packet of its input yet. It reports false when a run of one timestamp
+// outgrows dupWindowSize, past which FileSet forgets.
+func refMerge(inputs [][]refPacket) ([]refPacket, bool) {
+	type entry struct {
+		p    refPacket
+		seen map[int]bool
+	}
+	var out []refPacket
+	var group []*entry
+	heads := make([]int, len(inputs))
+	for {
+		best := -1
+		for i, in := range inputs {
+			if heads[i] < len(in) && (best < 0 || in[heads[i]].ts.Before(inputs[best][heads[best]].ts)) {
+				best = i
+			}
+		}
+		if best < 0 {
+			return out, true
+		}
+		p := inputs[best][heads[best]]
+		heads[best]++
+		if len(group) > 0 && !group[0].p.ts.Equal(p.ts) {
+			group = group[:0]
+		}
+		dup := false
+		for _, e := range group {
+			if e.p == p && !e.seen[best] {
+				e.seen[best], dup = true, true
+				break
+			}
+		}
+		if dup {
+			continue
+		}
+		if group = append(group, &entry{p, map[int]bool{best: true}}); len(group) > dupWindowSize {
+			return nil, false
+		}
+		out = append(out, p)
+	}
+}
+
+// FuzzMerge reads two inputs as streams of one FileSet and holds what comes
+// out against refMerge of the inputs read alone.
+func FuzzMerge(f *testing.F) {
+	a := eth(0x0800, ipv4TCP(f, "a"))
+	b := eth(0x0800, ipv4UDP(f, "b"))
+	s := time.Second
+	one := buildPcap(pcapSpec{snap: 65535, linkType: 1}, rec{ts: t0, data: a}, rec{ts: t0.Add(s), data: b}, rec{ts: t0.Add(s), data: b}, rec{ts: t0.Add(3 * s), data: a})
+	two := buildPcap(pcapSpec{snap: 65535, linkType: 1, nano: true}, rec{ts: t0.Add(s), data: b}, rec{ts: t0.Add(2 * s), data: a}, rec{ts: t0.Add(s), data: a})
+	n := newNg(binary.LittleEndian)
+	n.shb(1, 0)
+	n.idb(1, 0)
+	n.epb(0, uint64(t0.Add(s).UnixMicro()), b)
+	n.spb(b)
+	n.epb(0, uint64(t0.Add(3*s).UnixMicro()), a)
+	f.Add(one, one)
+	f.Add(one, two)
+	f.Add(two, n.buf)
+	f.Add(gzipBytes(f, one), n.buf)
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		opt := Options{MaxSnap: 65536, Defrag: DefragConfig{Off: true}}
+		ra, okA := readAlone(a, opt)
+		rb, okB := readAlone(b, opt)
+		if !okA || !okB {
+			return
+		}
+		want, ok := refMerge([][]refPacket{ra, rb})
+		s := newFileSet(opt)
+		s.maxWindow, s.maxDict = 1<<20, 1<<20
+		for i, data := range [][]byte{a, b} {
+			s.addStream(string(rune('a'+i)), &fileReader{f: bytes.NewReader(data)}, io.NopCloser(nil))
+		}
+		defer s.Close()
+		var got []refPacket
+		var p Packet
+		for s.Next(&p) == nil && len(got) <= len(want) {
+			got = append(got, refPacket{p.Timestamp, p.LinkType, p.WireLen, string(p.Frame)})
+		}
+		if !ok {
+			return
+		}
+		if len(got) != len(want) {
+			t.Fatalf("merged %d packets; the reference %d", len(got), len(want))
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("packet %d = %v %d bytes; the reference has %v %d bytes", i, got[i].ts, len(got[i].frame), want[i].ts, len(want[i].frame))
+			}
+		}
+		st := s.Stats()
+		if st.Frames != len(got) || st.Frames+st.Duplicates != len(ra)+len(rb) {
+			t.Fatalf("Stats() = %d frames, %d duplicates; want %d frames of %d read", st.Frames, st.Duplicates, len(got), len(ra)+len(rb))
+		}
+	})
 }

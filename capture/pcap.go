@@ -2,6 +2,7 @@ package capture
 
 import (
 	"encoding/binary"
+	"fmt"
 	"io"
 	"time"
 )
@@ -21,10 +22,13 @@ import (
 // Unlike pcapgo, it accepts any file version (tcpdump and Wireshark read
 // 2.0 and 3 too), ignores the header's snap length (records are bounded by
 // Options.MaxSnap instead) and reads records whose captured length exceeds
-// their wire length; and a fraction of a second that is not under one second
-// (10^6 µs or 10^9 ns), which pcapgo rolls into the seconds, is damage: like
-// every other corrupt record it ends the file, since a writer that got the
-// timestamp wrong may have got the lengths wrong too.
+// their wire length. A fraction of a second that is not under one second
+// (10^6 µs or 10^9 ns), which pcapgo rolls into the seconds (up to 71
+// minutes on), is damage that does not stop reading (DamageReadOn): the
+// record's lengths frame it, so it and the rest are read, as tshark and
+// tcpdump do, and it is timed at the last nanosecond of its second, which is
+// where tshark and mergecap, comparing seconds and then the fraction, sort
+// it.
 type pcapSource struct {
 	order    // the file's byte order
 	c        io.Closer
@@ -34,6 +38,8 @@ type pcapSource struct {
 	maxSnap  int
 	st       stream
 	off      int64 // offset of the next record
+	readOn   func(off int64, reason string)
+	badFrac  bool // a fraction of a second of a second or more was reported
 }
 
 func openPcap(m [4]byte, r io.Reader, c io.Closer, st stream, opt Options) (source, error) {
@@ -78,6 +84,8 @@ func (o order) u32(b []byte) uint32 {
 
 func (s *pcapSource) close() error { return s.c.Close() }
 
+func (s *pcapSource) setReadOn(f func(off int64, reason string)) { s.readOn = f }
+
 func (s *pcapSource) next(p *Packet) error {
 	off := s.off
 	var rec []byte
@@ -93,10 +101,12 @@ func (s *pcapSource) next(p *Packet) error {
 		}
 	}
 	sec, frac := s.u32(rec[0:4]), s.u32(rec[4:8])
-	if uint64(frac)*uint64(s.unit) >= 1e9 {
-		return s.badFraction(off, frac)
+	ns := int64(frac) * int64(s.unit)
+	if ns >= 1e9 {
+		ns = 1e9 - 1
+		s.badFraction(off, frac)
 	}
-	p.Timestamp = time.Unix(int64(sec), int64(frac*s.unit)).UTC()
+	p.Timestamp = time.Unix(int64(sec), ns).UTC()
 	s.off += int64(len(rec))
 	p.Offset = off
 	p.WireLen, p.CapLen = int(s.u32(rec[12:16])), len(rec)-16
@@ -107,13 +117,23 @@ func (s *pcapSource) next(p *Packet) error {
 }
 
 // badFraction reports the record at off, whose fraction of a second is one
-// second or more, as damage.
-func (s *pcapSource) badFraction(off int64, frac uint32) error {
-	unit, limit := "µs", "10^6"
-	if s.unit == 1 {
-		unit, limit = "ns", "10^9"
+// second or more, as damage that does not stop reading.
+func (s *pcapSource) badFraction(off int64, frac uint32) {
+	if s.readOn == nil {
+		return
 	}
-	return damagef(off, "record at %s %d has a fraction of a second of %d %s, not under %s (corrupt timestamp); rest of file skipped", s.st.where, off, frac, unit, limit)
+	reason := ""
+	if !s.badFrac {
+		s.badFrac = true
+		unit, limit := "µs", "10^6"
+		if s.unit == 1 {
+			unit, limit = "ns", "10^9"
+		}
+		reason = fmt.Sprintf("record at %s %d has a fraction of a second of %d %s, not under %s (corrupt timestamp); "+
+			"its framing is intact, so it and the records after it were read, as tshark reads them, "+
+			"each such record timed at the last nanosecond of its second", s.st.where, off, frac, unit, limit)
+	}
+	s.readOn(off, reason)
 }
 
 // join takes the next record when it does not lie whole in the current

@@ -72,6 +72,9 @@ func openPcapng(m [4]byte, r io.Reader, c io.Closer, st stream, opt Options) (so
 
 func (s *ngSource) close() error { return s.c.Close() }
 
+// setReadOn: every fault a pcapng reader finds stops it.
+func (s *ngSource) setReadOn(func(off int64, reason string)) {}
+
 func (s *ngSource) next(p *Packet) error {
 	for {
 		off := s.off

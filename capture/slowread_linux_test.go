@@ -85,10 +85,10 @@ func slowReadChild(what string) {
 	runtime.GOMAXPROCS(1)
 	kind, path, _ := strings.Cut(what, ":")
 	read := func() error {
-		src, _, err := openSource(path, Options{}, nil) // reads the header: waits
+		s, err := OpenFiles([]string{path}, Options{}) // reads the header: waits
 		if err == nil {
 			var p Packet
-			err = src.next(&p)
+			err = s.Next(&p)
 		}
 		return err
 	}
@@ -104,7 +104,7 @@ func slowReadChild(what string) {
 			return
 		}
 		read = func() error {
-			_, err := newFileReader(f, nil).Read(buf)
+			_, err := (&fileReader{f: f}).Read(buf)
 			return err
 		}
 	}

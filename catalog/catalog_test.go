@@ -237,3 +237,22 @@ func BenchmarkLoad(b *testing.B) {
 		}
 	}
 }
+
+func TestBuildTitle(t *testing.T) {
+	for _, tt := range []struct{ build, want string }{
+		{"windows-10-1909", "Windows 10 1909"},
+		{"windows-10-21H2", "Windows 10 21H2"},
+		{"windows-11", "Windows 11"},
+		{"windows-", "windows-"},
+		{"server-2022", "server-2022"},
+	} {
+		if got := catalog.BuildTitle(tt.build); got != tt.want {
+			t.Errorf("BuildTitle(%q) = %q; want %q", tt.build, got, tt.want)
+		}
+	}
+	for _, b := range catalog.Builds() {
+		if got := catalog.BuildTitle(b); !strings.HasPrefix(got, "Windows 1") || strings.Contains(got, "-") {
+			t.Errorf("BuildTitle(%q) = %q; want \"Windows 10 ...\" or \"Windows 11\"", b, got)
+		}
+	}
+}

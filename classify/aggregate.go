@@ -25,8 +25,12 @@ func (c *Classifier) finish(f *flow) {
 				c.pending = make([]flowFacts, 0, min(c.cfg.DetectWindow, 1<<14))
 			}
 			c.pending = append(c.pending, f.flowFacts)
-			if p := &c.pending[len(c.pending)-1]; len(p.paths) > 0 {
+			p := &c.pending[len(c.pending)-1]
+			if len(p.paths) > 0 {
 				p.paths = slices.Clone(p.paths) // the flow's slice is reused
+			}
+			if len(p.dnsAlts) > 0 {
+				p.dnsAlts = slices.Clone(p.dnsAlts) // likewise
 			}
 			c.flows.release(f)
 			return
@@ -39,8 +43,10 @@ func (c *Classifier) finish(f *flow) {
 }
 
 // record fills rec from f, giving the flow at most one name: the SNI, else the
-// first HTTP Host, else the query name of the latest DNS answer for the
-// destination received before the flow started.
+// first HTTP Host, else the query name of the DNS answers that led to the
+// destination when the flow started (see dnsMap.lookup); when those came from
+// several names, the flow has no one name but all of them, as
+// EvidenceDNSAmbiguous.
 func (c *Classifier) record(f *flowFacts, rec *FlowRecord) {
 	*rec = FlowRecord{
 		Proto: protoName(f.key.proto()),
@@ -51,8 +57,11 @@ func (c *Classifier) record(f *flowFacts, rec *FlowRecord) {
 		BytesOut: f.bytesOut, BytesIn: f.bytesIn,
 		SNI: f.sni, HTTPHost: f.host, HTTPPaths: append(rec.HTTPPaths[:0], f.paths...),
 		DNSName: f.dnsName, CNAMEs: f.dnsChain,
-		Anomalies: f.anomalies.appendKinds(rec.Anomalies[:0]),
-		Tunnel:    f.tunnel.String(),
+		Anomalies:     f.anomalies.appendKinds(rec.Anomalies[:0]),
+		DNSCandidates: appendCandidates(rec.DNSCandidates[:0], f.dnsAlts),
+		Truncated:     f.truncated,
+		Cut:           f.cut.String(),
+		Tunnel:        f.tunnel.String(),
 	}
 	if f.tlsVersion != 0 {
 		rec.TLSVersion = TLSVersionName(f.tlsVersion)
@@ -64,11 +73,21 @@ func (c *Classifier) record(f *flowFacts, rec *FlowRecord) {
 		rec.Name, rec.Evidence = f.host, EvidenceHTTPHost
 	case f.dnsName != "":
 		rec.Name, rec.Evidence = f.dnsName, EvidenceDNS
+	case len(f.dnsAlts) > 0:
+		rec.Evidence = EvidenceDNSAmbiguous
 	}
 	if rec.Evidence != EvidenceDNS && rec.Name != f.dnsName {
 		// The DNS chain is the flow's only when it resolved the same name.
 		rec.CNAMEs = nil
 	}
+}
+
+// appendCandidates appends a flow's DNS candidates to dst.
+func appendCandidates(dst []DNSCandidate, alts []dnsAlt) []DNSCandidate {
+	for _, a := range alts {
+		dst = append(dst, DNSCandidate{Name: a.name, CNAMEs: a.chain})
+	}
+	return dst
 }
 
 // scope says why a finished flow is left out, or ScopeIn.
@@ -107,8 +126,13 @@ func (c *Classifier) emit(rec *FlowRecord) {
 		return
 	}
 	c.run.InScope.Flows++
+	c.trunc.flow(rec)
 	c.run.InScope.Packets += packets
 	c.run.InScope.Bytes += bytes
+	if rec.Evidence == EvidenceDNSAmbiguous {
+		c.ambiguous(rec)
+		return
+	}
 	if rec.Name == "" {
 		c.unattributed(rec)
 		return
@@ -144,6 +168,48 @@ func (c *Classifier) emit(rec *FlowRecord) {
 		n.HostLevel = true
 	}
 	n.Addrs = addBounded(n.Addrs, rec.Dst, maxAddrsPerName)
+}
+
+// ambiguous folds a flow named by several DNS names into the run, by its set
+// of names. Its key is made in a buffer kept between flows, so a set seen
+// before costs no allocation.
+func (c *Classifier) ambiguous(rec *FlowRecord) {
+	c.keyBuf = c.keyBuf[:0]
+	for i, n := range rec.DNSCandidates {
+		if i > 0 {
+			c.keyBuf = append(c.keyBuf, '\n')
+		}
+		c.keyBuf = append(c.keyBuf, n.Name...)
+	}
+	a := c.run.Ambiguous[string(c.keyBuf)]
+	if a == nil {
+		if len(c.run.Ambiguous) >= c.cfg.MaxNames {
+			c.ambiguousDropped++
+			return
+		}
+		a = &AmbiguousStat{First: rec.FirstSeen, Last: rec.LastSeen}
+		for _, n := range rec.DNSCandidates {
+			a.Names = append(a.Names, n.Name)
+		}
+		a.Aliases = make([][]string, len(a.Names))
+		c.run.Ambiguous[string(c.keyBuf)] = a
+	}
+	a.Flows++
+	a.BytesOut += rec.BytesOut
+	a.BytesIn += rec.BytesIn
+	if rec.FirstSeen.Before(a.First) {
+		a.First = rec.FirstSeen
+	}
+	if rec.LastSeen.After(a.Last) {
+		a.Last = rec.LastSeen
+	}
+	a.Protocols = addSorted(a.Protocols, c.flowProtocol(rec), maxProtocols)
+	for i, n := range rec.DNSCandidates {
+		for _, alias := range n.CNAMEs {
+			a.Aliases[i] = addBounded(a.Aliases[i], alias, maxAliasesPerName)
+		}
+	}
+	a.Addrs = addBounded(a.Addrs, rec.Dst, maxAddrsPerName)
 }
 
 func (c *Classifier) unattributed(rec *FlowRecord) {

@@ -12,7 +12,8 @@ import (
 // packet once warm: bulk packets of a live flow, and whole connections (DNS
 // query and its answer, an answer to no query, a DNS exchange over TCP,
 // handshake, a ClientHello over two segments, HTTP requests, close, expiry,
-// attribution, a new connection on an open 4-tuple) to names seen before.
+// attribution, a new connection on an open 4-tuple, a flow two names' answers
+// lead to) to names seen before.
 func TestAddAllocatesNothing(t *testing.T) {
 	pub := netip.MustParseAddr("20.42.65.92")
 	other := netip.MustParseAddr("20.42.65.93")
@@ -23,6 +24,9 @@ func TestAddAllocatesNothing(t *testing.T) {
 	frame := func(msg []byte) []byte { return append([]byte{byte(len(msg) >> 8), byte(len(msg))}, msg...) }
 	tcpQuery, tcpAnswer := frame(query), frame(answer)
 	request := []byte("GET /connecttest.txt HTTP/1.1\r\nHost: www.msftconnecttest.com\r\n\r\n")
+	shared := netip.MustParseAddr("13.107.4.50")
+	queryA, answerA := dnsQueryMsg(t, 9, "a.shared.example"), dnsAnswerID(t, 9, "a.shared.example", nil, shared)
+	queryB, answerB := dnsQueryMsg(t, 10, "b.shared.example"), dnsAnswerID(t, 10, "b.shared.example", []string{"edge.example"}, shared)
 	f := newFeed(t, Config{VM: vm, ClosedLinger: time.Second})
 	var p capture.Packet
 	send := func(src netip.Addr, sport uint16, dst netip.Addr, dport uint16, flags uint8, seq uint32, payload []byte) {
@@ -63,13 +67,20 @@ func TestAddAllocatesNothing(t *testing.T) {
 		send(vm, port, pub, 80, capture.TCPAck, 101, request)
 		send(vm, port, pub, 80, capture.TCPAck, uint32(101+len(request)), request)
 		send(vm, port, pub, 80, capture.TCPRst, uint32(101+2*len(request)), nil)
+		send(vm, 50000, resolver, 53, 0, 0, queryA)
+		send(resolver, 53, vm, 50000, 0, 0, answerA)
+		send(vm, 50000, resolver, 53, 0, 0, queryB)
+		send(resolver, 53, vm, 50000, 0, 0, answerB)
+		port++
+		send(vm, port, shared, 443, capture.TCPSyn, 100, nil)
+		send(vm, port, shared, 443, capture.TCPRst, 101, nil)
 		f.now = f.now.Add(2 * time.Second) // past ClosedLinger: the next packet finishes both
 	}
 	for i := 0; i < 50; i++ {
 		connection()
 	}
 	if n := testing.AllocsPerRun(200, connection); n != 0 {
-		t.Errorf("allocations per connection (20 packets) = %v; want 0", n)
+		t.Errorf("allocations per connection (26 packets) = %v; want 0", n)
 	}
 
 	send(vm, 50001, pub, 443, capture.TCPSyn, 1, nil)
@@ -87,12 +98,15 @@ func TestAddAllocatesNothing(t *testing.T) {
 	if a := run.Unattributed[other]; a == nil || a.Flows != 251 {
 		t.Errorf("unattributed %s = %+v; want 251 flows, one per connection on its one 4-tuple", other, a)
 	}
-	if want := (DNSAnswers{Matched: 2 * 251, Unrequested: 251}); run.DNS != want {
+	if want := (DNSAnswers{Matched: 4 * 251, Unrequested: 251}); run.DNS != want {
 		t.Errorf("Run.DNS = %+v; want %+v", run.DNS, want)
 	}
 	// 50 warm-up connections, then AllocsPerRun's one warm-up call and 200.
 	if n := run.Names["v10.events.data.microsoft.com"]; n == nil || n.Evidence[EvidenceSNI] != 251 || n.Evidence[EvidenceDNS] != 1 {
 		t.Errorf("v10.events.data.microsoft.com = %+v; want 251 flows named by SNI, the bulk one by DNS", n)
+	}
+	if a := run.Ambiguous["a.shared.example\nb.shared.example"]; a == nil || a.Flows != 251 || len(run.Ambiguous) != 1 {
+		t.Errorf("Run.Ambiguous = %v; want a.shared.example and b.shared.example, 251 flows", run.Ambiguous)
 	}
 	if n := run.Names["www.msftconnecttest.com"]; n == nil || n.Flows != 251 || len(n.Paths) != 1 {
 		t.Errorf("www.msftconnecttest.com = %+v; want 251 flows with one path", n)

@@ -24,6 +24,29 @@ const (
 	// byte on can be read two ways; the direction is not read past it, and
 	// a request head or ClientHello across it gives no name and no path.
 	AnomalyTCPUrgent = "tcp-urgent"
+	// AnomalyHostDuplicated: an HTTP request had more than one Host field.
+	// RFC 9112 section 3.2 has a server reject it (400); servers differ
+	// on which one they take. The request names the flow by its
+	// first Host only when every Host field names the same host (ASCII case,
+	// port and trailing dots aside); otherwise it names nothing, and the
+	// flow falls back to its DNS evidence. Either way nothing after the
+	// request is read (extract.HTTPRequest.Ambiguous).
+	AnomalyHostDuplicated = "host-duplicated"
+	// AnomalyHostMismatch: an HTTP request's target was absolute-form
+	// ("GET http://a.example/x") or CONNECT's authority-form, and a Host
+	// field named another host. RFC 9112 section 3.2.2 has a server use the
+	// target's host and ignore the Host field, so the target's host names
+	// the request; a server that reads the Host field anyway serves the
+	// other name.
+	AnomalyHostMismatch = "host-mismatch"
+	// AnomalyMalformedRequest: an HTTP request whose line servers refuse
+	// (extract.HTTPRequest.BadLine: a version other than HTTP/1.0 or 1.1,
+	// none, stray spaces; a server answers 400 and closes) or whose method
+	// the IANA registry does not list (UnknownMethod: 501). The request
+	// still names the flow by its Host, since where it went is the fact
+	// that matters, and its path is kept; nothing after a refused line is
+	// read, as no server reads a request there.
+	AnomalyMalformedRequest = "malformed-request"
 )
 
 // anomaly is a set of anomaly kinds, one bit each, as a flow keeps them.
@@ -32,6 +55,9 @@ type anomaly uint8
 const (
 	anomalySNIChanged anomaly = 1 << iota
 	anomalyTCPUrgent
+	anomalyHostDuplicated
+	anomalyHostMismatch
+	anomalyMalformedRequest
 	numAnomalies = iota
 )
 
@@ -42,13 +68,22 @@ var anomalyKinds = [numAnomalies]struct{ kind, what string }{
 		"(RFC 8446 wants the same after a HelloRetryRequest): the flow keeps the first name, which is in doubt"},
 	{AnomalyTCPUrgent, "TCP urgent data in a direction still being read: receivers differ on whether it stays " +
 		"in the stream, so nothing from it on was read (a request or ClientHello across it gave no name and no path)"},
+	{AnomalyHostDuplicated, "an HTTP request had more than one Host field (RFC 9112 says reject it): it named the flow " +
+		"only if all named the same host, and nothing after it was read"},
+	{AnomalyHostMismatch, "an HTTP request's target named another host than its Host field: the flow takes the " +
+		"target's (RFC 9112 section 3.2.2), a server reading the Host field serves the other"},
+	{AnomalyMalformedRequest, "an HTTP request line servers refuse (a version other than HTTP/1.0 or 1.1, none, " +
+		"stray spaces) or a method the IANA registry does not list: the request still named the flow by its Host, " +
+		"and nothing after a refused line was read"},
 }
 
 // maxAnomalyNames bounds the names kept per anomaly kind for the report.
 const maxAnomalyNames = 16
 
 // Anomaly counts the flows of one kind of anomaly in a run (see
-// AnomalySNIChanged, AnomalyTCPUrgent). Every flow is counted, in scope or
+// AnomalySNIChanged, AnomalyTCPUrgent, AnomalyHostDuplicated,
+// AnomalyHostMismatch, AnomalyMalformedRequest). Every flow is counted, in
+// scope or
 // not; Names are the names given to those flows, sorted, at most 16.
 type Anomaly struct {
 	Kind  string   `json:"kind"`

@@ -2,6 +2,8 @@ package classify
 
 import (
 	"net/netip"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/phonehome/phonehome/capture"
@@ -15,7 +17,7 @@ type Config struct {
 	// shared-space) address that starts the most flows.
 	VM netip.Addr
 	// MaxFlows bounds the live flow table (default 131 072: a flow takes
-	// 448 bytes plus its map entry, so about 70 MB when full; stream buffers
+	// 504 bytes plus its map entry, so about 75 MB when full; stream buffers
 	// are bounded apart, by MaxReassemblyBytes). An idle VM keeps a few
 	// hundred flows open. When full, the least recently active flow is
 	// finished early and the report says so.
@@ -24,9 +26,11 @@ type Config struct {
 	// (defaults 1 h, 5 min, 30 s). Windows keeps push connections open for
 	// hours with sparse keep-alives, hence the long TCP default.
 	TCPIdle, UDPIdle, ClosedLinger time.Duration
-	// MaxDNSEntries bounds the map of DNS answers (default 131 072), and
-	// DNSMaxAge is how old an answer may be when a flow starts and still name
-	// it (default 24 h).
+	// MaxDNSEntries bounds the names the map of DNS answers holds, over all
+	// clients and addresses (default 131 072; at most maxNamesPerAddr, 4,
+	// per client and address), and DNSMaxAge is how long an answer may hold
+	// at most, whatever its TTL, and how old it may be when a flow starts and
+	// still name it (default 24 h, Windows' MaxCacheTtl).
 	MaxDNSEntries int
 	DNSMaxAge     time.Duration
 	// MaxDNSQueries bounds the table of DNS queries that answers are matched
@@ -55,6 +59,14 @@ type Config struct {
 	OnFlow func(*FlowRecord)
 	// OnObservation, if set, sees every name read from a packet.
 	OnObservation func(*Observation)
+
+	// Inputs name what the packets are read from, as the user gave them
+	// (files, an interface): Analyze records them in Run.Inputs for the
+	// report. The Classifier does not use them.
+	Inputs []string
+	// Progress, if set, is called by Analyze every ProgressEvery packets
+	// with the number read so far, on Analyze's goroutine.
+	Progress func(packets uint64)
 }
 
 func (c *Config) setDefaults() {
@@ -109,6 +121,7 @@ type Classifier struct {
 	resp  extract.DNSResponse
 	query extract.DNSQuery
 	chain []string
+	cands dnsCandidates
 	rec   FlowRecord
 	obs   Observation
 
@@ -117,7 +130,10 @@ type Classifier struct {
 
 	evictions, streamsGivenUp, namesDropped, addrsDropped uint64
 	tunnelsTooDeep                                        uint64
+	ambiguousDropped                                      uint64
+	keyBuf                                                []byte // see ambiguous
 	anomalies                                             anomalyCounts
+	trunc                                                 truncation
 }
 
 // New returns a Classifier for cfg.
@@ -135,6 +151,7 @@ func New(cfg Config) *Classifier {
 		portNames: make(map[portKey]string),
 	}
 	c.run.Names = make(map[string]*NameStat)
+	c.run.Ambiguous = make(map[string]*AmbiguousStat)
 	c.run.Unattributed = make(map[netip.Addr]*AddrStat)
 	c.run.Excluded = make(map[string]*Excluded)
 	if cfg.VM.Is4() {
@@ -173,6 +190,10 @@ func (c *Classifier) Add(p *capture.Packet) {
 		c.packets++
 		if p.Tunnel.TooDeep {
 			c.tunnelsTooDeep++
+		}
+		c.trunc.longest = max(c.trunc.longest, p.CapLen)
+		if p.Truncated {
+			c.trunc.frame(p)
 		}
 	}
 	switch p.L3 {
@@ -225,6 +246,7 @@ func (c *Classifier) Add(p *capture.Packet) {
 	}
 	out := src == f.client
 	f.last = ts
+	f.truncated = f.truncated || p.Truncated
 	switch {
 	case !count:
 	case out:
@@ -311,8 +333,17 @@ func (c *Classifier) newFlow(key flowKey, p *capture.Packet, src, dst endpoint, 
 	}
 	f.client, f.server = client, server
 	f.first = ts
-	if e := c.dns.lookup(newDNSKey(client.addr(), server.addr()), ts); e != nil {
-		f.dnsName, f.dnsChain = e.qname, e.chain
+	c.dns.lookup(newDNSKey(client.addr(), server.addr()), ts, &c.cands)
+	switch cands := c.cands.names[:c.cands.n]; len(cands) {
+	case 0:
+	case 1:
+		f.dnsName, f.dnsChain = cands[0].qname, cands[0].chain
+	default:
+		// The answers do not decide: the flow keeps every name, sorted.
+		for _, n := range cands {
+			f.dnsAlts = append(f.dnsAlts, dnsAlt{name: n.qname, chain: n.chain})
+		}
+		slices.SortFunc(f.dnsAlts, func(a, b dnsAlt) int { return strings.Compare(a.name, b.name) })
 	}
 	return f
 }
@@ -364,8 +395,26 @@ func (c *Classifier) tcp(f *flow, p *capture.Packet, out bool) {
 		st.finish()
 		f.anomalies |= anomalyTCPUrgent
 	}
+	if p.Truncated && st.state != streamDone {
+		if p.Payload == nil {
+			// The capture cut the TCP header: where the segment's bytes
+			// go is not known, so nothing more of the direction is read.
+			c.cutStream(f, st, out)
+			c.bufs.release(st)
+		} else {
+			st.cutAt(seq, len(p.Payload))
+		}
+	}
 	if len(p.Payload) > 0 && st.state != streamDone {
 		for data := st.accept(seq, p.Payload, c.bufs); data != nil; data = st.popHeld(c.bufs) {
+			nh, atHole := st.beforeHole(len(data))
+			if atHole && nh <= st.beforeUrgent(len(data)) {
+				// Read what the capture kept, then stop: the bytes after
+				// it are lost.
+				c.consume(f, st, out, data[:nh], p)
+				c.cutStream(f, st, out)
+				break
+			}
 			if n := st.beforeUrgent(len(data)); n < len(data) {
 				// Read up to the urgent byte (even none of it: that
 				// decides whether the direction is read at all), then
@@ -386,6 +435,12 @@ func (c *Classifier) tcp(f *flow, p *capture.Packet, out bool) {
 		if st.state == streamDone {
 			c.bufs.release(st)
 		}
+	}
+	if st.hole && st.state != streamDone && st.synced && seqDiff(st.holeSeq, st.next) <= 0 {
+		// The hole is where the direction stands: a segment cut before
+		// its first byte.
+		c.cutStream(f, st, out)
+		c.bufs.release(st)
 	}
 	if p.TCPFlags&capture.TCPRst != 0 {
 		f.reset = true
@@ -433,9 +488,12 @@ func (c *Classifier) Finish() *Run {
 	}
 	r := &c.run
 	r.VMFlows = c.starts[c.vm]
+	if a, n := c.busiest(); n > 0 {
+		r.BusiestLocal, r.BusiestLocalFlows = netip.AddrFrom4(a), n
+	}
 	bound := func(what string, limit int, times uint64) {
 		if times > 0 {
-			r.Bounds = append(r.Bounds, Bound{What: what, Limit: limit, Times: times})
+			r.Bounds = append(r.Bounds, capture.Bound{What: what, Limit: limit, Times: times})
 		}
 	}
 	bound("flow table full: least recently active flow finished early", c.cfg.MaxFlows, c.evictions)
@@ -444,25 +502,22 @@ func (c *Classifier) Finish() *Run {
 	bound("reassembly memory full: the longest-waiting partial head given up", c.cfg.MaxReassemblyBytes, c.bufs.evicted)
 	bound("reassembly memory full: a partial head not held", c.cfg.MaxReassemblyBytes, c.bufs.full)
 	bound("DNS answer map full: oldest answer dropped", c.cfg.MaxDNSEntries, c.dns.evicted)
+	bound("DNS names per address: a name still within its TTL dropped for a newer one", maxNamesPerAddr, c.dns.crowded)
 	bound("DNS query table full: oldest waiting query forgotten, its answer not used", c.queries.capacity(), c.queries.evicted)
 	bound("DNS client table full: answers to every further client must match a query", maxQueryClients, c.queries.clientsDropped)
 	bound("name table full: flows of new names not kept in the report", c.cfg.MaxNames, c.namesDropped)
 	bound("unattributed address table full: flows to new addresses not kept in the report", c.cfg.MaxNames, c.addrsDropped)
+	bound("ambiguous name table full: flows of new sets of DNS names not kept in the report", c.cfg.MaxNames, c.ambiguousDropped)
 	bound("tunnel nesting: a packet still encapsulated after this many encapsulations read as the packet inside the last", capture.MaxTunnelDepth, c.tunnelsTooDeep)
 	r.Anomalies = c.anomalies.list()
+	r.Truncation = c.trunc.result()
 	return r
 }
 
 // decideVM picks the local address that started the most flows, and releases
 // the flows held back until it was known.
 func (c *Classifier) decideVM() {
-	var best [4]byte
-	bestN := -1
-	for a, n := range c.starts {
-		if n > bestN || (n == bestN && newEndpoint(a, 0) < newEndpoint(best, 0)) {
-			best, bestN = a, n
-		}
-	}
+	best, bestN := c.busiest()
 	c.vmKnown = true
 	if bestN >= 0 {
 		c.vm = best
@@ -485,6 +540,18 @@ func (c *Classifier) decideVM() {
 		c.record(&pending[i], &c.rec)
 		c.emit(&c.rec)
 	}
+}
+
+// busiest returns the local address that started the most flows so far
+// (ties: the lowest address), and how many; -1 when none started one.
+func (c *Classifier) busiest() (addr [4]byte, n int) {
+	n = -1
+	for a, k := range c.starts {
+		if k > n || (k == n && newEndpoint(a, 0) < newEndpoint(addr, 0)) {
+			addr, n = a, k
+		}
+	}
+	return addr, n
 }
 
 // nanos turns a capture time into Unix nanoseconds, the classifier's clock.

@@ -11,18 +11,29 @@ import (
 const (
 	maxClientHelloBytes = 64 << 10
 	maxHTTPHeadBytes    = 16 << 10
-	// maxProbes is how many in-order runs of a client stream that began
-	// with something else are checked for a ClientHello or an HTTP request
-	// starting at a segment boundary: STARTTLS (SMTP, IMAP, FTP, LDAP,
-	// PostgreSQL), SOCKS and HTTP CONNECT put TLS after a short plain
-	// exchange. Each check looks at three bytes.
-	maxProbes = 8
+	// A client stream that began with something else is checked for a
+	// ClientHello or an HTTP request starting at the start of each of its
+	// in-order runs (a segment, with the held segments it joins): STARTTLS
+	// (SMTP, IMAP, FTP, LDAP, PostgreSQL), SOCKS and HTTP CONNECT put TLS
+	// after a short plain exchange. A run that starts like one but is too
+	// short to tell (1 or 2 bytes of a TLS record header, a method without
+	// its space) is joined to the next; one that starts like neither is
+	// passed over. The direction is given up once maxProbes runs and
+	// maxProbeBytes bytes have been passed over, both: a bound in runs alone
+	// would end a plain exchange sent a byte per segment after 8 bytes, and
+	// one in bytes alone would check fewer runs of full segments than 8.
+	// So however the client's bytes are cut, a ClientHello after less than
+	// 4 KiB of plain exchange is read. Each check looks at three bytes.
+	maxProbes     = 8
+	maxProbeBytes = 4 << 10
 	// decideBytes is how many bytes a client direction gathers before its
 	// parser is chosen: LooksLikeTLS needs 3, and a first segment of 1 or 2
 	// bytes is legal TCP. (More would hold back short plain openings, such
 	// as PostgreSQL's 8-byte SSLRequest, that a ClientHello follows.) A
 	// request method is waited for up to its space, at most MaxMethod
-	// bytes, so a request line sent a byte per segment is still one.
+	// bytes, and a PROXY header's start up to its 6-byte "PROXY " or its
+	// 12-byte version 2 signature, so that either sent a byte per segment
+	// is still one.
 	decideBytes = 3
 )
 
@@ -38,11 +49,12 @@ func (c *Classifier) consume(f *flow, st *stream, toServer bool, data []byte, p 
 		buf = st.buf
 	}
 	for {
-		if st.state == streamUndecided && toServer && (len(buf) < decideBytes || extract.HTTPMethodPrefix(buf)) {
+		if st.state == streamUndecided && toServer && (len(buf) < decideBytes || extract.HTTPMethodPrefix(buf) ||
+			extract.ProxyHeaderPrefix(buf)) {
 			// Too few bytes to tell a ClientHello, a PROXY header or a
-			// request line from anything else, or a method not yet
-			// followed by its space (at most MaxMethod bytes): wait for
-			// more.
+			// request line from anything else, a method not yet
+			// followed by its space (at most MaxMethod bytes), or the
+			// start of a PROXY header (at most 11 bytes): wait for more.
 			if !c.bufs.store(st, buf) {
 				c.cannotHold(st, len(buf))
 			}
@@ -50,9 +62,6 @@ func (c *Classifier) consume(f *flow, st *stream, toServer bool, data []byte, p 
 		}
 		if st.state == streamUndecided {
 			st.state = decide(f, toServer, buf)
-			if st.state == streamProbe {
-				st.probes = maxProbes
-			}
 		}
 		if st.state == streamProbe {
 			switch {
@@ -60,9 +69,25 @@ func (c *Classifier) consume(f *flow, st *stream, toServer bool, data []byte, p 
 				st.state = streamTLS
 			case extract.LooksLikeHTTPRequest(buf):
 				st.state = streamHTTP
+			case extract.TLSRecordPrefix(buf) || extract.HTTPMethodPrefix(buf):
+				// Too short to tell: join the next run to it.
+				if !c.bufs.store(st, buf) {
+					c.cannotHold(st, len(buf))
+				}
+				return
+			case len(buf) > len(data):
+				// Runs joined to such a start did not make one: pass
+				// over the earlier ones, and check the newest from its
+				// own start, as if nothing had been joined to it.
+				st.probe(len(buf) - len(data))
+				if st.state == streamDone {
+					return
+				}
+				buf = buf[len(buf)-len(data):]
+				continue
 			default:
 				c.bufs.releaseBuf(st)
-				st.probe()
+				st.probe(len(buf))
 				return
 			}
 		}
@@ -82,15 +107,18 @@ func (c *Classifier) consume(f *flow, st *stream, toServer bool, data []byte, p 
 		case streamDNS, streamDNSQueries:
 			n = c.tcpDNS(st, buf, p)
 		}
-		switch st.state {
-		case streamDone:
+		switch {
+		case st.state == streamDone:
 			return
-		case streamProbe:
-			// The parser handed back (CONNECT, or a first line that only
-			// looked like a request): later runs are probed afresh.
+		case st.state == streamProbe && n == len(buf):
+			// The parser handed back and used the run (a first line that
+			// only looked like a request, or CONNECT's head ending it):
+			// later runs are probed afresh.
 			c.bufs.releaseBuf(st)
 			return
 		}
+		// What follows a PROXY header, or CONNECT's head in the same run,
+		// is decided or probed now.
 		buf = buf[n:]
 		// A PROXY header hands what follows it on to another parser.
 		if st.state == state || len(buf) == 0 {
@@ -114,15 +142,15 @@ func (c *Classifier) cannotHold(st *stream, n int) {
 	st.finish()
 }
 
-// probe counts one in-order run of a direction in streamProbe state that did
-// not start a ClientHello or a request, and gives the direction up after
-// maxProbes of them.
-func (s *stream) probe() {
+// probe passes over one in-order run of n bytes, of a direction in
+// streamProbe state, that did not start a ClientHello or a request, and gives
+// the direction up once maxProbes runs and maxProbeBytes bytes have been
+// passed over.
+func (s *stream) probe(n int) {
 	s.state = streamProbe
-	if s.probes == 0 {
-		s.probes = maxProbes
-	}
-	if s.probes--; s.probes == 0 {
+	s.probes = min(s.probes+1, maxProbes)
+	s.probed = uint16(min(int(s.probed)+n, maxProbeBytes))
+	if s.probes == maxProbes && s.probed == maxProbeBytes {
 		s.finish()
 	}
 }
@@ -193,8 +221,8 @@ func (c *Classifier) clientHello(f *flow, st *stream, buf []byte, p *capture.Pac
 			if len(rest) < 6 {
 				return used
 			}
-			if rest[0] == tlsChangeCipherSpec && rest[1] == 3 && rest[3] == 0 && rest[4] == 1 && st.probes > 0 {
-				st.probes--
+			if rest[0] == tlsChangeCipherSpec && rest[1] == 3 && rest[3] == 0 && rest[4] == 1 && st.probes < maxCCSBetweenHellos {
+				st.probes++
 				used += 6
 				continue
 			}
@@ -215,7 +243,7 @@ func (c *Classifier) clientHello(f *flow, st *stream, buf []byte, p *capture.Pac
 				return len(buf)
 			}
 			used += end
-			st.probes = maxCCSBetweenHellos
+			st.probes = 0
 		case extract.NeedMore:
 			if len(rest) > maxClientHelloBytes {
 				st.giveUp()
@@ -313,11 +341,11 @@ func (c *Classifier) httpRequests(f *flow, st *stream, buf []byte, p *capture.Pa
 			}
 			used += n
 			if string(c.req.Method) == "CONNECT" {
-				// A tunnel follows, usually TLS: watch for it.
+				// A tunnel follows, usually TLS, from the byte after the
+				// head: watch for it.
 				st.state = streamProbe
-				st.probes = maxProbes
-				st.found = 0
-				return len(buf)
+				st.probes, st.probed, st.found = 0, 0, 0
+				return used
 			}
 			if c.req.Ambiguous || c.req.Close {
 				// Where this request ends is in doubt, so whatever follows
@@ -343,7 +371,7 @@ func (c *Classifier) httpRequests(f *flow, st *stream, buf []byte, p *capture.Pa
 				// The first line only looked like a request: an IMAP tag
 				// ("1 STARTTLS"), an FTP or SMTP command ("AUTH TLS"). TLS
 				// may follow a plain exchange: watch for it.
-				st.probe()
+				st.probe(len(buf))
 				return len(buf)
 			}
 			// Not a request head where one should start: a tunnel after
@@ -355,13 +383,29 @@ func (c *Classifier) httpRequests(f *flow, st *stream, buf []byte, p *capture.Pa
 	return used
 }
 
+// request records a request head read from f's client. The host it is for
+// (extract.HTTPRequest.Host: an absolute-form target's host, else the Host
+// field's, else none) names the flow if no earlier request did; its path is
+// kept when it is for the flow's host. Two Host fields mark the flow
+// AnomalyHostDuplicated (when they disagree the request names nothing), and
+// a target whose host another Host field contradicts AnomalyHostMismatch.
 func (c *Classifier) request(f *flow, p *capture.Packet) {
-	host := ""
-	if len(c.req.Host) > 0 {
-		host = c.names.name(clip(c.req.Host, maxNameBytes))
+	r := &c.req
+	if r.MultipleHosts {
+		f.anomalies |= anomalyHostDuplicated
 	}
-	path := c.paths.name(clip(c.req.Target, maxPathBytes))
+	if r.HostMismatch {
+		f.anomalies |= anomalyHostMismatch
+	}
+	host := ""
+	if len(r.Host) > 0 {
+		host = c.names.name(clip(r.Host, maxNameBytes))
+	}
+	path := c.paths.intern(clip(r.Path, maxPathBytes))
 	f.requests++
+	if c.req.BadLine || c.req.UnknownMethod {
+		f.anomalies |= anomalyMalformedRequest
+	}
 	if f.host == "" && host != "" {
 		f.host = host
 	}
@@ -370,7 +414,7 @@ func (c *Classifier) request(f *flow, p *capture.Packet) {
 	}
 	if c.cfg.OnObservation != nil && host != "" {
 		o := c.observation("http", p, host)
-		o.Method = string(c.req.Method)
+		o.Method = string(r.Method)
 		o.Path = path
 		c.cfg.OnObservation(o)
 	}
@@ -412,6 +456,12 @@ func (c *Classifier) dnsMessage(p *capture.Packet, msg []byte, cut bool) {
 		return
 	}
 	r := &c.resp
+	if cut {
+		c.trunc.DNSResponses++
+		if r.Cut {
+			c.trunc.AnswersLost++
+		}
+	}
 	qname := c.names.name(r.QName)
 	if qname == "" {
 		return
@@ -424,7 +474,7 @@ func (c *Classifier) dnsMessage(p *capture.Packet, msg []byte, cut bool) {
 	client := p.Dst.As4()
 	for _, a := range r.A {
 		if evidence {
-			c.dns.put(newDNSKey(client, a.Addr), qname, c.chain, nanos(p.Timestamp))
+			c.dns.put(newDNSKey(client, a.Addr), qname, c.chain, nanos(p.Timestamp), a.MinTTL)
 		}
 	}
 	if c.cfg.OnObservation != nil {

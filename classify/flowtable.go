@@ -69,11 +69,23 @@ type flowFacts struct {
 	sni        string
 	tlsVersion uint16        // highest version the ClientHello offered
 	anomalies  anomaly       // what leaves the name or paths in doubt
+	truncated  bool          // the capture cut a frame of the flow
+	cut        cutKind       // what the cut hid, if it hid a name
 	host       string        // first HTTP Host
 	paths      []string      // HTTP paths of requests to host, bounded
 	dnsName    string        // query name of the DNS answer for server, at the start
 	dnsChain   []string      // its CNAME chain (shared, never written)
 	tunnel     capture.Encap // outermost encapsulation of its first tunnelled packet
+	// dnsAlts, when the answers for server at the start led there from
+	// several names (see dnsMap.lookup), holds each, sorted by name; then
+	// dnsName is empty.
+	dnsAlts []dnsAlt
+}
+
+// dnsAlt is one of several names whose DNS answers led to a flow's server.
+type dnsAlt struct {
+	name  string
+	chain []string // shared, never written
 }
 
 // flowClass picks the idle timeout of a flow; each class has its own activity
@@ -168,9 +180,9 @@ func (t *flowTable) remove(f *flow) {
 
 // release resets f and keeps it for reuse, so steady state allocates no flows.
 func (t *flowTable) release(f *flow) {
-	paths := f.paths[:0]
+	paths, alts := f.paths[:0], f.dnsAlts[:0]
 	*f = flow{}
-	f.paths = paths
+	f.paths, f.dnsAlts = paths, alts
 	if len(t.free) < 4096 {
 		t.free = append(t.free, f)
 	}

@@ -13,9 +13,12 @@ import (
 // each step is a packet on one of a few TCP and UDP flows, with flags (URG
 // among them, its pointer the low 16 bits of the sequence step), a sequence
 // number that may jump back, overlap or leave gaps, and a slice of the input
-// as payload. It checks that nothing panics, that the bounds hold
-// (live flows, lent reassembly memory) and that Finish accounts for every
-// packet. Seeds: real ClientHellos split and reordered, HTTP heads, DNS.
+// as payload, of which the capture may have kept only the first half (flag
+// 0x80, CWR, which the classifier does not read: a snap length; no payload
+// then is a TCP header cut). It checks that nothing panics, that the bounds
+// hold (live flows, lent reassembly memory) and that Finish accounts for
+// every packet and every cut frame. Seeds: real ClientHellos split,
+// reordered and cut, HTTP heads, DNS.
 func FuzzClassify(f *testing.F) {
 	hello := clientHello(f, "settings-win.data.microsoft.com")
 	seed := func(steps ...[]byte) []byte {
@@ -50,12 +53,27 @@ func FuzzClassify(f *testing.F) {
 		step(0, capture.TCPSyn, 77777, nil), step(0, capture.TCPAck, 1, hello)))
 	f.Add(seed(step(1, capture.TCPSyn, 0, nil), step(1, capture.TCPAck, 1, []byte("POST / HTTP/1.1\r\nHost: a.example\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhel")),
 		step(1, capture.TCPAck|capture.TCPUrg, 72, []byte("lo\r\n0\r\nT: 1\r\n\r\nGET /b HTTP/1.1\r\nHost: a.example\r\n\r\n"))))
+	// A PROXY version 2 header a byte per segment, then a request; a STARTTLS exchange, then a ClientHello two
+	// bytes per segment.
+	var tiny []byte
+	for _, c := range []byte("\r\n\r\n\x00\r\nQUIT\n\x20\x00\x00\x00GET / HTTP/1.1\r\nHost: a.example\r\n\r\n") {
+		tiny = append(tiny, step(1, capture.TCPAck, 1, []byte{c})...)
+	}
+	tiny = append(step(1, capture.TCPSyn, 0, nil), tiny...)
+	tiny = append(tiny, step(0, capture.TCPSyn, 0, nil)...)
+	tiny = append(tiny, step(0, capture.TCPAck, 1, []byte("STARTTLS\r\n"))...)
+	for i, d := 0, int32(10); i < 64; i, d = i+2, 2 {
+		tiny = append(tiny, step(0, capture.TCPAck, d, hello[i:i+2])...)
+	}
+	f.Add(tiny)
+	// A ClientHello whose first segment the capture cut, then the rest.
+	f.Add(seed(step(0, capture.TCPSyn, 0, nil), step(0, capture.TCPAck|0x80, 1, hello[:900]), step(0, capture.TCPAck, 900, hello[900:])))
 	f.Fuzz(func(t *testing.T, script []byte) {
 		pub := netip.MustParseAddr("20.1.2.3")
 		c := New(Config{VM: vm, MaxFlows: 4, MaxReassemblyBytes: 64 << 10})
 		now := t0
 		seqs := [4]uint32{1000, 2000, 3000, 4000}
-		packets, payloadBytes := 0, 0
+		packets, payloadBytes, cut := 0, 0, 0
 		for len(script) >= 8 && packets < 200 {
 			flow, flags := script[0]%4, script[1]
 			delta := int32(binary.BigEndian.Uint32(script[2:6]))
@@ -80,6 +98,14 @@ func FuzzClassify(f *testing.F) {
 			case flow == 3:
 				p.Src, p.Dst, p.SrcPort, p.DstPort = pub, vm, 443, 40000 // the server's side of flow 0
 			}
+			if flags&0x80 != 0 {
+				p.Truncated, p.CapLen = true, 54+n/2
+				p.Payload = payload[:n/2]
+				if n == 0 {
+					p.Payload = nil // the TCP (or UDP) header itself was cut
+				}
+				cut++
+			}
 			c.Add(&p)
 			packets++
 			if c.flows.len() > 4 {
@@ -90,8 +116,8 @@ func FuzzClassify(f *testing.F) {
 			}
 		}
 		run := c.Finish()
-		if int(run.Packets) != packets {
-			t.Fatalf("run counted %d packets; want %d", run.Packets, packets)
+		if int(run.Packets) != packets || int(run.Truncation.Frames) != cut {
+			t.Fatalf("run counted %d packets, %d cut; want %d, %d", run.Packets, run.Truncation.Frames, packets, cut)
 		}
 		if d := run.DNS; d.Matched+d.OneSided+d.Unrequested > uint64(payloadBytes/12) {
 			t.Fatalf("DNS answers counted = %+v; more than %d payload bytes can hold", d, payloadBytes)

@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"slices"
 	"time"
+
+	"github.com/phonehome/phonehome/capture"
 )
 
 // Evidence kinds: what named a flow.
@@ -11,7 +13,25 @@ const (
 	EvidenceSNI      = "sni"
 	EvidenceHTTPHost = "http-host"
 	EvidenceDNS      = "dns"
-	EvidenceNone     = ""
+	// EvidenceDNSAmbiguous: no SNI or Host, and the DNS answers that led to
+	// the destination when the flow started came from several names, none
+	// deciding (see FlowRecord.DNSCandidates). The flow is named by all of
+	// them, never by one.
+	EvidenceDNSAmbiguous = "dns-ambiguous"
+	EvidenceNone         = ""
+)
+
+// What the capture cut that held a flow's name (FlowRecord.Cut). The bytes a
+// cut frame lost are a hole in its TCP stream, which is not read past.
+const (
+	// CutClientHello: the flow's first ClientHello, so no SNI was read.
+	CutClientHello = "client-hello"
+	// CutRequestHead: the flow's first HTTP request head, so no Host was
+	// read.
+	CutRequestHead = "request-head"
+	// CutFirstPayload: the client's first bytes, before they showed what
+	// they were (a ClientHello, a request): no name was read from them.
+	CutFirstPayload = "first-payload"
 )
 
 // FlowRecord is one finished IPv4 flow, as written by --flows. Src is the side
@@ -43,11 +63,22 @@ type FlowRecord struct {
 	DNSName    string   `json:"dns_name,omitempty"`
 	CNAMEs     []string `json:"cnames,omitempty"`
 	TLSVersion string   `json:"tls_version,omitempty"`
+	// DNSCandidates, when the DNS answers that led to the destination came
+	// from several names (2 to 4), holds each with its CNAME chain, sorted
+	// by name; DNSName and CNAMEs are then empty. The flow's Evidence is
+	// EvidenceDNSAmbiguous unless an SNI or Host named it.
+	DNSCandidates []DNSCandidate `json:"dns_candidates,omitempty"`
 
 	// Anomalies are the kinds of evidence that leave the flow's name or
-	// paths in doubt (AnomalySNIChanged, AnomalyTCPUrgent), in the order of
-	// their names.
+	// paths in doubt (AnomalySNIChanged, AnomalyTCPUrgent,
+	// AnomalyHostDuplicated, AnomalyHostMismatch, AnomalyMalformedRequest),
+	// in the order of their names.
 	Anomalies []string `json:"anomalies,omitempty"`
+	// Truncated says the capture cut a frame of the flow (see Truncation),
+	// and Cut, when that hid the flow's name, what it cut: CutClientHello,
+	// CutRequestHead or CutFirstPayload.
+	Truncated bool   `json:"truncated,omitempty"`
+	Cut       string `json:"cut,omitempty"`
 
 	// Tunnel is the outermost encapsulation the flow's packets arrived in
 	// (capture.Encap: "gre", "erspan-ii", "vxlan", ...), empty when they
@@ -55,6 +86,13 @@ type FlowRecord struct {
 	// packets inside; BytesOut and BytesIn count the frames with their
 	// encapsulation.
 	Tunnel string `json:"tunnel,omitempty"`
+}
+
+// DNSCandidate is one of the names whose DNS answers led to a flow's
+// destination, with the CNAME chain of its answer.
+type DNSCandidate struct {
+	Name   string   `json:"name"`
+	CNAMEs []string `json:"cnames,omitempty"`
 }
 
 // Observation is one name read from one packet (or reassembled stream): a DNS
@@ -98,6 +136,22 @@ type NameStat struct {
 	Addrs     []netip.Addr // bounded
 }
 
+// AmbiguousStat is what the run saw of the flows in scope named by one set of
+// DNS names, none deciding (EvidenceDNSAmbiguous): their destinations were
+// answered for each of Names within the answers' TTLs.
+type AmbiguousStat struct {
+	Names []string // 2 to 4, sorted
+	// Aliases[i] are the CNAME chain names of Names[i]'s answers, bounded.
+	Aliases   [][]string
+	Flows     int
+	BytesOut  uint64
+	BytesIn   uint64
+	First     time.Time
+	Last      time.Time
+	Protocols []string     // as NameStat.Protocols
+	Addrs     []netip.Addr // bounded
+}
+
 // AddrStat is what the run saw of one destination that no evidence named.
 type AddrStat struct {
 	Addr     netip.Addr
@@ -116,14 +170,6 @@ type Excluded struct {
 	Flows   uint64
 }
 
-// Bound records that a limit was reached, which the report must say because
-// it may have changed the result.
-type Bound struct {
-	What  string
-	Limit int
-	Times uint64
-}
-
 // Run is the result of classifying a capture: the record the reports compare
 // with the catalog. Maps are keyed by name and address; renderers sort.
 type Run struct {
@@ -131,23 +177,58 @@ type Run struct {
 	VMDetected bool   // false when given with --vm
 	VMFlows    int    // flows the VM started (in scope or not)
 	VMHow      string // how the VM was chosen, for the report
-	First      time.Time
-	Last       time.Time
+	// BusiestLocal is the local address that started the most flows, the
+	// one detection picks, whether or not it is the VM (so a report can
+	// suggest it when a --vm started none), and BusiestLocalFlows how many;
+	// zero when no local address started one.
+	BusiestLocal      netip.Addr
+	BusiestLocalFlows int
+	First             time.Time
+	Last              time.Time
 
 	Packets uint64 // every frame read
 	Bytes   uint64
 
-	InScope      Excluded // flows, packets and bytes counted in the report
-	Names        map[string]*NameStat
+	InScope Excluded // flows, packets and bytes counted in the report
+	Names   map[string]*NameStat
+	// Ambiguous holds the flows named by several DNS names, none deciding,
+	// by their set of names (joined by newlines).
+	Ambiguous    map[string]*AmbiguousStat
 	Unattributed map[netip.Addr]*AddrStat
 	Excluded     map[string]*Excluded
 	DNS          DNSAnswers
 
-	Bounds []Bound
+	// Bounds are the limits reached, which may have changed the result: the
+	// classifier's, then (from Analyze) the source's.
+	Bounds []capture.Bound
+	// Truncation says what the capture cut and what it cost.
+	Truncation Truncation
 	// Anomalies counts the flows, in scope or not, whose names or paths are
 	// in doubt, by kind; only kinds seen are listed, in the order of their
 	// names.
 	Anomalies []Anomaly
+
+	// What the source said about itself, filled by Analyze (a Run from
+	// Classifier.Finish alone has none of it).
+	//
+	// Inputs name what was read, as given (Config.Inputs).
+	Inputs []string
+	// Damage is where the input could not be read as a capture, in
+	// reading order.
+	Damage []capture.Damage
+	// Unsupported counts the frames of each link type phonehome cannot
+	// decode, by capture.LinkTypeName; Excluded counts them too, under
+	// ScopeUndecodable.
+	Unsupported map[string]uint64
+	// Duplicates counts the frames the source dropped as duplicates of
+	// frames another input delivered (the same file given twice, rotated
+	// files that overlap: capture.Stats.Duplicates); they are not in
+	// Packets.
+	Duplicates uint64
+	// InputStats lists every input with what was read of it, in input
+	// order: files found in a directory and skipped (not captures), empty
+	// inputs, frames and duplicates of each (capture.Stats.Inputs).
+	InputStats []capture.Input
 }
 
 // DNSAnswers counts the DNS answers read (responses with a question, opcode

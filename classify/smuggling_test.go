@@ -81,7 +81,16 @@ func TestHTTPFramingInDoubt(t *testing.T) {
 		{"connection_close_among_options", post + "Connection: keep-alive, Close\r\n\r\n", false},
 		{"http_1_0_without_keep_alive", "GET /first HTTP/1.0\r\n" + host + "\r\n", false},
 		{"control_http_1_0_keep_alive", "GET /first HTTP/1.0\r\n" + host + "Connection: Keep-Alive\r\n\r\n", true},
+		// RFC 9112 section 3.2: a server must reject it (and then closes the connection); a lax one reads on.
+		{"host_duplicated", "GET /first HTTP/1.1\r\n" + host + host + "\r\n", false},
 		{"obs_fold_before_first_field", "POST /first HTTP/1.1\r\n Content-Length: " + cl + "\r\n" + host + "\r\n", false},
+		// A request line servers refuse still names the flow; a server answers 400 and closes.
+		{"request_line_bad_version", "POST /first HTTP/1.\r\n" + host + "Content-Length: 5\r\n\r\nhello", false},
+		{"request_line_without_version", "GET /first\r\n" + host + "\r\n", false},
+		{"request_line_double_space", "GET  /first HTTP/1.1\r\n" + host + "\r\n", false},
+		{"request_line_bad_version_ambiguous_body", "POST /first HTTP/1.\r\n" + host + "Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello", false},
+		// An unknown method is answered 501 on a connection that stays open.
+		{"control_unknown_method", "WEIRD /first HTTP/1.1\r\n" + host + "\r\n", true},
 	}
 	for _, tt := range tests {
 		whole := []byte(tt.first + second)
@@ -113,5 +122,47 @@ func TestHTTPFramingInDoubt(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestOddRequestLines: a first request whose line servers would refuse, or
+// whose method no registry lists, still names its flow by its Host (where it
+// went is the fact), and marks the flow malformed-request.
+func TestOddRequestLines(t *testing.T) {
+	pub := netip.MustParseAddr("23.46.237.40")
+	const host = "Host: www.msftconnecttest.com\r\n"
+	tests := []struct {
+		name      string
+		request   string
+		wantName  string
+		wantPaths string
+		wantOdd   bool
+	}{
+		{"version_cut_short", "GET /connecttest.txt HTTP/1.\r\n" + host + "\r\n", "www.msftconnecttest.com", "/connecttest.txt", true},
+		{"version_missing", "GET /connecttest.txt\r\n" + host + "\r\n", "www.msftconnecttest.com", "/connecttest.txt", true},
+		{"version_lower_case", "GET /connecttest.txt http/1.1\r\n" + host + "\r\n", "www.msftconnecttest.com", "/connecttest.txt", true},
+		{"unknown_method", "FETCH /connecttest.txt HTTP/1.1\r\n" + host + "\r\n", "www.msftconnecttest.com", "/connecttest.txt", true},
+		{"control_well_formed", "GET /connecttest.txt HTTP/1.1\r\n" + host + "\r\n", "www.msftconnecttest.com", "/connecttest.txt", false},
+		// Not a request at all: nothing named, nothing marked.
+		{"another_protocol", "a1 STARTTLS\r\n", "", "", false},
+		{"http2_preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFeed(t, Config{VM: vm})
+			f.conn(50002, pub, 80, []byte(tt.request))
+			got := f.flows()[pub.String()+":80"]
+			wantEvidence := EvidenceHTTPHost
+			if tt.wantName == "" {
+				wantEvidence = EvidenceNone
+			}
+			if got.Name != tt.wantName || got.Evidence != wantEvidence || strings.Join(got.HTTPPaths, " ") != tt.wantPaths {
+				t.Errorf("name, evidence, paths = %q, %q, %q; want %q, %q, %q",
+					got.Name, got.Evidence, got.HTTPPaths, tt.wantName, wantEvidence, tt.wantPaths)
+			}
+			if odd := slices.Contains(got.Anomalies, AnomalyMalformedRequest); odd != tt.wantOdd {
+				t.Errorf("anomalies = %q; want malformed-request %v", got.Anomalies, tt.wantOdd)
+			}
+		})
 	}
 }

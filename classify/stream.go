@@ -39,16 +39,17 @@ type stream struct {
 	state  streamState
 	synced bool   // next is known
 	hasISN bool   // isn is known: the direction's SYN (or SYN-ACK) was seen
-	isn    uint32 // initial sequence number
 	open   bool   // the direction sent a segment without SYN: it took the connection as open
-	// probes is how many more in-order runs a direction in streamProbe
-	// state is checked for the start of a ClientHello or an HTTP request;
-	// in streamTLS state after a ClientHello, how many more
-	// ChangeCipherSpec records may come before the next one.
+	isn    uint32 // initial sequence number
+	// probes counts, in streamProbe state, the in-order runs that did not
+	// start a ClientHello or an HTTP request (up to maxProbes), and probed
+	// their bytes (up to maxProbeBytes); see probe. In streamTLS state
+	// after a ClientHello, probes counts the ChangeCipherSpec records since.
 	probes uint8
 	// found counts the ClientHellos or HTTP request heads read, up to
 	// maxFound.
 	found   uint8
+	probed  uint16
 	next    uint32 // sequence number of the next byte expected
 	buf     []byte // in-order bytes not yet consumed
 	held    []heldSegment
@@ -65,6 +66,11 @@ type stream struct {
 	urgent       bool
 	urgentSeq    uint32
 	hprev, hnext *stream
+	// hole is set when the capture cut a segment of the direction (see
+	// cutAt): holeSeq, the first byte the capture lost, is where reading
+	// stops.
+	hole    bool
+	holeSeq uint32
 }
 
 const maxFound = 255
@@ -185,6 +191,32 @@ func (s *stream) beforeUrgent(n int) int {
 	}
 	d := int64(seqDiff(s.urgentSeq, s.next-uint32(n)))
 	return int(max(0, min(d, int64(n))))
+}
+
+// cutAt notes that the capture cut the segment at seq after its first n
+// bytes (capture.Packet.Truncated): the bytes from seq+n on were lost, so
+// the direction can be read up to there and no further. The earliest such
+// byte is kept. A cut in bytes already read (a cut copy of a segment seen
+// whole) loses nothing and is ignored.
+func (s *stream) cutAt(seq uint32, n int) {
+	h := seq + uint32(n)
+	if s.synced && seqDiff(h, s.next) < 0 {
+		return
+	}
+	if !s.hole || seqDiff(h, s.holeSeq) < 0 {
+		s.hole, s.holeSeq = true, h
+	}
+}
+
+// beforeHole returns how many of the n bytes just accepted (they end at
+// next) come before the hole, and whether reading reached it: the hole is
+// within them or right after them.
+func (s *stream) beforeHole(n int) (int, bool) {
+	if !s.hole {
+		return n, false
+	}
+	d := int64(seqDiff(s.holeSeq, s.next-uint32(n)))
+	return int(max(0, min(d, int64(n)))), d <= int64(n)
 }
 
 // giveUp stops reading the direction after a bound was hit.

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -30,7 +31,7 @@ func TestTunnelledCaptures(t *testing.T) {
 	// The two big answers hold 120 and 80 A records, of which extract
 	// keeps the first MaxAAnswers; either is read only once reassembled
 	// (the classifier reads no whole first fragment).
-	maxA := itoa(extract.MaxAAnswers)
+	maxA := strconv.Itoa(extract.MaxAAnswers)
 	tests := []struct {
 		file   string
 		tunnel string
@@ -64,7 +65,7 @@ func TestTunnelledCaptures(t *testing.T) {
 				},
 				OnObservation: func(o *classify.Observation) {
 					if o.Kind == "dns" {
-						dns = append(dns, o.Name+" "+itoa(len(o.A)))
+						dns = append(dns, o.Name+" "+strconv.Itoa(len(o.A)))
 					}
 				},
 			}
@@ -85,13 +86,6 @@ func TestTunnelledCaptures(t *testing.T) {
 			}
 		})
 	}
-}
-
-func itoa(n int) string {
-	if n < 10 {
-		return string(rune('0' + n))
-	}
-	return itoa(n/10) + string(rune('0'+n%10))
 }
 
 // TestTunnelFragmentsAndDepth: a later fragment of a tunnelled packet (GRE

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/net/publicsuffix"
 
+	"github.com/phonehome/phonehome/capture"
 	"github.com/phonehome/phonehome/catalog"
 	"github.com/phonehome/phonehome/classify"
 	"github.com/phonehome/phonehome/classify/match"
@@ -23,38 +24,29 @@ import (
 // renamed or removed or its meaning changes; adding a field keeps it.
 const SchemaVersion = 1
 
-// Inputs describes what the run was made from, for the report's header.
-type Inputs struct {
-	Files  []string
-	Damage []Damage
-	// Unsupported counts frames per link type phonehome cannot decode.
-	Unsupported map[string]uint64
-	// Bounds are limits reached while reading (IP reassembly), listed with
-	// the classifier's.
-	Bounds []Bound
-}
-
-// Damage is a place where a capture file could not be read further.
-type Damage struct {
-	File   string `json:"file"`
-	Offset int64  `json:"offset"`
-	Reason string `json:"reason"`
-}
-
 // Report is a run held against the catalog of one build. It is what every
 // renderer draws from, and, as JSON, a machine contract (SchemaVersion).
 type Report struct {
-	SchemaVersion int       `json:"schema_version"`
-	Build         string    `json:"build"`
-	Files         []string  `json:"files"`
-	VM            string    `json:"vm"`
-	VMDetected    bool      `json:"vm_detected"`
-	VMHow         string    `json:"vm_how"`
-	VMFlows       int       `json:"vm_flows_started"`
-	First         time.Time `json:"first_packet"`
-	Last          time.Time `json:"last_packet"`
-	Totals        Totals    `json:"totals"`
-	Editions      []Edition `json:"editions"`
+	SchemaVersion int    `json:"schema_version"`
+	Build         string `json:"build"`
+	// NothingInScope, when the run saw no IPv4 flow started by the VM
+	// towards a public address, says so and why (an IPv6-only, ARP-only or
+	// empty capture, link types phonehome cannot decode, a --vm that
+	// started no flow); absent otherwise. Every format puts it at the top.
+	NothingInScope string `json:"nothing_in_scope,omitempty"`
+
+	Files      []string  `json:"files"`
+	VM         string    `json:"vm"`
+	VMDetected bool      `json:"vm_detected"`
+	VMHow      string    `json:"vm_how"`
+	VMFlows    int       `json:"vm_flows_started"`
+	First      time.Time `json:"first_packet"`
+	Last       time.Time `json:"last_packet"`
+	Totals     Totals    `json:"totals"`
+	// Truncation says what the capture cut and what that cost the names;
+	// absent when it cut nothing.
+	Truncation *classify.Truncation `json:"truncation,omitempty"`
+	Editions   []Edition            `json:"editions"`
 	// EditionsWithoutPage are the editions asked for that the build has no
 	// page for (21H2 has an Enterprise page only), in the order asked. They
 	// have no entry in Editions.
@@ -63,12 +55,15 @@ type Report struct {
 	// DNSAnswers counts the DNS answers read by how they were taken; the
 	// unrequested ones named nothing.
 	DNSAnswers classify.DNSAnswers `json:"dns_answers"`
-	Bounds     []Bound             `json:"bounds_reached"`
+	Bounds     []capture.Bound     `json:"bounds_reached"`
 	// Anomalies count the flows whose names or paths are in doubt, by kind
 	// (classify.Anomaly); absent when there are none.
 	Anomalies   []classify.Anomaly `json:"anomalies,omitempty"`
-	Damage      []Damage           `json:"damage"`
+	Damage      []capture.Damage   `json:"damage"`
 	Unsupported []Count            `json:"unsupported_link_types"`
+	// Inputs lists every input with what was read of it (files skipped in
+	// a directory, with the reason; empty inputs; frames and duplicates).
+	Inputs []capture.Input `json:"inputs"`
 }
 
 // Totals sums the run.
@@ -80,6 +75,9 @@ type Totals struct {
 	BytesInScope    uint64 `json:"bytes_in_scope"`
 	Names           int    `json:"names"`
 	UnattributedIPs int    `json:"unattributed_addresses"`
+	// DuplicatesDropped counts the frames dropped as duplicates of frames
+	// another input gave (classify.Run.Duplicates); not in Packets.
+	DuplicatesDropped uint64 `json:"duplicates_dropped"`
 }
 
 // Traffic is what was seen of a name, a pattern or an address. Bytes are
@@ -112,6 +110,9 @@ type Edition struct {
 	DocumentedNotSeen []NotSeen      `json:"documented_not_seen"`
 	Undocumented      []Undocumented `json:"undocumented"`
 	Unattributed      []Unattributed `json:"unattributed"`
+	// Ambiguous are the sets of names, none deciding, that no pattern
+	// matches as a whole (see Ambiguous).
+	Ambiguous []Ambiguous `json:"ambiguous"`
 }
 
 // Seen is a documented pattern that traffic matched.
@@ -119,12 +120,16 @@ type Seen struct {
 	Pattern string `json:"pattern"`
 	// Names are the flow names that matched; Via, where a name matched only
 	// through a CNAME of its DNS answer, says which alias did.
-	Names               []string          `json:"names"`
-	Via                 map[string]string `json:"via,omitempty"`
-	Traffic                               // flows, bytes, first and last seen
-	Evidence            map[string]int    `json:"evidence"`
-	ProtocolsSeen       []string          `json:"protocols_seen"`
-	ProtocolsDocumented []string          `json:"protocols_documented"`
+	Names []string          `json:"names"`
+	Via   map[string]string `json:"via,omitempty"`
+	// Ambiguous are the sets of names, none deciding, whose flows count
+	// for the pattern because every name of the set matched it (evidence
+	// dns-ambiguous); see Ambiguous.
+	Ambiguous           [][]string     `json:"ambiguous,omitempty"`
+	Traffic                            // flows, bytes, first and last seen
+	Evidence            map[string]int `json:"evidence"`
+	ProtocolsSeen       []string       `json:"protocols_seen"`
+	ProtocolsDocumented []string       `json:"protocols_documented"`
 	// ProtocolsNotDocumented are the protocols seen that the page does not
 	// give for the pattern (plain HTTP to a host documented as TLS only, say).
 	ProtocolsNotDocumented []string `json:"protocols_not_documented"`
@@ -166,13 +171,6 @@ type Reason struct {
 	Flows   uint64 `json:"flows"`
 }
 
-// Bound is a limit that was reached during the run.
-type Bound struct {
-	What  string `json:"what"`
-	Limit int    `json:"limit"`
-	Times uint64 `json:"times"`
-}
-
 // UnrequestedNote says, for the excluded traffic, how many DNS answers were
 // not used as names because they matched no captured query; "" when none.
 func (r *Report) UnrequestedNote() string {
@@ -190,31 +188,37 @@ type Count struct {
 }
 
 // Compare holds run against cat for each of editions that cat documents and
-// lists the others in EditionsWithoutPage. The Report shares no slice or map
-// with run, cat or in, nor one edition with another: a caller may change any
+// lists the others in EditionsWithoutPage. What the run says of its source
+// (inputs, damage, bounds, link types not decoded: see classify.Analyze)
+// goes into the report's header and tail. The Report shares no slice or map
+// with run or cat, nor one edition with another: a caller may change any
 // part of it.
-func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition, in Inputs) (*Report, error) {
+func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition) (*Report, error) {
 	rep := &Report{
 		SchemaVersion: SchemaVersion,
 		Build:         cat.Build,
-		Files:         append([]string{}, in.Files...),
+		Files:         append([]string{}, run.Inputs...),
 		VMDetected:    run.VMDetected,
 		VMHow:         run.VMHow,
 		VMFlows:       run.VMFlows,
 		First:         utc(run.First),
 		Last:          utc(run.Last),
-		Damage:        append([]Damage{}, in.Damage...),
+		Damage:        append([]capture.Damage{}, run.Damage...),
+		Inputs:        append([]capture.Input{}, run.InputStats...),
 		Totals: Totals{
 			Packets: run.Packets, Bytes: run.Bytes,
 			FlowsInScope: run.InScope.Flows, PacketsInScope: run.InScope.Packets, BytesInScope: run.InScope.Bytes,
 			Names: len(run.Names), UnattributedIPs: len(run.Unattributed),
+			DuplicatesDropped: run.Duplicates,
 		},
 		EditionsWithoutPage: []string{},
 		Excluded:            []Reason{},
 		DNSAnswers:          run.DNS,
-		Bounds:              []Bound{},
+		Bounds:              []capture.Bound{},
 		Anomalies:           cloneAnomalies(run.Anomalies),
+		Truncation:          truncationOf(run),
 		Unsupported:         []Count{},
+		NothingInScope:      nothingInScope(run),
 	}
 	if run.VM.IsValid() {
 		rep.VM = run.VM.String()
@@ -223,11 +227,8 @@ func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition
 		rep.Excluded = append(rep.Excluded, Reason{Reason: reason, Packets: e.Packets, Bytes: e.Bytes, Flows: e.Flows})
 	}
 	sort.Slice(rep.Excluded, func(i, j int) bool { return rep.Excluded[i].Reason < rep.Excluded[j].Reason })
-	for _, b := range run.Bounds {
-		rep.Bounds = append(rep.Bounds, Bound(b))
-	}
-	rep.Bounds = append(rep.Bounds, in.Bounds...)
-	for name, n := range in.Unsupported {
+	rep.Bounds = append(rep.Bounds, run.Bounds...)
+	for name, n := range run.Unsupported {
 		rep.Unsupported = append(rep.Unsupported, Count{Name: name, Frames: n})
 	}
 	sort.Slice(rep.Unsupported, func(i, j int) bool { return rep.Unsupported[i].Name < rep.Unsupported[j].Name })
@@ -238,6 +239,7 @@ func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition
 	}
 	sort.Slice(names, func(i, j int) bool { return names[i].Name < names[j].Name })
 	unattributed := unattributedList(run)
+	ambiguous := ambiguousStats(run)
 
 	undoc := make([]*Undocumented, len(names)) // filled as editions need them
 	have := cat.Editions()
@@ -246,7 +248,7 @@ func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition
 			rep.EditionsWithoutPage = append(rep.EditionsWithoutPage, string(e))
 			continue
 		}
-		ed, err := compareEdition(names, undoc, cat, e)
+		ed, err := compareEdition(names, undoc, ambiguous, cat, e)
 		if err != nil {
 			return nil, err
 		}
@@ -265,7 +267,7 @@ func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition
 // map) by the first edition that needs it, which keeps it; each later
 // edition gets its own copy, so a Report shares no slice or map between its
 // editions or with the run.
-func compareEdition(names []*classify.NameStat, undoc []*Undocumented, cat *catalog.Catalog, e catalog.Edition) (Edition, error) {
+func compareEdition(names []*classify.NameStat, undoc []*Undocumented, ambiguous []*classify.AmbiguousStat, cat *catalog.Catalog, e catalog.Edition) (Edition, error) {
 	entries := cat.ForEdition(e)
 	patterns := make([]string, len(entries))
 	for i, en := range entries {
@@ -313,15 +315,7 @@ func compareEdition(names []*classify.NameStat, undoc []*Undocumented, cat *cata
 			continue
 		}
 		for id, via := range matched {
-			s := seen[id]
-			if s == nil {
-				en := entries[id]
-				s = &Seen{
-					Pattern: en.Pattern, Evidence: map[string]int{},
-					ProtocolsDocumented: protocols(en.Protocols), Description: description(en), Sources: sources(en),
-				}
-				seen[id] = s
-			}
+			s := seenFor(seen, entries, id)
 			s.Names = append(s.Names, n.Name)
 			if via != n.Name {
 				if s.Via == nil {
@@ -338,6 +332,7 @@ func compareEdition(names []*classify.NameStat, undoc []*Undocumented, cat *cata
 			}
 		}
 	}
+	ed.Ambiguous = compareAmbiguous(ambiguous, m, entries, seen)
 	for id, en := range entries {
 		if seen[id] != nil {
 			ed.DocumentedSeen = append(ed.DocumentedSeen, *seen[id])
@@ -368,6 +363,18 @@ func compareEdition(names []*classify.NameStat, undoc []*Undocumented, cat *cata
 		return a.Name < b.Name
 	})
 	return ed, nil
+}
+
+// seenFor returns the entry of pattern id in seen, made on first use.
+func seenFor(seen []*Seen, entries []catalog.Endpoint, id int) *Seen {
+	if seen[id] == nil {
+		en := entries[id]
+		seen[id] = &Seen{
+			Pattern: en.Pattern, Evidence: map[string]int{},
+			ProtocolsDocumented: protocols(en.Protocols), Description: description(en), Sources: sources(en),
+		}
+	}
+	return seen[id]
 }
 
 // note records each matched pattern once, preferring the flow name itself

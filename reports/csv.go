@@ -3,39 +3,50 @@ package reports
 import (
 	"bufio"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/phonehome/phonehome/classify"
 )
 
 // CSVColumns are the columns of the CSV report, in order. They are a
 // contract: a column is only ever added at the end.
 //
 //	edition                 home, pro, education or enterprise
-//	list                    documented_seen, documented_not_seen, undocumented or
-//	                        unattributed; no_page for an edition asked for that
-//	                        the build has no page for (one row, no other list)
-//	pattern                 the documented pattern (documented_* rows)
+//	list                    documented_seen, documented_not_seen, undocumented,
+//	                        unattributed or ambiguous; no_page for an edition asked
+//	                        for that the build has no page for (one row, no other
+//	                        list); nothing_in_scope, first and alone, with an empty
+//	                        edition, when no flow was in scope (Report.NothingInScope)
+//	pattern                 the documented pattern (documented_* rows); ambiguous:
+//	                        the patterns the name matches
 //	name                    the name seen: one documented_seen row per name that
-//	                        matched the pattern; the name on undocumented rows
+//	                        matched the pattern; the name on undocumented rows; one
+//	                        ambiguous row per name of an ambiguous set
 //	via                     documented_seen: the CNAME of the name's DNS answer
 //	                        that matched, when the name itself did not
 //	registrable_domain      undocumented: the name's eTLD+1 (public suffix list)
-//	address                 unattributed: the address; undocumented: the addresses
-//	                        the name's flows went to
+//	address                 unattributed: the address; undocumented and ambiguous:
+//	                        the addresses the flows went to
 //	flows                   decimal; on documented_seen rows the pattern's total,
 //	                        repeated on each of its names' rows; 0 on documented_not_seen
 //	                        and no_page
 //	bytes_out, bytes_in     decimal bytes, as flows
 //	first_seen, last_seen   RFC 3339 in UTC with up to nine fraction digits, as
 //	                        in the JSON report; empty on documented_not_seen and no_page
-//	evidence                what named the flows: sni, http-host, dns
+//	evidence                what named the flows: sni, http-host, dns, dns-ambiguous
 //	protocols_seen          e.g. TLS 1.3, HTTP, tcp/7680 (a flow named only by DNS)
 //	protocols_documented    the protocols the page gives for the pattern
 //	protocols_not_documented  the protocols seen that the page does not give
 //	ports                   unattributed: the destination ports, e.g. tcp/443
 //	description             documented_*: the page's description of the pattern;
-//	                        no_page: "<build> has no page for this edition"
+//	                        no_page: "<build> has no page for this edition";
+//	                        nothing_in_scope: what was seen instead
+//	ambiguous_with          documented_seen and ambiguous rows of a name of an
+//	                        ambiguous set: the set's other names (the flows were
+//	                        for one of them, which is not known)
 //
 // A cell that holds several values separates them with ";" (protocol names
 // hold spaces). A cell that does not apply to the row's list is empty.
@@ -43,14 +54,15 @@ var CSVColumns = []string{
 	"edition", "list", "pattern", "name", "via", "registrable_domain", "address",
 	"flows", "bytes_out", "bytes_in", "first_seen", "last_seen",
 	"evidence", "protocols_seen", "protocols_documented", "protocols_not_documented",
-	"ports", "description",
+	"ports", "description", "ambiguous_with",
 }
 
 // CSV writes the report's per-edition lists as CSV (RFC 4180). Every text
 // cell is quoted, whatever it holds, so that a spreadsheet set to split on
 // ";" (usual in much of Europe) still sees one cell where a name holds
 // "a;=cmd"; numbers and times are not quoted:
-// a header row of CSVColumns, then a no_page row for each edition asked for
+// a header row of CSVColumns, then a nothing_in_scope row when no flow was
+// in scope, then a no_page row for each edition asked for
 // that the build has no page for, then one row per edition, list and item,
 // in the order of the text report. Unattributed addresses are the same for
 // every edition and are repeated under each. The header of the text report,
@@ -67,6 +79,9 @@ var CSVColumns = []string{
 func CSV(w io.Writer, rep *Report) error {
 	cw := &csvWriter{w: bufio.NewWriter(w)}
 	cw.header(CSVColumns)
+	if rep.NothingInScope != "" {
+		cw.Write(csvRow(csvCells{list: "nothing_in_scope", traffic: &Traffic{}, description: rep.NothingInScope}))
+	}
 	for _, e := range rep.EditionsWithoutPage {
 		cw.Write(csvRow(csvCells{
 			edition: e, list: "no_page", traffic: &Traffic{}, description: rep.Build + " has no page for this edition",
@@ -81,6 +96,16 @@ func CSV(w io.Writer, rep *Report) error {
 					seen: s.ProtocolsSeen, documented: s.ProtocolsDocumented, notDocumented: s.ProtocolsNotDocumented,
 					description: s.Description,
 				}))
+			}
+			for _, set := range s.Ambiguous {
+				for i, n := range set {
+					cw.Write(csvRow(csvCells{
+						edition: ed.Edition, list: "documented_seen", pattern: s.Pattern, name: n,
+						traffic: &s.Traffic, evidence: evidence(s.Evidence),
+						seen: s.ProtocolsSeen, documented: s.ProtocolsDocumented, notDocumented: s.ProtocolsNotDocumented,
+						description: s.Description, ambiguousWith: others(set, i),
+					}))
+				}
 			}
 		}
 		for _, s := range ed.DocumentedNotSeen {
@@ -101,6 +126,16 @@ func CSV(w io.Writer, rep *Report) error {
 				traffic: &Traffic{Flows: u.Flows, BytesOut: u.BytesOut, BytesIn: u.BytesIn, First: u.First, Last: u.Last},
 				ports:   u.Ports,
 			}))
+		}
+		for _, a := range ed.Ambiguous {
+			set := a.names()
+			for i, n := range a.Names {
+				cw.Write(csvRow(csvCells{
+					edition: ed.Edition, list: "ambiguous", pattern: strings.Join(n.Patterns, ";"), name: n.Name,
+					domain: RegistrableDomain(n.Name), addresses: a.Addresses, traffic: &a.Traffic,
+					evidence: classify.EvidenceDNSAmbiguous, seen: a.Protocols, ambiguousWith: others(set, i),
+				}))
+			}
 		}
 	}
 	return cw.flush()
@@ -159,6 +194,7 @@ type csvCells struct {
 	evidence                                  string
 	seen, documented, notDocumented, ports    []string
 	description                               string
+	ambiguousWith                             []string
 }
 
 func csvRow(c csvCells) []string {
@@ -171,8 +207,13 @@ func csvRow(c csvCells) []string {
 		csvTime(t.First), csvTime(t.Last),
 		strings.ReplaceAll(c.evidence, ",", ";"),
 		list(c.seen), list(c.documented), list(c.notDocumented), list(c.ports),
-		csvText(c.description),
+		csvText(c.description), list(c.ambiguousWith),
 	}
+}
+
+// others are the names of set but its i-th.
+func others(set []string, i int) []string {
+	return append(slices.Clone(set[:i]), set[i+1:]...)
 }
 
 func csvTime(t time.Time) string {

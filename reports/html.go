@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/dustin/go-humanize"
+
+	"github.com/phonehome/phonehome/catalog"
 )
 
 // HTMLContentSecurityPolicy is set by a meta element of every HTML report
@@ -33,7 +35,9 @@ func HTML(w io.Writer, rep *Report) error {
 type htmlDoc struct {
 	Title    string
 	Build    string
+	Warnings []string // paragraphs under the title
 	Run      []htmlItem
+	Top      []htmlPart // notes that change what every list below means
 	Editions []htmlEdition
 	Tail     []htmlPart
 }
@@ -85,8 +89,11 @@ func (t *htmlTable) add(c ...htmlCell) { t.Rows = append(t.Rows, c) }
 
 func htmlView(rep *Report) htmlDoc {
 	d := htmlDoc{
-		Title: "phonehome: capture held against Windows " + T(rep.Build) + " connection endpoints",
+		Title: "phonehome: capture held against " + T(catalog.BuildTitle(rep.Build)) + " connection endpoints",
 		Build: T(rep.Build),
+	}
+	if rep.NothingInScope != "" {
+		d.Warnings = append(d.Warnings, T(rep.NothingInScope))
 	}
 	kv := func(k, v string) { d.Run = append(d.Run, htmlItem{k, v}) }
 	for _, f := range rep.Files {
@@ -97,37 +104,32 @@ func htmlView(rep *Report) htmlDoc {
 			span(rep.Last.Sub(rep.First))+")")
 	}
 	if rep.VM != "" {
-		kv("VM", T(rep.VM)+" ("+T(rep.VMHow)+"; it started "+humanize.Comma(int64(rep.VMFlows))+" flows)")
+		kv("VM", T(rep.VM)+" ("+T(rep.VMHow)+"; it started "+count(rep.VMFlows, "flow")+")")
 	} else {
 		kv("VM", "none ("+T(rep.VMHow)+")")
 	}
 	t := rep.Totals
-	kv("read", humanize.Comma(int64(t.Packets))+" packets, "+humanize.Bytes(t.Bytes))
-	kv("in scope", humanize.Comma(int64(t.FlowsInScope))+" flows to public IPv4 addresses started by the VM, "+
-		humanize.Comma(int64(t.PacketsInScope))+" packets, "+humanize.Bytes(t.BytesInScope))
+	kv("read", count(t.Packets, "packet")+", "+humanize.Bytes(t.Bytes)+duplicatesNote(t))
+	kv("in scope", count(t.FlowsInScope, "flow")+" to public IPv4 addresses started by the VM, "+
+		count(t.PacketsInScope, "packet")+", "+humanize.Bytes(t.BytesInScope))
 	if n := noPage(rep); n != "" {
 		kv("no page", T(n))
 	}
+	d.Top = htmlTruncation(rep)
 
 	for _, ed := range rep.Editions {
-		he := htmlEdition{Title: T(editionTitle(ed.Edition)) + ": " + strconv.Itoa(len(ed.DocumentedSeen)) + " of " + strconv.Itoa(ed.Documented) +
-			" documented patterns seen; " + strconv.Itoa(len(ed.Undocumented)) + " names seen but not documented"}
+		he := htmlEdition{Title: T(editionTitle(ed.Edition)) + ": " + strconv.Itoa(len(ed.DocumentedSeen)) + " of " +
+			count(ed.Documented, "documented pattern") + " seen; " + count(len(ed.Undocumented), "name") + " seen but not documented"}
 
 		part := htmlPart{Title: "Documented and seen (" + strconv.Itoa(len(ed.DocumentedSeen)) + ")"}
 		if len(ed.DocumentedSeen) > 0 {
 			tab := htmlTableOf("pattern", "names", "flows:", "out:", "in:", "first", "last", "by", "seen", "documented")
 			for _, s := range ed.DocumentedSeen {
-				names := htmlCell{Class: "name"}
-				for _, n := range s.Names {
-					if v, ok := s.Via[n]; ok {
-						n += " (via " + v + ")"
-					}
-					names.Lines = append(names.Lines, T(n))
-				}
+				names := htmlCell{Class: "name", Lines: seenNames(s, T)}
 				seen := wrap(strings.Join(s.ProtocolsSeen, ", "))
 				seen.Warn = len(s.ProtocolsNotDocumented) > 0
 				tab.add(nameCell(s.Pattern), names, num(humanize.Comma(int64(s.Flows))), num(humanize.Bytes(s.BytesOut)),
-					num(humanize.Bytes(s.BytesIn)), txt(stamp(s.First)), txt(stamp(s.Last)), txt(evidence(s.Evidence)),
+					num(humanize.Bytes(s.BytesIn)), txt(rep.stamp(s.First)), txt(rep.stamp(s.Last)), txt(evidence(s.Evidence)),
 					seen, wrap(strings.Join(s.ProtocolsDocumented, ", ")))
 			}
 			part.Table = tab
@@ -149,7 +151,7 @@ func htmlView(rep *Report) htmlDoc {
 		}
 		he.Parts = append(he.Parts, part)
 
-		part = htmlPart{Title: "Seen and not documented (" + strconv.Itoa(len(ed.Undocumented)) + " names)"}
+		part = htmlPart{Title: "Seen and not documented (" + count(len(ed.Undocumented), "name") + ")"}
 		if len(ed.Undocumented) > 0 {
 			tab := htmlTableOf("domain", "name", "flows:", "out:", "in:", "first", "last", "seen", "by")
 			last := ""
@@ -159,12 +161,15 @@ func htmlView(rep *Report) htmlDoc {
 					dom, last = u.RegistrableDomain, u.RegistrableDomain
 				}
 				tab.add(nameCell(dom), nameCell(u.Name), num(humanize.Comma(int64(u.Flows))), num(humanize.Bytes(u.BytesOut)),
-					num(humanize.Bytes(u.BytesIn)), txt(stamp(u.First)), txt(stamp(u.Last)), txt(strings.Join(u.Protocols, ", ")),
+					num(humanize.Bytes(u.BytesIn)), txt(rep.stamp(u.First)), txt(rep.stamp(u.Last)), txt(strings.Join(u.Protocols, ", ")),
 					txt(evidence(u.Evidence)))
 			}
 			part.Table = tab
 		}
 		he.Parts = append(he.Parts, part)
+		if len(ed.Ambiguous) > 0 {
+			he.Parts = append(he.Parts, htmlAmbiguous(rep, ed.Ambiguous))
+		}
 		d.Editions = append(d.Editions, he)
 	}
 
@@ -178,14 +183,14 @@ func htmlView(rep *Report) htmlDoc {
 			tab := htmlTableOf("address", "flows:", "out:", "in:", "first", "last", "ports")
 			for _, u := range un {
 				tab.add(nameCell(u.Address), num(humanize.Comma(int64(u.Flows))), num(humanize.Bytes(u.BytesOut)),
-					num(humanize.Bytes(u.BytesIn)), txt(stamp(u.First)), txt(stamp(u.Last)), txt(strings.Join(u.Ports, " ")))
+					num(humanize.Bytes(u.BytesIn)), txt(rep.stamp(u.First)), txt(rep.stamp(u.Last)), txt(strings.Join(u.Ports, " ")))
 			}
 			part.Table = tab
 		}
 		d.Tail = append(d.Tail, part)
 	}
 
-	part := htmlPart{Title: "Excluded traffic (" + strconv.Itoa(len(rep.Excluded)) + " reasons)"}
+	part := htmlPart{Title: "Excluded traffic (" + count(len(rep.Excluded), "reason") + ")"}
 	if len(rep.Excluded) > 0 {
 		tab := htmlTableOf("reason", "flows:", "packets:", "bytes:")
 		for _, e := range rep.Excluded {
@@ -198,7 +203,7 @@ func htmlView(rep *Report) htmlDoc {
 		part.Table = tab
 	}
 	for _, u := range rep.Unsupported {
-		part.Items = append(part.Items, "unsupported link type "+T(u.Name)+": "+humanize.Comma(int64(u.Frames))+" frames not decoded")
+		part.Items = append(part.Items, "unsupported link type "+T(u.Name)+": "+count(u.Frames, "frame")+" not decoded")
 	}
 	if note := rep.UnrequestedNote(); note != "" {
 		part.Items = append(part.Items, note)
@@ -214,14 +219,21 @@ func htmlView(rep *Report) htmlDoc {
 	if len(rep.Bounds) > 0 {
 		part := htmlPart{Title: "Bounds reached (the result may be incomplete)"}
 		for _, b := range rep.Bounds {
-			part.Items = append(part.Items, T(b.What)+" (limit "+humanize.Comma(int64(b.Limit))+"): "+humanize.Comma(int64(b.Times))+" times")
+			part.Items = append(part.Items, T(b.What)+" (limit "+humanize.Comma(int64(b.Limit))+"): "+count(b.Times, "time"))
 		}
 		d.Tail = append(d.Tail, part)
 	}
 	if len(rep.Damage) > 0 {
-		part := htmlPart{Title: "Damaged input (everything before the damage was analysed)"}
+		part := htmlPart{Title: damageTitle}
 		for _, dm := range rep.Damage {
-			part.Items = append(part.Items, T(dm.File)+" at byte "+strconv.FormatInt(dm.Offset, 10)+": "+T(dm.Reason))
+			part.Items = append(part.Items, T(dm.File)+" "+dm.Where()+": "+T(dm.Reason))
+		}
+		d.Tail = append(d.Tail, part)
+	}
+	if quiet := quietInputs(rep); len(quiet) > 0 {
+		part := htmlPart{Title: quietTitle}
+		for _, q := range quiet {
+			part.Items = append(part.Items, T(q[0])+" "+T(q[1]))
 		}
 		d.Tail = append(d.Tail, part)
 	}
@@ -262,18 +274,25 @@ p.foot { color: #555; margin-top: 0; }
 </head>
 <body>
 <h1>{{.Title}}</h1>
+{{- range .Warnings}}
+<p class="warn">Warning: {{.}}</p>
+{{- end}}
 <dl>
 {{- range .Run}}
 <dt>{{.K}}</dt><dd>{{.V}}</dd>
 {{- end}}
 </dl>
+{{- range .Top}}{{template "section" .}}{{end}}
 {{- range .Editions}}
 <section>
 <h2>{{.Title}}</h2>
 {{- range .Parts}}{{template "part" .}}{{end}}
 </section>
 {{- end}}
-{{- range .Tail}}
+{{- range .Tail}}{{template "section" .}}{{end}}
+</body>
+</html>
+{{define "section"}}
 <section>
 <h2>{{.Title}}</h2>
 {{- with .Note}}
@@ -288,9 +307,7 @@ p.foot { color: #555; margin-top: 0; }
 </ul>
 {{- end}}
 </section>
-{{- end}}
-</body>
-</html>
+{{- end -}}
 {{define "part"}}
 <h3>{{.Title}}</h3>
 {{- with .Note}}

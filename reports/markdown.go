@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/dustin/go-humanize"
+
+	"github.com/phonehome/phonehome/catalog"
 )
 
 // Markdown writes the report as CommonMark with GitHub tables: a heading
@@ -20,7 +22,10 @@ func Markdown(w io.Writer, rep *Report) error {
 	ew := &errWriter{w: w}
 	p := ew.printf
 	m := MarkdownText
-	p("# phonehome: capture held against Windows %s connection endpoints\n\n", m(rep.Build))
+	p("# phonehome: capture held against %s connection endpoints\n\n", m(catalog.BuildTitle(rep.Build)))
+	if rep.NothingInScope != "" {
+		p("WARNING: %s\n\n", m(rep.NothingInScope))
+	}
 	for _, f := range rep.Files {
 		p("- capture: %s\n", m(f))
 	}
@@ -29,39 +34,37 @@ func Markdown(w io.Writer, rep *Report) error {
 			span(rep.Last.Sub(rep.First)))
 	}
 	if rep.VM != "" {
-		p("- VM: %s (%s; it started %s flows)\n", m(rep.VM), m(rep.VMHow), humanize.Comma(int64(rep.VMFlows)))
+		p("- VM: %s (%s; it started %s)\n", m(rep.VM), m(rep.VMHow), count(rep.VMFlows, "flow"))
 	} else {
 		p("- VM: none (%s)\n", m(rep.VMHow))
 	}
 	t := rep.Totals
-	p("- read: %s packets, %s\n", humanize.Comma(int64(t.Packets)), humanize.Bytes(t.Bytes))
-	p("- in scope: %s flows to public IPv4 addresses started by the VM, %s packets, %s\n",
-		humanize.Comma(int64(t.FlowsInScope)), humanize.Comma(int64(t.PacketsInScope)), humanize.Bytes(t.BytesInScope))
+	p("- read: %s, %s%s\n", count(t.Packets, "packet"), humanize.Bytes(t.Bytes), duplicatesNote(t))
+	p("- in scope: %s to public IPv4 addresses started by the VM, %s, %s\n",
+		count(t.FlowsInScope, "flow"), count(t.PacketsInScope, "packet"), humanize.Bytes(t.BytesInScope))
 	if n := noPage(rep); n != "" {
 		p("- no page: %s\n", m(n))
 	}
+	mdTruncation(ew, rep)
 
 	for _, ed := range rep.Editions {
-		p("\n## %s: %d of %d documented patterns seen; %d names seen but not documented\n",
-			m(editionTitle(ed.Edition)), len(ed.DocumentedSeen), ed.Documented, len(ed.Undocumented))
+		p("\n## %s: %d of %s seen; %s seen but not documented\n",
+			m(editionTitle(ed.Edition)), len(ed.DocumentedSeen), count(ed.Documented, "documented pattern"), count(len(ed.Undocumented), "name"))
 		p("\n### Documented and seen (%d)\n", len(ed.DocumentedSeen))
 		if len(ed.DocumentedSeen) > 0 {
 			tab := ew.mdTable("pattern", "names", "flows:", "out:", "in:", "first", "last", "by", "seen", "documented")
 			for _, s := range ed.DocumentedSeen {
-				for i, n := range s.Names {
-					if v, ok := s.Via[n]; ok {
-						n += " (via " + v + ")"
-					}
+				for i, n := range seenNames(s, m) {
 					if i > 0 {
-						tab.row("", m(n), "", "", "", "", "", "", "", "")
+						tab.row("", n, "", "", "", "", "", "", "", "")
 						continue
 					}
 					seen := m(strings.Join(s.ProtocolsSeen, ", "))
 					if len(s.ProtocolsNotDocumented) > 0 {
 						seen += ` \[!\]`
 					}
-					tab.row(m(s.Pattern), m(n), humanize.Comma(int64(s.Flows)), humanize.Bytes(s.BytesOut), humanize.Bytes(s.BytesIn),
-						stamp(s.First), stamp(s.Last), evidence(s.Evidence), seen, m(strings.Join(s.ProtocolsDocumented, ", ")))
+					tab.row(m(s.Pattern), n, humanize.Comma(int64(s.Flows)), humanize.Bytes(s.BytesOut), humanize.Bytes(s.BytesIn),
+						rep.stamp(s.First), rep.stamp(s.Last), evidence(s.Evidence), seen, m(strings.Join(s.ProtocolsDocumented, ", ")))
 				}
 			}
 			if anyMismatch(ed.DocumentedSeen) {
@@ -75,7 +78,7 @@ func Markdown(w io.Writer, rep *Report) error {
 				tab.row(m(s.Pattern), m(strings.Join(s.ProtocolsDocumented, ", ")), m(s.Description))
 			}
 		}
-		p("\n### Seen and not documented (%d names)\n", len(ed.Undocumented))
+		p("\n### Seen and not documented (%s)\n", count(len(ed.Undocumented), "name"))
 		if len(ed.Undocumented) > 0 {
 			tab := ew.mdTable("domain", "name", "flows:", "out:", "in:", "first", "last", "seen", "by")
 			last := ""
@@ -85,9 +88,10 @@ func Markdown(w io.Writer, rep *Report) error {
 					dom, last = u.RegistrableDomain, u.RegistrableDomain
 				}
 				tab.row(m(dom), m(u.Name), humanize.Comma(int64(u.Flows)), humanize.Bytes(u.BytesOut), humanize.Bytes(u.BytesIn),
-					stamp(u.First), stamp(u.Last), m(strings.Join(u.Protocols, ", ")), evidence(u.Evidence))
+					rep.stamp(u.First), rep.stamp(u.Last), m(strings.Join(u.Protocols, ", ")), evidence(u.Evidence))
 			}
 		}
+		mdAmbiguous(ew, rep, ed.Ambiguous)
 	}
 
 	if len(rep.Editions) > 0 {
@@ -97,12 +101,12 @@ func Markdown(w io.Writer, rep *Report) error {
 			tab := ew.mdTable("address", "flows:", "out:", "in:", "first", "last", "ports")
 			for _, u := range un {
 				tab.row(m(u.Address), humanize.Comma(int64(u.Flows)), humanize.Bytes(u.BytesOut), humanize.Bytes(u.BytesIn),
-					stamp(u.First), stamp(u.Last), m(strings.Join(u.Ports, " ")))
+					rep.stamp(u.First), rep.stamp(u.Last), m(strings.Join(u.Ports, " ")))
 			}
 		}
 	}
 
-	p("\n## Excluded traffic (%d reasons)\n", len(rep.Excluded))
+	p("\n## Excluded traffic (%s)\n", count(len(rep.Excluded), "reason"))
 	if len(rep.Excluded) > 0 {
 		tab := ew.mdTable("reason", "flows:", "packets:", "bytes:")
 		for _, e := range rep.Excluded {
@@ -116,7 +120,7 @@ func Markdown(w io.Writer, rep *Report) error {
 	if len(rep.Unsupported) > 0 || rep.UnrequestedNote() != "" {
 		p("\n")
 		for _, u := range rep.Unsupported {
-			p("- unsupported link type %s: %s frames not decoded\n", m(u.Name), humanize.Comma(int64(u.Frames)))
+			p("- unsupported link type %s: %s not decoded\n", m(u.Name), count(u.Frames, "frame"))
 		}
 		if note := rep.UnrequestedNote(); note != "" {
 			p("- %s\n", m(note))
@@ -131,13 +135,19 @@ func Markdown(w io.Writer, rep *Report) error {
 	if len(rep.Bounds) > 0 {
 		p("\n## Bounds reached (the result may be incomplete)\n\n")
 		for _, b := range rep.Bounds {
-			p("- %s (limit %s): %s times\n", m(b.What), humanize.Comma(int64(b.Limit)), humanize.Comma(int64(b.Times)))
+			p("- %s (limit %s): %s\n", m(b.What), humanize.Comma(int64(b.Limit)), count(b.Times, "time"))
 		}
 	}
 	if len(rep.Damage) > 0 {
-		p("\n## Damaged input (everything before the damage was analysed)\n\n")
+		p("\n## %s\n\n", damageTitle)
 		for _, d := range rep.Damage {
-			p("- %s at byte %d: %s\n", m(d.File), d.Offset, m(d.Reason))
+			p("- %s %s: %s\n", m(d.File), d.Where(), m(d.Reason))
+		}
+	}
+	if quiet := quietInputs(rep); len(quiet) > 0 {
+		p("\n## %s\n\n", quietTitle)
+		for _, q := range quiet {
+			p("- %s %s\n", m(q[0]), m(q[1]))
 		}
 	}
 	return ew.err

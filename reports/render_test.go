@@ -11,28 +11,44 @@ import (
 
 	"golang.org/x/net/html"
 
+	"github.com/phonehome/phonehome/capture"
 	"github.com/phonehome/phonehome/catalog"
+	"github.com/phonehome/phonehome/classify"
 )
 
 // hostileReport is a report in which host is the name of an undocumented
 // flow and, with "2" added, of a documented one that matched through a CNAME
-// (so it shows "via"); the file name and a damage reason are hostile too.
+// (so it shows "via"); with "3", of an ambiguous set listed apart, and with
+// "4", of one that counts as seen for client.wns.windows.com. The file name
+// and a damage reason are hostile too.
 func hostileReport(t *testing.T, host string) *Report {
 	t.Helper()
 	seen := nameStat(host+"2", "dns")
 	seen.Aliases = []string{"client.wns.windows.com"}
 	run := testRun(nameStat(host, "sni"), seen)
 	run.Anomalies = testAnomalies(host)
-	rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home, catalog.Pro}, Inputs{
-		Files:  []string{"x\x1b]0;title\x07|`<b>.pcap"},
-		Damage: []Damage{{File: "y.pcap", Offset: 7, Reason: "<i>bad</i> | `x`\n"}},
-	})
+	run.Ambiguous = map[string]*classify.AmbiguousStat{}
+	for _, set := range [][]string{{host + "3", "settings-win.data.microsoft.com"}, {host + "4", "client.wns.windows.com"}} {
+		aliases := [][]string{{"client.wns.windows.com"}, nil}
+		slices.Sort(set)
+		if set[0] == "client.wns.windows.com" {
+			aliases[0], aliases[1] = aliases[1], aliases[0]
+		}
+		run.Ambiguous[strings.Join(set, "\n")] = &classify.AmbiguousStat{Names: set, Aliases: aliases, Flows: 1, First: t0, Last: t0}
+	}
+	run.Inputs = []string{"x\x1b]0;title\x07|`<b>.pcap"}
+	run.Damage = []capture.Damage{{File: "y.pcap", Offset: 7, Reason: "<i>bad</i> | `x`\n"}}
+	rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home, catalog.Pro})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, ed := range rep.Editions {
 		if len(ed.Undocumented) != 1 || ed.Undocumented[0].Name != host {
 			t.Fatalf("edition %s: undocumented = %+v; want %q only", ed.Edition, ed.Undocumented, host)
+		}
+		seenAmbiguous := slices.ContainsFunc(ed.DocumentedSeen, func(s Seen) bool { return len(s.Ambiguous) == 1 })
+		if len(ed.Ambiguous) != 1 || !seenAmbiguous {
+			t.Fatalf("edition %s: ambiguous %+v, a pattern seen by a set %v; want one of each", ed.Edition, ed.Ambiguous, seenAmbiguous)
 		}
 	}
 	return rep
@@ -69,6 +85,12 @@ func TestCSVHostileNames(t *testing.T) {
 			for _, ed := range rep.Editions {
 				for _, s := range ed.DocumentedSeen {
 					want += len(s.Names)
+					for _, set := range s.Ambiguous {
+						want += len(set)
+					}
+				}
+				for _, a := range ed.Ambiguous {
+					want += len(a.Names)
 				}
 				want += len(ed.DocumentedNotSeen) + len(ed.Undocumented) + len(ed.Unattributed)
 			}
@@ -289,7 +311,7 @@ func TestHTMLHostileNames(t *testing.T) {
 			}
 			text := htmlCheck(t, b.String())
 			for _, want := range []string{Terminal(host), Terminal(host + "2 (via client.wns.windows.com)"), Terminal(rep.Files[0]),
-				"(names: " + Terminal(host) + ")"} {
+				"(names: " + Terminal(host) + ")", Terminal(host + "3"), Terminal(host + "4")} {
 				if !strings.Contains(text, want) {
 					t.Errorf("the page's text does not hold %q", want)
 				}
@@ -306,7 +328,7 @@ func TestHTMLHostileNames(t *testing.T) {
 // TestCSVSemicolonSpreadsheet: a spreadsheet that splits on ";" must still
 // see a name holding ";=cmd" as one text cell, so every text cell is quoted.
 func TestCSVSemicolonSpreadsheet(t *testing.T) {
-	rep, err := Compare(testRun(nameStat("a;=cmd|' /C calc'!A0.example", "sni")), load(t), []catalog.Edition{catalog.Home}, Inputs{})
+	rep, err := Compare(testRun(nameStat("a;=cmd|' /C calc'!A0.example", "sni")), load(t), []catalog.Edition{catalog.Home})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package reports
 import (
 	"bytes"
 	"encoding/json"
+	"html"
 	"io"
 	"net/netip"
 	"slices"
@@ -33,6 +34,7 @@ func testRun(names ...*classify.NameStat) *classify.Run {
 	}
 	for _, n := range names {
 		r.Names[n.Name] = n
+		r.InScope.Flows += uint64(n.Flows)
 	}
 	return r
 }
@@ -56,7 +58,7 @@ func TestCompareLists(t *testing.T) {
 	alias := nameStat("wns.example.net", "dns")
 	alias.Aliases = []string{"client.wns.windows.com"}
 	run.Names[alias.Name] = alias
-	rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home}, Inputs{})
+	rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +166,8 @@ func TestTextEscapesHostileNames(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			run := testRun(nameStat(host, "sni"))
 			run.Anomalies = testAnomalies(host)
-			rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home}, Inputs{Files: []string{"x\x1b].pcap"}})
+			run.Inputs = []string{"x\x1b].pcap"}
+			rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -193,7 +196,7 @@ func TestJSONKeepsHostileNamesAsData(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			run := testRun(nameStat(host, "sni"))
 			run.Anomalies = testAnomalies(host)
-			rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home}, Inputs{})
+			rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -300,7 +303,7 @@ func TestTextColumnsAligned(t *testing.T) {
 		nameStat("settings-win.data.microsoft.com", "sni"),
 		nameStat("www.bing.com", "sni"),
 	)
-	rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home}, Inputs{})
+	rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -339,7 +342,7 @@ func TestEditionWithoutPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep, err := Compare(testRun(nameStat("settings-win.data.microsoft.com", "sni")), cat,
-		[]catalog.Edition{catalog.Home, catalog.Pro, catalog.Enterprise}, Inputs{})
+		[]catalog.Edition{catalog.Home, catalog.Pro, catalog.Enterprise})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,12 +357,12 @@ func TestEditionWithoutPage(t *testing.T) {
 		render func(io.Writer, *Report) error
 		want   string
 	}{
-		{"text", Text, "  no page  windows-10-21H2 has no page for Home, Pro: not reported\n"},
+		{"text", Text, "  no page  Windows 10 21H2 has no page for Home, Pro: not reported\n"},
 		{"json", JSON, `"editions_without_page": [` + "\n" + `    "home",` + "\n" + `    "pro"` + "\n  ]"},
-		{"csv", CSV, `"home","no_page","","","","","",0,0,0,,,"","","","","","windows-10-21H2 has no page for this edition"` + "\n" +
+		{"csv", CSV, `"home","no_page","","","","","",0,0,0,,,"","","","","","windows-10-21H2 has no page for this edition",""` + "\n" +
 			`"pro","no_page",`},
-		{"markdown", Markdown, "- no page: windows-10-21H2 has no page for Home, Pro: not reported\n"},
-		{"html", HTML, "<dt>no page</dt><dd>windows-10-21H2 has no page for Home, Pro: not reported</dd>"},
+		{"markdown", Markdown, "- no page: Windows 10 21H2 has no page for Home, Pro: not reported\n"},
+		{"html", HTML, "<dt>no page</dt><dd>Windows 10 21H2 has no page for Home, Pro: not reported</dd>"},
 	} {
 		var b bytes.Buffer
 		if err := tt.render(&b, rep); err != nil {
@@ -379,7 +382,7 @@ func TestUnrequestedDNSAnswers(t *testing.T) {
 	for _, unrequested := range []uint64{0, 3} {
 		run := testRun(nameStat("settings-win.data.microsoft.com", "sni"))
 		run.DNS = classify.DNSAnswers{Matched: 40, OneSided: 2, Unrequested: unrequested}
-		rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home}, Inputs{})
+		rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -431,7 +434,7 @@ func TestAnomaliesShownOnlyWhenSeen(t *testing.T) {
 				{Kind: classify.AnomalyTCPUrgent, What: "TCP urgent data", Flows: 1200},
 			}
 		}
-		rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home}, Inputs{})
+		rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -455,5 +458,194 @@ func TestAnomaliesShownOnlyWhenSeen(t *testing.T) {
 				t.Errorf("%s report with anomalies %v has a section for them: %v", name, seen, got)
 			}
 		}
+	}
+}
+
+// ambiguousRun is a run with two ambiguous sets of DNS names: one whose
+// names both match *.delivery.mp.microsoft.com (one of them through a CNAME),
+// one whose names match different patterns, or none.
+func ambiguousRun() *classify.Run {
+	run := testRun(nameStat("settings-win.data.microsoft.com", "sni"))
+	addr := netip.MustParseAddr("13.107.4.50")
+	run.Ambiguous = map[string]*classify.AmbiguousStat{
+		"a.example.net\nfe3cr.delivery.mp.microsoft.com": {
+			Names: []string{"a.example.net", "fe3cr.delivery.mp.microsoft.com"}, Aliases: [][]string{{"kv.delivery.mp.microsoft.com"}, nil},
+			Flows: 2, BytesOut: 10, BytesIn: 20, First: t0, Last: t0.Add(time.Minute), Protocols: []string{"tcp/443"}, Addrs: []netip.Addr{addr},
+		},
+		"fe2cr.update.microsoft.com\nfe3cr.delivery.mp.microsoft.com\nz.vendor.example": {
+			Names:   []string{"fe2cr.update.microsoft.com", "fe3cr.delivery.mp.microsoft.com", "z.vendor.example"},
+			Aliases: make([][]string, 3), Flows: 1, BytesOut: 30, BytesIn: 40, First: t0, Last: t0,
+			Protocols: []string{"TLS 1.2"}, Addrs: []netip.Addr{addr},
+		},
+	}
+	return run
+}
+
+// TestAmbiguousMatching: a set of names none of which decides counts as seen
+// for a pattern only when every name matches it; otherwise it is listed as
+// ambiguous with each name's patterns, and counts for none of them.
+func TestAmbiguousMatching(t *testing.T) {
+	rep, err := Compare(ambiguousRun(), load(t), []catalog.Edition{catalog.Home})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ed := rep.Editions[0]
+	var seen []string
+	for _, s := range ed.DocumentedSeen {
+		seen = append(seen, s.Pattern)
+		if s.Pattern != "*.delivery.mp.microsoft.com" {
+			if len(s.Ambiguous) > 0 {
+				t.Errorf("%s: ambiguous %v; want none", s.Pattern, s.Ambiguous)
+			}
+			continue
+		}
+		if len(s.Names) != 0 || len(s.Ambiguous) != 1 || strings.Join(s.Ambiguous[0], " ") != "a.example.net fe3cr.delivery.mp.microsoft.com" {
+			t.Errorf("%s: names %v, ambiguous %v; want only the set a.example.net, fe3cr.delivery.mp.microsoft.com", s.Pattern, s.Names, s.Ambiguous)
+		}
+		if s.Flows != 2 || s.Evidence[classify.EvidenceDNSAmbiguous] != 2 || len(s.Evidence) != 1 {
+			t.Errorf("%s: %d flows, evidence %v; want 2 flows, dns-ambiguous 2", s.Pattern, s.Flows, s.Evidence)
+		}
+	}
+	if g, w := strings.Join(seen, " "), "*.delivery.mp.microsoft.com settings-win.data.microsoft.com"; g != w {
+		t.Errorf("documented and seen = %s; want %s (the second set's names match different patterns: none seen by it)", g, w)
+	}
+	if len(ed.Ambiguous) != 1 {
+		t.Fatalf("ambiguous = %+v; want the second set only", ed.Ambiguous)
+	}
+	a := ed.Ambiguous[0]
+	var got []string
+	for _, n := range a.Names {
+		got = append(got, n.Name+"="+strings.Join(n.Patterns, ","))
+	}
+	if g, w := strings.Join(got, " "), "fe2cr.update.microsoft.com=*.update.microsoft.com,fe2cr.update.microsoft.com "+
+		"fe3cr.delivery.mp.microsoft.com=*.delivery.mp.microsoft.com,fe3cr.delivery.mp.microsoft.com z.vendor.example="; g != w {
+		t.Errorf("ambiguous names = %s; want %s", g, w)
+	}
+	if a.Flows != 1 || a.BytesOut != 30 || strings.Join(a.Addresses, ",") != "13.107.4.50" || strings.Join(a.Protocols, ",") != "TLS 1.2" {
+		t.Errorf("ambiguous traffic = %+v; want 1 flow, 30 bytes out, 13.107.4.50, TLS 1.2", a)
+	}
+	for _, u := range ed.Undocumented {
+		if u.Name == "z.vendor.example" || u.Name == "a.example.net" {
+			t.Errorf("undocumented %s: a name of an ambiguous set counts as no name of its own", u.Name)
+		}
+	}
+}
+
+// TestAmbiguousInEveryFormat: both sets are shown by every format.
+func TestAmbiguousInEveryFormat(t *testing.T) {
+	rep, err := Compare(ambiguousRun(), load(t), []catalog.Edition{catalog.Home})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		format string
+		render func(io.Writer, *Report) error
+		want   []string
+	}{
+		{"text", Text, []string{"a.example.net or fe3cr.delivery.mp.microsoft.com (ambiguous)", "dns-ambiguous",
+			"\nAmbiguous DNS names (1 set): several names' answers led to the flows' destinations within their TTLs\n",
+			"  fe2cr.update.microsoft.com          *.update.microsoft.com, fe2cr.update.microsoft.com            1      30 B  40 B  03-02 08:00:00  03-02 08:00:00  TLS 1.2\n" +
+				"  or fe3cr.delivery.mp.microsoft.com  *.delivery.mp.microsoft.com, fe3cr.delivery.mp.microsoft.com\n" +
+				"  or z.vendor.example                 not documented\n"}},
+		{"json", JSON, []string{`"ambiguous": [` + "\n" + `            [` + "\n" + `              "a.example.net",`,
+			`"name": "z.vendor.example",` + "\n" + `              "patterns": []`}},
+		{"csv", CSV, []string{
+			`"home","documented_seen","*.delivery.mp.microsoft.com","a.example.net","","","",2,10,20,2026-03-02T08:00:00Z,2026-03-02T08:01:00Z,"dns-ambiguous","tcp/443","HTTP","","","The following`,
+			`Microsoft Account"" endpoints.","fe3cr.delivery.mp.microsoft.com"` + "\n",
+			`"home","ambiguous","*.update.microsoft.com;fe2cr.update.microsoft.com","fe2cr.update.microsoft.com","","microsoft.com","13.107.4.50",1,30,40,2026-03-02T08:00:00Z,2026-03-02T08:00:00Z,"dns-ambiguous","TLS 1.2","","","","","fe3cr.delivery.mp.microsoft.com;z.vendor.example"`,
+			`"home","ambiguous","","z.vendor.example","","vendor.example","13.107.4.50",1,30,40,`}},
+		{"markdown", Markdown, []string{`| \*.delivery.mp.microsoft.com | a.example.net or fe3cr.delivery.mp.microsoft.com (ambiguous) |`,
+			"| or z.vendor.example | not documented |  |  |  |  |  |  |"}},
+		{"html", HTML, []string{"a.example.net or fe3cr.delivery.mp.microsoft.com (ambiguous)",
+			"<td class=\"name\">fe2cr.update.microsoft.com<br>or fe3cr.delivery.mp.microsoft.com<br>or z.vendor.example</td>"}},
+	} {
+		var b bytes.Buffer
+		if err := tt.render(&b, rep); err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(b.String(), w) {
+				t.Errorf("%s report does not hold %q:\n%s", tt.format, w, b.String())
+			}
+		}
+	}
+}
+
+// TestTruncationAtTop: when the capture cut frames, every report for people
+// says so before the editions, with what it cost, and the JSON carries the
+// counts; a capture cut nowhere has no such section or object.
+func TestTruncationAtTop(t *testing.T) {
+	renderers := map[string]func(io.Writer, *Report) error{"text": Text, "json": JSON, "markdown": Markdown, "html": HTML}
+	for _, cut := range []bool{false, true} {
+		run := testRun(nameStat("settings-win.data.microsoft.com", "sni"))
+		run.Packets, run.InScope.Flows = 912, 40
+		if cut {
+			run.Truncation = classify.Truncation{Frames: 120, SnapLen: 262, Flows: 36, ClientHellos: 30, RequestHeads: 3,
+				NamedByDNS: 19, Unnamed: 14, DNSResponses: 17, AnswersLost: 17}
+		}
+		rep, err := Compare(run, load(t), []catalog.Edition{catalog.Home})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, render := range renderers {
+			var b bytes.Buffer
+			if err := render(&b, rep); err != nil {
+				t.Fatal(err)
+			}
+			out := b.String()
+			if name == "html" {
+				out = html.UnescapeString(out)
+			}
+			want := []string{
+				"the capture's 262-byte snap length cut 120 of 912 frames, in 36 of 40 flows in scope",
+				"30 ClientHellos and 3 HTTP request heads cut, so no SNI or Host was read: of those flows, 19 named by DNS instead and 14 not named at all",
+				"17 DNS responses cut, read as far as their records were whole; 17 of them lost answers",
+			}
+			if name == "json" {
+				want = []string{`"truncation": {` + "\n" + `    "frames": 120,` + "\n" + `    "snap_len": 262,`}
+			}
+			first := len(out)
+			for _, w := range want {
+				i := strings.Index(out, w)
+				if (i >= 0) != cut {
+					t.Errorf("%s report of a capture cut %v holds %q: %v", name, cut, w, i >= 0)
+				}
+				if i >= 0 {
+					first = min(first, i)
+				}
+			}
+			if ed := strings.Index(out, "Home"); cut && name != "json" && (ed < 0 || first > ed) {
+				t.Errorf("%s report: the truncation note is not before the editions:\n%s", name, out)
+			}
+			if got := strings.Contains(out, "runcat"); got != cut {
+				t.Errorf("%s report of a capture cut %v mentions truncation: %v", name, cut, got)
+			}
+		}
+	}
+}
+
+func TestTruncationLines(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		tr   classify.Truncation
+		want string
+	}{
+		{"lying_headers", classify.Truncation{Frames: 1}, "1 of 10 frames were cut short (they hold fewer bytes than their headers announce), in 0 of 4 flows in scope"},
+		{"one_hello_ambiguous", classify.Truncation{Frames: 1, SnapLen: 96, Flows: 1, ClientHellos: 1, Ambiguous: 1},
+			"the capture's 96-byte snap length cut 1 of 10 frames, in 1 of 4 flows in scope|" +
+				"1 ClientHello cut, so no SNI or Host was read: of those flows, 1 by several DNS names (ambiguous)"},
+		{"first_payloads", classify.Truncation{Frames: 9, SnapLen: 54, Flows: 4, FirstPayloads: 4, NamedByDNS: 1, Ambiguous: 1, Unnamed: 2},
+			"the capture's 54-byte snap length cut 9 of 10 frames, in 4 of 4 flows in scope|" +
+				"4 first payloads cut before they showed what they were, so no SNI or Host was read: of those flows, " +
+				"1 named by DNS instead, 1 by several DNS names (ambiguous) and 2 not named at all"},
+		{"dns_only", classify.Truncation{Frames: 1, SnapLen: 200, DNSResponses: 1},
+			"the capture's 200-byte snap length cut 1 of 10 frames, in 0 of 4 flows in scope|1 DNS response cut, read as far as its records were whole"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := &Report{Totals: Totals{Packets: 10, FlowsInScope: 4}, Truncation: &tt.tr}
+			if got := strings.Join(truncationLines(rep), "|"); got != tt.want {
+				t.Errorf("truncationLines = %q; want %q", got, tt.want)
+			}
+		})
 	}
 }

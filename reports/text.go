@@ -12,11 +12,13 @@ import (
 
 	"github.com/dustin/go-humanize"
 
+	"github.com/phonehome/phonehome/catalog"
 	"github.com/phonehome/phonehome/classify"
 )
 
-// timeLayout is used for every time in the text report; the header gives the
-// year and says UTC.
+// timeLayout is used for every time in the text, Markdown and HTML reports;
+// the header gives the year and says UTC. A capture that spans more than one
+// calendar year gives every time with its year (Report.stamp).
 const timeLayout = "01-02 15:04:05"
 
 // Text writes the report for a terminal: a header, one section per edition,
@@ -24,7 +26,10 @@ const timeLayout = "01-02 15:04:05"
 func Text(w io.Writer, rep *Report) error {
 	tw := &errWriter{w: w}
 	p := tw.printf
-	p("phonehome: capture held against Windows %s connection endpoints\n", T(rep.Build))
+	p("phonehome: capture held against %s connection endpoints\n", T(catalog.BuildTitle(rep.Build)))
+	if rep.NothingInScope != "" {
+		p("  WARNING  %s\n", T(rep.NothingInScope))
+	}
 	for _, f := range rep.Files {
 		p("  capture  %s\n", T(f))
 	}
@@ -33,40 +38,38 @@ func Text(w io.Writer, rep *Report) error {
 			span(rep.Last.Sub(rep.First)))
 	}
 	if rep.VM != "" {
-		p("  VM       %s (%s; it started %s flows)\n", rep.VM, rep.VMHow, humanize.Comma(int64(rep.VMFlows)))
+		p("  VM       %s (%s; it started %s)\n", rep.VM, rep.VMHow, count(rep.VMFlows, "flow"))
 	} else {
 		p("  VM       none (%s)\n", rep.VMHow)
 	}
 	t := rep.Totals
-	p("  read     %s packets, %s\n", humanize.Comma(int64(t.Packets)), humanize.Bytes(t.Bytes))
-	p("  in scope %s flows to public IPv4 addresses started by the VM, %s packets, %s\n",
-		humanize.Comma(int64(t.FlowsInScope)), humanize.Comma(int64(t.PacketsInScope)), humanize.Bytes(t.BytesInScope))
+	p("  read     %s, %s%s\n", count(t.Packets, "packet"), humanize.Bytes(t.Bytes), duplicatesNote(t))
+	p("  in scope %s to public IPv4 addresses started by the VM, %s, %s\n",
+		count(t.FlowsInScope, "flow"), count(t.PacketsInScope, "packet"), humanize.Bytes(t.BytesInScope))
 	if n := noPage(rep); n != "" {
 		p("  no page  %s\n", T(n))
 	}
+	textTruncation(tw, rep)
 
 	for _, ed := range rep.Editions {
-		p("\n== %s: %d of %d documented patterns seen; %d names seen but not documented ==\n",
-			editionTitle(ed.Edition), len(ed.DocumentedSeen), ed.Documented, len(ed.Undocumented))
+		p("\n== %s: %d of %s seen; %s seen but not documented ==\n",
+			editionTitle(ed.Edition), len(ed.DocumentedSeen), count(ed.Documented, "documented pattern"), count(len(ed.Undocumented), "name"))
 		p("\nDocumented and seen (%d)\n", len(ed.DocumentedSeen))
 		if len(ed.DocumentedSeen) > 0 {
 			tab := tw.table("PATTERN\tNAMES\tFLOWS\tOUT\tIN\tFIRST\tLAST\tBY\tSEEN\tDOCUMENTED")
 			for _, s := range ed.DocumentedSeen {
-				for i, n := range s.Names {
-					if v, ok := s.Via[n]; ok {
-						n += " (via " + v + ")"
-					}
+				for i, n := range seenNames(s, T) {
 					if i == 0 {
 						seen := strings.Join(s.ProtocolsSeen, ", ")
 						if len(s.ProtocolsNotDocumented) > 0 {
 							seen += " [!]"
 						}
-						tab.row(T(s.Pattern), T(n), humanize.Comma(int64(s.Flows)), humanize.Bytes(s.BytesOut), humanize.Bytes(s.BytesIn),
-							stamp(s.First), stamp(s.Last), evidence(s.Evidence), seen, strings.Join(s.ProtocolsDocumented, ", "))
+						tab.row(T(s.Pattern), n, humanize.Comma(int64(s.Flows)), humanize.Bytes(s.BytesOut), humanize.Bytes(s.BytesIn),
+							rep.stamp(s.First), rep.stamp(s.Last), evidence(s.Evidence), seen, strings.Join(s.ProtocolsDocumented, ", "))
 						continue
 					}
 					// Every cell, even empty: a row has every column.
-					tab.row("", T(n), "", "", "", "", "", "", "", "")
+					tab.row("", n, "", "", "", "", "", "", "", "")
 				}
 			}
 			tab.flush()
@@ -82,7 +85,7 @@ func Text(w io.Writer, rep *Report) error {
 			}
 			tab.flush()
 		}
-		p("\nSeen and not documented (%d names)\n", len(ed.Undocumented))
+		p("\nSeen and not documented (%s)\n", count(len(ed.Undocumented), "name"))
 		if len(ed.Undocumented) > 0 {
 			tab := tw.table("DOMAIN\tNAME\tFLOWS\tOUT\tIN\tFIRST\tLAST\tSEEN\tBY")
 			last := ""
@@ -92,10 +95,11 @@ func Text(w io.Writer, rep *Report) error {
 					dom, last = u.RegistrableDomain, u.RegistrableDomain
 				}
 				tab.row(T(dom), T(u.Name), humanize.Comma(int64(u.Flows)), humanize.Bytes(u.BytesOut), humanize.Bytes(u.BytesIn),
-					stamp(u.First), stamp(u.Last), strings.Join(u.Protocols, ", "), evidence(u.Evidence))
+					rep.stamp(u.First), rep.stamp(u.Last), strings.Join(u.Protocols, ", "), evidence(u.Evidence))
 			}
 			tab.flush()
 		}
+		textAmbiguous(tw, rep, ed.Ambiguous)
 	}
 
 	if len(rep.Editions) > 0 {
@@ -105,13 +109,13 @@ func Text(w io.Writer, rep *Report) error {
 			tab := tw.table("ADDRESS\tFLOWS\tOUT\tIN\tFIRST\tLAST\tPORTS")
 			for _, u := range un {
 				tab.row(u.Address, humanize.Comma(int64(u.Flows)), humanize.Bytes(u.BytesOut), humanize.Bytes(u.BytesIn),
-					stamp(u.First), stamp(u.Last), strings.Join(u.Ports, " "))
+					rep.stamp(u.First), rep.stamp(u.Last), strings.Join(u.Ports, " "))
 			}
 			tab.flush()
 		}
 	}
 
-	p("\nExcluded traffic (%d reasons)\n", len(rep.Excluded))
+	p("\nExcluded traffic (%s)\n", count(len(rep.Excluded), "reason"))
 	if len(rep.Excluded) > 0 {
 		tab := tw.table("REASON\tFLOWS\tPACKETS\tBYTES")
 		for _, e := range rep.Excluded {
@@ -124,7 +128,7 @@ func Text(w io.Writer, rep *Report) error {
 		tab.flush()
 	}
 	for _, u := range rep.Unsupported {
-		p("  unsupported link type %s: %s frames not decoded\n", T(u.Name), humanize.Comma(int64(u.Frames)))
+		p("  unsupported link type %s: %s not decoded\n", T(u.Name), count(u.Frames, "frame"))
 	}
 	if note := rep.UnrequestedNote(); note != "" {
 		p("  %s\n", note)
@@ -142,17 +146,56 @@ func Text(w io.Writer, rep *Report) error {
 			if b.Limit > 0 {
 				limit = " (limit " + humanize.Comma(int64(b.Limit)) + ")"
 			}
-			p("  %s%s: %s times\n", b.What, limit, humanize.Comma(int64(b.Times)))
+			p("  %s%s: %s\n", b.What, limit, count(b.Times, "time"))
 		}
 	}
 	if len(rep.Damage) > 0 {
-		p("\nDamaged input (everything before the damage was analysed)\n")
+		p("\n%s\n", damageTitle)
 		for _, d := range rep.Damage {
-			p("  %s at byte %d: %s\n", T(d.File), d.Offset, T(d.Reason))
+			p("  %s %s: %s\n", T(d.File), d.Where(), T(d.Reason))
+		}
+	}
+	if quiet := quietInputs(rep); len(quiet) > 0 {
+		p("\n%s\n", quietTitle)
+		for _, q := range quiet {
+			p("  %s %s\n", T(q[0]), T(q[1]))
 		}
 	}
 	return tw.err
 }
+
+// quietTitle heads the list of inputs that gave no packet without being
+// damaged, in every report.
+const quietTitle = "Inputs without packets (files in a directory that are not captures; empty inputs)"
+
+// quietInputs returns the inputs skipped in a directory or empty, in input
+// order: each name and what happened to it.
+func quietInputs(rep *Report) [][2]string {
+	var out [][2]string
+	for _, in := range rep.Inputs {
+		switch {
+		case in.Skipped != "":
+			out = append(out, [2]string{in.Name, "skipped: " + in.Skipped})
+		case in.Empty:
+			out = append(out, [2]string{in.Name, "empty: it holds no packet"})
+		}
+	}
+	return out
+}
+
+// duplicatesNote ends the "read" line of every report: the packets dropped
+// because another input gave them too, or "" when none were.
+func duplicatesNote(t Totals) string {
+	if t.DuplicatesDropped == 0 {
+		return ""
+	}
+	return "; " + count(t.DuplicatesDropped, "duplicate packet") + " dropped (the same time and bytes in another input)"
+}
+
+// damageTitle heads the list of damaged inputs in every report. Each line
+// says what its damage did (capture.Damage.Where): reading of the input
+// stopped there, went on past bad records, or never started.
+const damageTitle = "Damaged input (read up to where it stopped, or read on where it says so; inputs not read were left out)"
 
 // anomaliesTitle heads the list of anomalies in every report.
 const anomaliesTitle = "Anomalies: names or paths in doubt (flows in scope or not; --flows marks each)"
@@ -160,11 +203,7 @@ const anomaliesTitle = "Anomalies: names or paths in doubt (flows in scope or no
 // anomalyLine says what one anomaly kind is and how many flows had it, with
 // their names escaped by esc.
 func anomalyLine(a classify.Anomaly, esc func(string) string) string {
-	flows := humanize.Comma(int64(a.Flows)) + " flows"
-	if a.Flows == 1 {
-		flows = "1 flow"
-	}
-	line := esc(a.Kind) + ", " + flows + ": " + esc(a.What)
+	line := esc(a.Kind) + ", " + count(a.Flows, "flow") + ": " + esc(a.What)
 	if len(a.Names) > 0 {
 		names := make([]string, len(a.Names))
 		for i, n := range a.Names {
@@ -202,14 +241,29 @@ func noPage(rep *Report) string {
 	for i, e := range rep.EditionsWithoutPage {
 		titles[i] = editionTitle(e)
 	}
-	return rep.Build + " has no page for " + strings.Join(titles, ", ") + ": not reported"
+	return catalog.BuildTitle(rep.Build) + " has no page for " + strings.Join(titles, ", ") + ": not reported"
 }
 
-func stamp(t time.Time) string {
+// stamp formats a time of the report in UTC: month, day and time, or with
+// the year too when the capture's first and last packets are in different
+// years (12-31 and 01-01 would read as one day's end and its start).
+func (rep *Report) stamp(t time.Time) string {
 	if t.IsZero() {
 		return "-"
 	}
+	if rep.First.UTC().Year() != rep.Last.UTC().Year() {
+		return t.UTC().Format("2006-" + timeLayout)
+	}
 	return t.UTC().Format(timeLayout)
+}
+
+// count is n and its noun, in the plural unless n is 1: "1 flow", "2
+// flows", "1,024 packets". Every noun the reports count takes an s.
+func count[N int | uint64](n N, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return humanize.Comma(int64(n)) + " " + noun + "s"
 }
 
 // span formats a duration the way a person reads a capture's length.
@@ -226,7 +280,7 @@ func span(d time.Duration) string {
 
 func evidence(m map[string]int) string {
 	var parts []string
-	for _, k := range []string{"sni", "http-host", "dns"} {
+	for _, k := range []string{"sni", "http-host", "dns", "dns-ambiguous"} {
 		if m[k] > 0 {
 			parts = append(parts, k)
 		}

@@ -33,7 +33,13 @@ type ARecord struct {
 	// backing memory, same lifetime).
 	Owner []byte
 	Addr  [4]byte
-	TTL   uint32
+	// TTL is the record's own time to live, in seconds.
+	TTL uint32
+	// MinTTL is how long, in seconds, the answer as a whole may be cached: the smallest of TTL and the TTLs of
+	// the CNAME records that lead from the question name to Owner. A cache keeps no record past its TTL, so
+	// the question name leads to Addr only as long as every link of the chain is kept. It equals TTL when
+	// Owner is the question name.
+	MinTTL uint32
 }
 
 // DNSResponse is what ParseDNSResponse reads from one DNS response. The zero value is ready to use. Reuse one
@@ -86,6 +92,7 @@ type DNSResponse struct {
 type cnameRR struct {
 	owner, target []byte
 	targetOff     int
+	ttl           uint32
 }
 
 func (r *DNSResponse) reset() {
@@ -233,6 +240,7 @@ func parseDNS(msg []byte, out *DNSResponse, prefix, shortcuts bool) Status {
 					out.Clipped = true
 				} else {
 					c.targetOff = rd
+					c.ttl = be32(msg[off+4:])
 					out.cnames = append(out.cnames, c)
 				}
 			}
@@ -245,9 +253,11 @@ func parseDNS(msg []byte, out *DNSResponse, prefix, shortcuts bool) Status {
 		return Found
 	}
 	// Follow the chain by owner name. starts[k] is where the name QName (k = 0) or CNAMEChain[k-1] starts in
-	// msg.
+	// msg; minTTL[k] is the smallest TTL of the CNAME records from QName to that name.
 	var starts [MaxCNAMEChain + 1]int
+	var minTTL [MaxCNAMEChain + 1]uint32
 	starts[0] = dnsHeaderLen // the first question's name
+	minTTL[0] = ^uint32(0)
 	cur := out.QName
 	for {
 		i, ok := out.cnameOf(cur)
@@ -264,7 +274,9 @@ func parseDNS(msg []byte, out *DNSResponse, prefix, shortcuts bool) Status {
 			break
 		}
 		out.CNAMEChain = append(out.CNAMEChain, target)
-		starts[len(out.CNAMEChain)] = out.cnames[i].targetOff
+		k := len(out.CNAMEChain)
+		starts[k] = out.cnames[i].targetOff
+		minTTL[k] = min(minTTL[k-1], out.cnames[i].ttl)
 		cur = target
 	}
 
@@ -279,11 +291,13 @@ func parseDNS(msg []byte, out *DNSResponse, prefix, shortcuts bool) Status {
 	off = answers
 	for range n {
 		var name, text []byte
+		// name, once found, is QName (at 0) or CNAMEChain[at-1].
+		at := 0
 		if shortcuts && msg[off]&0xc0 == 0xc0 { // pass 1 checked that the pointer's second byte is there
 			p := int(msg[off]&0x3f)<<8 | int(msg[off+1])
 			for k := 0; k <= len(out.CNAMEChain); k++ {
 				if starts[k] == p {
-					name = out.QName
+					name, at = out.QName, k
 					if k > 0 {
 						name = out.CNAMEChain[k-1]
 					}
@@ -318,7 +332,7 @@ func parseDNS(msg []byte, out *DNSResponse, prefix, shortcuts bool) Status {
 					c = out.CNAMEChain[k-1]
 				}
 				if hashes[k] == h && equalFoldASCII(c, text) {
-					name = c
+					name, at = c, k
 				}
 			}
 		}
@@ -329,7 +343,8 @@ func parseDNS(msg []byte, out *DNSResponse, prefix, shortcuts bool) Status {
 			out.Clipped = true
 			break
 		}
-		out.A = append(out.A, ARecord{Owner: name, Addr: [4]byte(msg[rd : rd+4]), TTL: be32(msg[rd-6:])})
+		ttl := be32(msg[rd-6:])
+		out.A = append(out.A, ARecord{Owner: name, Addr: [4]byte(msg[rd : rd+4]), TTL: ttl, MinTTL: min(ttl, minTTL[at])})
 	}
 	return Found
 }

@@ -84,7 +84,11 @@ func dnsSummary(st Status, r *DNSResponse) string {
 	}
 	var a []string
 	for _, x := range r.A {
-		a = append(a, fmt.Sprintf("%d.%d.%d.%d/%d@%s", x.Addr[0], x.Addr[1], x.Addr[2], x.Addr[3], x.TTL, x.Owner))
+		ttl := fmt.Sprint(x.TTL)
+		if x.MinTTL != x.TTL {
+			ttl += fmt.Sprintf("(chain %d)", x.MinTTL)
+		}
+		a = append(a, fmt.Sprintf("%d.%d.%d.%d/%s@%s", x.Addr[0], x.Addr[1], x.Addr[2], x.Addr[3], ttl, x.Owner))
 	}
 	var chain []string
 	for _, c := range r.CNAMEChain {
@@ -181,9 +185,9 @@ func TestParseDNSResponse(t *testing.T) {
 		{"arkime_www_github_com", readFixture(t, "dns_udp_www_github_com.bin"),
 			`found id=0xe039 op=0 rcode=0 q="www.github.com"/1 chain=[github.com] a=[192.30.252.128/4@github.com] aaaa=0`},
 		{"ctldl_windowsupdate_six_cnames", readFixture(t, "dns_udp_ctldl_windowsupdate_com.bin"),
-			`found id=0xc2c3 op=0 rcode=0 q="ctldl.windowsupdate.com"/1 chain=[wu-bg-shim.trafficmanager.net wu.azureedge.net wu.ec.azureedge.net bg.apr-52dd2-0503.edgecastdns.net hlb.apr-52dd2-0.edgecastdns.net cs11.wpc.v0cdn.net] a=[93.184.221.240/3335@cs11.wpc.v0cdn.net] aaaa=0`},
+			`found id=0xc2c3 op=0 rcode=0 q="ctldl.windowsupdate.com"/1 chain=[wu-bg-shim.trafficmanager.net wu.azureedge.net wu.ec.azureedge.net bg.apr-52dd2-0503.edgecastdns.net hlb.apr-52dd2-0.edgecastdns.net cs11.wpc.v0cdn.net] a=[93.184.221.240/3335(chain 35)@cs11.wpc.v0cdn.net] aaaa=0`},
 		{"wechat_four_cnames_nine_a", readFixture(t, "dns_udp_res_wx_qq_com.bin"),
-			`found id=0x30dd op=0 rcode=0 q="res.wx.qq.com"/1 chain=[reswx.tc.qq.com reswx.tcdn.qq.com ssd.tc.qq.com ssd.tcdn.qq.com] a=[203.205.158.34/140@ssd.tcdn.qq.com 203.205.151.212/140@ssd.tcdn.qq.com 203.205.158.53/140@ssd.tcdn.qq.com 203.205.158.55/140@ssd.tcdn.qq.com 203.205.151.227/140@ssd.tcdn.qq.com 203.205.158.35/140@ssd.tcdn.qq.com 203.205.158.56/140@ssd.tcdn.qq.com 203.205.151.211/140@ssd.tcdn.qq.com 203.205.158.54/140@ssd.tcdn.qq.com] aaaa=0`},
+			`found id=0x30dd op=0 rcode=0 q="res.wx.qq.com"/1 chain=[reswx.tc.qq.com reswx.tcdn.qq.com ssd.tc.qq.com ssd.tcdn.qq.com] a=[203.205.158.34/140(chain 46)@ssd.tcdn.qq.com 203.205.151.212/140(chain 46)@ssd.tcdn.qq.com 203.205.158.53/140(chain 46)@ssd.tcdn.qq.com 203.205.158.55/140(chain 46)@ssd.tcdn.qq.com 203.205.151.227/140(chain 46)@ssd.tcdn.qq.com 203.205.158.35/140(chain 46)@ssd.tcdn.qq.com 203.205.158.56/140(chain 46)@ssd.tcdn.qq.com 203.205.151.211/140(chain 46)@ssd.tcdn.qq.com 203.205.158.54/140(chain 46)@ssd.tcdn.qq.com] aaaa=0`},
 		{"netflix_aaaa_counted", readFixture(t, "dns_udp_netflix_aaaa.bin"),
 			`found id=0x9a61 op=0 rcode=0 q="ios.nccp.netflix.com"/28 chain=[ios.nccp.geo.netflix.com ios.nccp.us-west-2.prodaa.netflix.com] a=[] aaaa=8`},
 		{"nxdomain", readFixture(t, "dns_udp_nxdomain.bin"),
@@ -201,6 +205,14 @@ func TestParseDNSResponse(t *testing.T) {
 			rr(wire("c.test"), 5, 1, 5, wire("b.test")),
 			rr(ptr(12), 5, 1, 5, wire("c.test"))),
 			`found id=0x0007 op=0 rcode=0 q="a.test"/1 chain=[c.test b.test] a=[1.2.3.4/5@b.test] aaaa=0`},
+		// MinTTL: an A record's own TTL and those of the CNAMEs that lead to its owner, no others.
+		{"ttl_min_over_links_to_owner", cat(dnsHdr(7, respFlags, 1, 5, 0, 0), q,
+			rr(ptr(12), 5, 1, 300, wire("b.test")),
+			rr(wire("b.test"), 5, 1, 20, wire("c.test")),
+			rr(wire("b.test"), 1, 1, 600, []byte{2, 2, 2, 2}),
+			rr(wire("c.test"), 1, 1, 60, []byte{3, 3, 3, 3}),
+			rr(ptr(12), 1, 1, 900, []byte{1, 1, 1, 1})),
+			`found id=0x0007 op=0 rcode=0 q="a.test"/1 chain=[b.test c.test] a=[2.2.2.2/600(chain 300)@b.test 3.3.3.3/60(chain 20)@c.test 1.1.1.1/900@a.test] aaaa=0`},
 		{"cname_loop", cat(dnsHdr(7, respFlags, 1, 4, 0, 0), q,
 			rr(ptr(12), 5, 1, 5, wire("b.test")),
 			rr(wire("b.test"), 5, 1, 5, ptr(12)),

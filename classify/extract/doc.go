@@ -13,8 +13,11 @@
 //
 //   - Found: the message is complete and well formed; the output struct is filled in. One exception: an HTTP
 //     request head whose framing servers disagree on (conflicting or invalid Content-Length, a
-//     Transfer-Encoding not ending in chunked, a field name that is not a token) is Found with
-//     HTTPRequest.Ambiguous set, so its Host still names the flow while the caller stops reading after it.
+//     Transfer-Encoding not ending in chunked, a field name that is not a token, two Host fields) is Found
+//     with HTTPRequest.Ambiguous set, so its Host still names the flow while the caller stops reading after
+//     it. Which host a request is for follows RFC 9112 section 3.2.2: an absolute-form target's host wins over
+//     the Host field (HTTPRequest.HostMismatch says when they differ), and Host fields that disagree name
+//     nothing (HTTPRequest.HostConflict).
 //   - NeedMore: the bytes are a valid prefix and the message goes on beyond them. Call again with the same
 //     first byte and more bytes. Only stream parsers say this (ParseClientHello, ParseRequestHead,
 //     SplitTCPDNS, ParseProxyHeader), and ParseDNSQuery, which reads only a message's header and first question

@@ -73,6 +73,9 @@ func FuzzParseClientHello(f *testing.F) {
 				}
 			}
 		}
+		if TLSRecordPrefix(in) && st != NeedMore || st == Found && !LooksLikeTLS(in) {
+			t.Fatalf("ParseClientHello(%x) = %v; TLSRecordPrefix %v, LooksLikeTLS %v disagree", in, got, TLSRecordPrefix(in), LooksLikeTLS(in))
+		}
 		if st != NeedMore {
 			if got2 := gotHello(ParseClientHello(append(in[:len(in):len(in)], junk...), &h2), &h2); got2.String() != got.String() {
 				t.Fatalf("ParseClientHello(%x + junk) = %v; want %v", in, got2, got)
@@ -165,7 +168,8 @@ func FuzzParseDNSResponse(f *testing.F) {
 			}
 			j := 0
 			for _, a := range r2.A {
-				for j < len(r.A) && (r.A[j].Addr != a.Addr || string(r.A[j].Owner) != string(a.Owner) || r.A[j].TTL != a.TTL) {
+				for j < len(r.A) && (r.A[j].Addr != a.Addr || string(r.A[j].Owner) != string(a.Owner) || r.A[j].TTL != a.TTL ||
+					r.A[j].MinTTL != a.MinTTL) {
 					j++
 				}
 				if j == len(r.A) {
@@ -217,6 +221,8 @@ func FuzzParseRequestHead(f *testing.F) {
 		"GET / HTTP/1.1\r\nHost: [2001:db8::1]:8080\r\n\r\n",
 		"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\nContent-Length: 0002\r\nTransfer-Encoding: chunked, identity\r\n\r\n",
 		"GET /a b HTTP/1.1\r\nU}grade: h2c\r\n folded\r\nHost : x\r\n\r\n",
+		"GET http://a.example?q HTTP/1.1\r\nHost: b.example\r\nHost: A.example.:80\r\n\r\n",
+		"CONNECT a.example:443 HTTP/1.1\r\nHost:\r\n a.example\r\n\r\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -229,6 +235,16 @@ func FuzzParseRequestHead(f *testing.F) {
 				!bytes.Contains(in[:n], r.Target) || r.ContentLength < -1 || len(r.Host) > n ||
 				(r.HostFromTarget && !bytes.Contains(r.Target, r.Host)) {
 				t.Fatalf("ParseRequestHead(%q) = %s; out of bounds", in, got)
+			}
+			// The host rules: the target's host wins; disagreeing Host fields name nothing; two Host fields
+			// make the request ambiguous.
+			if r.HostConflict && !r.MultipleHosts || r.MultipleHosts && (!r.Ambiguous || !r.HasHost) ||
+				r.HostMismatch && (!r.HostFromTarget || !r.HasHost) ||
+				!r.HostFromTarget && !bytes.Equal(r.Host, r.HostField) && !(r.HostConflict && len(r.Host) == 0) {
+				t.Fatalf("ParseRequestHead(%q) = %s, host field %q; host rules broken", in, got, r.HostField)
+			}
+			if len(r.Path) == 0 || len(r.Path) > len(r.Target)+1 || r.Target[0] == '/' && !bytes.Equal(r.Path, r.Target) {
+				t.Fatalf("ParseRequestHead(%q) = %s; path out of bounds", in, got)
 			}
 			if n2, st2 := ParseRequestHead(in[:n], &r2); headSummary(n2, st2, &r2) != got {
 				t.Fatalf("ParseRequestHead(%q[:n]) = %s; want %s", in, headSummary(n2, st2, &r2), got)

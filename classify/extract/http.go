@@ -21,47 +21,78 @@ const (
 )
 
 // HTTPRequest is what ParseRequestHead reads from an HTTP/1.x request head. The zero value is ready to use.
-// Reuse one HTTPRequest per goroutine: a folded Host value is joined in a buffer it keeps between calls (at most
-// MaxRequestHead bytes), so steady-state calls do not allocate. Not safe for concurrent use.
+// Reuse one HTTPRequest per goroutine: a folded Host value, and the path of an absolute-form target that needs a
+// "/" put before it, are made in a buffer it keeps between calls (at most MaxRequestHead bytes), so steady-state
+// calls do not allocate. Not safe for concurrent use.
 //
-// Byte-slice fields alias the input of ParseRequestHead, except Host when its field was folded over several
-// lines, which aliases the HTTPRequest's buffer; all are valid until the caller changes the input or calls
-// ParseRequestHead again with this HTTPRequest. Fields are meaningful only after Found; every call resets them.
+// Byte-slice fields alias the input of ParseRequestHead, except a Host or HostField that was folded over
+// several lines, and a Path made with a "/" put before it, which alias the HTTPRequest's buffer; all are valid
+// until the caller changes the input or calls ParseRequestHead again with this HTTPRequest. Fields are
+// meaningful only after Found; every call resets them.
+//
+// Hosts are as sent (case kept, no trailing dot removed) with surrounding whitespace and any ":port" removed; a
+// bracketed IPv6 literal loses its brackets ("[::1]:8080" gives "::1"). Two hosts "agree" when they are the same
+// name: equal but for ASCII case and trailing dots.
 type HTTPRequest struct {
-	Method  []byte // token of 1..MaxMethod bytes, as sent
-	Target  []byte // request-target as sent: origin-form "/p?q", absolute-form, authority-form or "*"
-	Version []byte // "HTTP/1.0" or "HTTP/1.1"
-	// Host is the Host field value with surrounding whitespace and any ":port" removed, bytes as sent (case
-	// kept, no trailing dot removed). A bracketed IPv6 literal loses its brackets: "[::1]:8080" gives "::1".
-	// When the Host field is absent or empty and Target is absolute-form ("http://user@host:port/p") or
-	// CONNECT's authority-form, Host is taken from Target and HostFromTarget is set.
-	Host           []byte
+	Method []byte // token of 1..MaxMethod bytes, as sent
+	Target []byte // request-target as sent: origin-form "/p?q", absolute-form, authority-form or "*"
+	// Version is "HTTP/1.0" or "HTTP/1.1"; when BadLine is set, the version as sent (nil when there was none).
+	Version []byte
+	// BadLine reports a request line that breaks RFC 9112's grammar but is still a request for a host: a
+	// version other than HTTP/1.0 or HTTP/1.1 ("HTTP/1.", "HTTP/1.0.8", "http/1.1"), no version after a target
+	// of a method the registry lists ("GET /x"), or spaces around the target. Servers answer 400 and close the
+	// connection (section 3), so Close is set too; the Host field still says where the request went.
+	BadLine bool
+	// UnknownMethod reports a method the IANA HTTP Method Registry does not list ("WEIRD", "get"): servers
+	// answer 501 (RFC 9110 section 9.1), but the request still went to its host.
+	UnknownMethod bool
+	// Host is the host the request is for. When Target is absolute-form ("http://user@host:port/p") or
+	// CONNECT's authority-form and names a host, it is that host and HostFromTarget is set: RFC 9112 section
+	// 3.2.2 has a server use the target's host and ignore the Host field. Otherwise it is the Host field's
+	// (HostField), unless Host fields disagree (HostConflict): then it is empty, since servers differ on which
+	// they take.
+	Host []byte
+	// HostField is the first Host field's value, nil when there is none.
+	HostField      []byte
 	HasHost        bool // a Host field was present, even if empty
 	HostFromTarget bool
-	MultipleHosts  bool  // more than one Host field (RFC 9112 says reject; Host is the first)
-	ContentLength  int64 // -1 when absent or unusable (see Ambiguous)
+	// MultipleHosts reports more than one Host field. RFC 9112 section 3.2 has a server reject the request
+	// (400); servers differ on which one they take. The request is also Ambiguous: whether a
+	// request after it is read at all depends on the server.
+	MultipleHosts bool
+	// HostConflict reports Host fields that do not all agree with the first (an empty one agrees with none).
+	HostConflict bool
+	// HostMismatch reports that Host is the target's and a Host field names another host: a server that reads
+	// the Host field, as an origin server not following section 3.2.2 does, serves another name.
+	HostMismatch bool
+	// Path is what the request asks of its host, as an origin server reads it: for an absolute-form target,
+	// the part after the authority, with "/" put before it when it does not start with "/" (an empty path is
+	// "/", RFC 9110 section 4.2.3); otherwise Target as sent.
+	Path          []byte
+	ContentLength int64 // -1 when absent or unusable (see Ambiguous)
 	// Chunked reports that the last transfer coding is "chunked"; it overrides ContentLength for framing.
 	Chunked bool
 	// Ambiguous reports a head that is readable but whose end on the connection is not reliable, so the
 	// bytes after it may or may not be a next request depending on which server reads them (request
 	// smuggling): an invalid, negative, overflowing or conflicting Content-Length (ContentLength is then
 	// -1); a Transfer-Encoding whose last coding is not chunked; both Transfer-Encoding and Content-Length;
-	// more than one Transfer-Encoding field; Transfer-Encoding in an HTTP/1.0 request; a field line whose
-	// name is not a token (the field is ignored); a continuation line (obs-fold, joined to its field); or a
-	// line starting with whitespace before the first field (ignored). RFC 9112 sections 2.2, 5.1, 5.2, 6.1
-	// and 6.3 tell a server to reject such a request, close the connection after it, or read it as this
-	// parser does; servers do not all agree. Host and the other fields are still set, so the request still
-	// names its flow; a caller must not look for another request after it.
+	// more than one Transfer-Encoding field; Transfer-Encoding in an HTTP/1.0 request; more than one Host
+	// field; a field line whose name is not a token (the field is ignored); a continuation line (obs-fold,
+	// joined to its field); or a line starting with whitespace before the first field (ignored). RFC 9112
+	// sections 2.2, 3.2, 5.1, 5.2, 6.1 and 6.3 tell a server to reject such a request, close the connection
+	// after it, or read it as this parser does; servers do not all agree. Host and the other fields are
+	// still set, so the request still names its flow; a caller must not look for another request after it.
 	Ambiguous bool
 	// Close reports that the connection ends with this request's response (RFC 9112 section 9.6): a "close"
 	// connection option, or an HTTP/1.0 request without "keep-alive". A server should not read another
 	// request after it, so bytes that follow are not one a caller can count on.
 	Close bool
 
-	fold      []byte // joined folded values; capacity kept between calls
-	keepAlive bool   // a "keep-alive" connection option
-	hasTE     bool   // a Transfer-Encoding field was present
-	badCL     bool   // a Content-Length field was unusable
+	fold       []byte // joined folded values and made paths; capacity kept between calls
+	targetHost []byte // the host Target names, nil if none
+	keepAlive  bool   // a "keep-alive" connection option
+	hasTE      bool   // a Transfer-Encoding field was present
+	badCL      bool   // a Content-Length field was unusable
 }
 
 func (r *HTTPRequest) reset() {
@@ -95,9 +126,11 @@ func HTTPMethodPrefix(first []byte) bool {
 // starts the body (ContentLength bytes, or a chunked body: see ChunkedBody) or the next request, unless
 // Ambiguous is set. Lines may end in CRLF or a bare LF. NeedMore means b is a valid prefix of a head (n is 0).
 // NotThis means not a request or a malformed one: a method that is not a token of 1..MaxMethod bytes, a
-// request line without a target and a version between its first and last space, a target with control bytes
-// or starting or ending with a space, a version other than HTTP/1.0 or HTTP/1.1, a field line without a
+// request line without a target, a target with control bytes, a line that is no HTTP request line even as
+// servers would refuse it (see BadLine: another protocol's command, HTTP/2's preface), a field line without a
 // colon or with an empty name, NUL or a bare CR in a field line, or no end of head within MaxRequestHead bytes.
+// A request line that breaks the grammar but is still a request for a host (a version other than HTTP/1.0 or
+// HTTP/1.1, none, stray spaces) gives Found with BadLine set: the destination is the fact that matters.
 //
 // A target may hold spaces ("GET /a b HTTP/1.1"): RFC 9112 forbids them, but nginx accepts them (its
 // space_in_uri), and the version at the end of the line keeps the split unambiguous. Framing faults that
@@ -127,9 +160,12 @@ func ParseRequestHead(b []byte, out *HTTPRequest) (n int, st Status) {
 		}
 		return more()
 	}
-	if !parseRequestLine(trimCR(lim[:i]), out) {
+	if !parseRequestLine(trimCR(lim[:i]), out) && !parseBadRequestLine(trimCR(lim[:i]), out) {
 		return 0, NotThis
 	}
+	target, rest, absolute := targetAuthority(out.Method, out.Target)
+	out.targetHost = target
+	out.UnknownMethod = !registeredMethod(out.Method)
 	off := i + 1
 	for {
 		j := bytes.IndexByte(lim[off:], '\n')
@@ -218,13 +254,22 @@ func ParseRequestHead(b []byte, out *HTTPRequest) (n int, st Status) {
 	if out.Ambiguous {
 		out.ContentLength = -1
 	}
-	if string(out.Version) == "HTTP/1.0" && !out.keepAlive {
+	if string(out.Version) == "HTTP/1.0" && !out.keepAlive || out.BadLine {
 		out.Close = true
 	}
-	if len(out.Host) == 0 {
-		if h := authorityHost(out.Method, out.Target); h != nil {
-			out.Host = h
-			out.HostFromTarget = true
+	switch {
+	case target != nil:
+		out.Host, out.HostFromTarget = target, true
+	case !out.HostConflict:
+		out.Host = out.HostField
+	}
+	out.Path = out.Target
+	if absolute {
+		out.Path = rest
+		if len(rest) == 0 || rest[0] != '/' {
+			start := len(out.fold)
+			out.fold = append(append(out.fold, '/'), rest...)
+			out.Path = out.fold[start:len(out.fold):len(out.fold)]
 		}
 	}
 	return off, Found
@@ -257,12 +302,20 @@ func fieldKind(name []byte) int {
 func (r *HTTPRequest) field(kind int, value []byte) bool {
 	switch kind {
 	case fieldHost:
+		h := stripPort(value)
+		if r.targetHost != nil && len(h) > 0 && !sameHost(h, r.targetHost) {
+			r.HostMismatch = true
+		}
 		if r.HasHost {
 			r.MultipleHosts = true
+			r.Ambiguous = true
+			if !sameHost(h, r.HostField) || len(h) == 0 {
+				r.HostConflict = true
+			}
 			return true
 		}
 		r.HasHost = true
-		r.Host = stripPort(value)
+		r.HostField = h
 	case fieldContentLength:
 		v, ok := parseContentLength(value)
 		if !ok || (r.ContentLength >= 0 && r.ContentLength != v) {
@@ -322,6 +375,65 @@ func parseRequestLine(line []byte, out *HTTPRequest) bool {
 	return true
 }
 
+// parseBadRequestLine splits a request line parseRequestLine refused but that is still a request for a host
+// (see HTTPRequest.BadLine): a method token, then a target of no control bytes with spaces around it, then a
+// version starting with "HTTP/" in any case; or no version, when the method is one the registry lists and the
+// target is one word with a request-target's form, so that a command of another protocol (IMAP's "a1
+// STARTTLS", FTP's "AUTH TLS", RTSP's "OPTIONS rtsp://a/ RTSP/1.0") is not taken for one. HTTP/2's connection preface ("PRI * HTTP/2.0") is not an HTTP/1.x request.
+func parseBadRequestLine(line []byte, out *HTTPRequest) bool {
+	sp := bytes.IndexByte(line, ' ')
+	if sp < 1 || sp > MaxMethod || !isToken(line[:sp]) {
+		return false
+	}
+	method, rest := line[:sp:sp], trimOWS(line[sp+1:])
+	target, version := rest, []byte(nil)
+	if k := bytes.LastIndexByte(rest, ' '); k >= 0 && len(rest)-k > 5 && equalFoldString(rest[k+1:k+6], "http/") {
+		target, version = trimOWS(rest[:k]), rest[k+1:]
+	}
+	if len(target) == 0 || string(method) == "PRI" && string(version) == "HTTP/2.0" {
+		return false
+	}
+	for _, c := range target {
+		if c < ' ' || c == 0x7f {
+			return false
+		}
+	}
+	if version == nil && (bytes.IndexByte(target, ' ') >= 0 || !registeredMethod(method) || !targetForm(method, target)) {
+		return false // another protocol's line: "OPTIONS rtsp://a/ RTSP/1.0"
+	}
+	out.Method, out.Target, out.Version = method, target[:len(target):len(target)], version
+	out.BadLine = true
+	return true
+}
+
+// targetForm reports whether target has the form of a request-target for method: origin-form ("/p"),
+// absolute-form ("scheme://..."), "*" for OPTIONS, or CONNECT's authority-form ("host:port").
+func targetForm(method, target []byte) bool {
+	switch {
+	case string(method) == "CONNECT":
+		return bytes.IndexByte(target, ':') > 0
+	case target[0] == '/':
+		return true
+	case string(target) == "*":
+		return string(method) == "OPTIONS"
+	}
+	return bytes.Contains(target, []byte("://"))
+}
+
+// registeredMethod reports whether m is in the IANA HTTP Method Registry (as of 2025; methods are
+// case-sensitive).
+func registeredMethod(m []byte) bool {
+	switch string(m) {
+	case "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+		"ACL", "BASELINE-CONTROL", "BIND", "CHECKIN", "CHECKOUT", "COPY", "LABEL", "LINK", "LOCK", "MERGE",
+		"MKACTIVITY", "MKCALENDAR", "MKCOL", "MKREDIRECTREF", "MKWORKSPACE", "MOVE", "ORDERPATCH", "PRI",
+		"PROPFIND", "PROPPATCH", "QUERY", "REBIND", "REPORT", "SEARCH", "UNBIND", "UNCHECKOUT", "UNLINK",
+		"UNLOCK", "UPDATE", "UPDATEREDIRECTREF", "VERSION-CONTROL":
+		return true
+	}
+	return false
+}
+
 // methodPrefixOK checks the start of an unfinished request line: token bytes, at most MaxMethod of them
 // before the first space.
 func methodPrefixOK(b []byte) bool {
@@ -362,14 +474,15 @@ func stripPort(h []byte) []byte {
 	return h[:k:k]
 }
 
-// authorityHost returns the host of an absolute-form target ("scheme://[userinfo@]host[:port][/?#...]") or of
-// CONNECT's authority-form target, nil otherwise.
-func authorityHost(method, target []byte) []byte {
+// targetAuthority returns the host an absolute-form target ("scheme://[userinfo@]host[:port][/?#...]") or
+// CONNECT's authority-form target names, nil when it names none. For an absolute-form target, absolute is set and
+// rest is what follows the authority ("" or starting with '/', '?' or '#').
+func targetAuthority(method, target []byte) (host, rest []byte, absolute bool) {
 	if string(method) == "CONNECT" {
 		if h := stripPort(target); len(h) > 0 {
-			return h
+			return h, nil, false
 		}
-		return nil
+		return nil, nil, false
 	}
 	// scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
 	i := 0
@@ -378,12 +491,12 @@ func authorityHost(method, target []byte) []byte {
 		i++
 	}
 	if i == 0 || len(target)-i < 3 || string(target[i:i+3]) != "://" {
-		return nil
+		return nil, nil, false
 	}
 	auth := target[i+3:]
 	for k, c := range auth {
 		if c == '/' || c == '?' || c == '#' {
-			auth = auth[:k]
+			auth, rest = auth[:k], auth[k:]
 			break
 		}
 	}
@@ -391,9 +504,23 @@ func authorityHost(method, target []byte) []byte {
 		auth = auth[k+1:]
 	}
 	if h := stripPort(auth); len(h) > 0 {
-		return h
+		return h, rest, true
 	}
-	return nil
+	return nil, rest, true
+}
+
+// sameHost reports whether two hosts are the same name: equal but for ASCII case and trailing dots.
+func sameHost(a, b []byte) bool {
+	a, b = bytes.TrimRight(a, "."), bytes.TrimRight(b, ".")
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if lowerASCII(a[i]) != lowerASCII(b[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // parseContentLength accepts 1*DIGIT, leading zeros allowed, or a comma-separated list of identical values

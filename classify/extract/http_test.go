@@ -20,6 +20,12 @@ func headSummary(n int, st Status, r *HTTPRequest) string {
 	if r.MultipleHosts {
 		s += " multiple_hosts"
 	}
+	if r.HostConflict {
+		s += " host_conflict"
+	}
+	if r.HostMismatch {
+		s += " host_mismatch"
+	}
 	if r.Chunked {
 		s += " chunked"
 	}
@@ -28,6 +34,15 @@ func headSummary(n int, st Status, r *HTTPRequest) string {
 	}
 	if r.Close {
 		s += " close"
+	}
+	if string(r.Path) != string(r.Target) {
+		s += fmt.Sprintf(" path=%q", r.Path)
+	}
+	if r.BadLine {
+		s += " bad_line"
+	}
+	if r.UnknownMethod {
+		s += " unknown_method"
 	}
 	return s
 }
@@ -64,13 +79,31 @@ func TestParseRequestHead(t *testing.T) {
 		{"fold_before_first_field_ignored", "GET / HTTP/1.1\r\n Host: a\r\n\t\r\nHost: b\r\n\r\n", `found GET / HTTP/1.1 host="b" cl=-1 ambiguous`},
 		{"bare_lf_line_endings", "GET /x HTTP/1.1\nHost: lf.example\n\n|rest", `found GET /x HTTP/1.1 host="lf.example" cl=-1`},
 		{"absolute_form_target", "GET http://proxy.example:3128/p?q HTTP/1.1\r\n\r\n",
-			`found GET http://proxy.example:3128/p?q HTTP/1.1 host="proxy.example" cl=-1 from_target`},
+			`found GET http://proxy.example:3128/p?q HTTP/1.1 host="proxy.example" cl=-1 from_target path="/p?q"`},
 		{"absolute_form_userinfo", "GET http://u:p@h.example/ HTTP/1.1\r\n\r\n",
-			`found GET http://u:p@h.example/ HTTP/1.1 host="h.example" cl=-1 from_target`},
+			`found GET http://u:p@h.example/ HTTP/1.1 host="h.example" cl=-1 from_target path="/"`},
 		{"absolute_form_empty_host_field", "GET HTTP://h.example HTTP/1.1\r\nHost:\r\n\r\n",
-			`found GET HTTP://h.example HTTP/1.1 host="h.example" cl=-1 from_target`},
-		{"absolute_form_host_field_wins", "GET http://a.example/ HTTP/1.1\r\nHost: b.example\r\n\r\n",
-			`found GET http://a.example/ HTTP/1.1 host="b.example" cl=-1`},
+			`found GET HTTP://h.example HTTP/1.1 host="h.example" cl=-1 from_target path="/"`},
+		// RFC 9112 section 3.2.2: a server takes the host of an absolute-form target and ignores the Host field.
+		{"absolute_form_target_wins_over_host_field", "GET http://a.example/x HTTP/1.1\r\nHost: b.example\r\n\r\n",
+			`found GET http://a.example/x HTTP/1.1 host="a.example" cl=-1 from_target host_mismatch path="/x"`},
+		{"absolute_form_host_field_agrees", "GET http://A.Example.:80/x?y HTTP/1.1\r\nHost: a.example:80\r\n\r\n",
+			`found GET http://A.Example.:80/x?y HTTP/1.1 host="A.Example." cl=-1 from_target path="/x?y"`},
+		{"absolute_form_query_without_path", "GET http://a.example?q=1 HTTP/1.1\r\nHost: a.example\r\n\r\n",
+			`found GET http://a.example?q=1 HTTP/1.1 host="a.example" cl=-1 from_target path="/?q=1"`},
+		{"absolute_form_ipv6_port", "GET http://[2001:db8::1]:8080/p HTTP/1.1\r\nHost: [2001:DB8::1]\r\n\r\n",
+			`found GET http://[2001:db8::1]:8080/p HTTP/1.1 host="2001:db8::1" cl=-1 from_target path="/p"`},
+		// No host in the target: the Host field names the request, as Go's net/http reads it.
+		{"absolute_form_empty_authority", "GET http:///x HTTP/1.1\r\nHost: b.example\r\n\r\n",
+			`found GET http:///x HTTP/1.1 host="b.example" cl=-1 path="/x"`},
+		{"absolute_form_target_wins_over_two_hosts", "GET http://a.example/ HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n\r\n",
+			`found GET http://a.example/ HTTP/1.1 host="a.example" cl=-1 from_target multiple_hosts host_conflict host_mismatch ambiguous path="/"`},
+		{"connect_host_field_differs", "CONNECT a.example:443 HTTP/1.1\r\nHost: b.example:443\r\n\r\n",
+			`found CONNECT a.example:443 HTTP/1.1 host="a.example" cl=-1 from_target host_mismatch`},
+		{"connect_host_field_agrees", "CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n",
+			`found CONNECT a.example:443 HTTP/1.1 host="a.example" cl=-1 from_target`},
+		{"origin_form_not_from_target", "GET //a.example/x HTTP/1.1\r\nHost: b.example\r\n\r\n",
+			`found GET //a.example/x HTTP/1.1 host="b.example" cl=-1`},
 		{"connect_authority_form", "CONNECT login.live.com:443 HTTP/1.1\r\n\r\n",
 			`found CONNECT login.live.com:443 HTTP/1.1 host="login.live.com" cl=-1 from_target`},
 		{"no_host", "GET / HTTP/1.0\r\n\r\n", `found GET / HTTP/1.0 host="" cl=-1 close`},
@@ -80,14 +113,23 @@ func TestParseRequestHead(t *testing.T) {
 		{"connection_closed_not_close", "GET / HTTP/1.1\r\nConnection: closed, x-close\r\n\r\n", `found GET / HTTP/1.1 host="" cl=-1`},
 		{"http_1_0_keep_alive", "GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", `found GET / HTTP/1.0 host="" cl=-1`},
 		{"http_1_0_keep_alive_and_close", "GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n", `found GET / HTTP/1.0 host="" cl=-1 close`},
-		{"multiple_hosts_first_kept", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", `found GET / HTTP/1.1 host="a" cl=-1 multiple_hosts`},
+		// RFC 9112 section 3.2: a server must reject a request with two Host fields; some take the first, some
+		// the last. The name stands only when all agree, and the caller reads nothing after the request.
+		{"multiple_hosts_disagree", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", `found GET / HTTP/1.1 host="" cl=-1 multiple_hosts host_conflict ambiguous`},
+		{"multiple_hosts_agree", "GET / HTTP/1.1\r\nHost: A.example\r\nHost: a.example.:80\r\nContent-Length: 3\r\n\r\n",
+			`found GET / HTTP/1.1 host="A.example" cl=-1 multiple_hosts ambiguous`},
+		{"multiple_hosts_third_disagrees", "GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\nHost: c\r\n\r\n",
+			`found GET / HTTP/1.1 host="" cl=-1 multiple_hosts host_conflict ambiguous`},
+		{"multiple_hosts_second_empty", "GET / HTTP/1.1\r\nHost: a\r\nHost:\r\n\r\n", `found GET / HTTP/1.1 host="" cl=-1 multiple_hosts host_conflict ambiguous`},
+		{"multiple_hosts_first_empty", "GET / HTTP/1.1\r\nHost:\r\nhost: a\r\n\r\n", `found GET / HTTP/1.1 host="" cl=-1 multiple_hosts host_conflict ambiguous`},
+		{"multiple_hosts_folded_agree", "GET / HTTP/1.1\r\nHost:\r\n a\r\nHost: a\r\n\r\n", `found GET / HTTP/1.1 host="a" cl=-1 multiple_hosts ambiguous`},
 		{"content_length", "POST /u HTTP/1.1\r\nContent-Length: 42\r\n\r\n", `found POST /u HTTP/1.1 host="" cl=42`},
 		{"content_length_same_list", "POST /u HTTP/1.1\r\nContent-Length: 7, 7\r\nContent-Length: 7\r\n\r\n",
 			`found POST /u HTTP/1.1 host="" cl=7`},
 		{"chunked_body", "POST /u HTTP/1.1\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n",
 			`found POST /u HTTP/1.1 host="" cl=-1 chunked`},
 		{"chunked_not_last", "POST /u HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", `found POST /u HTTP/1.1 host="" cl=-1 ambiguous`},
-		{"long_method_token", "M-SEARCH-FOR-IT! * HTTP/1.1\r\n\r\n", `found M-SEARCH-FOR-IT! * HTTP/1.1 host="" cl=-1`},
+		{"long_method_token", "M-SEARCH-FOR-IT! * HTTP/1.1\r\n\r\n", `found M-SEARCH-FOR-IT! * HTTP/1.1 host="" cl=-1 unknown_method`},
 		{"pipelined_second_request_left", "GET /1 HTTP/1.1\r\nHost: a\r\n\r\n|GET /2 HTTP/1.1\r\n",
 			`found GET /1 HTTP/1.1 host="a" cl=-1`},
 		// zeek http/261 variant 08: leading zeros are 1*DIGIT (RFC 9110 section 8.6); the body is 50 bytes.
@@ -140,13 +182,34 @@ func TestParseRequestHead(t *testing.T) {
 		{"method_over_16_unfinished", "ABCDEFGHIJKLMNOPQ", "not_this n=0"},
 		{"method_not_token", "GE(T / HTTP/1.1\r\n\r\n", "not_this n=0"},
 		{"binary_start", "\x16\x03\x01\x02\x00", "not_this n=0"},
-		{"http_0_9", "GET /\r\n\r\n", "not_this n=0"},
-		{"version_2", "GET / HTTP/2.0\r\n\r\n", "not_this n=0"},
-		{"version_lowercase", "GET / http/1.1\r\n\r\n", "not_this n=0"},
+		// Request lines servers refuse, still requests for their Host (BadLine): the line as sent, Close set.
+		{"http_0_9", "GET /\r\n\r\n", `found GET /  host="" cl=-1 close bad_line`},
+		{"version_2", "GET / HTTP/2.0\r\n\r\n", `found GET / HTTP/2.0 host="" cl=-1 close bad_line`},
+		{"version_lowercase", "GET / http/1.1\r\n\r\n", `found GET / http/1.1 host="" cl=-1 close bad_line`},
+		{"version_cut_short", "GET / HTTP/1.\r\nHost: www.msftconnecttest.com\r\n\r\n",
+			`found GET / HTTP/1. host="www.msftconnecttest.com" cl=-1 close bad_line`},
+		{"version_three_numbers", "GET /weather HTTP/1.0.8\r\nHost: 38.102.136.125\r\n\r\n",
+			`found GET /weather HTTP/1.0.8 host="38.102.136.125" cl=-1 close bad_line`},
+		{"version_missing", "GET /connecttest.txt\r\nHost: www.msftconnecttest.com\r\n\r\n",
+			`found GET /connecttest.txt  host="www.msftconnecttest.com" cl=-1 close bad_line`},
+		{"version_missing_absolute_form", "GET http://a.example/x\r\n\r\n",
+			`found GET http://a.example/x  host="a.example" cl=-1 from_target close path="/x" bad_line`},
+		{"space_after_version", "GET / HTTP/1.1 \r\nHost: a\r\n\r\n", `found GET / HTTP/1.1 host="a" cl=-1 close bad_line`},
+		{"unknown_method", "WEIRD / HTTP/1.1\r\nHost: zeek.org\r\n\r\n", `found WEIRD / HTTP/1.1 host="zeek.org" cl=-1 unknown_method`},
+		{"method_lower_case_unknown", "get / HTTP/1.1\r\nHost: a\r\n\r\n", `found get / HTTP/1.1 host="a" cl=-1 unknown_method`},
+		{"unknown_method_bad_version", "WEIRD / HTTP/1.\r\nHost: a\r\n\r\n", `found WEIRD / HTTP/1. host="a" cl=-1 close bad_line unknown_method`},
+		// Not requests: the commands of other protocols (TLS may follow them: STARTTLS), HTTP/2's preface.
+		{"unknown_method_no_version", "WEIRD /\r\nHost: a\r\n\r\n", "not_this n=0"},
+		{"imap_starttls", "a1 STARTTLS\r\n", "not_this n=0"},
+		{"ftp_auth_tls", "AUTH TLS\r\n", "not_this n=0"},
+		{"smtp_ehlo", "EHLO client.example\r\n", "not_this n=0"},
+		{"get_without_target_form", "GET STARTTLS\r\n\r\n", "not_this n=0"},
+		{"http2_preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "not_this n=0"},
+		{"rtsp_request", "OPTIONS rtsp://a.example/ RTSP/1.0\r\nCSeq: 1\r\n\r\n", "not_this n=0"},
 		{"response_not_request", "HTTP/1.1 200 OK\r\n\r\n", "not_this n=0"},
 		{"target_with_control_byte", "GET /a\x01b HTTP/1.1\r\n\r\n", "not_this n=0"},
-		{"double_space", "GET  / HTTP/1.1\r\n\r\n", "not_this n=0"},
-		{"double_space_before_version", "GET /  HTTP/1.1\r\n\r\n", "not_this n=0"},
+		{"double_space", "GET  / HTTP/1.1\r\n\r\n", `found GET / HTTP/1.1 host="" cl=-1 close bad_line`},
+		{"double_space_before_version", "GET /  HTTP/1.1\r\n\r\n", `found GET / HTTP/1.1 host="" cl=-1 close bad_line`},
 		{"target_with_tab", "GET /a\tb HTTP/1.1\r\n\r\n", "not_this n=0"},
 
 		{"field_without_colon", "GET / HTTP/1.1\r\nHost a\r\n\r\n", "not_this n=0"},
@@ -361,7 +424,8 @@ func TestChunkedBodyAfterEnd(t *testing.T) {
 func TestParseRequestHeadAllocs(t *testing.T) {
 	var r HTTPRequest
 	for _, in := range [][]byte{readFixture(t, "http_curl_get.bin"),
-		[]byte("GET / HTTP/1.1\r\nHost: a\r\n  .example:80\r\nContent-Length: 3\r\n\r\n")} {
+		[]byte("GET / HTTP/1.1\r\nHost: a\r\n  .example:80\r\nContent-Length: 3\r\n\r\n"),
+		[]byte("GET http://a.example?q=1 HTTP/1.1\r\nHost: b\r\n\r\n")} {
 		ParseRequestHead(in, &r) // grows the fold buffer
 		if n := testing.AllocsPerRun(100, func() { ParseRequestHead(in, &r) }); n != 0 {
 			t.Errorf("ParseRequestHead(%q) allocs = %v; want 0", in, n)

@@ -23,6 +23,15 @@ func LooksLikeProxyHeader(first []byte) bool {
 	return bytes.HasPrefix(first, []byte("PROXY ")) || bytes.HasPrefix(first, []byte(proxyV2Sig))
 }
 
+// ProxyHeaderPrefix reports whether first, too short for LooksLikeProxyHeader to tell, could still grow into a
+// PROXY protocol header: 1 to 5 bytes of "PROXY ", or 1 to 11 of the version 2 signature. A caller deciding what
+// a stream holds waits for more bytes while it is true, so that a header sent a byte per segment is still one.
+func ProxyHeaderPrefix(first []byte) bool {
+	n := len(first)
+	return n > 0 && (n < len("PROXY ") && string(first) == "PROXY "[:n] ||
+		n < len(proxyV2Sig) && string(first) == proxyV2Sig[:n])
+}
+
 // ParseProxyHeader parses the PROXY protocol header at the start of a client's stream and returns its length n,
 // so b[n:] is the first byte the client sent. Found needs the whole header; NeedMore means b is a valid prefix of
 // one (n is 0). NotThis (n is 0) means b does not start with a header: for version 1, not "PROXY TCP4 ",

@@ -101,6 +101,7 @@ func FuzzParseProxyHeader(f *testing.F) {
 		"PROXY TCP4 11.111.11.111 222.222.222.22 52176 443\r\n\x16\x03\x01",
 		"PROXY UNKNOWN\r\n",
 		proxyV2Sig + "\x21\x11\x00\x0c" + "abcdefghijkl" + "GET",
+		proxyV2Sig[:5],
 	} {
 		f.Add([]byte(s))
 	}
@@ -118,10 +119,17 @@ func FuzzParseProxyHeader(f *testing.F) {
 			if _, st3 := ParseProxyHeader(in[:n-1]); st3 != NeedMore {
 				t.Fatalf("ParseProxyHeader(%q[:n-1]) = %v; want need_more", in, st3)
 			}
+			if !LooksLikeProxyHeader(in) {
+				t.Fatalf("ParseProxyHeader(%q) = %s but LooksLikeProxyHeader is false", in, got)
+			}
 		default:
 			if n != 0 {
 				t.Fatalf("ParseProxyHeader(%q) = %s; want n 0", in, got)
 			}
+		}
+		// A start the filter says could still grow into a header must be one the parser waits on.
+		if ProxyHeaderPrefix(in) && st != NeedMore {
+			t.Fatalf("ParseProxyHeader(%q) = %s but ProxyHeaderPrefix is true", in, got)
 		}
 		if st != NeedMore {
 			if n2, st2 := ParseProxyHeader(append(in[:len(in):len(in)], junk...)); st2 != st || n2 != n {
@@ -129,4 +137,36 @@ func FuzzParseProxyHeader(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestProxyHeaderPrefix(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want bool
+	}{
+		{"empty", "", false},
+		{"v1_one_byte", "P", true},
+		{"v1_five_bytes", "PROXY", true},
+		{"v1_whole_prefix", "PROXY ", false}, // LooksLikeProxyHeader tells
+		{"v1_other_word", "PROXI", false},
+		{"v2_one_byte", "\r", true},
+		{"v2_eleven_bytes", proxyV2Sig[:11], true},
+		{"v2_whole_signature", proxyV2Sig, false}, // LooksLikeProxyHeader tells
+		{"v2_wrong_byte", "\r\n\r\n\x01", false},
+		{"crlf_crlf_then_text", "\r\n\r\nGET", false},
+	}
+	for _, tt := range tests {
+		if got := ProxyHeaderPrefix([]byte(tt.in)); got != tt.want {
+			t.Errorf("ProxyHeaderPrefix(%s) = %v; want %v", tt.name, got, tt.want)
+		}
+	}
+	// Every proper prefix of a header's start is one, or LooksLikeProxyHeader already tells.
+	for _, h := range []string{"PROXY TCP4 ", proxyV2Sig + "\x21"} {
+		for i := 1; i < len(h); i++ {
+			if !ProxyHeaderPrefix([]byte(h[:i])) && !LooksLikeProxyHeader([]byte(h[:i])) {
+				t.Errorf("ProxyHeaderPrefix(%q) = false and LooksLikeProxyHeader false; want one true", h[:i])
+			}
+		}
+	}
 }

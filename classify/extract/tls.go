@@ -70,6 +70,19 @@ func LooksLikeTLS(first []byte) bool {
 	return len(first) >= 3 && first[0] == recordHandshake && first[1] == 3 && first[2] <= 4
 }
 
+// TLSRecordPrefix reports whether first, too short for LooksLikeTLS to tell (1 or 2 bytes), could still grow into
+// the start of a TLS handshake record: content type 22, then version major 3. A caller deciding what a stream
+// holds waits for more bytes while it is true, so that a record header sent a byte per segment is still one.
+func TLSRecordPrefix(first []byte) bool {
+	switch len(first) {
+	case 1:
+		return first[0] == recordHandshake
+	case 2:
+		return first[0] == recordHandshake && first[1] == 3
+	}
+	return false
+}
+
 // ParseClientHello parses the TLS ClientHello at the start of stream, the client's TCP byte stream from its
 // first byte, already in order. It follows the ClientHello over as many handshake records as it spans (each
 // record 1..2^14 bytes, the handshake message at most MaxClientHello bytes).

@@ -285,6 +285,29 @@ func TestLooksLikeTLS(t *testing.T) {
 	}
 }
 
+func TestTLSRecordPrefix(t *testing.T) {
+	tests := []struct {
+		name string
+		in   []byte
+		want bool
+	}{
+		{"empty", nil, false},
+		{"content_type", []byte{0x16}, true},
+		{"content_type_and_major", []byte{0x16, 3}, true},
+		{"three_bytes_looks_like_tls_tells", []byte{0x16, 3, 1}, false},
+		{"major_2", []byte{0x16, 2}, false},
+		{"application_data", []byte{0x17}, false},
+		{"http", []byte("G"), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := TLSRecordPrefix(tt.in); got != tt.want {
+				t.Errorf("TLSRecordPrefix(%x) = %v; want %v", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
 func TestParseClientHelloAllocs(t *testing.T) {
 	frag := readFixture(t, "tls_openssl_client_hello_frag512.bin")
 	single := readFixture(t, "tls_go_client_hello.bin")

@@ -35,9 +35,13 @@
 // level, so "ctldl.windowsupdate.com/*" matches a TLS flow to
 // ctldl.windowsupdate.com.
 //
-// Names and patterns are compared ASCII case-insensitively (paths too: the
-// pages mix cases such as "?Language=en-US"). One trailing dot is ignored on
-// names and on pattern hosts. Names longer than 253 bytes (after the trailing
+// Names and patterns are compared ASCII case-insensitively. Paths too, on
+// purpose: the pages mix cases ("?Language=en-US",
+// "/v3/Delivery/Placement") where clients may not, and a page author writing
+// a path meant the resource, not its spelling. The caller passes a path as
+// sent (classify keeps paths byte for byte, since paths are case-sensitive),
+// so the folding happens here and only for matching. One trailing dot is
+// ignored on names and on pattern hosts, not on paths. Names longer than 253 bytes (after the trailing
 // dot) never match. Markdown escapes ("\*") must be removed before Compile; a
 // backslash in a host is rejected.
 //

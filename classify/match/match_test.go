@@ -52,6 +52,10 @@ func TestMatch(t *testing.T) {
 		{"path_prefix_mismatch", []string{"v10.events.data.microsoft.com/onecollector/1.0/"}, "v10.events.data.microsoft.com", "/ping", nil},
 		{"path_pattern_host_mismatch", []string{"v10.events.data.microsoft.com/onecollector/1.0/"}, "v20.events.data.microsoft.com", "", nil},
 		{"path_query", []string{"cdn.onenote.net/livetile/?Language=en-US"}, "cdn.onenote.net", "/livetile/?language=en-us&x=1", []int{0}},
+		// classify keeps paths as sent; the pages write paths in either case, so the case is folded here.
+		{"path_mixed_case_both_sides", []string{"arc.msn.com/v3/Delivery/Placement"}, "arc.msn.com", "/V3/delivery/PLACEMENT?lang=en", []int{0}},
+		{"path_trailing_dot_kept", []string{"a.com/f.cab"}, "a.com", "/f.cab.", []int{0}},
+		{"path_dot_not_dropped_from_pattern", []string{"a.com/f.cab."}, "a.com", "/f.cab", nil},
 		{"path_inner_star", []string{"a.com/x/*/y"}, "a.com", "/x/1/2/y", []int{0}},
 		{"path_inner_star_mismatch", []string{"a.com/x/*/y"}, "a.com", "/x/1/2/z", nil},
 		{"path_star_host_and_path", []string{"*displaycatalog.mp.microsoft.com/*"}, "bigcatalog.displaycatalog.mp.microsoft.com", "/v7.0/products", []int{0}},

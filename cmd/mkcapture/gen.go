@@ -248,7 +248,7 @@ func dnsMessages(id uint16, name string, qtype dnsmessage.Type, cnames []string,
 	b.Question(question)
 	q, _ = b.Finish()
 
-	ans = &dnsAnswer{qname: name, qtype: qtype.String()[4:], rcode: "NOERROR", cnames: cnames}
+	ans = &dnsAnswer{qname: name, qtype: qtype.String()[4:], rcode: "NOERROR", cnames: cnames, ttl: ttl}
 	h := dnsmessage.Header{ID: id, Response: true, RecursionDesired: true, RecursionAvailable: true}
 	if nx {
 		h.RCode = dnsmessage.RCodeNameError

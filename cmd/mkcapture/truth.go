@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -17,23 +18,32 @@ type dnsAnswer struct {
 	rcode  string // "NOERROR" or "NXDOMAIN"
 	cnames []string
 	a      [][4]byte
+	ttl    uint32 // of every record in it, seconds
 }
 
-// dnsSeen is the latest A answer for an address, as phonehome keeps it.
+// dnsSeen is the latest A answer of one name for an address, as phonehome
+// keeps it: when it came and until when it holds, µs.
 type dnsSeen struct {
-	qname string
-	at    int64
+	qname     string
+	at, until int64
 }
 
-// dnsMaxAge is phonehome's default: an answer older than this when a flow
-// starts does not name it (classify.Config.DNSMaxAge).
-const dnsMaxAge = 24 * 3600 * 1e6
+// phonehome's DNS rules (classify.Config.DNSMaxAge, dnsMinLive,
+// maxNamesPerAddr): an answer holds for its TTL, at least 10 s and at most
+// 24 h; older than 24 h when a flow starts, it names nothing; 4 names are
+// kept per address.
+const (
+	dnsMaxAge       = 24 * 3600 * 1e6
+	dnsMinLive      = 10 * 1e6
+	maxNamesPerAddr = 4
+)
 
 // truth follows the capture as it is written and works out what phonehome
 // must find in it, by phonehome's documented rules (README "Names"): a flow's
 // name is its ClientHello's SNI, else the Host of its first HTTP request,
-// else the query name of the latest DNS answer that reached the VM before the
-// flow started (within 24 h) and holds the flow's destination.
+// else the query name of the DNS answers that reached the VM before the flow
+// started and hold its destination: those still within their TTL, or if none
+// those within 24 h. Several such names leave the flow ambiguous.
 type truth struct {
 	start                      time.Time
 	first, last                int64
@@ -48,7 +58,7 @@ type truth struct {
 	unattributed               map[[4]byte]uint64
 	sni, hosts                 map[string]bool
 	dns                        map[[2]string]*dnsAnswer
-	latest                     map[[4]byte]dnsSeen
+	answers                    map[[4]byte][]dnsSeen // the most recent first
 	v6Packets, v6Flows, v6Hell uint64
 	v6SNI                      map[string]bool
 }
@@ -61,7 +71,7 @@ func newTruth(start time.Time) *truth {
 		excludedFlows: map[string]uint64{}, excludedPackets: map[string]uint64{},
 		names: map[nameEvidence]uint64{}, unattributed: map[[4]byte]uint64{},
 		sni: map[string]bool{}, hosts: map[string]bool{}, dns: map[[2]string]*dnsAnswer{},
-		latest: map[[4]byte]dnsSeen{}, v6SNI: map[string]bool{},
+		answers: map[[4]byte][]dnsSeen{}, v6SNI: map[string]bool{},
 	}
 }
 
@@ -107,8 +117,9 @@ func (t *truth) packet(f *flow, p *pkt, wire int, first bool) {
 			c.a = slices.Clone(a.a)
 			t.dns[k] = &c
 		}
+		until := p.t + min(max(int64(a.ttl)*1e6, dnsMinLive), dnsMaxAge)
 		for _, x := range a.a {
-			t.latest[x] = dnsSeen{qname: a.qname, at: p.t}
+			t.remember(x, dnsSeen{qname: a.qname, at: p.t, until: until})
 		}
 	}
 }
@@ -135,12 +146,52 @@ func (t *truth) flowStart(f *flow, at int64) {
 	case f.host != "":
 		t.names[nameEvidence{f.host, "http-host"}]++
 	default:
-		if d, ok := t.latest[f.srv4]; ok && d.at <= at && at-d.at <= dnsMaxAge {
-			t.names[nameEvidence{d.qname, "dns"}]++
-		} else {
+		switch names := t.dnsNames(f.srv4, at); len(names) {
+		case 0:
 			t.unattributed[f.srv4]++
+		case 1:
+			t.names[nameEvidence{names[0], "dns"}]++
+		default:
+			slices.Sort(names)
+			t.names[nameEvidence{strings.Join(names, " "), "dns-ambiguous"}]++
 		}
 	}
+}
+
+// remember keeps an answer for addr as phonehome's DNS map does.
+func (t *truth) remember(addr [4]byte, d dnsSeen) {
+	list := t.answers[addr]
+	i := slices.IndexFunc(list, func(s dnsSeen) bool { return s.qname == d.qname })
+	if i >= 0 {
+		list = slices.Delete(list, i, i+1)
+	} else {
+		list = slices.DeleteFunc(list, func(s dnsSeen) bool { return d.at-s.at > dnsMaxAge })
+		if len(list) == maxNamesPerAddr {
+			list = list[:len(list)-1]
+		}
+	}
+	t.answers[addr] = slices.Insert(list, 0, d)
+}
+
+// dnsNames are the names whose answers lead to addr at time at: within
+// their TTL, or if none, within 24 h.
+func (t *truth) dnsNames(addr [4]byte, at int64) []string {
+	var live, recent []string
+	for _, d := range t.answers[addr] {
+		if d.at > at {
+			continue
+		}
+		if at <= d.until {
+			live = append(live, d.qname)
+		}
+		if at-d.at <= dnsMaxAge {
+			recent = append(recent, d.qname)
+		}
+	}
+	if len(live) > 0 {
+		return live
+	}
+	return recent
 }
 
 // Truth is the JSON document -truth writes.
@@ -155,7 +206,9 @@ type Truth struct {
 	Last          string `json:"last"`
 	Counts        Counts `json:"counts"`
 	// Names are the in-scope flows by the name and evidence phonehome must
-	// give them (its --flows name and evidence, and NameStat.Evidence).
+	// give them (its --flows name and evidence, and NameStat.Evidence); for
+	// evidence dns-ambiguous, the name is the flow's DNS candidates, sorted,
+	// joined by spaces.
 	Names []NameCount `json:"names"`
 	// Unattributed are the public addresses of in-scope flows with no name.
 	Unattributed []AddrCount `json:"unattributed"`

@@ -38,7 +38,14 @@ endpoints seen, those not seen, the names seen but not documented, and the publi
 addresses no evidence named. Traffic outside the pages' method (IPv6, private
 destinations, flows the VM did not start, non-IP, undecodable frames, IPv4
 fragments after the first) is counted by reason. An edition the build has no
-page for (21H2 has an Enterprise page only) is named, not reported.`,
+page for (21H2 has an Enterprise page only) is named, not reported. When no flow
+was in scope, stderr and the top of the report say why.
+
+Exit status: 0 success; 1 failure (nothing could be analysed, an output that
+cannot be written); 2 usage error; 3 finished, but some input was damaged or
+could not be read (the report says where, and what was read of it); 4 finished,
+but nothing was in scope (no IPv4 flow started by the VM towards a public
+address). 3 wins over 4.`,
 		Example: `  phonehome analyze testdata/sample/idle-1909.pcapng
   phonehome analyze --vm 192.168.56.10 --edition pro week/*.pcap.gz
   phonehome analyze --format json --flows flows.jsonl capture.pcapng`,
@@ -59,6 +66,7 @@ page for (21H2 has an Enterprise page only) is named, not reported.`,
 	f.StringVar(&opt.format, "format", "text", "report format: text (terminal), json, csv (one row per edition, list and item), markdown, or html (one self-contained page)")
 	f.StringVar(&opt.flows, "flows", "", "also write every IPv4 flow to `FILE` as JSON lines")
 	f.BoolVarP(&opt.quiet, "quiet", "q", false, "no progress line on stderr (it is shown only when stderr is a terminal)")
+	registerCompletions(cmd)
 	return cmd
 }
 
@@ -117,7 +125,7 @@ func analyze(stdout, stderr io.Writer, files []string, opt analyzeOptions) error
 	if err != nil {
 		return err
 	}
-	render, ok := renderers[opt.format]
+	render, ok := renderers[strings.ToLower(opt.format)]
 	if !ok {
 		return usageError{fmt.Errorf("--format %q: want text, json, csv, markdown or html", opt.format)}
 	}
@@ -155,39 +163,21 @@ func analyze(stdout, stderr io.Writer, files []string, opt analyzeOptions) error
 		return err
 	}
 	defer src.Close()
-	c := classify.New(cfg)
 	prog := newProgress(stderr, opt.quiet)
-	var p capture.Packet
-	var packets uint64
-	for {
-		err := src.Next(&p)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			prog.done()
-			return err
-		}
-		c.Add(&p)
-		if packets++; packets&0x3fff == 0 {
-			done, total := src.Progress()
-			prog.update(done, total, packets)
-		}
+	cfg.Inputs = files
+	cfg.Progress = func(packets uint64) {
+		done, total := src.Progress()
+		prog.update(done, total, packets)
 	}
+	run, err := classify.Analyze(src, cfg)
 	prog.done()
-	run := c.Finish()
-
-	in := reports.Inputs{Files: files, Unsupported: map[string]uint64{}}
-	for _, d := range src.Damage() {
-		in.Damage = append(in.Damage, reports.Damage{File: d.File, Offset: d.Offset, Reason: d.Reason})
-		fmt.Fprintf(stderr, "phonehome: %s: damaged at byte %d: %s\n", d.File, d.Offset, d.Reason)
+	if err != nil {
+		return err
 	}
-	st := src.Stats()
-	for lt, n := range st.Unsupported {
-		in.Unsupported[capture.LinkTypeName(lt)] += uint64(n)
+	for _, d := range run.Damage {
+		fmt.Fprintf(stderr, "phonehome: %s %s: %s\n", reports.Terminal(d.File), d.Where(), reports.Terminal(d.Reason))
 	}
-	in.Bounds = defragBounds(st.Defrag)
-	rep, err := reports.Compare(run, cat, eds, in)
+	rep, err := reports.Compare(run, cat, eds)
 	if err != nil {
 		return err
 	}
@@ -207,9 +197,21 @@ func analyze(stdout, stderr io.Writer, files []string, opt analyzeOptions) error
 	if err := out.Flush(); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
-	if len(in.Damage) > 0 {
-		fmt.Fprintf(stderr, "phonehome: finished on damaged input: the report covers everything before the damage (exit status 3)\n")
+	// Exit status 3 (damage) wins over 4 (nothing in scope); both are said.
+	damaged := len(run.Damage) > 0
+	if rep.NothingInScope != "" {
+		status := " (exit status 4)"
+		if damaged {
+			status = ""
+		}
+		fmt.Fprintf(stderr, "phonehome: warning: %s%s\n", reports.Terminal(rep.NothingInScope), status)
+	}
+	switch {
+	case damaged:
+		fmt.Fprintf(stderr, "phonehome: finished on damaged input: the report says where, and what was read of it (exit status 3)\n")
 		return errDamaged
+	case rep.NothingInScope != "":
+		return errNothingInScope
 	}
 	return nil
 }
@@ -237,25 +239,8 @@ func checkEditions(stderr io.Writer, cat *catalog.Catalog, eds []catalog.Edition
 			pages[i] = string(e)
 		}
 		return usageError{fmt.Errorf("--edition %s: %s has no page for %s; it has pages for %s: ask for one of those, or another --build",
-			strings.Join(without, ","), cat.Build, strings.Join(without, ", "), strings.Join(pages, ", "))}
+			strings.Join(without, ","), catalog.BuildTitle(cat.Build), strings.Join(without, ", "), strings.Join(pages, ", "))}
 	}
-	fmt.Fprintf(stderr, "phonehome: %s has no page for %s: reporting %s only\n", cat.Build, strings.Join(without, ", "), strings.Join(with, ", "))
+	fmt.Fprintf(stderr, "phonehome: %s has no page for %s: reporting %s only\n", catalog.BuildTitle(cat.Build), strings.Join(without, ", "), strings.Join(with, ", "))
 	return nil
-}
-
-// defragBounds turns the IP reassembler's counters into the report's lines on
-// bounds reached and fragments that disagree.
-func defragBounds(d capture.DefragStats) []reports.Bound {
-	var out []reports.Bound
-	add := func(what string, limit, times int) {
-		if times > 0 {
-			out = append(out, reports.Bound{What: what, Limit: limit, Times: uint64(times)})
-		}
-	}
-	add("IPv4 reassembly full (datagrams): the oldest incomplete datagram dropped", d.MaxDatagrams, d.EvictedCount)
-	add("IPv4 reassembly full (bytes): the oldest incomplete datagram dropped", d.MaxBytes, d.EvictedBytes)
-	add("IPv4 reassembly timeout: an incomplete datagram dropped", int(d.Timeout.Seconds()), d.TimedOut)
-	add("IPv4 fragments past 65 535 bytes: the datagram dropped", 65535, d.Oversize)
-	add("IPv4 fragments overlapping with other bytes (an evasion?): the first bytes kept", 0, d.Conflicts)
-	return out
 }

@@ -61,7 +61,9 @@ func analyzeFile(t *testing.T, opt analyzeOptions, files ...string) (string, map
 		opt.format = "text"
 	}
 	var out, errOut bytes.Buffer
-	if err := analyze(&out, &errOut, files, opt); err != nil {
+	// Nothing in scope is a result too: a DNS-only fixture has no flow in
+	// scope, and its flows are checked all the same.
+	if err := analyze(&out, &errOut, files, opt); err != nil && !errors.Is(err, errNothingInScope) {
 		t.Fatalf("analyze %v: %v\n%s", files, err, errOut.String())
 	}
 	fh, err := os.Open(opt.flows)
@@ -291,13 +293,14 @@ func pcapngBlocks(t *testing.T, b []byte) [][]byte {
 	return out
 }
 
-// strip drops the "files" list, which names the inputs.
+// strip drops the "files" and "inputs" lists, which name the inputs.
 func strip(report string) string {
 	var m map[string]any
 	if err := json.Unmarshal([]byte(report), &m); err != nil {
 		return report
 	}
 	delete(m, "files")
+	delete(m, "inputs") // what was read of each file
 	b, _ := json.MarshalIndent(m, "", " ")
 	return string(b)
 }
@@ -320,7 +323,7 @@ func TestDamagedCaptureExitStatus(t *testing.T) {
 	if !errors.Is(err, errDamaged) {
 		t.Fatalf("analyze on a cut file = %v; want errDamaged", err)
 	}
-	if !strings.Contains(errOut.String(), "cut.pcapng: damaged at byte ") {
+	if !strings.Contains(errOut.String(), "cut.pcapng stopped at byte ") {
 		t.Errorf("stderr = %q; want the file and the byte offset of the damage", errOut.String())
 	}
 	var rep struct {
@@ -374,11 +377,11 @@ func TestUnknownCommand(t *testing.T) {
 		stderr []string
 	}{
 		{"unknown_command", []string{"bogus"},
-			[]string{`phonehome: unknown command "bogus" for "phonehome"; its commands are analyze, completion, help`, "Run 'phonehome --help' for usage."}},
+			[]string{`phonehome: unknown command "bogus" for "phonehome"; its commands are analyze, completion, help, version`, "Run 'phonehome --help' for usage."}},
 		{"misspelt_command", []string{"analyz", "x.pcap"},
-			[]string{`unknown command "analyz" for "phonehome"; its commands are analyze, completion, help; did you mean "analyze"?`}},
+			[]string{`unknown command "analyz" for "phonehome"; its commands are analyze, completion, help, version; did you mean "analyze"?`}},
 		{"unknown_help_topic", []string{"help", "bogus"},
-			[]string{`phonehome: help bogus: unknown command "bogus" for "phonehome"; its commands are analyze, completion, help`, "Run 'phonehome --help' for usage."}},
+			[]string{`phonehome: help bogus: unknown command "bogus" for "phonehome"; its commands are analyze, completion, help, version`, "Run 'phonehome --help' for usage."}},
 		{"help_topic_past_a_command", []string{"help", "analyze", "bogus"},
 			[]string{`phonehome: help analyze bogus: unknown command "bogus" for "phonehome analyze", which has no commands`}},
 		{"unknown_completion_shell", []string{"completion", "bogus"},
@@ -418,14 +421,14 @@ func TestEditionWithoutPage(t *testing.T) {
 	if !errors.As(err, &u) {
 		t.Fatalf("analyze --build 21H2 --edition home = %v; want a usage error", err)
 	}
-	if want := "--edition home: windows-10-21H2 has no page for home; it has pages for enterprise"; !strings.Contains(err.Error(), want) {
+	if want := "--edition home: Windows 10 21H2 has no page for home; it has pages for enterprise"; !strings.Contains(err.Error(), want) {
 		t.Errorf("error = %q; want it to contain %q", err, want)
 	}
 	if out.Len() != 0 {
 		t.Errorf("a report was written:\n%s", out.String())
 	}
 	code, stdout, stderr := runCaptured(t, "analyze", "--build", "21H2", "--edition", "home,pro", sample)
-	if code != exitUsage || stdout != "" || !strings.Contains(stderr, "windows-10-21H2 has no page for home, pro") {
+	if code != exitUsage || stdout != "" || !strings.Contains(stderr, "Windows 10 21H2 has no page for home, pro") {
 		t.Errorf("phonehome analyze --build 21H2 --edition home,pro: exit status %d, stdout %q, stderr %q; want %d, nothing, the editions without a page",
 			code, stdout, stderr, exitUsage)
 	}
@@ -437,15 +440,15 @@ func TestEditionWithoutPage(t *testing.T) {
 			if err != nil {
 				t.Fatalf("analyze --build 21H2 --edition all = %v; want success", err)
 			}
-			if want := "phonehome: windows-10-21H2 has no page for home, pro, education: reporting enterprise only\n"; errOut.String() != want {
+			if want := "phonehome: Windows 10 21H2 has no page for home, pro, education: reporting enterprise only\n"; errOut.String() != want {
 				t.Errorf("stderr = %q; want %q", errOut.String(), want)
 			}
 			want := map[string]string{
-				"text":     "  no page  windows-10-21H2 has no page for Home, Pro, Education: not reported\n",
+				"text":     "  no page  Windows 10 21H2 has no page for Home, Pro, Education: not reported\n",
 				"json":     `"editions_without_page": [`,
 				"csv":      `"education","no_page",`,
-				"markdown": "- no page: windows-10-21H2 has no page for Home, Pro, Education: not reported\n",
-				"html":     "<dd>windows-10-21H2 has no page for Home, Pro, Education: not reported</dd>",
+				"markdown": "- no page: Windows 10 21H2 has no page for Home, Pro, Education: not reported\n",
+				"html":     "<dd>Windows 10 21H2 has no page for Home, Pro, Education: not reported</dd>",
 			}[format]
 			if !strings.Contains(out.String(), want) {
 				t.Errorf("%s report does not say which editions have no page: want %q", format, want)
@@ -497,5 +500,150 @@ func TestProgressLine(t *testing.T) {
 	p.done()
 	if b.Len() != 0 {
 		t.Errorf("progress wrote %q to a non-terminal", b.String())
+	}
+}
+
+// TestNothingInScopeExitStatus runs the captures of testdata/nothing (cut
+// from the sample by real tools, see testdata/README.md) and the sample with
+// a --vm that starts no flow: each finishes with exit status 4, a warning on
+// stderr that says why, and the same warning at the top of the report; 3
+// (damage) wins over 4.
+func TestNothingInScopeExitStatus(t *testing.T) {
+	const head = "nothing in scope: no IPv4 flow started by the VM towards a public address: "
+	dir := filepath.Join("testdata", "nothing")
+	for _, tt := range []struct {
+		name string
+		args []string
+		why  string
+	}{
+		{"ipv6_only", []string{filepath.Join(dir, "ipv6-only.pcap")},
+			"no local address started an IPv4 flow; the 30 packets read were excluded as ipv6 (30)"},
+		{"arp_only", []string{filepath.Join(dir, "arp-only.pcap")},
+			"no local address started an IPv4 flow; the 2 packets read were excluded as non-ip (2)"},
+		{"no_packets", []string{filepath.Join(dir, "no-packets.pcap")}, "the input holds no packets"},
+		{"empty_file", []string{filepath.Join(dir, "empty.pcap")}, ""}, // damaged today, or empty: see below
+		{"unsupported_link_type", []string{filepath.Join(dir, "unsupported-link-type.pcap")},
+			"none of the 20 frames read could be decoded, being of link types phonehome cannot read: LINKTYPE 220 (20 frames)"},
+		{"vm_starts_no_flow", []string{"--vm", "192.168.56.99", sample},
+			"192.168.56.99, given with --vm, started no flow; the local address that started the most is 192.168.56.10 (95 flows): try --vm 192.168.56.10"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runCaptured(t, append([]string{"analyze", "--edition", "home", "--format", "json"}, tt.args...)...)
+			var rep struct {
+				NothingInScope string `json:"nothing_in_scope"`
+				Damage         []any  `json:"damage"`
+			}
+			if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+				t.Fatalf("report: %v\n%s", err, stdout)
+			}
+			if !strings.HasPrefix(rep.NothingInScope, head+tt.why) {
+				t.Errorf("nothing_in_scope = %q; want it to start %q", rep.NothingInScope, head+tt.why)
+			}
+			// An empty file is reported as damage until capture says
+			// "empty" instead: exit status 3 wins over 4 then.
+			want, status := exitNothing, " (exit status 4)\n"
+			if len(rep.Damage) > 0 {
+				want, status = exitDamaged, "\n"
+			}
+			if code != want {
+				t.Errorf("exit status %d; want %d", code, want)
+			}
+			if line := "phonehome: warning: " + rep.NothingInScope + status; rep.NothingInScope == "" || !strings.Contains(stderr, line) {
+				t.Errorf("stderr = %q; want the line %q", stderr, line)
+			}
+			code, stdout, _ = runCaptured(t, append([]string{"analyze", "--edition", "home"}, tt.args...)...)
+			if lines := strings.SplitN(stdout, "\n", 3); code != want || len(lines) < 2 || lines[1] != "  WARNING  "+rep.NothingInScope {
+				t.Errorf("text report, exit status %d, starts %q; want %d and the warning on the second line", code, lines[:min(2, len(lines))], want)
+			}
+		})
+	}
+	// The sample has flows in scope: no warning, exit status 0.
+	if code, _, stderr := runCaptured(t, "analyze", "--edition", "home", sample); code != exitOK || strings.Contains(stderr, "nothing in scope") {
+		t.Errorf("sample: exit status %d, stderr %q; want %d and no warning", code, stderr, exitOK)
+	}
+}
+
+// TestStderrEscapesNames: a file name from the command line, and what a
+// capture holds, reach stderr escaped as the report escapes them
+// (reports.Terminal), in every message that names them: a missing file, a
+// file that is no capture, a damaged one, a --flows file that cannot be
+// made, an unknown command or help topic.
+func TestStderrEscapesNames(t *testing.T) {
+	dir := t.TempDir()
+	hostile := "x\x1b]0;title\x07\u202e.pcap"
+	escaped := `x\x1b]0;title\x07\u202e.pcap`
+	notCapture := filepath.Join(dir, "not-"+hostile)
+	if err := os.WriteFile(notCapture, []byte("abcd"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	damaged := filepath.Join(dir, "cut-"+hostile)
+	if err := os.WriteFile(damaged, raw[:len(raw)/2+7], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"missing_file", []string{"analyze", filepath.Join(dir, hostile)}, filepath.Join(dir, escaped) + ": cannot open"},
+		{"not_a_capture", []string{"analyze", notCapture}, filepath.Join(dir, "not-"+escaped) + ": not a pcap"},
+		{"damaged", []string{"analyze", "--format", "json", damaged}, filepath.Join(dir, "cut-"+escaped) + " stopped at byte "},
+		{"flows_file", []string{"analyze", "--flows", filepath.Join(dir, "no-such-dir", hostile), sample}, "--flows: open " + filepath.Join(dir, "no-such-dir", escaped)},
+		{"unknown_command", []string{hostile}, `unknown command "x\\x1b]0;title\\a\\u202e.pcap"`},
+		{"help_topic", []string{"help", hostile}, `help "x\\x1b]0;title\\a\\u202e.pcap": unknown command`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, stderr := runCaptured(t, tt.args...)
+			for _, bad := range []string{"\x1b", "\x07", "\u202e"} {
+				if strings.Contains(stderr, bad) {
+					t.Errorf("stderr holds %q raw: %q", bad, stderr)
+				}
+			}
+			if !strings.Contains(stderr, tt.want) {
+				t.Errorf("stderr = %q; want it to contain %q", stderr, tt.want)
+			}
+		})
+	}
+}
+
+// TestNoDoubleSpaceInUsage: no message of the command line holds a double
+// space ("phonehome  --help", "help  :": an empty command name or argument),
+// nor does a help text in its usage lines; an argument check of cobra's
+// fails as a usage error.
+func TestNoDoubleSpaceInUsage(t *testing.T) {
+	words := []string{"", "help", "analyze", "completion", "bash", "version", "--bogus", "-h", "x", " ", "--version"}
+	for _, a := range words {
+		for _, b := range words {
+			for _, c := range []string{"", "x", "--bogus", ""} {
+				var args []string
+				for _, w := range []string{a, b, c} {
+					if w != "" {
+						args = append(args, w)
+					}
+				}
+				if a == "" && b == "" {
+					args = append(args, "") // an empty argument, as the shell passes ''
+				}
+				if a == "analyze" && (b == " " || c == " ") {
+					continue // a file named " ": the message names it as it is
+				}
+				_, stdout, stderr := runCaptured(t, args...)
+				// Messages (stderr) hold no double space; help texts say
+				// no "phonehome  " (the bash script pads a comment).
+				if strings.Contains(stderr, "  ") || strings.Contains(stdout, "phonehome  --help") || strings.Contains(stdout, "phonehome  [") {
+					t.Errorf("phonehome %q: output holds a double space:\n%s%s", args, stderr, stdout)
+				}
+			}
+		}
+	}
+	if code, _, stderr := runCaptured(t, "completion", "bash", "x"); code != exitUsage || !strings.Contains(stderr, "Run 'phonehome completion bash --help' for usage.") {
+		t.Errorf("phonehome completion bash x: exit status %d, stderr %q; want %d and where the usage is", code, stderr, exitUsage)
+	}
+	if code, _, stderr := runCaptured(t, "help", " ", "x"); code != exitUsage || !strings.Contains(stderr, `phonehome: help " " x: unknown command " "`) {
+		t.Errorf("phonehome help ' ' x: exit status %d, stderr %q; want %d and the topic quoted", code, stderr, exitUsage)
 	}
 }

@@ -5,17 +5,24 @@
 // analysed: an unreadable file, an output that could not be written); 2 usage
 // error (an unknown command or help topic, a missing argument, an unknown
 // flag, a bad option value, no page for any edition asked for); 3 finished,
-// but some input was damaged: the report covers everything before the damage
-// and lists where it is.
+// but some input was damaged or could not be read: the report lists where,
+// and what was read of it; 4 finished, but nothing was in scope (no IPv4 flow
+// started by the VM towards a public address: an IPv6-only, ARP-only, empty
+// or undecodable capture, a --vm that started no flow), which stderr and the
+// top of the report say. 3 wins over 4.
 package main
 
 import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/phonehome/phonehome/reports"
 )
 
 // Exit codes, decided here and nowhere else.
@@ -24,10 +31,15 @@ const (
 	exitFailure = 1
 	exitUsage   = 2
 	exitDamaged = 3
+	exitNothing = 4
 )
 
 // errDamaged is returned by a command that finished on damaged input.
 var errDamaged = errors.New("input damaged")
+
+// errNothingInScope is returned by a command that finished on input in
+// which nothing was in scope. errDamaged wins over it.
+var errNothingInScope = errors.New("nothing in scope")
 
 // usageError marks an error in how the command was called.
 type usageError struct{ err error }
@@ -48,8 +60,12 @@ func run(args []string) int {
 		return exitOK
 	case errors.Is(err, errDamaged):
 		return exitDamaged
+	case errors.Is(err, errNothingInScope):
+		return exitNothing
 	}
-	fmt.Fprintf(os.Stderr, "phonehome: %v\n", err)
+	// File names and arguments in the message are the user's or a
+	// capture's: escaped as the report escapes them (reports.Terminal).
+	fmt.Fprintf(os.Stderr, "phonehome: %s\n", reports.Terminal(err.Error()))
 	var u usageError
 	if errors.As(err, &u) {
 		fmt.Fprintf(os.Stderr, "Run '%s --help' for usage.\n", usagePath(root, args))
@@ -84,15 +100,34 @@ phonehome is passive: it never sends a packet and never resolves a name.`,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.SetHelpCommand(newHelpCmd(root))
-	root.AddCommand(newAnalyzeCmd())
+	root.AddCommand(newAnalyzeCmd(), newVersionCmd())
+	// --version prints what the version command does. The flag is made here,
+	// not by cobra, which would also take -v (read as "verbose" elsewhere).
+	root.Version = versionText(debug.ReadBuildInfo())
+	root.SetVersionTemplate("{{.Version}}")
+	root.Flags().Bool("version", false, "print phonehome's version, commit and Go version (as phonehome version)")
 	root.InitDefaultCompletionCmd()
 	// A command that only groups others (phonehome, phonehome completion)
 	// prints its help when called alone, and takes an argument that names
 	// no command as a usage error. Cobra would print the help for that too
 	// (exit 0), or fail with exit status 1 for the root.
+	// Any other command's argument check (cobra's own, as completion
+	// bash's NoArgs) fails as a usage error too, not with exit status 1.
 	var groups func(*cobra.Command)
 	groups = func(c *cobra.Command) {
 		if !c.HasSubCommands() {
+			if check := c.Args; check != nil {
+				c.Args = func(c *cobra.Command, args []string) error {
+					if err := check(c, args); err != nil {
+						var u usageError
+						if errors.As(err, &u) {
+							return err
+						}
+						return usageError{err}
+					}
+					return nil
+				}
+			}
 			return
 		}
 		c.Args = noSuchCommand
@@ -120,11 +155,25 @@ func newHelpCmd(root *cobra.Command) *cobra.Command {
 				return usageError{err}
 			}
 			if len(rest) > 0 {
-				return usageError{fmt.Errorf("help %s: %w", strings.Join(args, " "), noSuchCommand(c, rest))}
+				return usageError{fmt.Errorf("help %s: %w", quoteArgs(args), noSuchCommand(c, rest))}
 			}
 			return c.Help()
 		},
 	}
+}
+
+// quoteArgs joins args with spaces as a shell would take them back: an
+// empty argument, or one with a space, a quote or a control character in it,
+// is quoted (strconv.Quote), the others are not.
+func quoteArgs(args []string) string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = a
+		if a == "" || strings.IndexFunc(a, func(r rune) bool { return r <= ' ' || r == '"' || r == '\'' || r == 0x7f }) >= 0 {
+			out[i] = strconv.Quote(a)
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 // noSuchCommand is the argument check of a command that groups others: an

@@ -5,7 +5,8 @@
 #   sudo testdata/gen/make-fixtures.sh
 #
 # Needs root (ip netns, tcpdump) and Go. Installs tcpdump, dnsutils, curl,
-# openssl and iproute2 with apt-get when they are missing. No traffic leaves
+# openssl, iproute2 and wireshark-common (editcap) with apt-get when they are
+# missing. No traffic leaves
 # the namespace: every client talks to 127.0.0.x on the namespace's own lo.
 # Timestamps, addresses and TCP ports are fixed, so reruns give the same
 # flows; TLS randoms, key shares, DNS IDs/ports and TCP sequence numbers differ.
@@ -18,7 +19,7 @@ ns=phfix
 [ "$(id -u)" = 0 ] || { echo "make-fixtures.sh: needs root" >&2; exit 1; }
 
 missing=()
-for t in tcpdump:tcpdump dig:dnsutils curl:curl openssl:openssl ip:iproute2 tc:iproute2; do
+for t in tcpdump:tcpdump dig:dnsutils curl:curl openssl:openssl ip:iproute2 tc:iproute2 editcap:wireshark-common; do
 	command -v "${t%%:*}" >/dev/null 2>&1 || missing+=("${t#*:}")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -113,5 +114,7 @@ echo "== verify"
 for f in "$testdata/sample/idle-1909.pcapng" "$testdata"/fixtures/*.pcap; do
 	tcpdump -nn -r "$f" >/dev/null 2>"$work/tcpdump-read.log" || { cat "$work/tcpdump-read.log"; exit 1; }
 done
+echo "== cut the sample to short snap lengths"
+"$here/snaplen.sh"
 ls -l "$testdata/sample" "$testdata/fixtures"
 echo "== done"

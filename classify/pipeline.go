@@ -1,0 +1,75 @@
+package classify
+
+import (
+	"io"
+	"slices"
+
+	"github.com/phonehome/phonehome/capture"
+)
+
+// Source is where Analyze reads packets from: capture.FileSet (files, one
+// after another or merged), and any other stream of decoded packets that can
+// say what it could not read. It is declared here, where it is used.
+type Source interface {
+	// Next fills p with the next packet, decoded (capture.Decode), in
+	// capture order, and returns nil; io.EOF after the last. p's slices
+	// need stay valid only until the next call. Any other error ends the
+	// analysis and is returned by Analyze as it is: it should name what
+	// failed.
+	Next(p *capture.Packet) error
+	// Damage returns the places the input could not be read as a capture,
+	// in reading order.
+	Damage() []capture.Damage
+	// Stats returns what was read; Analyze takes Stats.Unsupported and
+	// Stats.Duplicates from it.
+	Stats() capture.Stats
+	// Bounds returns the limits the source reached (IPv4 reassembly).
+	Bounds() []capture.Bound
+}
+
+// ProgressEvery is how many packets Analyze reads between calls of
+// Config.Progress: often enough for a line redrawn four times a second at
+// 100 000 packets/s, rarely enough to cost nothing measurable.
+const ProgressEvery = 1 << 14
+
+// Analyze reads src to its end through a Classifier made from cfg and
+// returns the run, with what src says about itself: Config.Inputs as
+// Run.Inputs, its damage, the bounds it reached after the classifier's, and
+// its frames of link types that cannot be decoded. It does not close src.
+//
+// An error from src.Next other than io.EOF ends the analysis: Analyze returns
+// it, and no run. Damage is not an error: the run says where it is.
+//
+// Analyze allocates nothing per packet beyond what src.Next and
+// Classifier.Add do (TestAnalyzeAllocatesNothingPerPacket); cmd/mkcapture's
+// BenchmarkPipeline times it over a generated week.
+func Analyze(src Source, cfg Config) (*Run, error) {
+	c := New(cfg)
+	var p capture.Packet
+	var n uint64
+	for {
+		err := src.Next(&p)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		c.Add(&p)
+		if n++; n%ProgressEvery == 0 && cfg.Progress != nil {
+			cfg.Progress(n)
+		}
+	}
+	run := c.Finish()
+	run.Inputs = slices.Clone(cfg.Inputs)
+	run.Damage = src.Damage()
+	run.Bounds = append(run.Bounds, src.Bounds()...)
+	st := src.Stats()
+	run.Unsupported = map[string]uint64{}
+	for lt, frames := range st.Unsupported {
+		run.Unsupported[capture.LinkTypeName(lt)] += uint64(frames)
+	}
+	run.Duplicates = uint64(st.Duplicates)
+	run.InputStats = st.Inputs
+	return run, nil
+}
