@@ -1,23 +1,34 @@
 #!/usr/bin/env bash
-# Makes testdata/tunnels/vxlan*.pcap: real clients (dig, curl, openssl
-# s_client) in one network namespace talk to real servers (a DNS responder
-# and an HTTP server from `gen tunnel-serve`, openssl s_server) in another,
-# through a real Linux VXLAN tunnel over a veth pair, captured with tcpdump on
-# the underlay: what a capture host receives from a VXLAN mirror. It puts the
-# frames of vxlan.pcap in ERSPAN II and III (erspan-ii.pcap, erspan-iii.pcap:
-# `gen tunnel-rewrap`). Then it writes testdata/tunnels/TRUTH.tsv: what
-# tshark reads in every capture of the folder, those copied from elsewhere
-# too (see testdata/tunnels/README.md).
+# Makes testdata/tunnels: the captures of encapsulated and 802.11 traffic and
+# TRUTH.tsv, what tshark reads in each of their frames.
 #
-#   sudo testdata/gen/make-tunnel-fixtures.sh
+#   sudo testdata/gen/make-tunnel-fixtures.sh    capture, rewrap, truth
+#   testdata/gen/make-tunnel-fixtures.sh rewrap  rewrap and truth only
 #
-# Needs root (ip netns, tcpdump), Go, tshark and python3 (for TRUTH.tsv).
-# Installs tcpdump, dnsutils, curl, openssl, iproute2 and tshark with apt-get
-# when they are missing. No traffic leaves the two namespaces it creates; the
-# public addresses below exist only inside them. Only VXLAN is made here:
-# this machine's kernel has no gre, gretap, erspan, geneve, ipip, sit or
-# ip6tnl link type ("ip link add ... type gre": "Unknown device type"), so
-# the other encapsulations come from real captures made elsewhere.
+# Capture (root): real clients (dig, curl, openssl s_client) in one network
+# namespace talk to real servers (a DNS responder and an HTTP server from
+# `gen tunnel-serve`, openssl s_server) in another, through a real Linux
+# VXLAN tunnel over a veth pair, captured with tcpdump on the underlay: what
+# a capture host receives from a VXLAN mirror (vxlan*.pcap). Only VXLAN is
+# made so: this machine's kernel has no gre, gretap, erspan, geneve, ipip,
+# sit or ip6tnl link type ("ip link add ... type gre": "Unknown device
+# type").
+#
+# Rewrap (no root): `gen tunnel-rewrap all` takes the Ethernet frames out of
+# vxlan.pcap and puts them in every other encapsulation Decode takes off
+# (GRE with and without options, gretap, GRE in GRE, GRE in UDP, ERSPAN I,
+# II, III, Geneve, GTP-U, IP in IP, 6in4, 4in6, 6in6, one nested past the
+# depth bound), in PPTP's GRE version 1, which Decode leaves on, and in
+# 802.11 behind radiotap and PPI (see testdata/tunnels/README.md). Its
+# output depends on vxlan.pcap alone: rerun on the committed vxlan.pcap, it
+# writes the same bytes; a new capture changes them all.
+#
+# Truth: tshark's innermost packet per frame, by tunnel_truth.py.
+#
+# Needs Go and tshark; the capture also root, tcpdump, dig, curl, openssl
+# and iproute2. Installs the missing ones with apt-get (as root). No traffic
+# leaves the two namespaces it creates; the public addresses below exist
+# only inside them.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,13 +36,21 @@ out=$(dirname "$here")/tunnels
 vm=phtun-vm
 gw=phtun-gw
 
-[ "$(id -u)" = 0 ] || { echo "make-tunnel-fixtures.sh: needs root" >&2; exit 1; }
+mode=${1:-all}
+case "$mode" in
+all | rewrap) ;;
+*) echo "usage: make-tunnel-fixtures.sh [rewrap]" >&2; exit 2 ;;
+esac
+[ "$mode" = rewrap ] || [ "$(id -u)" = 0 ] || { echo "make-tunnel-fixtures.sh: capturing needs root (or: make-tunnel-fixtures.sh rewrap)" >&2; exit 1; }
 
+tools=(tshark:tshark)
+[ "$mode" = rewrap ] || tools+=(tcpdump:tcpdump dig:dnsutils curl:curl openssl:openssl ip:iproute2)
 missing=()
-for t in tcpdump:tcpdump dig:dnsutils curl:curl openssl:openssl ip:iproute2 tshark:tshark; do
+for t in "${tools[@]}"; do
 	command -v "${t%%:*}" >/dev/null 2>&1 || missing+=("${t#*:}")
 done
 if [ ${#missing[@]} -gt 0 ]; then
+	[ "$(id -u)" = 0 ] || { echo "make-tunnel-fixtures.sh: missing ${missing[*]}" >&2; exit 1; }
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 fi
 
@@ -115,58 +134,61 @@ capture_stop() {
 	wait "$cap" || true
 }
 
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-	-subj /CN=slscr.update.microsoft.com -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
-[ -d /etc/netns ] || made_netns_dir=1
-mkdir -p "/etc/netns/$vm"
-echo "nameserver 192.168.56.1" >"/etc/netns/$vm/resolv.conf"
-mkdir -p "$out"
+# capture makes vxlan.pcap, vxlan-outer-fragments.pcap and vxlan-linux-port.pcap.
+capture() {
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+		-subj /CN=slscr.update.microsoft.com -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
+	[ -d /etc/netns ] || made_netns_dir=1
+	mkdir -p "/etc/netns/$vm"
+	echo "nameserver 192.168.56.1" >"/etc/netns/$vm/resolv.conf"
+	mkdir -p "$out"
 
-echo "== vxlan.pcap: underlay MTU 1500, tunnel MTU 1450"
-network 1500 1450
-servers
-capture_start "$work/vxlan.pcap"
-in_vm dig +notcp +bufsize=1232 settings-win.data.microsoft.com A >/dev/null
-in_vm sh -c 'echo | openssl s_client -connect slscr.update.microsoft.com:443 -servername slscr.update.microsoft.com' >/dev/null 2>&1
-in_vm curl -s -o /dev/null http://ctldl.windowsupdate.com/msdownload/update/v3/static/trustedr/en/authrootstl.cab
-# a 2 KB answer: the gateway fragments it inside the tunnel (MTU 1450)
-in_vm dig +notcp +bufsize=4096 download.windowsupdate.com A >/dev/null
-capture_stop
-for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-pids=()
+	echo "== vxlan.pcap: underlay MTU 1500, tunnel MTU 1450"
+	network 1500 1450
+	servers
+	capture_start "$work/vxlan.pcap"
+	in_vm dig +notcp +bufsize=1232 settings-win.data.microsoft.com A >/dev/null
+	in_vm sh -c 'echo | openssl s_client -connect slscr.update.microsoft.com:443 -servername slscr.update.microsoft.com' >/dev/null 2>&1
+	in_vm curl -s -o /dev/null http://ctldl.windowsupdate.com/msdownload/update/v3/static/trustedr/en/authrootstl.cab
+	# a 2 KB answer: the gateway fragments it inside the tunnel (MTU 1450)
+	in_vm dig +notcp +bufsize=4096 download.windowsupdate.com A >/dev/null
+	capture_stop
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	pids=()
 
-echo "== vxlan-outer-fragments.pcap: underlay MTU 1400, tunnel MTU 1500"
-network 1400 1500
-servers
-capture_start "$work/vxlan-outer-fragments.pcap"
-# a 1.4 KB answer, whole inside the tunnel, fragmented outside it
-in_vm dig +notcp +bufsize=4096 tlu.dl.delivery.mp.microsoft.com A >/dev/null
-# 3000 bytes back in full-size segments, each fragmented outside the tunnel
-in_vm curl -s -o /dev/null http://ctldl.windowsupdate.com/msdownload/update/v3/static/trustedr/en/disallowedcertstl.cab
-capture_stop
-for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-pids=()
+	echo "== vxlan-outer-fragments.pcap: underlay MTU 1400, tunnel MTU 1500"
+	network 1400 1500
+	servers
+	capture_start "$work/vxlan-outer-fragments.pcap"
+	# a 1.4 KB answer, whole inside the tunnel, fragmented outside it
+	in_vm dig +notcp +bufsize=4096 tlu.dl.delivery.mp.microsoft.com A >/dev/null
+	# 3000 bytes back in full-size segments, each fragmented outside the tunnel
+	in_vm curl -s -o /dev/null http://ctldl.windowsupdate.com/msdownload/update/v3/static/trustedr/en/disallowedcertstl.cab
+	capture_stop
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	pids=()
 
-echo "== vxlan-linux-port.pcap: no dstport given, so Linux's default UDP port 8472"
-network 1500 1450 linux
-servers
-capture_start "$work/vxlan-linux-port.pcap"
-in_vm curl -s -o /dev/null http://ctldl.windowsupdate.com/msdownload/update/v3/static/trustedr/en/pinrulesstl.cab
-capture_stop
+	echo "== vxlan-linux-port.pcap: no dstport given, so Linux's default UDP port 8472"
+	network 1500 1450 linux
+	servers
+	capture_start "$work/vxlan-linux-port.pcap"
+	in_vm curl -s -o /dev/null http://ctldl.windowsupdate.com/msdownload/update/v3/static/trustedr/en/pinrulesstl.cab
+	capture_stop
 
-cp "$work/vxlan.pcap" "$work/vxlan-outer-fragments.pcap" "$work/vxlan-linux-port.pcap" "$out/"
+	cp "$work/vxlan.pcap" "$work/vxlan-outer-fragments.pcap" "$work/vxlan-linux-port.pcap" "$out/"
+}
 
-echo "== erspan-ii.pcap, erspan-iii.pcap: vxlan.pcap's frames put in ERSPAN (no kernel here makes it)"
-"$work/gen" tunnel-rewrap erspan2 "$out/vxlan.pcap" "$out/erspan-ii.pcap"
-"$work/gen" tunnel-rewrap erspan3 "$out/vxlan.pcap" "$out/erspan-iii.pcap"
+[ "$mode" = rewrap ] || capture
+
+echo "== the other encapsulations and 802.11: vxlan.pcap's frames rewrapped (no kernel here makes them)"
+"$work/gen" tunnel-rewrap all "$out/vxlan.pcap" "$out"
 
 echo "== TRUTH.tsv (tshark, IP reassembly off: one line per frame, as captured; UDP 8472 read as VXLAN)"
 {
 	printf 'file\tframe\tprotocols\tip_version\tsrc\tdst\ttransport\tsport\tdport\n'
-	for f in "$out"/*.pcap "$out"/*.pcap.gz; do
-		[ -e "$f" ] || continue
+	for f in "$out"/*.pcap; do
 		tshark -r "$f" -o ip.defragment:FALSE -o ipv6.defragment:FALSE -d udp.port==8472,vxlan -T fields -E separator=/t -E occurrence=a -E aggregator=, \
 			-e frame.number -e frame.protocols -e ip.src -e ip.dst -e ipv6.src -e ipv6.dst \
 			-e tcp.srcport -e tcp.dstport -e udp.srcport -e udp.dstport 2>/dev/null |
