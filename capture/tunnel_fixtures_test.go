@@ -14,35 +14,35 @@ import (
 // and TRUTH.tsv, what tshark reads in each of their frames.
 const tunnelDir = "../testdata/tunnels"
 
-// tunnelFixtureKinds is the outermost encapsulation of every tunnelled frame
-// of each capture, read from its bytes; EncapNone where no frame is.
-var tunnelFixtureKinds = map[string]Encap{
-	"vxlan.pcap":                                     EncapVXLAN,
-	"vxlan-outer-fragments.pcap":                     EncapVXLAN,
-	"vxlan-linux-port.pcap":                          EncapVXLAN,
-	"erspan-ii.pcap":                                 EncapERSPANII,
-	"erspan-iii.pcap":                                EncapERSPANIII,
-	"zeek__erspan.pcap.gz":                           EncapGRE, // 0x6558, as Linux gretap sends it
-	"zeek__erspanI.pcap":                             EncapERSPANI,
-	"zeek__erspanII.pcap":                            EncapERSPANII,
-	"zeek__erspanIII.pcap":                           EncapERSPANIII,
-	"zeek__tunnels__gre-erspan3-dot1q.pcap":          EncapERSPANIII,
-	"zeek__tunnels__gre-sample.pcap":                 EncapGRE,
-	"zeek__tunnels__gre-within-gre.pcap.gz":          EncapGRE,
-	"zeek__tunnels__gre-pptp.pcap":                   Encap4in6,
-	"zeek__tunnels__4in4.pcap":                       EncapIPIP,
-	"zeek__tunnels__4in6.pcap":                       Encap4in6,
-	"zeek__tunnels__6in4.pcap":                       Encap6in4,
-	"zeek__tunnels__6in6.pcap":                       Encap6in6,
-	"zeek__tunnels__geneve.pcap":                     EncapGeneve,
-	"zeek__tunnels__geneve-vxlan-dns-truncated.pcap": EncapGeneve,
-	"zeek__tunnels__vxlan-triple-v2.pcap":            EncapVXLAN,
-	"zeek__tunnels__vxlan-encapsulated-http.pcap":    EncapVXLAN,
-	"zeek__tunnels__gtp__gtp_ext_header.pcap":        EncapGTPU,
-	"zeek__tunnels__gtp__gtp3_false_gtp.pcap":        EncapNone,
-	"zeek__radiotap.pcap":                            EncapNone,
-	"zeek__wlanmon.pcap":                             EncapNone,
-	"zeek__arp-who-has-radiotap.pcap":                EncapNone,
+// tunnelFixtures is, for each capture, the outermost encapsulation and the
+// depth of every tunnelled frame, read from its bytes (testdata/tunnels/README.md
+// says how each was made); EncapNone where no frame is tunnelled.
+var tunnelFixtures = map[string]struct {
+	kind  Encap
+	depth uint8
+}{
+	"vxlan.pcap":                 {EncapVXLAN, 1},
+	"vxlan-outer-fragments.pcap": {EncapVXLAN, 1},
+	"vxlan-linux-port.pcap":      {EncapVXLAN, 1},
+	"gre.pcap":                   {EncapGRE, 1},
+	"gre-options.pcap":           {EncapGRE, 1},
+	"gretap.pcap":                {EncapGRE, 1}, // 0x6558, as Linux gretap sends it
+	"gre-in-gre.pcap":            {EncapGRE, 2},
+	"gre-udp.pcap":               {EncapGREUDP, 1},
+	"gre-pptp.pcap":              {EncapNone, 0},
+	"erspan-i.pcap":              {EncapERSPANI, 1},
+	"erspan-ii.pcap":             {EncapERSPANII, 1},
+	"erspan-iii.pcap":            {EncapERSPANIII, 1},
+	"erspan-iii-dot1q.pcap":      {EncapERSPANIII, 1},
+	"geneve.pcap":                {EncapGeneve, 1},
+	"gtp-u.pcap":                 {EncapGTPU, 1},
+	"ipip.pcap":                  {EncapIPIP, 1},
+	"6in4.pcap":                  {Encap6in4, 1},
+	"4in6.pcap":                  {Encap4in6, 1},
+	"6in6.pcap":                  {Encap6in6, 1},
+	"too-deep.pcap":              {EncapGRE, MaxTunnelDepth}, // 4 or 5 deep: taken off to the bound
+	"radiotap.pcap":              {EncapNone, 0},
+	"ppi.pcap":                   {EncapNone, 0},
 }
 
 // tunnelFixtureExceptions lists the frames where Decode's innermost packet
@@ -51,9 +51,12 @@ var tunnelFixtureExceptions = map[string]struct {
 	frames int
 	why    string
 }{
-	"zeek__tunnels__gre-pptp.pcap": {2, "IPv4 in IPv6, then enhanced GRE (version 1, PPTP) carrying PPP: tshark " +
-		"reads the PPP, Decode leaves GRE version 1 on (a VPN client's own, its PPP usually encrypted), so the packet " +
-		"is the IPv4 one carrying GRE"},
+	"gre-pptp.pcap": {11, "enhanced GRE (version 1, PPTP) carrying PPP: tshark reads the PPP, Decode leaves GRE " +
+		"version 1 on (a VPN client's own tunnel, its PPP usually encrypted), so the packet is the VM's IPv4 one " +
+		"to its VPN server, carrying GRE"},
+	"too-deep.pcap": {2, "the 2 frames nested five deep: Decode takes MaxTunnelDepth (4) encapsulations off and " +
+		"leaves the fifth (GTP-U) on, marked TooDeep, so the packet is the UDP one to port 2152 inside Geneve; " +
+		"tshark reads through all five"},
 }
 
 type tunnelTruth struct {
@@ -99,10 +102,10 @@ func readTunnelTruth(t *testing.T) map[string][]tunnelTruth {
 func TestTunnelFixtures(t *testing.T) {
 	truth := readTunnelTruth(t)
 	files, _ := filepath.Glob(filepath.Join(tunnelDir, "*.pcap*"))
-	if len(files) != len(tunnelFixtureKinds) {
-		t.Errorf("%d captures in %s; tunnelFixtureKinds names %d", len(files), tunnelDir, len(tunnelFixtureKinds))
+	if len(files) != len(tunnelFixtures) {
+		t.Errorf("%d captures in %s; tunnelFixtures names %d", len(files), tunnelDir, len(tunnelFixtures))
 	}
-	var frames, tunnelled, agree int
+	var frames, tunnelled, tooDeep, agree int
 	for _, path := range files {
 		name := filepath.Base(path)
 		want, ok := truth[name]
@@ -110,9 +113,9 @@ func TestTunnelFixtures(t *testing.T) {
 			t.Errorf("%s: not in TRUTH.tsv; rerun testdata/gen/make-tunnel-fixtures.sh", name)
 			continue
 		}
-		kind, ok := tunnelFixtureKinds[name]
+		fx, ok := tunnelFixtures[name]
 		if !ok {
-			t.Errorf("%s: no entry in tunnelFixtureKinds", name)
+			t.Errorf("%s: no entry in tunnelFixtures", name)
 		}
 		s, err := OpenFiles([]string{path}, Options{})
 		if err != nil {
@@ -140,9 +143,14 @@ func TestTunnelFixtures(t *testing.T) {
 			frames++
 			if p.Tunnel.Depth > 0 {
 				tunnelled++
-				if p.Tunnel.Kind != kind {
-					t.Errorf("%s frame %d: tunnel %v; want %v", name, w.frame, p.Tunnel.Kind, kind)
+				if p.Tunnel.Kind != fx.kind || p.Tunnel.Depth != fx.depth {
+					t.Errorf("%s frame %d: tunnel %v, depth %d; want %v, depth %d", name, w.frame, p.Tunnel.Kind, p.Tunnel.Depth, fx.kind, fx.depth)
 				}
+			} else if fx.kind != EncapNone && !p.Fragment {
+				t.Errorf("%s frame %d: not tunnelled; want %v", name, w.frame, fx.kind)
+			}
+			if p.Tunnel.TooDeep {
+				tooDeep++
 			}
 			wantS := w.summary()
 			if p.L3 != L3IPv4 && p.L3 != L3IPv6 && p.Tunnel.Depth > 0 {
@@ -164,6 +172,9 @@ func TestTunnelFixtures(t *testing.T) {
 		if e, ok := tunnelFixtureExceptions[name]; ok && differ != e.frames {
 			t.Errorf("%s: %d frames differ from tshark; the exception says %d (%s)", name, differ, e.frames, e.why)
 		}
+	}
+	if want := tunnelFixtureExceptions["too-deep.pcap"].frames; tooDeep != want {
+		t.Errorf("%d frames nested past MaxTunnelDepth; want %d (too-deep.pcap)", tooDeep, want)
 	}
 	t.Logf("%d captures, %d frames, %d in tunnels; %d agree with tshark", len(files), frames, tunnelled, agree)
 }
@@ -217,13 +228,13 @@ func protoWord(p uint8) string {
 	return "udp"
 }
 
-// TestTunnelDecodeAllocs: decoding real tunnelled frames, the GRE packets
-// fragmented outside the tunnel among them, and rebuilding those allocates
-// nothing once the Defragmenter has its slots.
+// TestTunnelDecodeAllocs: decoding real tunnelled frames, the gretap
+// packets fragmented outside the tunnel among them, and rebuilding those
+// allocates nothing once the Defragmenter has its slots.
 func TestTunnelDecodeAllocs(t *testing.T) {
 	var frames [][]byte
 	var lts []uint16
-	for _, name := range []string{"zeek__erspan.pcap.gz", "vxlan.pcap", "zeek__radiotap.pcap", "zeek__tunnels__gtp__gtp_ext_header.pcap"} {
+	for _, name := range []string{"gretap.pcap", "vxlan.pcap", "erspan-iii-dot1q.pcap", "geneve.pcap", "gtp-u.pcap", "4in6.pcap", "too-deep.pcap", "radiotap.pcap", "ppi.pcap"} {
 		s, err := OpenFiles([]string{filepath.Join(tunnelDir, name)}, Options{Defrag: DefragConfig{Off: true}})
 		if err != nil {
 			t.Fatal(err)
@@ -248,8 +259,11 @@ func TestTunnelDecodeAllocs(t *testing.T) {
 		}
 	}
 	pass() // the Defragmenter's slots and blocks
-	if rebuilt == 0 {
-		t.Fatal("no datagram rebuilt: the fixtures lost their fragments")
+	// A DNS answer fragmented inside the tunnel in 8 of the 9 captures
+	// (gretap.pcap's first fragment is fragmented outside GRE as well), and
+	// in gretap.pcap 3 datagrams fragmented outside GRE.
+	if rebuilt != 11 {
+		t.Fatalf("%d datagrams rebuilt; want 11: the fixtures lost their fragments", rebuilt)
 	}
 	if n := testing.AllocsPerRun(20, pass); n != 0 {
 		t.Errorf("decoding %d tunnelled frames and rebuilding their datagrams: %v allocs; want 0", len(frames), n)
