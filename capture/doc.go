@@ -133,13 +133,15 @@
 // rebuilds that datagram: fragmented outside the tunnel (a mirror's 50 bytes
 // on a full-size frame), the rebuilt datagram is decoded through it;
 // fragmented inside, it keeps the fragments' Tunnel. A datagram fragmented
-// both outside and inside is rebuilt outside only.
+// both inside and outside (a DNS answer fragmented by the VM's gateway,
+// mirrored over a path of lower MTU) is rebuilt outside, then inside.
 //
 // IPv4 TCP, UDP and tunnel fragments are reassembled (see Defragmenter: at most 1024
 // datagrams and 8 MiB at once, 30 s of capture time each, the first bytes
 // winning an overlap). Every fragment still comes out of Next as captured;
-// the rebuilt datagram follows the fragment that completes it, with
-// Reassembled set, so bytes are counted once and names read once.
+// the rebuilt datagram follows the fragment (or the rebuilt datagram) that
+// completes it, with Reassembled set, so bytes are counted once and names
+// read once.
 //
 // For IPv4 it sets addresses and protocol, and for TCP and UDP in a first or
 // only fragment the ports, TCP sequence numbers and flags, and the payload.

@@ -89,7 +89,8 @@ type Packet struct {
 	// IPv4 TCP, UDP and tunnel fragments (see Defragmenter): every fragment comes
 	// out as captured, marked Fragment, and the call after the one that
 	// returned the last fragment missing returns the whole datagram, with
-	// Reassembled the number of fragments it was rebuilt from. Its bytes
+	// Reassembled the number of fragments it was rebuilt from (a datagram
+	// rebuilt outside a tunnel can be such a last fragment inside it). Its bytes
 	// were already delivered in those fragments: read its fields and
 	// Payload, count neither it as a frame nor its length as bytes. Its
 	// Frame is the rebuilt IPv4 datagram (LinkType LinkTypeIPv4, Fragment

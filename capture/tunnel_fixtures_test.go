@@ -2,6 +2,7 @@ package capture
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -252,20 +253,128 @@ func TestTunnelDecodeAllocs(t *testing.T) {
 	pass := func() {
 		for i, f := range frames {
 			Decode(lts[i], f, &p)
-			if d.Add(&p) {
+			for more := d.Add(&p); more; more = d.Add(&q) {
 				d.Datagram(&q)
 				rebuilt++
 			}
 		}
 	}
 	pass() // the Defragmenter's slots and blocks
-	// A DNS answer fragmented inside the tunnel in 8 of the 9 captures
-	// (gretap.pcap's first fragment is fragmented outside GRE as well), and
-	// in gretap.pcap 3 datagrams fragmented outside GRE.
-	if rebuilt != 11 {
-		t.Fatalf("%d datagrams rebuilt; want 11: the fixtures lost their fragments", rebuilt)
+	// A DNS answer fragmented inside the tunnel in each of the 9
+	// captures, and in gretap.pcap 3 datagrams fragmented outside GRE, one
+	// of them that answer's first fragment.
+	if rebuilt != 12 {
+		t.Fatalf("%d datagrams rebuilt; want 12: the fixtures lost their fragments", rebuilt)
 	}
 	if n := testing.AllocsPerRun(20, pass); n != 0 {
 		t.Errorf("decoding %d tunnelled frames and rebuilding their datagrams: %v allocs; want 0", len(frames), n)
+	}
+}
+
+// TestTunnelFragmentedOutsideAndInside: in gretap.pcap a DNS answer the
+// gateway fragmented inside the tunnel (MTU 1450) is mirrored over a path of
+// MTU 1400, so its first fragment is fragmented again outside the tunnel.
+// Next rebuilds the outer datagram, then, from it and the second inner
+// fragment, the answer: a UDP datagram inside GRE, whole. Before, the
+// rebuilt outer datagram was an inner fragment that went no further, and
+// the answer's names were lost.
+func TestTunnelFragmentedOutsideAndInside(t *testing.T) {
+	s, err := OpenFiles([]string{filepath.Join(tunnelDir, "gretap.pcap")}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var p Packet
+	var rebuilt []string
+	answer := false
+	for {
+		err := s.Next(&p)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Reassembled == 0 {
+			continue
+		}
+		got := innermost(&p)
+		if p.Fragment {
+			got += " fragment"
+		}
+		rebuilt = append(rebuilt, got)
+		if p.Proto == 17 && p.SrcPort == 53 && !p.Fragment {
+			answer = true
+			if p.Truncated || p.Tunnel.Kind != EncapGRE || p.Tunnel.Depth != 1 || p.Reassembled != 2 {
+				t.Errorf("rebuilt answer: Truncated %v, tunnel %v depth %d, from %d fragments; want false, gre depth 1, 2",
+					p.Truncated, p.Tunnel.Kind, p.Tunnel.Depth, p.Reassembled)
+			}
+			if len(p.Payload) < 2000 {
+				t.Errorf("rebuilt answer: %d bytes of payload; want the whole 2 KB answer", len(p.Payload))
+			}
+		}
+	}
+	if !answer {
+		t.Errorf("datagrams rebuilt:\n%s\nwant the DNS answer from 192.168.56.1:53 among them", strings.Join(rebuilt, "\n"))
+	}
+}
+
+// TestDefragInsideCompletedByOutside: gretap.pcap's DNS answer with its
+// inner second fragment first (frame 46 before 44 and 45: some stacks send
+// the last fragment first), so that the datagram rebuilt outside GRE is the
+// one that completes the answer inside it. Given back to Add as FileSet.Next
+// does, before its caller reads it, it must stay whole while the answer is
+// rebuilt.
+func TestDefragInsideCompletedByOutside(t *testing.T) {
+	s, err := OpenFiles([]string{filepath.Join(tunnelDir, "gretap.pcap")}, Options{Defrag: DefragConfig{Off: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var frames [][]byte
+	var p Packet
+	for s.Next(&p) == nil {
+		frames = append(frames, append([]byte(nil), p.Frame...))
+	}
+	s.Close()
+	if len(frames) != 46 {
+		t.Fatalf("gretap.pcap: %d frames; want 46", len(frames))
+	}
+	frames = append(frames[:43], frames[45], frames[43], frames[44])
+	d := NewDefragmenter(DefragConfig{})
+	var q Packet
+	var rebuilt []string
+	for _, f := range frames {
+		Decode(LinkTypeEthernet, f, &p)
+		if !d.Add(&p) {
+			continue
+		}
+		for more := true; more; {
+			d.Datagram(&q)
+			got := innermost(&q)
+			if q.Fragment {
+				got += " fragment"
+			}
+			if q.SrcPort == 53 && !q.Fragment && (len(q.Payload) < 2000 || q.Tunnel.Kind != EncapGRE || q.Tunnel.Depth != 1) {
+				got += fmt.Sprintf(" (%d bytes of payload, tunnel %v depth %d; want 2 KB, gre depth 1)", len(q.Payload), q.Tunnel.Kind, q.Tunnel.Depth)
+			}
+			rebuilt = append(rebuilt, got)
+			frag, payload := q.Fragment, len(q.Payload)
+			more = d.Add(&q)
+			var again Packet
+			Decode(LinkTypeIPv4, q.Frame, &again)
+			if innermost(&again) != innermost(&q) || again.Fragment != frag || len(again.Payload) != payload {
+				t.Errorf("datagram %q (%d bytes of payload), given back to Add: its Frame now decodes as %q (fragment %v, %d bytes)",
+					got, payload, innermost(&again), again.Fragment, len(again.Payload))
+			}
+		}
+	}
+	want := []string{
+		"4 23.56.3.67 > 192.168.56.10 tcp 80 > 44540",
+		"4 23.56.3.67 > 192.168.56.10 tcp 80 > 44540",
+		"4 192.168.56.1 > 192.168.56.10 udp 53 > 48063 fragment",
+		"4 192.168.56.1 > 192.168.56.10 udp 53 > 48063",
+	}
+	if got := strings.Join(rebuilt, "\n"); got != strings.Join(want, "\n") {
+		t.Errorf("datagrams rebuilt:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
 	}
 }
