@@ -68,9 +68,10 @@ func (e Encap) String() string {
 
 // MaxTunnelDepth bounds how many encapsulations Decode takes off one frame.
 // Mirrored traffic nests two at most (ERSPAN of a host that runs VXLAN);
-// the corpus's deepest real capture nests three (zeek's vxlan-triple-v2).
-// A packet still tunnelled at the bound is left as it is there, with
-// Tunnel.TooDeep set, so that a report can say so.
+// every tunnelled capture of the shared corpus nests one, and
+// testdata/tunnels nests two (gre-in-gre.pcap), four and five
+// (too-deep.pcap). A packet still tunnelled at the bound is left as it is
+// there, with Tunnel.TooDeep set, so that a report can say so.
 const MaxTunnelDepth = 4
 
 // Tunnel says how a frame arrived encapsulated. The zero Tunnel is a frame

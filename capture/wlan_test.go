@@ -6,8 +6,9 @@ import (
 )
 
 // 802.11 builders, after IEEE 802.11-2020 section 9.3.2.1, the radiotap
-// definition (radiotap.org) and the PPI specification (CACE, 2007). Real
-// captures of each link type are read by TestTunnelFixtures.
+// definition (radiotap.org) and the PPI specification (CACE, 2007).
+// TestTunnelFixtures reads real traffic rewrapped in 802.11 behind radiotap
+// and PPI (testdata/tunnels/radiotap.pcap, ppi.pcap).
 
 // snap is an LLC/SNAP header (RFC 1042) for EtherType et, then rest.
 func snap(et uint16, rest []byte) []byte {
