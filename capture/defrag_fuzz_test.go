@@ -190,6 +190,15 @@ func FuzzDefrag(f *testing.F) {
 				if !bytes.Equal(q.Frame[20:], want[20:]) || !bytes.Equal(q.Frame[12:20], want[12:20]) {
 					t.Fatalf("fragment %d: rebuilt datagram differs from the reference", i)
 				}
+				// FileSet.Next gives each datagram back to Add (it may be
+				// a fragment inside a tunnel); these hold none, and the
+				// datagram must come back as it went.
+				if d.Add(&q) {
+					t.Fatalf("fragment %d: the datagram rebuilt completed another", i)
+				}
+				if !bytes.Equal(q.Frame[20:], want[20:]) {
+					t.Fatalf("fragment %d: rebuilt datagram changed when given back to Add", i)
+				}
 			} else if want != nil {
 				t.Fatalf("fragment %d: the reference rebuilt a datagram of %d bytes; Defragmenter did not", i, len(want))
 			}
