@@ -18,6 +18,11 @@ func BenchmarkDecode(b *testing.B) {
 		{"ethernet_ipv4_tcp", LinkTypeEthernet, eth(0x0800, ipv4TCP(b, "GET / HTTP/1.1\r\nHost: example.com\r\n\r\n"))},
 		{"vlan_qinq_ipv4_udp", LinkTypeEthernet, eth(0x88a8, cat(tag(100, 0x8100), tag(10, 0x0800), ipv4UDP(b, "dns query")))},
 		{"sll2_ipv6", LinkTypeSLL2, sll2(0x86dd, 1, ipv6UDP(b))},
+		{"erspan_ii_ipv4_tcp", LinkTypeEthernet, eth(0x0800, outer4(b, 47, cat(gre(0x10, 0, 0x88be, 1),
+			[]byte{0x10, 0x17, 0x08, 0x64, 0, 0, 0, 0}, ether(0x0800, ipv4TCP(b, "GET / HTTP/1.1\r\nHost: example.com\r\n\r\n")))))},
+		{"vxlan_ipv4_tcp", LinkTypeEthernet, eth(0x0800, udpOuter(b, portVXLAN, cat(vxlanHdr(0x08),
+			ether(0x0800, ipv4TCP(b, "GET / HTTP/1.1\r\nHost: example.com\r\n\r\n")))))},
+		{"radiotap_qos_ipv4_udp", LinkTypeRadiotap, radiotap(0x10, wlanData(true, 0, snap(0x0800, ipv4UDP(b, "dns query"))))},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {

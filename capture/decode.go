@@ -21,6 +21,9 @@ const (
 	LinkTypePPP      uint16 = 9   // PPP, with or without the HDLC-like ff 03 framing
 	LinkTypeCHDLC    uint16 = 104 // Cisco HDLC: address, control, then an EtherType
 	LinkTypeNFLOG    uint16 = 239 // Linux netfilter log: a header, then TLVs, one of them the IP packet
+	LinkType80211    uint16 = 105 // IEEE 802.11 frames, no radio header
+	LinkTypeRadiotap uint16 = 127 // radiotap header, then an 802.11 frame
+	LinkTypePPI      uint16 = 192 // Per-Packet Information header, then a frame of the link type it names
 )
 
 // LinkTypeName names a link type for a report: "Ethernet", or "LINKTYPE 147"
@@ -49,6 +52,12 @@ func LinkTypeName(linkType uint16) string {
 		return "IPv6 (229)"
 	case LinkTypeSLL2:
 		return "Linux cooked v2 (276)"
+	case LinkType80211:
+		return "IEEE 802.11 (105)"
+	case LinkTypeRadiotap:
+		return "802.11 with radiotap (127)"
+	case LinkTypePPI:
+		return "PPI (192)"
 	}
 	return "LINKTYPE " + strconv.Itoa(int(linkType))
 }
@@ -59,7 +68,7 @@ func LinkTypeSupported(linkType uint16) bool {
 	switch linkType {
 	case LinkTypeNull, LinkTypeEthernet, LinkTypeRaw12, LinkTypeRaw14, LinkTypeRaw,
 		LinkTypeLoop, LinkTypeLinuxSLL, LinkTypeIPv4, LinkTypeIPv6, LinkTypeSLL2,
-		LinkTypePPP, LinkTypeCHDLC, LinkTypeNFLOG:
+		LinkTypePPP, LinkTypeCHDLC, LinkTypeNFLOG, LinkType80211, LinkTypeRadiotap, LinkTypePPI:
 		return true
 	}
 	return false
@@ -86,17 +95,26 @@ const (
 )
 
 // Decode decodes one captured frame of the given link type into p. It sets
-// p.LinkType and p.Frame and every decoded field (L3 through Payload), clearing
-// what a previous packet left there; it leaves Timestamp, Offset, WireLen,
-// CapLen and Interface alone, which the reader fills.
+// p.LinkType and p.Frame and every decoded field (L3 through Payload, and
+// Tunnel), clearing what a previous packet left there; it leaves Timestamp,
+// Offset, WireLen, CapLen and Interface alone, which the reader fills. It
+// takes off up to MaxTunnelDepth encapsulations (see the package doc): the
+// decoded fields are then the innermost packet's, and Tunnel says how it
+// arrived.
 //
 // Decode is a pure function over frame: it never panics, never allocates, and
 // every slice it stores (Frame, Payload) aliases frame. Hostile input becomes
 // data: L3Unknown for what cannot be read far enough, Truncated when the frame
 // holds fewer bytes than its headers announce, Malformed when a header field is
-// impossible. Measured: about 10 ns for an Ethernet/IPv4/TCP frame
-// (BenchmarkDecode).
+// impossible. Measured: about 10 ns for an Ethernet/IPv4/TCP frame, about 21
+// ns inside ERSPAN II or VXLAN (BenchmarkDecode).
 func Decode(linkType uint16, frame []byte, p *Packet) {
+	decode(linkType, frame, p, Tunnel{})
+}
+
+// decode is Decode for a frame found inside the encapsulations outer (the
+// zero Tunnel for a captured frame).
+func decode(linkType uint16, frame []byte, p *Packet, outer Tunnel) {
 	p.LinkType = linkType
 	p.Frame = frame
 	p.L3 = L3Unknown
@@ -106,7 +124,20 @@ func Decode(linkType uint16, frame []byte, p *Packet) {
 	p.SrcPort, p.DstPort = 0, 0
 	p.Seq, p.Ack, p.TCPFlags, p.Urgent = 0, 0, 0, 0
 	p.Payload = nil
+	if p.Tunnel.Depth != 0 || outer.Depth != 0 { // a zero Depth is a zero Tunnel
+		p.Tunnel = outer
+	}
+	p.fragAt, p.fragDepth = 0, 0
+	if linkType == LinkTypeEthernet && len(frame) >= 14 { // most captures: saves a call
+		decodeEtherType(binary.BigEndian.Uint16(frame[12:14]), frame[14:], p)
+		return
+	}
+	decodeLink(linkType, frame, p)
+}
 
+// decodeLink decodes frame as a frame of linkType (PPI calls it again for
+// the link type it wraps).
+func decodeLink(linkType uint16, frame []byte, p *Packet) {
 	switch linkType {
 	case LinkTypeEthernet:
 		if len(frame) < 14 {
@@ -144,6 +175,12 @@ func Decode(linkType uint16, frame []byte, p *Packet) {
 		decodeEtherType(binary.BigEndian.Uint16(frame[2:4]), frame[4:], p)
 	case LinkTypeNFLOG:
 		decodeNFLOG(frame, p)
+	case LinkType80211:
+		decode80211(frame, false, p)
+	case LinkTypeRadiotap:
+		decodeRadiotap(frame, p)
+	case LinkTypePPI:
+		decodePPI(frame, p)
 	case LinkTypeSLL2:
 		// protocol(2) reserved(2) ifindex(4) arphrd(2) pkttype(1) addrlen(1) addr(8)
 		if len(frame) < 20 {
@@ -304,11 +341,20 @@ func decodeIPv6(b []byte, p *Packet) {
 	p.L3 = L3IPv6
 	p.Src = netip.AddrFrom16([16]byte(b[8:24]))
 	p.Dst = netip.AddrFrom16([16]byte(b[24:40]))
+	switch b[6] { // the next header: most IPv6 traffic is no tunnel
+	case protoIPIP, protoIPv6, protoGRE, ipv6HopByHop, ipv6Routing, ipv6DestOpts, ipv6AH:
+		ipv6Tunnel(b, p)
+	case 17:
+		if len(b) >= 44 && tunnelPort(binary.BigEndian.Uint16(b[42:44])) {
+			ipv6Tunnel(b, p)
+		}
+	}
 }
 
 // decodeIPv4 decodes an IPv4 header and, for TCP and UDP in a first (or only)
-// fragment, the transport header. b is everything captured from the IP header
-// on; bytes beyond the total length (Ethernet padding, trailers) are cut off.
+// fragment, the transport header; a tunnel it carries, it takes off. b is
+// everything captured from the IP header on; bytes beyond the total length
+// (Ethernet padding, trailers) are cut off.
 func decodeIPv4(b []byte, p *Packet) {
 	if len(b) < 20 {
 		p.Truncated = true
@@ -328,7 +374,19 @@ func decodeIPv4(b []byte, p *Packet) {
 	p.Dst = netip.AddrFrom4([4]byte(b[16:20]))
 	p.Proto = b[9]
 	frag := binary.BigEndian.Uint16(b[6:8])
-	p.Fragment = frag&0x2000 != 0 || frag&0x1fff != 0
+	// An encapsulation decapsulated from a first fragment (outerFrag) is
+	// expected to be short: the rest of it is in the later fragments.
+	outerFrag := p.Fragment
+	if frag&0x2000 != 0 || frag&0x1fff != 0 {
+		p.Fragment = true
+		if p.fragAt == 0 {
+			// Defragmenter reassembles the outermost fragmented header.
+			// b is a reslice of Frame (never a three-index one), so
+			// the difference of capacities is its offset in Frame.
+			p.fragAt = 1 + cap(p.Frame) - cap(b)
+			p.fragDepth = p.Tunnel.Depth
+		}
+	}
 	if len(b) < ihl { // options cut by the snap length
 		p.Truncated = true
 		return
@@ -343,7 +401,9 @@ func decodeIPv4(b []byte, p *Packet) {
 		p.Malformed = true
 		return
 	case total > len(b):
-		p.Truncated = true
+		if !outerFrag {
+			p.Truncated = true
+		}
 		total = len(b)
 	}
 	if frag&0x1fff != 0 { // not the first fragment: no transport header here
@@ -355,6 +415,11 @@ func decodeIPv4(b []byte, p *Packet) {
 		decodeTCP(seg, p)
 	case 17:
 		decodeUDP(seg, p)
+		if tunnelPort(p.DstPort) && !p.Malformed {
+			udpTunnel(seg, p)
+		}
+	case protoIPIP, protoIPv6, protoGRE:
+		ipTunnel(p.Proto, seg, p, true)
 	}
 }
 

@@ -294,12 +294,12 @@ func tcpWithOptions(t testing.TB) []byte {
 }
 
 func TestLinkTypeSupported(t *testing.T) {
-	for _, lt := range []uint16{0, 1, 12, 14, 101, 108, 113, 228, 229, 276} {
+	for _, lt := range []uint16{0, 1, 9, 12, 14, 101, 104, 105, 108, 113, 127, 192, 228, 229, 239, 276} {
 		if !LinkTypeSupported(lt) {
 			t.Errorf("LinkTypeSupported(%d) = false; want true", lt)
 		}
 	}
-	for _, lt := range []uint16{10, 105, 127, 147, 192} {
+	for _, lt := range []uint16{10, 119, 129, 147, 163} {
 		if LinkTypeSupported(lt) {
 			t.Errorf("LinkTypeSupported(%d) = true; want false", lt)
 		}
@@ -315,6 +315,13 @@ func TestDecodeAllocs(t *testing.T) {
 		{LinkTypeEthernet, eth(0x88a8, cat(tag(100, 0x8100), tag(10, 0x0800), ipv4UDP(t, "q")))},
 		{LinkTypeSLL2, sll2(0x86dd, 1, ipv6UDP(t))},
 		{LinkTypeNull, nullBE(2, ipv4TCP(t, "x"))},
+		{LinkTypeEthernet, eth(0x0800, outer4(t, layers.IPProtocolGRE, cat(gre(0x10, 0, 0x88be, 1), []byte{0x10, 0x17, 0x08, 0x64, 0, 0, 0, 0},
+			ether(0x0800, udpOuter(t, portVXLAN, cat(vxlanHdr(0x08), ether(0x0800, ipv4TCP(t, "x"))))))))},
+		{LinkTypeRaw, outer6(t, layers.IPProtocolIPv4, ipv4UDP(t, "q"))},
+		{LinkTypeRaw, udpOuter(t, portGTPU, gtpu(ipv4TCP(t, "x"), true))},
+		{LinkTypeRaw, nestIPIP(t, ipv4TCP(t, "x"), 5)},
+		{LinkTypeRadiotap, radiotap(0x10, wlanData(true, 0, snap(0x0800, ipv4UDP(t, "q"))))},
+		{LinkTypePPI, ppi(LinkType80211, wlanData(false, 0, snap(0x0800, ipv4TCP(t, "x"))))},
 	}
 	var p Packet
 	for _, f := range frames {

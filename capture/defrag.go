@@ -71,7 +71,7 @@ func (c *DefragConfig) setDefaults() {
 // DefragStats counts what reassembly did, so that a report can say when a
 // bound was reached or fragments were suspicious.
 type DefragStats struct {
-	// Fragments is the IPv4 TCP and UDP fragments taken in.
+	// Fragments is the IPv4 fragments of TCP, UDP and tunnels taken in.
 	Fragments int
 	// Datagrams is the datagrams rebuilt and delivered.
 	Datagrams int
@@ -139,7 +139,8 @@ type defragBlockData struct {
 }
 
 // Defragmenter reassembles IPv4 datagrams of TCP and UDP (the protocols whose
-// payload phonehome reads) from their fragments. FileSet runs one after
+// payload phonehome reads) and of the encapsulations Decode takes off (IP in
+// IP, IPv6 in IP, GRE) from their fragments. FileSet runs one after
 // Decode; it can also be used alone: give every decoded packet to Add, in
 // capture order, and call Datagram when Add returns true.
 //
@@ -170,9 +171,10 @@ type defragBlockData struct {
 // a datagram incomplete Timeout after its first fragment is dropped; data past
 // 65535 bytes drops the datagram (Oversize). Besides the blocks, a
 // Defragmenter holds about 0.2 KiB per datagram slot and 64 KiB for the
-// rebuilt datagram, allocated when the first fragment arrives. Steady state
-// allocates nothing: blocks and slots go back to free lists
-// (TestDefragAllocs). Measured on the development machine (2 vCPU, shared):
+// rebuilt datagram, allocated when the first fragment arrives (64 KiB more
+// at the first datagram fragmented both outside a tunnel and inside it).
+// Steady state allocates nothing: blocks and slots go back to free lists
+// (TestDefragAllocs, TestTunnelDecodeAllocs). Measured on the development machine (2 vCPU, shared):
 // about 210 ns per 1480-byte fragment, rebuilding included (BenchmarkDefrag);
 // a packet that is not a fragment costs a few comparisons.
 //
@@ -194,9 +196,17 @@ type Defragmenter struct {
 	freeBlocks []int32
 	maxBlocks  int
 
-	// The datagram the last Add completed, read by Datagram.
-	out       []byte
-	outFrags  int
+	// out[cur] is the datagram the last Add completed, read by Datagram.
+	// A datagram rebuilt outside a tunnel can be a fragment inside it:
+	// given back to Add, it may complete another, which is rebuilt in the
+	// other buffer (allocated then), so the first stays valid.
+	out      [2][]byte
+	cur      int
+	outFrags int
+	// outTunnel is the completing fragment's Tunnel and outDepth how many
+	// of its encapsulations were outside the rebuilt datagram.
+	outTunnel Tunnel
+	outDepth  uint8
 	outTime   time.Time
 	outOffset int64
 	outIface  int
@@ -232,26 +242,38 @@ func (d *Defragmenter) init() {
 	}
 	d.table = make([]int32, size)
 	d.mask = uint64(size - 1)
-	d.out = make([]byte, 0, 65535)
+	d.out[0] = make([]byte, 0, 65535)
 }
 
-// Add takes the next decoded packet. For an IPv4 TCP or UDP fragment it keeps
-// a copy of the fragment's data (p is not kept) and returns true when the
-// fragment completed a datagram, which Datagram then delivers. Every packet
-// moves reassembly's clock on, so give Add every packet, in capture order.
+// Add takes the next decoded packet. For an IPv4 fragment of TCP, UDP or an
+// encapsulation Decode takes off (IP in IP, IPv6 in IP, GRE) it keeps a copy
+// of the fragment's data (p is not kept) and returns true when the fragment
+// completed a datagram, which Datagram then delivers. The fragment is the
+// outermost fragmented IPv4 header of the frame: a tunnelled packet
+// fragmented outside the tunnel is rebuilt whole and decoded through it,
+// one fragmented inside the tunnel is rebuilt inside it. Every packet moves
+// reassembly's clock on, so give Add every packet, in capture order, and
+// every datagram Datagram delivers: one rebuilt outside a tunnel can be a
+// fragment of a datagram fragmented inside it too (a 2 KB DNS answer
+// fragmented by the VM's gateway, then mirrored over a path of lower MTU),
+// which it may complete.
 func (d *Defragmenter) Add(p *Packet) bool {
 	d.ready = false
 	if d.live > 0 {
 		d.expire(p.Timestamp)
 	}
-	if !p.Fragment || p.L3 != L3IPv4 || (p.Proto != 6 && p.Proto != 17) {
+	if !p.Fragment || p.fragAt == 0 {
+		return false
+	}
+	proto := p.Frame[p.fragAt-1+9]
+	if proto != 6 && proto != 17 && !TunnelProtocol(proto) {
 		return false
 	}
 	if d.dgrams == nil {
 		d.init()
 	}
 	d.stats.Fragments++
-	hdr, data, ok := fragmentOf(p)
+	hdr, data, ok := fragmentOf(p.Frame[p.fragAt-1:])
 	if !ok {
 		d.stats.Truncated++
 		return false
@@ -267,7 +289,7 @@ func (d *Defragmenter) Add(p *Packet) bool {
 		}
 	}
 	end := off + len(data)
-	k := fragKey{src: p.Src.As4(), dst: p.Dst.As4(), id: binary.BigEndian.Uint16(hdr[4:6]), proto: p.Proto}
+	k := fragKey{src: [4]byte(hdr[12:16]), dst: [4]byte(hdr[16:20]), id: binary.BigEndian.Uint16(hdr[4:6]), proto: proto}
 	slot, i := d.lookup(k)
 	if i >= 0 && p.Timestamp.Sub(d.dgrams[i].created) > d.cfg.Timeout {
 		// Out of creation order (capture time went back, then on): the
@@ -322,8 +344,15 @@ func (d *Defragmenter) Add(p *Packet) bool {
 		d.drop(i)
 		return false
 	}
+	if p.Reassembled > 0 { // p.Frame is out[cur], most likely: keep it
+		d.cur ^= 1
+		if d.out[d.cur] == nil {
+			d.out[d.cur] = make([]byte, 0, 65535)
+		}
+	}
 	d.assemble(e)
 	d.outFrags = e.frags
+	d.outTunnel, d.outDepth = p.Tunnel, p.fragDepth
 	d.outTime, d.outOffset, d.outIface = p.Timestamp, p.Offset, p.Interface
 	d.stats.Datagrams++
 	d.drop(i)
@@ -332,19 +361,30 @@ func (d *Defragmenter) Add(p *Packet) bool {
 }
 
 // Datagram fills q with the datagram the last call to Add completed: Frame is
-// the rebuilt IPv4 datagram (LinkType LinkTypeIPv4), decoded by Decode, with
+// the rebuilt IPv4 datagram (LinkType LinkTypeIPv4), decoded by Decode (its
+// Tunnel that of the fragments when it was rebuilt inside a tunnel), with
 // Reassembled the number of fragments taken in for it; Timestamp, Offset and
 // Interface are the completing fragment's, WireLen and CapLen the datagram's
 // length. Frame and Payload point into the Defragmenter's buffer, valid until
-// the next call to Add. Datagram does nothing when Add returned false.
+// the next call to Add, or when that call is Add(q), which rebuilds what q
+// completes in a second buffer, until the one after. Datagram does nothing
+// when Add returned false.
 func (d *Defragmenter) Datagram(q *Packet) {
 	if !d.ready {
 		return
 	}
 	d.ready = false
 	q.Timestamp, q.Offset, q.Interface = d.outTime, d.outOffset, d.outIface
-	q.WireLen, q.CapLen = len(d.out), len(d.out)
-	Decode(LinkTypeIPv4, d.out, q)
+	out := d.out[d.cur]
+	q.WireLen, q.CapLen = len(out), len(out)
+	// A datagram rebuilt inside a tunnel keeps the fragments'
+	// encapsulations; one rebuilt outside it has them taken off by Decode.
+	var t Tunnel
+	if d.outDepth > 0 {
+		t = d.outTunnel
+		t.Depth, t.TooDeep = d.outDepth, false
+	}
+	decode(LinkTypeIPv4, out, q, t)
 	q.Reassembled = d.outFrags
 }
 
@@ -356,43 +396,24 @@ func (d *Defragmenter) Stats() DefragStats {
 	return s
 }
 
-// fragmentOf finds the IPv4 header of fragment p in its frame and returns it
-// and the fragment's data (up to the total length). It reports false when
-// the frame holds less than the total length: a fragment cut by the snap
-// length cannot be used.
-//
-// Decode does not record where the IP header starts, so it is found again:
-// the first offset whose bytes read as an IPv4 fragment header with p's
-// protocol and addresses. Link headers are short and never hold both
-// addresses after a version nibble of 4, so that is the header Decode read.
-func fragmentOf(p *Packet) (hdr, data []byte, ok bool) {
-	f := p.Frame
-	src, dst := p.Src.As4(), p.Dst.As4()
-	for i := 0; i+20 <= len(f); i++ {
-		b := f[i:]
-		if b[0]>>4 != 4 || b[9] != p.Proto || [4]byte(b[12:16]) != src || [4]byte(b[16:20]) != dst ||
-			binary.BigEndian.Uint16(b[6:8])&0x3fff == 0 {
-			continue
-		}
-		ihl := int(b[0]&0x0f) * 4
-		if ihl < 20 {
-			continue
-		}
-		if ihl > len(b) {
-			return nil, nil, false
-		}
-		total := int(binary.BigEndian.Uint16(b[2:4]))
-		switch {
-		case total == 0: // segmentation offload, as in Decode
-			total = len(b)
-		case total < ihl:
-			continue
-		case total > len(b):
-			return nil, nil, false
-		}
-		return b[:ihl], b[ihl:total], true
+// fragmentOf returns the header and the data (up to the total length) of
+// the IPv4 fragment that b starts with, at the offset Decode recorded
+// (Packet.fragAt). It reports false when b holds less than the total
+// length: a fragment cut by the snap length cannot be used.
+func fragmentOf(b []byte) (hdr, data []byte, ok bool) {
+	// Decode read the version, the IHL and 20 bytes here.
+	ihl := int(b[0]&0x0f) * 4
+	if ihl > len(b) {
+		return nil, nil, false
 	}
-	return nil, nil, false
+	total := int(binary.BigEndian.Uint16(b[2:4]))
+	switch {
+	case total == 0: // segmentation offload, as in Decode
+		total = len(b)
+	case total < ihl, total > len(b):
+		return nil, nil, false
+	}
+	return b[:ihl], b[ihl:total], true
 }
 
 func (d *Defragmenter) hash(k fragKey) uint64 {
@@ -609,10 +630,10 @@ func (d *Defragmenter) store(i int32, off int, data []byte) (overlap, conflict, 
 	return overlap, conflict, true
 }
 
-// assemble copies complete datagram e into d.out behind its header, and
-// fixes the header: total length, no fragment bits (DF kept), checksum.
+// assemble copies complete datagram e into d.out[d.cur] behind its header,
+// and fixes the header: total length, no fragment bits (DF kept), checksum.
 func (d *Defragmenter) assemble(e *dgram) {
-	out := append(d.out[:0], e.hdr[:e.hdrLen]...)
+	out := append(d.out[d.cur][:0], e.hdr[:e.hdrLen]...)
 	for pos := 0; pos < e.end; pos += defragBlock {
 		blk := d.blocks[e.blocks[pos/defragBlock]]
 		out = append(out, blk.data[:min(defragBlock, e.end-pos)]...)
@@ -628,7 +649,7 @@ func (d *Defragmenter) assemble(e *dgram) {
 		sum = sum&0xffff + sum>>16
 	}
 	binary.BigEndian.PutUint16(out[10:12], ^uint16(sum))
-	d.out = out
+	d.out[d.cur] = out
 }
 
 func absDuration(x time.Duration) time.Duration {

@@ -98,15 +98,50 @@
 // Decode knows Ethernet (with any stack of 802.1Q, 802.1ad and 0x9100/0x9200
 // tags, LLC/SNAP, PPPoE sessions and MPLS), Linux cooked captures v1 and v2,
 // raw IP (link types 101, 12, 14, 228, 229), BSD loopback (0 and 108, the
-// address family in either byte order), PPP, Cisco HDLC and Linux NFLOG.
-// Frames of other link types decode as L3Unknown and are counted per link
-// type in Stats.Unsupported.
+// address family in either byte order), PPP, Cisco HDLC, Linux NFLOG, and
+// IEEE 802.11 bare (105), behind radiotap (127) or behind PPI (192): data
+// frames through their LLC/SNAP header (QoS, four addresses, HT control,
+// radiotap's data padding; of an A-MSDU the first subframe), management and
+// control frames as L3NonIP, an encrypted body as L3Unknown, a frame radiotap
+// marks as failing its FCS as Malformed. Frames of other link types decode as
+// L3Unknown and are counted per link type in Stats.Unsupported.
 //
-// IPv4 TCP and UDP fragments are reassembled (see Defragmenter: at most 1024
+// # Tunnels
+//
+// Traffic mirrored to a capture host arrives encapsulated, and Decode takes
+// the encapsulations off, at most MaxTunnelDepth (4) of them: GRE version 0
+// (RFC 2784 and 2890: checksum, key, sequence number) carrying IPv4, IPv6,
+// MPLS or Ethernet (0x6558); ERSPAN type I, II and III; GRE in UDP (port
+// 4754), VXLAN (4789, and Linux's default 8472 with an exact VXLAN header),
+// Geneve (6081, with options) and GTP-U G-PDUs (2152);
+// IPv4 and IPv6 in IPv4 (protocols 4 and 41) and in IPv6 (after hop-by-hop,
+// routing, destination options and AH headers). A UDP tunnel is recognised
+// by its destination port and a header that checks (the VXLAN I flag, Geneve
+// version 0, GTP-U version 1 and message 255), never by port alone. The
+// Packet is then the innermost packet, the VM's, and Packet.Tunnel keeps the
+// outermost encapsulation's kind and addresses, the mirror's. Left on:
+// GRE version 1 (PPTP), RFC 1701 routing, protocols Decode does not read
+// (Aruba's 802.11 in GRE), IPv6 fragments, and Teredo and AYIYA, which are a
+// host's own IPv6 inside an IPv4 flow that is itself to be named. A packet
+// still tunnelled at MaxTunnelDepth is left as it is there, with
+// Tunnel.TooDeep set.
+//
+// The first fragment of a tunnelled IPv4 packet is taken through the tunnel
+// as far as it goes, marked Fragment (its payload is incomplete) but not
+// Truncated; a later one is the outer packet, with no ports. Decode records
+// where the outermost fragmented IPv4 header is, and the Defragmenter
+// rebuilds that datagram: fragmented outside the tunnel (a mirror's 50 bytes
+// on a full-size frame), the rebuilt datagram is decoded through it;
+// fragmented inside, it keeps the fragments' Tunnel. A datagram fragmented
+// both inside and outside (a DNS answer fragmented by the VM's gateway,
+// mirrored over a path of lower MTU) is rebuilt outside, then inside.
+//
+// IPv4 TCP, UDP and tunnel fragments are reassembled (see Defragmenter: at most 1024
 // datagrams and 8 MiB at once, 30 s of capture time each, the first bytes
 // winning an overlap). Every fragment still comes out of Next as captured;
-// the rebuilt datagram follows the fragment that completes it, with
-// Reassembled set, so bytes are counted once and names read once.
+// the rebuilt datagram follows the fragment (or the rebuilt datagram) that
+// completes it, with Reassembled set, so bytes are counted once and names
+// read once.
 //
 // For IPv4 it sets addresses and protocol, and for TCP and UDP in a first or
 // only fragment the ports, TCP sequence numbers and flags, and the payload.
@@ -131,4 +166,9 @@
 // two files whose packets interleave cost 1.05 times one file, the same
 // file given twice 1.8 times (each packet read and hashed twice, one
 // dropped), and zstd input 4.6 times plain (about 1 GB/s of decompression).
+// Taking a tunnel off costs about 12 ns: on 2026-12-07 (BenchmarkDecode,
+// the fastest of 21 runs alternating with the build before tunnels, load
+// average 7 on the 2 vCPUs) the same Ethernet/IPv4/TCP frame took 9.0 ns
+// (8.6 ns before), inside ERSPAN II 22.9 ns and inside VXLAN 20.2 ns; an
+// 802.11 QoS data frame behind radiotap 16.0 ns.
 package capture

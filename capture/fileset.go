@@ -363,8 +363,10 @@ func newFileSet(opt Options) *FileSet {
 // package doc). After Close, Next returns io.EOF.
 func (s *FileSet) Next(p *Packet) error {
 	if s.reassembled {
-		s.reassembled = false
 		s.defrag.Datagram(p)
+		// A datagram rebuilt outside a tunnel may be a fragment inside
+		// it, which can complete a datagram of its own: delivered next.
+		s.reassembled = s.defrag.Add(p)
 		return nil
 	}
 	for {

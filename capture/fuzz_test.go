@@ -16,10 +16,13 @@ import (
 )
 
 // fuzzLinkTypes are the link types FuzzDecode picks from (by index, so that
-// every mutation of the first byte lands on one), with one Decode does not know.
+// every mutation of the first byte lands on one), with one Decode does not
+// know. New ones go at the end, so that the seeds under testdata/fuzz keep
+// their link type.
 var fuzzLinkTypes = []uint16{
 	LinkTypeEthernet, LinkTypeNull, LinkTypeLoop, LinkTypeRaw, LinkTypeRaw12, LinkTypeRaw14,
-	LinkTypeLinuxSLL, LinkTypeSLL2, LinkTypeIPv4, LinkTypeIPv6, 9,
+	LinkTypeLinuxSLL, LinkTypeSLL2, LinkTypeIPv4, LinkTypeIPv6, LinkTypePPP,
+	LinkTypeCHDLC, LinkTypeNFLOG, LinkType80211, LinkTypeRadiotap, LinkTypePPI, 147,
 }
 
 func linkTypeIndex(lt uint16) uint8 {
@@ -52,6 +55,17 @@ func checkDecoded(t *testing.T, frame []byte, p *Packet) {
 	if p.L3 != L3IPv4 && (p.SrcPort != 0 || len(p.Payload) != 0 || p.Proto != 0) {
 		t.Fatalf("L3 %v with transport fields set: %+v", p.L3, summarize(p))
 	}
+	tn := p.Tunnel
+	if tn.Depth > MaxTunnelDepth || (tn.Depth == 0) != (tn.Kind == EncapNone) || (tn.Depth == 0) != !tn.Src.IsValid() ||
+		tn.Src.Is4() != tn.Dst.Is4() || (tn.TooDeep && tn.Depth != MaxTunnelDepth) {
+		t.Fatalf("Tunnel %+v", tn)
+	}
+	if p.fragAt != 0 {
+		h := frame[p.fragAt-1:]
+		if !p.Fragment || len(h) < 20 || h[0]>>4 != 4 || binary.BigEndian.Uint16(h[6:8])&0x3fff == 0 || p.fragDepth > tn.Depth {
+			t.Fatalf("fragAt %d (depth %d) is not an IPv4 fragment header of the frame", p.fragAt, p.fragDepth)
+		}
+	}
 }
 
 func FuzzDecode(f *testing.F) {
@@ -72,11 +86,28 @@ func FuzzDecode(f *testing.F) {
 		{LinkTypeSLL2, sll2(0x0800, 1, udp)},
 		{LinkTypeIPv4, edit(udp, func(b []byte) { b[6] = 0x20 })},
 		{LinkTypeIPv6, v6},
+		// Encapsulations, and 802.11.
+		{LinkTypeEthernet, eth(0x0800, outer4(f, 47, cat(gre(0x10, 0, 0x88be, 1), []byte{0x10, 0x17, 0x08, 0x64, 0, 0, 0, 0}, ether(0x0800, tcp))))},
+		{LinkTypeRaw, outer4(f, 47, cat(gre(0x10, 0, 0x22eb, 1), []byte{0x20, 0x14, 0, 0, 0, 0, 0x14, 0x58, 0, 0, 0x80, 0x31}, make([]byte, 8), ether(0x0800, udp)))},
+		{LinkTypeRaw, outer4(f, 47, cat(gre(0xb0, 0, 0x6558, 1, 2, 3), ether(0x8100, cat(tag(5, 0x0800), udp))))},
+		{LinkTypeRaw, udpOuter(f, portVXLAN, cat(vxlanHdr(0x08), ether(0x0800, tcp)))},
+		{LinkTypeRaw, udpOuter(f, portGeneve, cat(geneveHdr(0, 2, 0x6558), ether(0x0800, udp)))},
+		{LinkTypeRaw, udpOuter(f, portGTPU, gtpu(tcp, true))},
+		{LinkTypeRaw, udpOuter(f, portGREUDP, cat(gre(0x20, 0, 0x86dd, 1), v6))},
+		{LinkTypeRaw, outer6(f, 60, cat([]byte{4, 0, 1, 4, 0, 0, 0, 0}, udp))},
+		{LinkTypeRaw, outer4(f, 41, outer6(f, 47, cat(gre(0, 0, 0x0800), tcp)))},
+		{LinkTypeRaw, nestIPIP(f, udp, 5)},
+		{LinkTypeRaw, firstFragment(udpOuter(f, portVXLAN, cat(vxlanHdr(0x08), ether(0x0800, tcp))), 64)},
+		{LinkType80211, wlanData(true, 0, snap(0x0800, tcp))},
+		{LinkTypeRadiotap, radiotap(0x30, cat(wlanData(true, wlanAMSDU, nil), []byte{0, 0}, make([]byte, 12), u16(uint16(8+len(udp))), snap(0x0800, udp)))},
+		{LinkTypePPI, ppi(LinkType80211, wlanData(false, 0, snap(0x86dd, v6)))},
 	} {
 		f.Add(linkTypeIndex(s.lt), s.frame)
 	}
-	// Real frames from the fixtures.
+	// Real frames from the fixtures, the tunnelled and 802.11 ones too.
 	paths, _ := filepath.Glob(filepath.Join("testdata", "*.pcap*"))
+	more, _ := filepath.Glob(filepath.Join(tunnelDir, "*.pcap*"))
+	paths = append(paths, more...)
 	for _, path := range paths {
 		s, err := OpenFiles([]string{path}, Options{})
 		if err != nil {

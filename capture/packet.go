@@ -48,7 +48,9 @@ type Packet struct {
 	Src, Dst netip.Addr
 	// Proto is the IP protocol number (6 TCP, 17 UDP, 1 ICMP, ...).
 	Proto uint8
-	// Fragment is true for an IPv4 fragment that is not a whole datagram.
+	// Fragment is true for an IPv4 fragment that is not a whole datagram,
+	// and for a packet taken out of the first fragment of a tunnelled one
+	// (its payload is incomplete until the datagram is reassembled).
 	Fragment bool
 	// Truncated is true when the frame was cut short by the snap length or
 	// damage, so Payload holds fewer bytes than the headers announce.
@@ -70,11 +72,25 @@ type Packet struct {
 	// Payload is the transport payload (TCP or UDP data).
 	Payload []byte
 
+	// Tunnel says how the frame arrived encapsulated (GRE, ERSPAN, VXLAN,
+	// Geneve, IP in IP, ...): the zero Tunnel when it did not. Decode takes
+	// the encapsulations off, so the fields above describe the innermost
+	// packet, and Tunnel keeps the outermost encapsulation's kind and
+	// addresses.
+	Tunnel Tunnel
+
+	// fragAt is 1 + the offset in Frame of the outermost IPv4 header that
+	// is a fragment, 0 for none; fragDepth is how many encapsulations lie
+	// outside it. Decode sets them for Defragmenter.
+	fragAt    int
+	fragDepth uint8
+
 	// Reassembled is 0 for a frame as captured. FileSet.Next reassembles
-	// IPv4 TCP and UDP fragments (see Defragmenter): every fragment comes
+	// IPv4 TCP, UDP and tunnel fragments (see Defragmenter): every fragment comes
 	// out as captured, marked Fragment, and the call after the one that
 	// returned the last fragment missing returns the whole datagram, with
-	// Reassembled the number of fragments it was rebuilt from. Its bytes
+	// Reassembled the number of fragments it was rebuilt from (a datagram
+	// rebuilt outside a tunnel can be such a last fragment inside it). Its bytes
 	// were already delivered in those fragments: read its fields and
 	// Payload, count neither it as a frame nor its length as bytes. Its
 	// Frame is the rebuilt IPv4 datagram (LinkType LinkTypeIPv4, Fragment

@@ -61,6 +61,7 @@ func (c *Classifier) record(f *flowFacts, rec *FlowRecord) {
 		DNSCandidates: appendCandidates(rec.DNSCandidates[:0], f.dnsAlts),
 		Truncated:     f.truncated,
 		Cut:           f.cut.String(),
+		Tunnel:        f.tunnel.String(),
 	}
 	if f.tlsVersion != 0 {
 		rec.TLSVersion = TLSVersionName(f.tlsVersion)

@@ -129,6 +129,7 @@ type Classifier struct {
 	portNames map[portKey]string
 
 	evictions, streamsGivenUp, namesDropped, addrsDropped uint64
+	tunnelsTooDeep                                        uint64
 	ambiguousDropped                                      uint64
 	keyBuf                                                []byte // see ambiguous
 	anomalies                                             anomalyCounts
@@ -187,6 +188,9 @@ func (c *Classifier) Add(p *capture.Packet) {
 			c.last = ts
 		}
 		c.packets++
+		if p.Tunnel.TooDeep {
+			c.tunnelsTooDeep++
+		}
 		c.trunc.longest = max(c.trunc.longest, p.CapLen)
 		if p.Truncated {
 			c.trunc.frame(p)
@@ -204,7 +208,9 @@ func (c *Classifier) Add(p *capture.Packet) {
 		c.exclude(ScopeUndecodable, p.WireLen)
 		return
 	}
-	if p.Fragment && p.SrcPort == 0 && p.DstPort == 0 && (p.Proto == 6 || p.Proto == 17) {
+	if p.Fragment && p.SrcPort == 0 && p.DstPort == 0 && (p.Proto == 6 || p.Proto == 17 || capture.TunnelProtocol(p.Proto)) {
+		// A later fragment (of a tunnelled packet too: capture took the
+		// tunnel off the first one, whose flow is the inner packet's).
 		c.exclude(ScopeFragment, p.WireLen)
 		return
 	}
@@ -235,6 +241,9 @@ func (c *Classifier) Add(p *capture.Packet) {
 		f = c.newFlow(key, p, src, dst, ts)
 	}
 	c.lastFlow = f
+	if f.tunnel == capture.EncapNone {
+		f.tunnel = p.Tunnel.Kind
+	}
 	out := src == f.client
 	f.last = ts
 	f.truncated = f.truncated || p.Truncated
@@ -499,6 +508,7 @@ func (c *Classifier) Finish() *Run {
 	bound("name table full: flows of new names not kept in the report", c.cfg.MaxNames, c.namesDropped)
 	bound("unattributed address table full: flows to new addresses not kept in the report", c.cfg.MaxNames, c.addrsDropped)
 	bound("ambiguous name table full: flows of new sets of DNS names not kept in the report", c.cfg.MaxNames, c.ambiguousDropped)
+	bound("tunnel nesting: a packet still encapsulated after this many encapsulations read as the packet inside the last", capture.MaxTunnelDepth, c.tunnelsTooDeep)
 	r.Anomalies = c.anomalies.list()
 	r.Truncation = c.trunc.result()
 	return r

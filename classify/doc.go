@@ -53,6 +53,9 @@
 // Scope follows the method of Microsoft's endpoint pages: IPv4 flows started
 // by the VM towards public addresses (outside every IANA special-purpose
 // block). Everything else is counted by reason, so no packet disappears.
+// Mirrored traffic is judged by the packets inside the mirror's tunnel
+// (capture takes it off): their addresses are the VM's, the mirror's own
+// start no flow, and FlowRecord.Tunnel says how the flow arrived.
 //
 // State is bounded: the flow table (with idle expiry per class and least
 // recently active eviction), reassembly per direction (maxStreamBuffer, held

@@ -1,6 +1,10 @@
 package classify
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"github.com/phonehome/phonehome/capture"
+)
 
 // endpoint is one side of an IPv4 flow as one number: the address in the
 // upper 32 of its 48 bits, the port below. Endpoints order by address, then
@@ -63,14 +67,15 @@ type flowFacts struct {
 	bytesOut, bytesIn     uint64
 
 	sni        string
-	tlsVersion uint16   // highest version the ClientHello offered
-	anomalies  anomaly  // what leaves the name or paths in doubt
-	truncated  bool     // the capture cut a frame of the flow
-	cut        cutKind  // what the cut hid, if it hid a name
-	host       string   // first HTTP Host
-	paths      []string // HTTP paths of requests to host, bounded
-	dnsName    string   // query name of the DNS answer for server, at the start
-	dnsChain   []string // its CNAME chain (shared, never written)
+	tlsVersion uint16        // highest version the ClientHello offered
+	anomalies  anomaly       // what leaves the name or paths in doubt
+	truncated  bool          // the capture cut a frame of the flow
+	cut        cutKind       // what the cut hid, if it hid a name
+	host       string        // first HTTP Host
+	paths      []string      // HTTP paths of requests to host, bounded
+	dnsName    string        // query name of the DNS answer for server, at the start
+	dnsChain   []string      // its CNAME chain (shared, never written)
+	tunnel     capture.Encap // outermost encapsulation of its first tunnelled packet
 	// dnsAlts, when the answers for server at the start led there from
 	// several names (see dnsMap.lookup), holds each, sorted by name; then
 	// dnsName is empty.

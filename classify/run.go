@@ -79,6 +79,13 @@ type FlowRecord struct {
 	// CutRequestHead or CutFirstPayload.
 	Truncated bool   `json:"truncated,omitempty"`
 	Cut       string `json:"cut,omitempty"`
+
+	// Tunnel is the outermost encapsulation the flow's packets arrived in
+	// (capture.Encap: "gre", "erspan-ii", "vxlan", ...), empty when they
+	// arrived bare. The flow, its addresses and its scope are those of the
+	// packets inside; BytesOut and BytesIn count the frames with their
+	// encapsulation.
+	Tunnel string `json:"tunnel,omitempty"`
 }
 
 // DNSCandidate is one of the names whose DNS answers led to a flow's

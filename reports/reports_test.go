@@ -280,6 +280,18 @@ func TestFlowLine(t *testing.T) {
 	if want := `"anomalies":["sni-changed","tcp-urgent"]`; !strings.Contains(b.String(), want) {
 		t.Errorf("flow line %s; want it to hold %s", b.String(), want)
 	}
+	if strings.Contains(b.String(), `"tunnel"`) {
+		t.Errorf("flow line of a flow that was not tunnelled has a tunnel field: %s", b.String())
+	}
+	b.Reset()
+	rec.Tunnel = "erspan-ii"
+	w.Write(rec)
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if want := `"tunnel":"erspan-ii"`; !strings.Contains(b.String(), want) {
+		t.Errorf("flow line %s; want it to hold %s", b.String(), want)
+	}
 }
 
 // TestTextColumnsAligned checks that rows after a continuation row (a second

@@ -4,6 +4,8 @@
 //	gen drive sample|fixtures run the clients (inside the namespace)
 //	gen build -sample raw.pcap -fixtures raw-eth.pcap -sll raw-sll.pcap -sll2 raw-sll2.pcap -out ../
 //	gen verify FILE...        decode every frame, check checksums and addresses
+//	gen tunnel-serve -dns ADDR -http ADDR   the servers of make-tunnel-fixtures.sh
+//	gen tunnel-rewrap erspan2|erspan3 IN.pcap OUT.pcap   VXLAN capture into ERSPAN
 package main
 
 import (
@@ -39,6 +41,10 @@ func main() {
 		err = build(os.Args[2:])
 	case "verify":
 		err = verify(os.Args[2:])
+	case "tunnel-serve":
+		err = tunnelServe(os.Args[2:])
+	case "tunnel-rewrap":
+		err = tunnelRewrap(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
