@@ -172,13 +172,13 @@ func (c *Classifier) emit(rec *FlowRecord) {
 
 // ambiguous folds a flow named by several DNS names into the run, by its set
 // of names. Its key is made in a buffer kept between flows, so a set seen
-// before costs no allocation.
+// before costs no allocation. Each name is put in the key behind its length:
+// names come from packets and may hold any byte, so a separator could be
+// forged to make two sets one ({"a\nb", "c"} and {"a", "b", "c"}).
 func (c *Classifier) ambiguous(rec *FlowRecord) {
 	c.keyBuf = c.keyBuf[:0]
-	for i, n := range rec.DNSCandidates {
-		if i > 0 {
-			c.keyBuf = append(c.keyBuf, '\n')
-		}
+	for _, n := range rec.DNSCandidates {
+		c.keyBuf = append(c.keyBuf, byte(len(n.Name)>>8), byte(len(n.Name)))
 		c.keyBuf = append(c.keyBuf, n.Name...)
 	}
 	a := c.run.Ambiguous[string(c.keyBuf)]
@@ -205,6 +205,9 @@ func (c *Classifier) ambiguous(rec *FlowRecord) {
 	}
 	a.Protocols = addSorted(a.Protocols, c.flowProtocol(rec), maxProtocols)
 	for i, n := range rec.DNSCandidates {
+		if i >= len(a.Aliases) {
+			break // cannot be: the key holds the set; kept so a broken invariant is no crash
+		}
 		for _, alias := range n.CNAMEs {
 			a.Aliases[i] = addBounded(a.Aliases[i], alias, maxAliasesPerName)
 		}

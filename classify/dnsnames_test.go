@@ -246,3 +246,32 @@ func TestDNSMapBounds(t *testing.T) {
 		t.Errorf("held %d, evicted %d, names %d; want 2, 1, 2", d.held, d.evicted, len(d.m[key(1)].names))
 	}
 }
+
+// TestAmbiguousSetsWithNewlineInNameStayApart: a name from a packet may hold a
+// newline, so {"a.x\nb.x", "c.x"} and {"a.x", "b.x", "c.x"} are two sets, each
+// with its own flow; joined by newlines they were one key, and the second
+// set's CNAME then indexed past the first set's names (a panic).
+func TestAmbiguousSetsWithNewlineInNameStayApart(t *testing.T) {
+	p1, p2 := netip.MustParseAddr("13.107.4.50"), netip.MustParseAddr("13.107.4.51")
+	f := newFeed(t, Config{VM: vm})
+	answer := func(q string, chain []string, a netip.Addr) {
+		f.pkt(17, resolver, 53, vm, 50000, 0, 0, dnsAnswerTTL(t, q, chain, 300, 300, a))
+	}
+	answer("a.x\nb.x", nil, p1)
+	answer("c.x", nil, p1)
+	f.conn(50001, p1, 443)
+	answer("a.x", nil, p2)
+	answer("b.x", nil, p2)
+	answer("c.x", []string{"edge.cdn.net"}, p2)
+	f.now = f.now.Add(time.Second)
+	f.conn(50002, p2, 443)
+	run := f.c.Finish()
+	if len(run.Ambiguous) != 2 {
+		t.Fatalf("ambiguous sets = %d; want 2", len(run.Ambiguous))
+	}
+	for _, a := range run.Ambiguous {
+		if a.Flows != 1 || len(a.Aliases) != len(a.Names) {
+			t.Errorf("set %q: flows %d, aliases for %d names; want 1 flow, one alias list per name", a.Names, a.Flows, len(a.Aliases))
+		}
+	}
+}

@@ -192,7 +192,8 @@ type Run struct {
 	InScope Excluded // flows, packets and bytes counted in the report
 	Names   map[string]*NameStat
 	// Ambiguous holds the flows named by several DNS names, none deciding,
-	// by their set of names (joined by newlines).
+	// by their set of names (the key holds each name behind its length: a
+	// name from a packet may hold any byte, a newline too).
 	Ambiguous    map[string]*AmbiguousStat
 	Unattributed map[netip.Addr]*AddrStat
 	Excluded     map[string]*Excluded
