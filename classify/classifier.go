@@ -192,7 +192,7 @@ func (c *Classifier) Add(p *capture.Packet) {
 			c.tunnelsTooDeep++
 		}
 		c.trunc.longest = max(c.trunc.longest, p.CapLen)
-		if p.Truncated {
+		if cutByCapture(p) {
 			c.trunc.frame(p)
 		}
 	}
@@ -246,7 +246,7 @@ func (c *Classifier) Add(p *capture.Packet) {
 	}
 	out := src == f.client
 	f.last = ts
-	f.truncated = f.truncated || p.Truncated
+	f.truncated = f.truncated || cutByCapture(p)
 	switch {
 	case !count:
 	case out:
@@ -377,6 +377,12 @@ func (c *Classifier) countStart(a [4]byte) {
 	}
 }
 
+// cutByCapture reports whether the capture cut p short (its snap length):
+// Truncated without Malformed. A frame whose headers claim more than the
+// datagram holds is marked both, and is the sender's lie, not the capture's
+// cut.
+func cutByCapture(p *capture.Packet) bool { return p.Truncated && !p.Malformed }
+
 func (c *Classifier) tcp(f *flow, p *capture.Packet, out bool) {
 	st := &f.down
 	if out {
@@ -394,6 +400,13 @@ func (c *Classifier) tcp(f *flow, p *capture.Packet, out bool) {
 		// on is in doubt, and nothing more is read.
 		st.finish()
 		f.anomalies |= anomalyTCPUrgent
+	}
+	if p.Malformed {
+		// A header that lies about its lengths: a receiver drops the
+		// segment, so it says nothing about the stream. (Anyone who
+		// knows the 4-tuple can send one: taken as a cut, it ended the
+		// direction and hid the name.)
+		return
 	}
 	if p.Truncated && st.state != streamDone {
 		if p.Payload == nil {
