@@ -17,7 +17,7 @@ type Config struct {
 	// shared-space) address that starts the most flows.
 	VM netip.Addr
 	// MaxFlows bounds the live flow table (default 131 072: a flow takes
-	// 504 bytes plus its map entry, so about 75 MB when full; stream buffers
+	// 512 bytes plus its map entry, so about 75 MB when full; stream buffers
 	// are bounded apart, by MaxReassemblyBytes). An idle VM keeps a few
 	// hundred flows open. When full, the least recently active flow is
 	// finished early and the report says so.

@@ -32,8 +32,10 @@ func newAnalyzeCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "analyze CAPTURE...",
 		Short: "Report what a capture shows against the documented endpoints",
-		Long: `analyze reads pcap and pcapng files (gzip-compressed too; a rotated set is read in
-the order of each file's first packet) and prints, for each edition, the documented
+		Long: `analyze reads pcap and pcapng captures: files, compressed (gzip, zstd, xz, bzip2,
+lz4) or not, directories of them, and streams ("-" for standard input, FIFOs).
+All inputs are one capture, merged by time; a packet given twice is counted
+once. It prints, for each edition, the documented
 endpoints seen, those not seen, the names seen but not documented, and the public
 addresses no evidence named. Traffic outside the pages' method (IPv6, private
 destinations, flows the VM did not start, non-IP, undecodable frames, IPv4

@@ -1,8 +1,8 @@
 // Command phonehome holds the traffic of an idle Windows machine against the
 // connection endpoints Microsoft documents for its build and edition.
 //
-// Exit status: 0 success; 1 failure (nothing or not everything could be
-// analysed: an unreadable file, an output that could not be written); 2 usage
+// Exit status: 0 success; 1 failure (nothing could be analysed: no input
+// could be read; an output that could not be written); 2 usage
 // error (an unknown command or help topic, a missing argument, an unknown
 // flag, a bad option value, no page for any edition asked for); 3 finished,
 // but some input was damaged or could not be read: the report lists where,
