@@ -259,11 +259,15 @@ var devTunnelExceptions = map[string]struct {
 }{
 	"arkime__gtp-iphone.pcap": {106, "tshark's count leaves out the 4 frames (7, 83, 84, 89) whose ICMP error " +
 		"quotes an IP packet; they are in GTP-U all the same (tshark -o ip.defragment:FALSE finds 106 frames with two IP headers)"},
-	"ndpi__6in4tunnel.pcap": {127, "tshark's count leaves out the 2 frames whose ICMPv6 error quotes an IPv6 " +
-		"packet; they are in 6in4 all the same (127 frames with two IP headers)"},
-	"zeek__tunnels__gtp__gtp1_gn_normal_incl_fragmentation.pcap": {72, "GTP-U datagrams fragmented outside " +
-		"the tunnel: tshark, reassembling, shows the tunnel on the frame of a datagram's last fragment, Decode on " +
-		"its first (the rebuilt datagram is not a frame); with reassembly off tshark counts 72 as well"},
+	"ndpi__6in4tunnel.pcap": {0, "6in4 between 174.3.73.24 and the relay 184.105.255.26, both public: a " +
+		"tunnel across the internet is the host's own traffic, kept as a flow to its public end, not taken off"},
+	"ndpi__ja3_lots_of_cipher_suites_2_anon.pcap": {0, "GTP-U between 132.190.244.12 and 151.121.185.44, both " +
+		"public: a tunnel across the internet is kept as a flow to its public end, not taken off"},
+	"zeek__tunnels__gtp__gtp1_gn_normal_incl_fragmentation.pcap": {0, "GTP-U to 63.94.149.181, public: a " +
+		"tunnel across the internet is kept as a flow to its public end, not taken off"},
+	"zeek__tunnels__gtp__gtp6_gtp_0x32.pcap": {0, "GTP-U between 79.188.154.91 and 243.149.173.198, not " +
+		"special-purpose at the outer source: a tunnel across the internet is kept as a flow to its public end, " +
+		"not taken off"},
 	"zeek__tunnels__Teredo.pcap": {0, "Teredo (UDP 3544) is not taken off: it is a host's own IPv6 over an IPv4 " +
 		"flow to a Teredo server, and that IPv4 flow is the one to name"},
 	"zeek__tunnels__ayiya3.pcap": {0, "AYIYA (UDP 5072) is not taken off: it is a host's own IPv6 over an IPv4 " +

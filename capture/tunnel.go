@@ -139,10 +139,21 @@ func TunnelProtocol(proto uint8) bool {
 // packet into p. Fragment and Truncated carry over, because the inner packet
 // is as incomplete as the outer one. enter returns false, and changes
 // nothing but TooDeep, when MaxTunnelDepth encapsulations are off already.
+//
+// It also returns false, changing nothing, for an outermost tunnel to or
+// from a public address: a mirror (ERSPAN, VXLAN from a switch or a
+// hypervisor) sends to the capture host over a lab or management network,
+// while a tunnel that crosses the internet (a VPN over GRE or IP in IP, 6to4,
+// GTP-U or VXLAN to a public peer) is itself traffic of the host that sent
+// it. Taken off, its inner packet would name a flow and hide where the
+// packets really went; kept, it is a flow to that public address.
 func enter(p *Packet, kind Encap) bool {
 	t := &p.Tunnel
 	if t.Depth >= MaxTunnelDepth {
 		t.TooDeep = true
+		return false
+	}
+	if t.Depth == 0 && (routable(p.Src) || routable(p.Dst)) {
 		return false
 	}
 	if t.Depth == 0 {
@@ -475,4 +486,30 @@ func ipv6Tunnel(b []byte, p *Packet) {
 			return
 		}
 	}
+}
+
+// routable reports whether a is an address the internet routes: outside the
+// blocks of the IANA special-purpose registries that an outer tunnel header
+// on a lab or management network uses (private, shared, loopback, link-local,
+// documentation, benchmarking, multicast and reserved; for IPv6, unique local,
+// link-local and documentation).
+func routable(a netip.Addr) bool {
+	if a.IsPrivate() || a.IsLoopback() || a.IsLinkLocalUnicast() || a.IsMulticast() || a.IsUnspecified() {
+		return false
+	}
+	if a.Is4() {
+		b := a.As4()
+		switch {
+		case b[0] == 0, b[0] >= 240,
+			b[0] == 100 && b[1]&0xc0 == 64,                       // shared address space
+			b[0] == 192 && b[1] == 0 && (b[2] == 0 || b[2] == 2), // IETF protocol assignments, TEST-NET-1
+			b[0] == 198 && b[1]&0xfe == 18,                       // benchmarking
+			b[0] == 198 && b[1] == 51 && b[2] == 100,             // TEST-NET-2
+			b[0] == 203 && b[1] == 0 && b[2] == 113:              // TEST-NET-3
+			return false
+		}
+		return true
+	}
+	b := a.As16()
+	return a.IsGlobalUnicast() && !(b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) // 2001:db8::/32
 }

@@ -123,6 +123,12 @@ var corpusExceptions = []corpusException{
 		"2023-12-08 (and its fraction, 1011041 µs, is read on as damage), so in capture time every flow of 2021 " +
 		"is idle and ends there; frames 53-58 resend frames 5-10 (tshark: spurious retransmissions), whose " +
 		"request at sequence 1 starts the flow of port 57226 anew and is read again"},
+	{"ndpi__ja3_lots_of_cipher_suites_2_anon.pcap", "missing tls", 1, "the ClientHello is inside GTP-U between " +
+		"132.190.244.12 and 151.121.185.44, both public: a tunnel across the internet is a host's own traffic and " +
+		"is kept as a flow to its public end, not taken off (capture.Decode)"},
+	{"zeek__tunnels__gtp__gtp1_gn_normal_incl_fragmentation.pcap", "missing http", 1, "the request is inside " +
+		"GTP-U to 63.94.149.181, public: a tunnel across the internet is kept as a flow to its public end, not " +
+		"taken off (capture.Decode)"},
 }
 
 // corpusUnrequested lists the files with DNS answers that matched no captured
