@@ -54,7 +54,7 @@ func (c *chunks) gather(dst []byte, n int) ([]byte, error) {
 				c.chunk = make([]byte, min(2*len(c.chunk), chunkSize))
 			}
 			c.filled = true
-			k, err := fill(c.r, c.chunk)
+			k, err := fill(c.r, c.chunk, n-len(dst))
 			c.buf, c.end = c.chunk[:k], err
 			continue
 		}
@@ -64,10 +64,14 @@ func (c *chunks) gather(dst []byte, n int) ([]byte, error) {
 	return dst, nil
 }
 
-// fill reads into buf until it is full or r returns an error, which it
-// passes on as is: io.EOF at a clean end; a gzip stream cut short says
-// io.ErrUnexpectedEOF, which must not read as a clean end.
-func fill(r io.Reader, buf []byte) (int, error) {
+// fill reads into buf until it holds at least need bytes and a read has
+// come back short of the room left (the source has no more for now), or buf
+// is full, or r returns an error, which it passes on as is: io.EOF at a clean
+// end; a gzip stream cut short says io.ErrUnexpectedEOF, which must not read
+// as a clean end. A regular file fills buf in one read; a pipe (tcpdump -U -w
+// - | phonehome analyze -) gives what has been written, and the packets in
+// it are delivered without waiting for a chunk's worth more.
+func fill(r io.Reader, buf []byte, need int) (int, error) {
 	n, empty := 0, 0
 	for n < len(buf) {
 		k, err := r.Read(buf[n:])
@@ -79,6 +83,10 @@ func fill(r io.Reader, buf []byte) (int, error) {
 			if empty++; empty == 100 {
 				return n, io.ErrNoProgress
 			}
+			continue
+		}
+		if n >= need {
+			return n, nil
 		}
 	}
 	return n, nil
