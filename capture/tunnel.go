@@ -488,28 +488,13 @@ func ipv6Tunnel(b []byte, p *Packet) {
 	}
 }
 
-// routable reports whether a is an address the internet routes: outside the
-// blocks of the IANA special-purpose registries that an outer tunnel header
-// on a lab or management network uses (private, shared, loopback, link-local,
-// documentation, benchmarking, multicast and reserved; for IPv6, unique local,
-// link-local and documentation).
+// routable reports whether a is an address the internet routes: an IPv4
+// address outside every special-purpose block (SpecialRange), or an IPv6
+// global unicast address outside unique local and documentation space.
 func routable(a netip.Addr) bool {
-	if a.IsPrivate() || a.IsLoopback() || a.IsLinkLocalUnicast() || a.IsMulticast() || a.IsUnspecified() {
-		return false
-	}
 	if a.Is4() {
-		b := a.As4()
-		switch {
-		case b[0] == 0, b[0] >= 240,
-			b[0] == 100 && b[1]&0xc0 == 64,                       // shared address space
-			b[0] == 192 && b[1] == 0 && (b[2] == 0 || b[2] == 2), // IETF protocol assignments, TEST-NET-1
-			b[0] == 198 && b[1]&0xfe == 18,                       // benchmarking
-			b[0] == 198 && b[1] == 51 && b[2] == 100,             // TEST-NET-2
-			b[0] == 203 && b[1] == 0 && b[2] == 113:              // TEST-NET-3
-			return false
-		}
-		return true
+		return SpecialRange(a) == ""
 	}
 	b := a.As16()
-	return a.IsGlobalUnicast() && !(b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) // 2001:db8::/32
+	return a.IsGlobalUnicast() && !a.IsPrivate() && !(b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) // 2001:db8::/32
 }
