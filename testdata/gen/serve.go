@@ -56,19 +56,7 @@ func serve() error {
 	if err != nil {
 		return err
 	}
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, addr, err := udp.ReadFrom(buf)
-			if err != nil {
-				errc <- err
-				return
-			}
-			if resp, err := answerQuery(buf[:n]); err == nil {
-				udp.WriteTo(resp, addr)
-			}
-		}
-	}()
+	go serveUDP(udp, answerQuery, errc)
 	tcpDNS, err := net.Listen("tcp4", loopDNS+":53")
 	if err != nil {
 		return err
@@ -211,3 +199,19 @@ var (
 	doHello = append([]byte{0x0e, 'S', 'w', 'a', 'r', 'm', ' ', 'p', 'r', 'o', 't', 'o', 'c', 'o', 'l'}, blob("do-hello", 53)...)
 	doReply = append([]byte{0x0e, 'S', 'w', 'a', 'r', 'm', ' ', 'p', 'r', 'o', 't', 'o', 'c', 'o', 'l'}, blob("do-reply", 61)...)
 )
+
+// serveUDP answers each datagram that arrives on conn with what answer makes
+// of it (nothing when it fails), until a read fails: that error goes to errc.
+func serveUDP(conn net.PacketConn, answer func([]byte) ([]byte, error), errc chan<- error) {
+	buf := make([]byte, 4096)
+	for {
+		n, addr, err := conn.ReadFrom(buf)
+		if err != nil {
+			errc <- err
+			return
+		}
+		if resp, err := answer(buf[:n]); err == nil {
+			conn.WriteTo(resp, addr)
+		}
+	}
+}

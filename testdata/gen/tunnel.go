@@ -46,19 +46,7 @@ func tunnelServe(args []string) error {
 	if err != nil {
 		return err
 	}
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, addr, err := udp.ReadFrom(buf)
-			if err != nil {
-				errc <- err
-				return
-			}
-			if resp, err := tunnelAnswer(buf[:n]); err == nil {
-				udp.WriteTo(resp, addr)
-			}
-		}
-	}()
+	go serveUDP(udp, tunnelAnswer, errc)
 	ln, err := net.Listen("tcp4", *httpAddr)
 	if err != nil {
 		return err
