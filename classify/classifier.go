@@ -294,7 +294,7 @@ func (c *Classifier) udpDNS(p *capture.Packet) {
 			c.dnsQuery(p, p.Payload)
 		}
 	case dnsPort(p.SrcPort):
-		c.dnsMessage(p, p.Payload, p.Truncated && !p.Malformed)
+		c.dnsMessage(p, p.Payload, cutByCapture(p))
 	}
 }
 
