@@ -152,6 +152,9 @@ type Stats struct {
 	// Inputs lists every input in input order (see FileSet): those read,
 	// those that could not be read, and files skipped in a directory.
 	Inputs []Input
+	// Sessions are the live captures the packets came from, in order
+	// (a live source's); none for files.
+	Sessions []Session
 }
 
 // Input is one input of a FileSet, as read so far.

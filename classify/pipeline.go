@@ -71,5 +71,6 @@ func Analyze(src Source, cfg Config) (*Run, error) {
 	}
 	run.Duplicates = uint64(st.Duplicates)
 	run.InputStats = st.Inputs
+	run.Sessions = st.Sessions
 	return run, nil
 }

@@ -230,6 +230,10 @@ type Run struct {
 	// order: files found in a directory and skipped (not captures), empty
 	// inputs, frames and duplicates of each (capture.Stats.Inputs).
 	InputStats []capture.Input
+	// Sessions are the live captures the run was read from, in order
+	// (capture.Stats.Sessions): interface, filter, span and libpcap's drop
+	// counts. None for a run read from files.
+	Sessions []capture.Session
 }
 
 // DNSAnswers counts the DNS answers read (responses with a question, opcode
