@@ -1,6 +1,9 @@
 package capture
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
 // Session is one live capture (phonehome capture) from its start to its end:
 // where it listened, how, and what libpcap counted. A run read from files has
@@ -58,3 +61,10 @@ const (
 // Gap is the time between the end of one session and the start of the next
 // (zero or less when they touch).
 func Gap(earlier, later Session) time.Duration { return later.Start.Sub(earlier.End) }
+
+// ErrIdle is returned by a live source's Next when it has no packet to give
+// yet (none came within its read timeout), or when a while of capture time
+// has passed since it last said so: the caller may do what it does between
+// packets (a checkpoint, a status line) and call Next again. A file source
+// never returns it.
+var ErrIdle = errors.New("capture: no packet yet")

@@ -67,6 +67,12 @@ type Config struct {
 	// Progress, if set, is called by Analyze every ProgressEvery packets
 	// with the number read so far, on Analyze's goroutine.
 	Progress func(packets uint64)
+	// Poll, if set, is called by Analyze on its goroutine whenever the
+	// source returns capture.ErrIdle (a live source: no packet for a
+	// while, or a while of capture time passed): the one place where the
+	// analysis in progress may be looked at (View), for a checkpoint or a
+	// status line.
+	Poll func(v *View)
 }
 
 func (c *Config) setDefaults() {
@@ -499,6 +505,13 @@ func (c *Classifier) Finish() *Run {
 	if !c.vmKnown {
 		c.decideVM()
 	}
+	c.summarize()
+	return &c.run
+}
+
+// summarize fills in what the run says of the whole input: the VM's flows,
+// the busiest local address, the bounds reached, anomalies and truncation.
+func (c *Classifier) summarize() {
 	r := &c.run
 	r.VMFlows = c.starts[c.vm]
 	if a, n := c.busiest(); n > 0 {
@@ -524,7 +537,6 @@ func (c *Classifier) Finish() *Run {
 	bound("tunnel nesting: a packet still encapsulated after this many encapsulations read as the packet inside the last", capture.MaxTunnelDepth, c.tunnelsTooDeep)
 	r.Anomalies = c.anomalies.list()
 	r.Truncation = c.trunc.result()
-	return r
 }
 
 // decideVM picks the local address that started the most flows, and releases

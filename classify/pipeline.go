@@ -43,6 +43,11 @@ const ProgressEvery = 1 << 14
 // Analyze allocates nothing per packet beyond what src.Next and
 // Classifier.Add do (TestAnalyzeAllocatesNothingPerPacket); cmd/mkcapture's
 // BenchmarkPipeline times it over a generated week.
+//
+// A live source says when it has had no packet for a while, or when a while
+// of capture time has passed, by returning capture.ErrIdle from Next; Analyze
+// then calls Config.Poll, which may look at the run so far (View) and stop the
+// source, and reads on.
 func Analyze(src Source, cfg Config) (*Run, error) {
 	c := New(cfg)
 	var p capture.Packet
@@ -51,6 +56,12 @@ func Analyze(src Source, cfg Config) (*Run, error) {
 		err := src.Next(&p)
 		if err == io.EOF {
 			break
+		}
+		if err == capture.ErrIdle {
+			if cfg.Poll != nil {
+				cfg.Poll(&View{c: c, src: src, cfg: &cfg, packets: n})
+			}
+			continue
 		}
 		if err != nil {
 			return nil, err
@@ -61,6 +72,12 @@ func Analyze(src Source, cfg Config) (*Run, error) {
 		}
 	}
 	run := c.Finish()
+	addSource(run, src, &cfg)
+	return run, nil
+}
+
+// addSource fills in what src says about itself.
+func addSource(run *Run, src Source, cfg *Config) {
 	run.Inputs = slices.Clone(cfg.Inputs)
 	run.Damage = src.Damage()
 	run.Bounds = append(run.Bounds, src.Bounds()...)
@@ -72,5 +89,28 @@ func Analyze(src Source, cfg Config) (*Run, error) {
 	run.Duplicates = uint64(st.Duplicates)
 	run.InputStats = st.Inputs
 	run.Sessions = st.Sessions
-	return run, nil
+}
+
+// View is what Config.Poll sees of an analysis in progress. It is valid only
+// during the call.
+type View struct {
+	c       *Classifier
+	src     Source
+	cfg     *Config
+	packets uint64
+}
+
+// Packets is the number of packets read so far.
+func (v *View) Packets() uint64 { return v.packets }
+
+// LiveFlows is the number of flows open now.
+func (v *View) LiveFlows() int { return v.c.LiveFlows() }
+
+// Snapshot returns the run as Analyze would return it if the source ended
+// now (Classifier.Snapshot, with what the source says about itself); the
+// analysis goes on unchanged.
+func (v *View) Snapshot() *Run {
+	run := v.c.Snapshot()
+	addSource(run, v.src, v.cfg)
+	return run
 }

@@ -149,3 +149,53 @@ func TestRunBusiestLocal(t *testing.T) {
 		t.Errorf("no packets: BusiestLocal, BusiestLocalFlows = %v, %d; want none", run.BusiestLocal, run.BusiestLocalFlows)
 	}
 }
+
+// idling is a Source that says capture.ErrIdle before every packet of the
+// source it wraps, and stops the wrapped source early when told to.
+type idling struct {
+	Source
+	idle  bool
+	stopN int
+	n     int
+}
+
+func (s *idling) Next(p *capture.Packet) error {
+	if s.idle = !s.idle; s.idle {
+		return capture.ErrIdle
+	}
+	if s.stopN > 0 && s.n >= s.stopN {
+		return io.EOF
+	}
+	s.n++
+	return s.Source.Next(p)
+}
+
+// TestAnalyzePollsWhenIdle checks that a source's ErrIdle reaches
+// Config.Poll with a view of the run so far, and changes nothing in the run.
+func TestAnalyzePollsWhenIdle(t *testing.T) {
+	want, err := Analyze(newReplay(40), Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var polls int
+	var last *Run
+	got, err := Analyze(&idling{Source: newReplay(40)}, Config{Poll: func(v *View) {
+		polls++
+		if v.Packets() != uint64(polls-1) {
+			t.Errorf("poll %d: Packets() = %d; want %d", polls, v.Packets(), polls-1)
+		}
+		last = v.Snapshot()
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if polls != 41 {
+		t.Errorf("Poll called %d times; want 41 (once before each packet and before the end)", polls)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("run with polls = %+v; want %+v", got, want)
+	}
+	if !reflect.DeepEqual(last, want) {
+		t.Errorf("last snapshot (all packets read) = %+v; want the final run %+v", last, want)
+	}
+}

@@ -1,0 +1,125 @@
+//go:build cgo || windows
+
+package capture
+
+import (
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/google/gopacket/pcap"
+)
+
+// Interface is one interface libpcap can capture on.
+type Interface struct {
+	Name        string
+	Description string
+	Addrs       []netip.Prefix
+	Up, Running bool
+	Loopback    bool
+	// LinkType is what the interface's frames are, as the system says
+	// (Linux: /sys/class/net/NAME/type), empty when it does not say.
+	LinkType string
+	// Kind says what the interface looks like to a VM host: "bridge",
+	// "libvirt bridge", "VirtualBox host-only", "tap", "libvirt tap",
+	// "veth", "bridge port of NAME"; empty for anything else.
+	Kind string
+}
+
+// VMLike reports whether the interface looks like where a VM's traffic
+// passes: a bridge, a tap, a veth, a bridge port.
+func (i Interface) VMLike() bool { return i.Kind != "" }
+
+// Interfaces lists the interfaces libpcap can capture on, as libpcap orders
+// them (most useful first).
+func Interfaces() ([]Interface, error) {
+	devs, err := pcap.FindAllDevs()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Interface, 0, len(devs))
+	for _, d := range devs {
+		in := Interface{
+			Name: d.Name, Description: d.Description,
+			Loopback: d.Flags&0x1 != 0, Up: d.Flags&0x2 != 0, Running: d.Flags&0x4 != 0,
+		}
+		for _, a := range d.Addresses {
+			ip, ok := netip.AddrFromSlice(a.IP)
+			if !ok {
+				continue
+			}
+			ip = ip.Unmap()
+			bits := ip.BitLen()
+			if a.Netmask != nil {
+				if ones, size := (a.Netmask).Size(); size == ip.BitLen() {
+					bits = ones
+				}
+			}
+			in.Addrs = append(in.Addrs, netip.PrefixFrom(ip, bits))
+		}
+		in.LinkType, in.Kind = sysfsKind(d.Name)
+		out = append(out, in)
+	}
+	return out, nil
+}
+
+// sysfsKind reads what Linux says of an interface: its link type and
+// whether it is a bridge, a tap, a veth or a bridge port. Elsewhere (no
+// /sys/class/net) both are empty.
+func sysfsKind(name string) (linkType, kind string) {
+	if strings.ContainsAny(name, "/\x00") || name == "." || name == ".." {
+		return "", ""
+	}
+	dir := filepath.Join("/sys/class/net", name)
+	read := func(f string) string {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			return ""
+		}
+		return strings.TrimSpace(string(b))
+	}
+	exists := func(f string) bool {
+		_, err := os.Stat(filepath.Join(dir, f))
+		return err == nil
+	}
+	switch read("type") {
+	case "1":
+		linkType = "ethernet"
+	case "772":
+		linkType = "loopback"
+	case "65534":
+		linkType = "raw IP (tun)"
+	case "801", "803":
+		linkType = "802.11"
+	case "":
+	default:
+		linkType = "ARPHRD " + read("type")
+	}
+	switch {
+	case exists("bridge"):
+		kind = "bridge"
+		switch {
+		case strings.HasPrefix(name, "virbr"):
+			kind = "libvirt bridge"
+		case strings.HasPrefix(name, "vboxnet"):
+			kind = "VirtualBox host-only"
+		}
+	case strings.HasPrefix(name, "vboxnet"):
+		kind = "VirtualBox host-only"
+	case exists("tun_flags"):
+		kind = "tap"
+		if strings.HasPrefix(name, "vnet") {
+			kind = "libvirt tap"
+		}
+	case exists("brport"):
+		if b, err := os.Readlink(filepath.Join(dir, "brport", "bridge")); err == nil {
+			kind = "bridge port of " + filepath.Base(b)
+		} else {
+			kind = "bridge port"
+		}
+	case !exists("device") && read("iflink") != "" && read("iflink") != read("ifindex"):
+		kind = "veth"
+	}
+	return linkType, kind
+}

@@ -1,0 +1,309 @@
+//go:build cgo || windows
+
+package capture
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/pcap"
+)
+
+// LiveOptions set up a live capture. The zero value of a field picks the
+// default beside it.
+type LiveOptions struct {
+	// Snaplen is the most bytes kept of a frame (default 262 144, as
+	// tcpdump: whole frames, so no name is cut).
+	Snaplen int
+	// Promiscuous puts the interface in promiscuous mode: needed on a
+	// bridge or a host interface to see the VM's frames to other hosts.
+	Promiscuous bool
+	// BufferSize is the kernel ring's size in bytes (default 64 MiB: at
+	// 700 000 packets/s of 160 bytes, about half a second of traffic in
+	// hand while the reader is busy with a checkpoint).
+	BufferSize int
+	// Immediate delivers each packet as it arrives rather than a ring
+	// block at a time: lower latency for the status line, more wake-ups.
+	Immediate bool
+	// Timeout is how long a read waits for a packet before Next returns
+	// ErrIdle, and how much capture time passes between two ErrIdle
+	// under steady traffic (default 250 ms).
+	Timeout time.Duration
+	// Filter is a BPF filter in libpcap's syntax; empty for none.
+	Filter string
+	// Defrag sets up IPv4 reassembly, as for files.
+	Defrag DefragConfig
+}
+
+// DefaultSnaplen and DefaultBufferSize are LiveOptions' defaults.
+const (
+	DefaultSnaplen    = 262144
+	DefaultBufferSize = 64 << 20
+	defaultTimeout    = 250 * time.Millisecond
+)
+
+// Live reads packets from a network interface through libpcap. It is a
+// source for classify.Analyze, as a FileSet is: the same decoding, the same
+// IPv4 reassembly, and the same packets, so a live run and an analysis of
+// the same frames written to a file give the same report.
+//
+// Next, Stats, Damage and Bounds must be called from one goroutine; Stop may
+// be called from any.
+type Live struct {
+	h        *pcap.Handle
+	linkType uint16
+	timeout  int64 // ns
+
+	session Session
+	stop    atomic.Pointer[string] // the Ended reason Stop was given
+	ended   bool
+
+	defrag      *Defragmenter
+	reassembled bool
+
+	// A packet read but not delivered yet: Next said ErrIdle first.
+	held     bool
+	heldData []byte
+	heldCI   gopacket.CaptureInfo
+	lastIdle int64 // capture time of the last ErrIdle, ns
+
+	frames, capturedBytes int
+	unsupported           int
+
+	// Tap, if set, sees every frame read, before it is decoded: the
+	// capture command writes them (--write). frame is valid only during
+	// the call.
+	Tap func(ts time.Time, frame []byte, wireLen int)
+}
+
+// OpenLive opens iface for capture with opt. Its errors say what to do:
+// an interface that does not exist lists those that do; a permission
+// refused names the capabilities; a filter libpcap rejects quotes
+// libpcap's message.
+func OpenLive(iface string, opt LiveOptions) (*Live, error) {
+	if opt.Snaplen <= 0 {
+		opt.Snaplen = DefaultSnaplen
+	}
+	if opt.BufferSize <= 0 {
+		opt.BufferSize = DefaultBufferSize
+	}
+	if opt.Timeout <= 0 {
+		opt.Timeout = defaultTimeout
+	}
+	in, err := pcap.NewInactiveHandle(iface)
+	if err != nil {
+		return nil, fmt.Errorf("capture on %s: %w", iface, err)
+	}
+	defer in.CleanUp()
+	for _, set := range []error{
+		in.SetSnapLen(opt.Snaplen),
+		in.SetPromisc(opt.Promiscuous),
+		in.SetTimeout(opt.Timeout),
+		in.SetBufferSize(opt.BufferSize),
+		in.SetImmediateMode(opt.Immediate),
+	} {
+		if set != nil {
+			return nil, fmt.Errorf("capture on %s: %w", iface, set)
+		}
+	}
+	h, err := in.Activate()
+	if err != nil {
+		return nil, activateError(iface, err)
+	}
+	if opt.Filter != "" {
+		if err := h.SetBPFFilter(opt.Filter); err != nil {
+			h.Close()
+			return nil, fmt.Errorf("--filter %q: libpcap rejects it: %v", opt.Filter, err)
+		}
+	}
+	l := &Live{
+		h:        h,
+		linkType: uint16(h.LinkType()),
+		timeout:  int64(opt.Timeout),
+		session: Session{
+			Interface: iface, Filter: opt.Filter, Snaplen: opt.Snaplen, Promiscuous: opt.Promiscuous,
+			BufferSize: opt.BufferSize, Immediate: opt.Immediate, Start: time.Now().UTC(), Ended: EndRunning,
+		},
+	}
+	l.session.LinkType = LinkTypeName(l.linkType)
+	if !opt.Defrag.Off {
+		l.defrag = NewDefragmenter(opt.Defrag)
+	}
+	return l, nil
+}
+
+// activateError turns libpcap's refusal to open iface into one a person can
+// act on.
+func activateError(iface string, err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "No Such Device"):
+		names := []string{}
+		if devs, err := pcap.FindAllDevs(); err == nil {
+			for _, d := range devs {
+				names = append(names, d.Name)
+			}
+		}
+		return fmt.Errorf("capture on %s: no such interface; the interfaces are: %s (phonehome interfaces lists them with their addresses)",
+			iface, strings.Join(names, ", "))
+	case strings.Contains(msg, "Permission Denied") || strings.Contains(msg, "Operation not permitted") || strings.Contains(msg, "ermission denied"):
+		return fmt.Errorf("capture on %s: permission denied: capturing needs CAP_NET_RAW and CAP_NET_ADMIN; run as root, or give the binary the capabilities once with: sudo setcap cap_net_raw,cap_net_admin=eip $(command -v phonehome)", iface)
+	case strings.Contains(msg, "Interface Not Up"):
+		return fmt.Errorf("capture on %s: the interface is down; bring it up (ip link set %s up) or start the VM first", iface, iface)
+	}
+	return fmt.Errorf("capture on %s: %v", iface, err)
+}
+
+// LinkType is the interface's link type (a LINKTYPE_* value).
+func (l *Live) LinkType() uint16 { return l.linkType }
+
+// Stop makes Next return io.EOF within the read timeout, and the session
+// end as ended says (EndStopped, EndDuration). Safe from any goroutine; the
+// first reason given is kept.
+func (l *Live) Stop(ended string) { l.stop.CompareAndSwap(nil, &ended) }
+
+// Next reads the next packet into p and decodes it (Decode). It returns
+// ErrIdle when no packet came within the read timeout, or before the first
+// packet dated a timeout or more after the last ErrIdle; io.EOF once Stop
+// was called or libpcap failed (the interface went down: Session says how
+// it ended). p's slices are valid until the next call.
+func (l *Live) Next(p *Packet) error {
+	if l.reassembled {
+		l.defrag.Datagram(p)
+		l.reassembled = l.defrag.Add(p)
+		return nil
+	}
+	if l.ended {
+		return io.EOF
+	}
+	if why := l.stop.Load(); why != nil {
+		l.end(*why)
+		return io.EOF
+	}
+	data, ci := l.heldData, l.heldCI
+	if l.held {
+		l.held = false
+	} else {
+		var err error
+		data, ci, err = l.h.ZeroCopyReadPacketData()
+		switch {
+		case err == nil:
+		case errors.Is(err, pcap.NextErrorTimeoutExpired):
+			return ErrIdle
+		case err == io.EOF:
+			l.end(EndStopped)
+			return io.EOF
+		default:
+			l.end(readEnd(err, l.h.Error()))
+			return io.EOF
+		}
+		if ts := ci.Timestamp.UnixNano(); ts-l.lastIdle >= l.timeout || ts < l.lastIdle {
+			l.lastIdle = ts
+			l.held, l.heldData, l.heldCI = true, data, ci
+			return ErrIdle
+		}
+	}
+	*p = Packet{Timestamp: ci.Timestamp.UTC(), WireLen: ci.Length, CapLen: ci.CaptureLength, LinkType: l.linkType, Frame: data}
+	if l.Tap != nil {
+		l.Tap(p.Timestamp, data, ci.Length)
+	}
+	Decode(p.LinkType, p.Frame, p)
+	p.Reassembled = 0
+	l.frames++
+	l.capturedBytes += ci.CaptureLength
+	if !LinkTypeSupported(l.linkType) {
+		l.unsupported++
+	}
+	if l.defrag != nil {
+		l.reassembled = l.defrag.Add(p)
+	}
+	return nil
+}
+
+// readEnd is a Session.Ended value for libpcap's read error err, with
+// libpcap's own message.
+func readEnd(err, detail error) string {
+	msg := err.Error()
+	if detail != nil && detail.Error() != "" {
+		msg = detail.Error()
+	}
+	low := strings.ToLower(msg)
+	// libpcap on Linux: "The interface went down", "The interface
+	// disappeared" (PCAP_ERROR_IFACE_NOT_UP, -9); ENETDOWN, ENODEV, ENXIO.
+	if strings.Contains(low, "went down") || strings.Contains(low, "disappeared") || strings.Contains(low, "network is down") ||
+		strings.Contains(low, "no such device") || err.Error() == "-9" {
+		return EndInterfaceDown + ": " + msg
+	}
+	return EndReadError + ": " + msg
+}
+
+// end closes the session: its libpcap counts are taken once more and kept.
+func (l *Live) end(how string) {
+	if l.ended {
+		return
+	}
+	l.updateSession()
+	l.ended = true
+	l.session.Ended = how
+}
+
+// updateSession takes libpcap's counts, unless the session has ended.
+func (l *Live) updateSession() {
+	if l.ended {
+		return
+	}
+	l.session.End = time.Now().UTC()
+	if st, err := l.h.Stats(); err == nil {
+		// libpcap counts in 32 bits on some platforms; the kernel's
+		// counters are read and summed by libpcap on Linux.
+		l.session.Received = uint64(uint32(st.PacketsReceived))
+		l.session.Dropped = uint64(uint32(st.PacketsDropped))
+		l.session.IfDropped = uint64(uint32(st.PacketsIfDropped))
+	}
+}
+
+// Session returns the session as it stands: while it runs, End is now and
+// Ended is EndRunning.
+func (l *Live) Session() Session {
+	l.updateSession()
+	return l.session
+}
+
+// Stats returns the counts so far, with the session.
+func (l *Live) Stats() Stats {
+	st := Stats{Frames: l.frames, CapturedBytes: int64(l.capturedBytes), LinkTypes: map[uint16]int{}, Unsupported: map[uint16]int{}}
+	if l.frames > 0 {
+		st.LinkTypes[l.linkType] = l.frames
+	}
+	if l.unsupported > 0 {
+		st.Unsupported[l.linkType] = l.unsupported
+	}
+	if l.defrag != nil {
+		st.Defrag = l.defrag.Stats()
+	}
+	st.Sessions = []Session{l.Session()}
+	return st
+}
+
+// Damage is always empty: libpcap delivers whole records. What a live
+// capture loses is in the session's drop counts.
+func (l *Live) Damage() []Damage { return nil }
+
+// Bounds returns the limits IPv4 reassembly reached.
+func (l *Live) Bounds() []Bound {
+	if l.defrag == nil {
+		return nil
+	}
+	return defragBounds(l.defrag.Stats())
+}
+
+// Close releases the handle.
+func (l *Live) Close() error {
+	l.h.Close()
+	return nil
+}

@@ -1,0 +1,61 @@
+//go:build !cgo && !windows
+
+package capture
+
+import (
+	"errors"
+	"net/netip"
+	"time"
+)
+
+// errNoLibpcap: this build has no libpcap (cgo was off when it was built).
+var errNoLibpcap = errors.New("this phonehome was built without cgo, so without libpcap: live capture needs it; install libpcap-dev and build again with CGO_ENABLED=1 (make build does)")
+
+// LiveOptions: see live.go.
+type LiveOptions struct {
+	Snaplen     int
+	Promiscuous bool
+	BufferSize  int
+	Immediate   bool
+	Timeout     time.Duration
+	Filter      string
+	Defrag      DefragConfig
+}
+
+// DefaultSnaplen and DefaultBufferSize: see live.go.
+const (
+	DefaultSnaplen    = 262144
+	DefaultBufferSize = 64 << 20
+)
+
+// Live: see live.go. Without libpcap it cannot be opened.
+type Live struct {
+	Tap func(ts time.Time, frame []byte, wireLen int)
+}
+
+// OpenLive fails: this build has no libpcap.
+func OpenLive(string, LiveOptions) (*Live, error) { return nil, errNoLibpcap }
+
+func (*Live) LinkType() uint16   { return 0 }
+func (*Live) Stop(string)        {}
+func (*Live) Next(*Packet) error { return errNoLibpcap }
+func (*Live) Session() Session   { return Session{} }
+func (*Live) Stats() Stats       { return Stats{} }
+func (*Live) Damage() []Damage   { return nil }
+func (*Live) Bounds() []Bound    { return nil }
+func (*Live) Close() error       { return nil }
+
+// Interface: see interfaces.go.
+type Interface struct {
+	Name, Description string
+	Addrs             []netip.Prefix
+	Up, Running       bool
+	Loopback          bool
+	LinkType, Kind    string
+}
+
+// VMLike: see interfaces.go.
+func (i Interface) VMLike() bool { return i.Kind != "" }
+
+// Interfaces fails: this build has no libpcap.
+func Interfaces() ([]Interface, error) { return nil, errNoLibpcap }
