@@ -40,6 +40,14 @@ type Session struct {
 	Received  uint64 `json:"received"`
 	Dropped   uint64 `json:"dropped"`
 	IfDropped uint64 `json:"if_dropped"`
+	// WriteError is the last failure to write the packets to files
+	// (--write: a full disk, a directory gone), and WriteLost the frames
+	// not written because of it; CheckpointError the last failure to write
+	// a checkpoint, when no checkpoint has succeeded since. Empty and zero
+	// when all went well.
+	WriteError      string `json:"write_error,omitempty"`
+	WriteLost       uint64 `json:"write_lost,omitempty"`
+	CheckpointError string `json:"checkpoint_error,omitempty"`
 }
 
 // How a Session ended (Session.Ended).
