@@ -59,6 +59,10 @@ func aliasingRun() *classify.Run {
 	run.Inputs = []string{"a.pcapng"}
 	run.Damage = []capture.Damage{{File: "a.pcapng", Offset: 24, Reason: "cut"}}
 	run.InputStats = []capture.Input{{Name: "a.pcapng", Format: "pcapng", Bytes: 100, Frames: 1}}
+	run.Sessions = []capture.Session{
+		{Interface: "br0", Start: time.Unix(100, 0), End: time.Unix(200, 0), Ended: capture.EndRunning, Dropped: 3},
+		{Interface: "br0", Start: time.Unix(300, 0), End: time.Unix(400, 0), Ended: capture.EndStopped},
+	}
 	run.Unsupported = map[string]uint64{"ieee802_11": 3}
 	return run
 }
@@ -169,6 +173,8 @@ func poison(t *testing.T, v reflect.Value, path string, reached map[string]bool)
 		v.SetInt(v.Int() + 1)
 	case reflect.Uint, reflect.Uint64, reflect.Uint32, reflect.Uint16, reflect.Uint8:
 		v.SetUint(v.Uint() + 1)
+	case reflect.Float64:
+		v.SetFloat(v.Float() + 1)
 	case reflect.Bool:
 		v.SetBool(!v.Bool())
 	case reflect.Struct:

@@ -64,6 +64,13 @@ type Report struct {
 	// Inputs lists every input with what was read of it (files skipped in
 	// a directory, with the reason; empty inputs; frames and duplicates).
 	Inputs []capture.Input `json:"inputs"`
+	// CaptureSessions are the live captures the run came from (phonehome
+	// capture), with the gaps between them; absent for files.
+	// CaptureWarnings say what in them leaves the run incomplete: packets
+	// libpcap dropped, gaps, an unclean end, an interface gone, packets
+	// not written, a failed checkpoint.
+	CaptureSessions []CaptureSession `json:"capture_sessions,omitempty"`
+	CaptureWarnings []string         `json:"capture_warnings,omitempty"`
 }
 
 // Totals sums the run.
@@ -223,6 +230,7 @@ func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition
 	if run.VM.IsValid() {
 		rep.VM = run.VM.String()
 	}
+	rep.CaptureSessions, rep.CaptureWarnings = captureSessions(run)
 	for reason, e := range run.Excluded {
 		rep.Excluded = append(rep.Excluded, Reason{Reason: reason, Packets: e.Packets, Bytes: e.Bytes, Flows: e.Flows})
 	}

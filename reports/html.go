@@ -99,6 +99,12 @@ func htmlView(rep *Report) htmlDoc {
 	for _, f := range rep.Files {
 		kv("capture", T(f))
 	}
+	for _, cs := range rep.CaptureSessions {
+		kv("live", sessionLine(cs, T))
+	}
+	for _, w := range rep.CaptureWarnings {
+		kv("WARNING", T(w))
+	}
 	if !rep.First.IsZero() {
 		kv("span", rep.First.UTC().Format("2006-"+timeLayout)+" to "+rep.Last.UTC().Format("2006-"+timeLayout)+" UTC ("+
 			span(rep.Last.Sub(rep.First))+")")

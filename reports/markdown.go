@@ -29,6 +29,12 @@ func Markdown(w io.Writer, rep *Report) error {
 	for _, f := range rep.Files {
 		p("- capture: %s\n", m(f))
 	}
+	for _, cs := range rep.CaptureSessions {
+		p("- live: %s\n", sessionLine(cs, m))
+	}
+	for _, w := range rep.CaptureWarnings {
+		p("- WARNING: %s\n", m(w))
+	}
 	if !rep.First.IsZero() {
 		p("- span: %s to %s UTC (%s)\n", rep.First.UTC().Format("2006-"+timeLayout), rep.Last.UTC().Format("2006-"+timeLayout),
 			span(rep.Last.Sub(rep.First)))
