@@ -118,11 +118,12 @@ type Writer struct {
 	sink io.Writer    // f, or gz
 	path string       // f's path
 
-	buf        []byte // blocks not yet written; cap writerBufSize
-	bufPackets int64  // packets in buf
-	bufBytes   int64  // their frame bytes
-	size       int64  // bytes of the current file, buf included
-	period     int64  // rotation period of the current file
+	buf        []byte    // blocks not yet written; cap writerBufSize
+	bufPackets int64     // packets in buf
+	bufBytes   int64     // their frame bytes
+	bufFirst   time.Time // timestamp of the first of them
+	size       int64     // bytes of the current file, buf included
+	period     int64     // rotation period of the current file
 	nameAt     time.Time
 	seq        int
 	files      []string
@@ -319,6 +320,9 @@ func (w *Writer) WritePacket(ts time.Time, frame []byte, wireLen int) error {
 			return w.fail(ts, err)
 		}
 	} else {
+		if w.bufPackets == 0 {
+			w.bufFirst = ts
+		}
 		w.buf = w.appendEPB(w.buf, ts, frame, wireLen)
 		w.bufPackets++
 		w.bufBytes += int64(len(frame))
@@ -399,6 +403,9 @@ func (w *Writer) fail(ts time.Time, err error) error {
 
 // dropBuf counts the packets in the buffer as lost and empties it.
 func (w *Writer) dropBuf() {
+	if w.bufPackets > 0 && w.st.LostSince.IsZero() {
+		w.st.LostSince = w.bufFirst
+	}
 	w.st.Packets -= w.bufPackets
 	w.st.Bytes -= w.bufBytes
 	w.st.LostPackets += w.bufPackets
@@ -428,7 +435,8 @@ func (w *Writer) writeOut(b []byte, isBuf bool, packets int64) error {
 		return fmt.Errorf("write %s: %w", w.path, err)
 	} else if gone {
 		return fmt.Errorf("write %s: the file was removed (or its directory was): %d packets not written; "+
-			"recreate %s or free it, the writer starts a new file there every %v", w.path, packets, w.opt.Dir, w.opt.Retry)
+			"recreate %s if it is gone: the writer drops packets, counting them, and starts a new file there every %v",
+			w.path, packets, w.opt.Dir, w.opt.Retry)
 	}
 	n, err := w.sink.Write(b)
 	if err == nil && w.gz != nil {
@@ -439,19 +447,25 @@ func (w *Writer) writeOut(b []byte, isBuf bool, packets int64) error {
 	}
 	if w.gz == nil && n > 0 && isBuf {
 		// Whole blocks before n reached the file: count them written.
+		// The blocks are ours: their lengths are right.
+		le := binary.LittleEndian
 		var done, doneBytes int64
-		for off := 0; off+8 <= n; {
-			l := int(binary.LittleEndian.Uint32(b[off+4:]))
-			if off+l > n {
+		off := 0
+		for ; off < len(b); off += int(le.Uint32(b[off+4:])) {
+			epb := le.Uint32(b[off:]) == ngEPB
+			if off+int(le.Uint32(b[off+4:])) > n {
+				if epb { // the first packet lost
+					ns := uint64(le.Uint32(b[off+12:]))<<32 | uint64(le.Uint32(b[off+16:]))
+					w.bufFirst = time.Unix(0, int64(ns)).UTC()
+				}
 				break
 			}
-			if binary.LittleEndian.Uint32(b[off:]) == ngEPB {
+			if epb {
 				done++
-				doneBytes += int64(binary.LittleEndian.Uint32(b[off+20:]))
+				doneBytes += int64(le.Uint32(b[off+20:]))
 			}
-			off += l
 		}
-		w.buf = append(w.buf[:0], b[n:]...) // not written: dropped by fail
+		w.buf = w.buf[:0] // the rest is dropped by fail, which counts it
 		w.bufPackets -= done
 		w.bufBytes -= doneBytes
 	}
@@ -630,11 +644,7 @@ func (w *Writer) Close() error {
 	if w.f == nil {
 		return nil
 	}
-	lost := w.st.LostPackets
 	if err := w.finish(); err != nil {
-		if w.st.LostPackets > lost {
-			w.st.LostSince = w.now()
-		}
 		w.st.Failures++
 		w.noteErr(err)
 		return err

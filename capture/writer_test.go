@@ -4,15 +4,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/gopacket/pcapgo"
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/phonehome/phonehome/internal/testenv"
 )
 
 // clock is a settable wall clock for WriterOptions.Now.
@@ -344,6 +349,195 @@ func TestWriterAllocs(t *testing.T) {
 			})
 			if allocs != 0 {
 				t.Errorf("WritePacket: %v allocations per packet; want 0", allocs)
+			}
+		})
+	}
+}
+
+// TestWriterDirRemoved: a directory removed mid-run (rm -r DIR) is noticed
+// when the buffer is next written out; the error is returned once, the
+// packets not written are counted, and the Writer starts a new file once
+// the directory is back, at its retry interval or at the next rotation
+// boundary.
+func TestWriterDirRemoved(t *testing.T) {
+	frame := eth(0x0800, ipv4TCP(t, "x"))
+	t0 := time.Date(2026, 12, 7, 13, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		name      string
+		rotate    time.Duration
+		retryWait time.Duration // wall clock until the Writer retries
+		retryTS   time.Duration // capture time of the packet that retries
+	}{
+		{"retry_interval", 0, 10 * time.Second, 10 * time.Second},
+		{"retry_at_rotation_boundary", time.Hour, time.Second, time.Hour},
+	} {
+		for _, gz := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/gzip=%v", tt.name, gz), func(t *testing.T) {
+				dir := filepath.Join(t.TempDir(), "out")
+				if err := os.Mkdir(dir, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				c := &clock{t0}
+				w, err := NewWriter(WriterOptions{Dir: dir, LinkType: LinkTypeEthernet, Rotate: tt.rotate, Gzip: gz, Retry: 10 * time.Second, Now: c.now})
+				if err != nil {
+					t.Fatal(err)
+				}
+				ts := t0
+				write := func(n int) (errs []error) {
+					for range n {
+						ts = ts.Add(time.Millisecond)
+						if err := w.WritePacket(ts, frame, len(frame)); err != nil {
+							errs = append(errs, err)
+						}
+					}
+					return errs
+				}
+				if errs := write(10); errs != nil || w.Flush() != nil {
+					t.Fatalf("writing before the removal: %v", errs)
+				}
+				if err := os.RemoveAll(dir); err != nil {
+					t.Fatal(err)
+				}
+				if errs := write(5); errs != nil {
+					t.Fatalf("WritePacket into the buffer = %v; want nil", errs)
+				}
+				firstLost := t0.Add(11 * time.Millisecond)
+				err = w.Flush()
+				if err == nil || !strings.Contains(err.Error(), "removed") || !strings.Contains(err.Error(), "recreate "+dir) {
+					t.Fatalf("Flush() after rm -r DIR = %v; want an error saying the file was removed and to recreate %s", err, dir)
+				}
+				t.Logf("Flush() = %v", err)
+				// Failing: no more errors, every packet counted.
+				if errs := write(5); errs != nil || w.Flush() != nil {
+					t.Fatalf("while failing: WritePacket errors %v, or Flush failed; want none", errs)
+				}
+				st := w.Stats()
+				if st.Packets != 10 || st.LostPackets != 10 || st.LostBytes != int64(10*len(frame)) || !st.Failing() ||
+					!st.LostSince.Equal(firstLost) || st.Failures != 1 || st.LastError == nil {
+					t.Fatalf("Stats() = %+v; want 10 written, 10 lost since %v, 1 failure", st, firstLost)
+				}
+				// Still gone at the retry: no error, counted, the error kept.
+				c.t = c.t.Add(tt.retryWait)
+				ts = ts.Add(tt.retryTS)
+				if errs := write(1); errs != nil {
+					t.Fatalf("a failed retry returned %v; want nil (one error per failure)", errs)
+				}
+				if st = w.Stats(); st.LostPackets != 11 || !strings.Contains(fmt.Sprint(st.LastError), "no such file or directory") {
+					t.Fatalf("Stats() after a failed retry = %+v; want 11 lost, the create error last", st)
+				}
+				// Back: not before the retry is due, then a new file.
+				if err := os.Mkdir(dir, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				c.t = c.t.Add(tt.retryWait / 2)
+				if errs := write(1); errs != nil || w.Stats().LostPackets != 12 {
+					t.Fatalf("before the retry is due: errors %v, %d lost; want none, 12", errs, w.Stats().LostPackets)
+				}
+				c.t = c.t.Add(tt.retryWait)
+				ts = ts.Add(tt.retryTS)
+				if errs := write(3); errs != nil {
+					t.Fatalf("after the directory is back: %v", errs)
+				}
+				if err := w.Close(); err != nil {
+					t.Fatalf("Close() = %v", err)
+				}
+				st = w.Stats()
+				if st.Packets != 13 || st.LostPackets != 12 || st.Failing() || st.Failures != 1 || st.Files != 2 {
+					t.Errorf("Stats() at the end = %+v; want 13 written, 12 lost, not failing, 1 failure, 2 files", st)
+				}
+				files := w.Files()
+				if len(files) != 2 || !slices.IsSorted(files) {
+					t.Fatalf("Files() = %v; want 2, sorted", files)
+				}
+				if got := readWritten(t, files[1]); len(got) != 3 {
+					t.Errorf("the new file holds %d packets; want 3", len(got))
+				}
+			})
+		}
+	}
+}
+
+// TestWriterDiskFull fills a 1 MiB tmpfs: the write that meets ENOSPC
+// returns it once, saying to free space; the file keeps its whole blocks
+// (read back, they are the packets Stats counts as written); the Writer
+// counts what it drops and starts a new file once there is room.
+func TestWriterDiskFull(t *testing.T) {
+	testenv.NeedRoot(t, "mounting a 1 MiB tmpfs to fill it")
+	rnd := rand.New(rand.NewPCG(1, 2))
+	frames := make([][]byte, 64)
+	for i := range frames {
+		frames[i] = make([]byte, 100+rnd.IntN(1400)) // random bytes: gzip cannot shrink them
+		for j := range frames[i] {
+			frames[i][j] = byte(rnd.Uint32())
+		}
+	}
+	for _, gz := range []bool{false, true} {
+		t.Run(fmt.Sprintf("gzip=%v", gz), func(t *testing.T) {
+			dir := t.TempDir()
+			if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", dir).CombinedOutput(); err != nil {
+				testenv.SkipOrFail(t, "mount -t tmpfs: %v: %s", err, out)
+			}
+			t.Cleanup(func() { exec.Command("umount", dir).Run() })
+			filler := writeFile(t, dir, "filler", make([]byte, 512<<10))
+			c := &clock{time.Date(2026, 12, 7, 13, 0, 0, 0, time.UTC)}
+			w, err := NewWriter(WriterOptions{Dir: dir, LinkType: LinkTypeEthernet, Gzip: gz, Now: c.now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ts := c.t
+			var sent, sentBytes int64
+			var errs []error
+			for i := 0; i < 4000 && (len(errs) == 0 || i%1000 != 0); i++ {
+				ts = ts.Add(time.Millisecond)
+				f := frames[i%len(frames)]
+				if err := w.WritePacket(ts, f, len(f)); err != nil {
+					errs = append(errs, err)
+				}
+				sent++
+				sentBytes += int64(len(f))
+			}
+			if len(errs) != 1 || !errors.Is(errs[0], syscall.ENOSPC) || !strings.Contains(errs[0].Error(), "free space on the file system of "+dir) {
+				t.Fatalf("WritePacket errors %v; want one, ENOSPC, saying to free space", errs)
+			}
+			t.Logf("WritePacket() = %v", errs[0])
+			st := w.Stats()
+			if !st.Failing() || st.Failures != 1 || st.Packets+st.LostPackets != sent || st.Bytes+st.LostBytes != sentBytes || st.LostPackets == 0 {
+				t.Fatalf("Stats() = %+v; want failing, %d packets written or lost", st, sent)
+			}
+			// The cut file reads up to its last whole block: the packets
+			// counted written (gzip: and perhaps some of the buffer that failed).
+			s, err := OpenFiles(w.Files()[:1], Options{Defrag: DefragConfig{Off: true}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var read int64
+			var p Packet
+			for s.Next(&p) == nil {
+				read++
+			}
+			s.Close()
+			if read < st.Packets || (!gz && read != st.Packets) || read > st.Packets+st.LostPackets {
+				t.Errorf("the full file reads as %d packets; %d were counted written", read, st.Packets)
+			}
+			// Room again: a new file at the retry.
+			if err := os.Remove(filler); err != nil {
+				t.Fatal(err)
+			}
+			c.t = c.t.Add(DefaultWriterRetry)
+			for i := range 10 {
+				ts = ts.Add(time.Millisecond)
+				if err := w.WritePacket(ts, frames[i], len(frames[i])); err != nil {
+					t.Fatalf("WritePacket after space was freed = %v", err)
+				}
+			}
+			if err := w.Close(); err != nil {
+				t.Fatalf("Close() = %v", err)
+			}
+			if st2 := w.Stats(); st2.Failing() || st2.Files != 2 || st2.Packets != st.Packets+10 {
+				t.Errorf("Stats() at the end = %+v; want not failing, 2 files, %d packets", st2, st.Packets+10)
+			}
+			if got := readWritten(t, w.Files()[1]); len(got) != 10 {
+				t.Errorf("the new file reads as %d packets; want 10", len(got))
 			}
 		})
 	}
