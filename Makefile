@@ -38,7 +38,8 @@ sample: build
 # through the module proxy at pinned versions (go run caches the build).
 # deadcode runs without -test, so a function only tests call is dead too:
 # with -test, a tested parser that production never calls (the chunked-body
-# twin) would pass. internal/testenv is for tests only, so it is left out.
+# twin) would pass. internal/testenv and internal/netns are for tests only,
+# so they are left out.
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 DEADCODE    ?= golang.org/x/tools/cmd/deadcode@v0.53.0
 
@@ -47,7 +48,7 @@ vet: deps
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out" >&2; exit 1; fi
 	$(GO) run $(STATICCHECK) ./...
 	@echo "$(GO) run $(DEADCODE) ./..."; out=$$($(GO) run $(DEADCODE) ./...) || exit 1; \
-	out=$$(grep -v '^internal/testenv/' <<<"$$out"); \
+	out=$$(grep -Ev '^internal/(testenv|netns)/' <<<"$$out"); \
 	if [ -n "$$out" ]; then echo "$$out" >&2; echo "deadcode: no command calls these (tests do not count): remove them, or call them where they belong" >&2; exit 1; fi
 
 # test: every test, with the seed corpora of the fuzz targets replayed. No
