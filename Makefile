@@ -13,17 +13,25 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 all: build
 
-# deps installs the system packages the tests need and checks that Go is there:
-# strace and util-linux (unshare) for the root-only tests that phonehome makes
-# no network system call and works in a network namespace of its own
-# (cmd/phonehome/passive_test.go), which fail a strict run as root when a
-# program is missing. libpcap-dev is not installed: nothing links libpcap yet
-# (files are read by our own readers); live capture will add it here.
+# deps installs the system packages the tests and the benchmark need, in one
+# apt-get, and checks that Go is there:
+#   strace, util-linux (unshare, taskset)  the root-only tests that phonehome
+#       makes no network system call and works in a network namespace of its
+#       own (cmd/phonehome/passive_test.go)
+#   libpcap-dev                            live capture links libpcap (cgo)
+#   iproute2 (ip, ss), tcpreplay, tcpdump, curl, dnsutils (dig), openssl
+#       the root tests in network namespaces joined by a veth
+#       (internal/netns): replays, real clients and servers, the reference
+#       capture; and the live benchmark (cmd/mkcapture/bench.sh)
+#   procps (sysctl, ps)                     the namespaces' set-up; the live benchmark
+# The root tests fail a strict run as root when a program is missing.
+DEPS_APT := strace util-linux libpcap-dev iproute2 tcpreplay tcpdump curl dnsutils openssl procps
+
 deps:
 	@command -v $(GO) >/dev/null || { echo "Go not found: install Go 1.21 or later (it fetches the toolchain go.mod asks for; https://go.dev/dl) or put it in /usr/local/go" >&2; exit 1; }
-	@missing=""; for p in strace util-linux; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(DEPS_APT); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
-		echo "installing$$missing (strace and util-linux, for the passive tests)"; \
+		echo "installing$$missing (for the root tests and the benchmark: see the Makefile's deps)"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
@@ -38,7 +46,8 @@ sample: build
 # through the module proxy at pinned versions (go run caches the build).
 # deadcode runs without -test, so a function only tests call is dead too:
 # with -test, a tested parser that production never calls (the chunked-body
-# twin) would pass. internal/testenv is for tests only, so it is left out.
+# twin) would pass. internal/testenv and internal/netns are for tests only,
+# so they are left out.
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 DEADCODE    ?= golang.org/x/tools/cmd/deadcode@v0.53.0
 
@@ -47,7 +56,7 @@ vet: deps
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out" >&2; exit 1; fi
 	$(GO) run $(STATICCHECK) ./...
 	@echo "$(GO) run $(DEADCODE) ./..."; out=$$($(GO) run $(DEADCODE) ./...) || exit 1; \
-	out=$$(grep -v '^internal/testenv/' <<<"$$out"); \
+	out=$$(grep -Ev '^internal/(testenv|netns)/' <<<"$$out"); \
 	if [ -n "$$out" ]; then echo "$$out" >&2; echo "deadcode: no command calls these (tests do not count): remove them, or call them where they belong" >&2; exit 1; fi
 
 # test: every test, with the seed corpora of the fuzz targets replayed. No
