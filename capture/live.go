@@ -40,6 +40,21 @@ type LiveOptions struct {
 	Defrag DefragConfig
 }
 
+// What OpenLive's error wraps when the fault is in what it was asked.
+var (
+	ErrNoSuchInterface = errors.New("unknown interface")
+	ErrBadFilter       = errors.New("bad filter")
+)
+
+// askedError is an error in what OpenLive was asked: errors.Is(err, kind).
+type askedError struct {
+	kind error
+	msg  string
+}
+
+func (e askedError) Error() string        { return e.msg }
+func (e askedError) Is(target error) bool { return target == e.kind }
+
 // DefaultSnaplen and DefaultBufferSize are LiveOptions' defaults.
 const (
 	DefaultSnaplen    = 262144
@@ -118,7 +133,7 @@ func OpenLive(iface string, opt LiveOptions) (*Live, error) {
 	if opt.Filter != "" {
 		if err := h.SetBPFFilter(opt.Filter); err != nil {
 			h.Close()
-			return nil, fmt.Errorf("--filter %q: libpcap rejects it: %v", opt.Filter, err)
+			return nil, askedError{ErrBadFilter, fmt.Sprintf("--filter %q: libpcap rejects it: %v; the syntax is pcap-filter(7)'s, as tcpdump's", opt.Filter, err)}
 		}
 	}
 	l := &Live{
@@ -149,8 +164,8 @@ func activateError(iface string, err error) error {
 				names = append(names, d.Name)
 			}
 		}
-		return fmt.Errorf("capture on %s: no such interface; the interfaces are: %s (phonehome interfaces lists them with their addresses)",
-			iface, strings.Join(names, ", "))
+		return askedError{ErrNoSuchInterface, fmt.Sprintf("capture on %s: no such interface; the interfaces are: %s (phonehome interfaces lists them with their addresses)",
+			iface, strings.Join(names, ", "))}
 	case strings.Contains(msg, "Permission Denied") || strings.Contains(msg, "Operation not permitted") || strings.Contains(msg, "ermission denied"):
 		return fmt.Errorf("capture on %s: permission denied: capturing needs CAP_NET_RAW and CAP_NET_ADMIN; run as root, or give the binary the capabilities once with: sudo setcap cap_net_raw,cap_net_admin=eip $(command -v phonehome)", iface)
 	case strings.Contains(msg, "Interface Not Up"):

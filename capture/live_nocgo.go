@@ -11,6 +11,12 @@ import (
 // errNoLibpcap: this build has no libpcap (cgo was off when it was built).
 var errNoLibpcap = errors.New("this phonehome was built without cgo, so without libpcap: live capture needs it; install libpcap-dev and build again with CGO_ENABLED=1 (make build does)")
 
+// What OpenLive's error wraps: see live.go.
+var (
+	ErrNoSuchInterface = errors.New("unknown interface")
+	ErrBadFilter       = errors.New("bad filter")
+)
+
 // LiveOptions: see live.go.
 type LiveOptions struct {
 	Snaplen     int

@@ -3,6 +3,7 @@
 package capture
 
 import (
+	"errors"
 	"io"
 	"net"
 	"strconv"
@@ -101,5 +102,17 @@ func TestLiveOpenErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLiveOpenErrorsAreMarked checks that the errors in what OpenLive was
+// asked can be told apart (the command makes them usage errors).
+func TestLiveOpenErrorsAreMarked(t *testing.T) {
+	testenv.NeedRoot(t, "live capture opens a packet socket")
+	if _, err := OpenLive("nosuch0", LiveOptions{}); !errors.Is(err, ErrNoSuchInterface) {
+		t.Errorf("OpenLive(nosuch0) = %v; want an ErrNoSuchInterface", err)
+	}
+	if _, err := OpenLive("lo", LiveOptions{Filter: "tcp port"}); !errors.Is(err, ErrBadFilter) {
+		t.Errorf("OpenLive(lo, bad filter) = %v; want an ErrBadFilter", err)
 	}
 }
