@@ -2,6 +2,7 @@ package classify
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"encoding/base64"
 	"encoding/json"
@@ -115,6 +116,9 @@ func readRecord(r io.Reader, limit int64) (*Run, RecordMeta, error) {
 	}
 	if int64(len(data)) > limit {
 		return nil, RecordMeta{}, fmt.Errorf("run record: more than %d bytes%s: not read (MaxRecordBytes; a record of 100 000 names is about 200 MB: is this a run record?)", limit, of)
+	}
+	if i := bytes.IndexFunc(data, func(r rune) bool { return !strings.ContainsRune(" \t\r\n", r) }); i >= 0 && data[i] != '{' {
+		return nil, RecordMeta{}, fmt.Errorf("run record: byte %d%s: 0x%02x where a run record starts with '{': not a run record (is it a capture? analyze reads those)", i, of, data[i])
 	}
 	var head struct {
 		Format  *string         `json:"format"`

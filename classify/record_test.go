@@ -304,7 +304,7 @@ func TestReadRecordErrors(t *testing.T) {
 	}{
 		{"empty", "", []string{"byte 0", "cut short"}},
 		{"cut_short", good[:len(good)/2], []string{"byte ", "cut short or is not JSON"}},
-		{"not_json", "PK\x03\x04zip", []string{"byte 1"}},
+		{"not_json", "PK\x03\x04zip", []string{"byte 0: 0x50", "not a run record"}},
 		{"not_a_record", `{"format":"pcapng","version":1}`, []string{`format "pcapng"`, "not a phonehome run record"}},
 		{"no_format", `{"version":1}`, []string{`no "format" field`}},
 		{"no_version", `{"format":"phonehome-run"}`, []string{"version ;", "want a whole number"}},
