@@ -178,8 +178,7 @@ func (c *Classifier) emit(rec *FlowRecord) {
 func (c *Classifier) ambiguous(rec *FlowRecord) {
 	c.keyBuf = c.keyBuf[:0]
 	for _, n := range rec.DNSCandidates {
-		c.keyBuf = append(c.keyBuf, byte(len(n.Name)>>8), byte(len(n.Name)))
-		c.keyBuf = append(c.keyBuf, n.Name...)
+		c.keyBuf = appendAmbiguousKey(c.keyBuf, n.Name)
 	}
 	a := c.run.Ambiguous[string(c.keyBuf)]
 	if a == nil {
@@ -213,6 +212,26 @@ func (c *Classifier) ambiguous(rec *FlowRecord) {
 		}
 	}
 	a.Addrs = addBounded(a.Addrs, rec.Dst, maxAddrsPerName)
+}
+
+// appendAmbiguousKey appends one name of a set of DNS names to the set's key
+// in Run.Ambiguous: its length in two bytes, then its bytes. The classifier,
+// the run record's reader and Merge all build keys with it, so a set read
+// back from a record or merged from two runs has the key the classifier gave
+// it. A name is at most 255 bytes (the classifier clips names), well within
+// the two bytes.
+func appendAmbiguousKey(key []byte, name string) []byte {
+	key = append(key, byte(len(name)>>8), byte(len(name)))
+	return append(key, name...)
+}
+
+// ambiguousKey is the key of a set of names in Run.Ambiguous.
+func ambiguousKey(names []string) string {
+	var key []byte
+	for _, n := range names {
+		key = appendAmbiguousKey(key, n)
+	}
+	return string(key)
 }
 
 func (c *Classifier) unattributed(rec *FlowRecord) {

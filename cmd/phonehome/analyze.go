@@ -7,8 +7,10 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -19,12 +21,11 @@ import (
 )
 
 type analyzeOptions struct {
-	vm       string
-	editions string
-	build    string
-	format   string
-	flows    string
-	quiet    bool
+	reportOptions
+	vm    string
+	flows string
+	save  string
+	quiet bool
 }
 
 func newAnalyzeCmd() *cobra.Command {
@@ -50,7 +51,8 @@ but nothing was in scope (no IPv4 flow started by the VM towards a public
 address). 3 wins over 4.`,
 		Example: `  phonehome analyze testdata/sample/idle-1909.pcapng
   phonehome analyze --vm 192.168.56.10 --edition pro week/*.pcap.gz
-  phonehome analyze --format json --flows flows.jsonl capture.pcapng`,
+  phonehome analyze --format json --flows flows.jsonl capture.pcapng
+  phonehome analyze --save week.json.gz -o week.txt week/*.pcapng.gz`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageError{errors.New("analyze needs at least one capture file")}
@@ -63,10 +65,9 @@ address). 3 wins over 4.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&opt.vm, "vm", "", "IPv4 address of the Windows VM (default: the local address that starts the most flows)")
-	f.StringVar(&opt.editions, "edition", "all", "editions to report: home, pro, education, enterprise, or all (comma-separated); one the build has no page for is named, not reported")
-	f.StringVar(&opt.build, "build", "1909", "Windows build whose pages to compare with: 1709 ... 21H2, 11, or a full name ("+strings.Join(catalog.Builds(), ", ")+")")
-	f.StringVar(&opt.format, "format", "text", "report format: text (terminal), json, csv (one row per edition, list and item), markdown, or html (one self-contained page)")
+	reportFlags(cmd, &opt.reportOptions)
 	f.StringVar(&opt.flows, "flows", "", "also write every IPv4 flow to `FILE` as JSON lines")
+	f.StringVar(&opt.save, "save", "", "also write the run record to `FILE` (gzipped when it ends in .gz), for phonehome report")
 	f.BoolVarP(&opt.quiet, "quiet", "q", false, "no progress line on stderr (it is shown only when stderr is a terminal)")
 	registerCompletions(cmd)
 	return cmd
@@ -123,13 +124,9 @@ func parseEditions(v string) ([]catalog.Edition, error) {
 }
 
 func analyze(stdout, stderr io.Writer, files []string, opt analyzeOptions) error {
-	eds, err := parseEditions(opt.editions)
+	rep, err := prepareReport(stderr, opt.reportOptions)
 	if err != nil {
 		return err
-	}
-	render, ok := renderers[strings.ToLower(opt.format)]
-	if !ok {
-		return usageError{fmt.Errorf("--format %q: want text, json, csv, markdown or html", opt.format)}
 	}
 	cfg := classify.Config{}
 	if opt.vm != "" {
@@ -138,13 +135,6 @@ func analyze(stdout, stderr io.Writer, files []string, opt analyzeOptions) error
 			return usageError{fmt.Errorf("--vm %q: want an IPv4 address such as 192.168.56.10", opt.vm)}
 		}
 		cfg.VM = a
-	}
-	cat, err := loadCatalog(opt.build)
-	if err != nil {
-		return usageError{err}
-	}
-	if err := checkEditions(stderr, cat, eds); err != nil {
-		return err
 	}
 
 	var flowOut *reports.FlowWriter
@@ -176,13 +166,6 @@ func analyze(stdout, stderr io.Writer, files []string, opt analyzeOptions) error
 	if err != nil {
 		return err
 	}
-	for _, d := range run.Damage {
-		fmt.Fprintf(stderr, "phonehome: %s %s: %s\n", reports.Terminal(d.File), d.Where(), reports.Terminal(d.Reason))
-	}
-	rep, err := reports.Compare(run, cat, eds)
-	if err != nil {
-		return err
-	}
 	if flowOut != nil {
 		if err := flowOut.Flush(); err != nil {
 			return fmt.Errorf("--flows %s: %w", opt.flows, err)
@@ -191,13 +174,96 @@ func analyze(stdout, stderr io.Writer, files []string, opt analyzeOptions) error
 			return fmt.Errorf("--flows %s: %w", opt.flows, err)
 		}
 	}
+	if opt.save != "" {
+		meta := classify.RecordMeta{Tool: toolName(debug.ReadBuildInfo()), Written: time.Now()}
+		if err := classify.SaveRecord(opt.save, run, meta); err != nil {
+			return fmt.Errorf("--save: %w", err)
+		}
+	}
+	return rep.write(stdout, stderr, run)
+}
+
+// reportOptions are the flags that say which report to make of a run and
+// where to write it: analyze, report and capture share them.
+type reportOptions struct {
+	editions string
+	build    string
+	format   string
+	output   string
+}
+
+// reportFlags binds the report flags to opt.
+func reportFlags(cmd *cobra.Command, opt *reportOptions) {
+	f := cmd.Flags()
+	f.StringVar(&opt.editions, "edition", "all", "editions to report: home, pro, education, enterprise, or all (comma-separated); one the build has no page for is named, not reported")
+	f.StringVar(&opt.build, "build", "1909", "Windows build whose pages to compare with: 1709 ... 21H2, 11, or a full name ("+strings.Join(catalog.Builds(), ", ")+")")
+	f.StringVar(&opt.format, "format", "text", "report format: text (terminal), json, csv (one row per edition, list and item), markdown, or html (one self-contained page)")
+	f.StringVarP(&opt.output, "output", "o", "", "write the report to `FILE` instead of standard output")
+}
+
+// reportSetup is a report's catalog, editions and renderer, checked before
+// any input is read.
+type reportSetup struct {
+	cat    *catalog.Catalog
+	eds    []catalog.Edition
+	render func(io.Writer, *reports.Report) error
+	output string
+}
+
+// prepareReport checks the report flags and loads the catalog.
+func prepareReport(stderr io.Writer, opt reportOptions) (*reportSetup, error) {
+	eds, err := parseEditions(opt.editions)
+	if err != nil {
+		return nil, err
+	}
+	render, ok := renderers[strings.ToLower(opt.format)]
+	if !ok {
+		return nil, usageError{fmt.Errorf("--format %q: want text, json, csv, markdown or html", opt.format)}
+	}
+	cat, err := loadCatalog(opt.build)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	if err := checkEditions(stderr, cat, eds); err != nil {
+		return nil, err
+	}
+	return &reportSetup{cat: cat, eds: eds, render: render, output: opt.output}, nil
+}
+
+// write compares run with the catalog, writes the report (to stdout, or to
+// the -o file), says on stderr where the input was damaged and when nothing
+// was in scope, and returns errDamaged or errNothingInScope for the exit
+// status.
+func (s *reportSetup) write(stdout, stderr io.Writer, run *classify.Run) error {
+	for _, d := range run.Damage {
+		fmt.Fprintf(stderr, "phonehome: %s %s: %s\n", reports.Terminal(d.File), d.Where(), reports.Terminal(d.Reason))
+	}
+	rep, err := reports.Compare(run, s.cat, s.eds)
+	if err != nil {
+		return err
+	}
+	dst := stdout
+	var file *os.File
+	if s.output != "" {
+		file, err = os.Create(s.output)
+		if err != nil {
+			return fmt.Errorf("-o: %w", err)
+		}
+		defer file.Close() // closed and checked below; this is for early returns
+		dst = file
+	}
 	// Renderers write in small pieces: one system call each, unbuffered.
-	out := bufio.NewWriterSize(stdout, 64<<10)
-	if err := render(out, rep); err != nil {
+	out := bufio.NewWriterSize(dst, 64<<10)
+	if err := s.render(out, rep); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
 	if err := out.Flush(); err != nil {
 		return fmt.Errorf("write report: %w", err)
+	}
+	if file != nil {
+		if err := file.Close(); err != nil {
+			return fmt.Errorf("write report %s: %w", s.output, err)
+		}
 	}
 	// Exit status 3 (damage) wins over 4 (nothing in scope); both are said.
 	damaged := len(run.Damage) > 0

@@ -188,7 +188,7 @@ func TestSampleGolden(t *testing.T) {
 	ext := map[string]string{"text": "txt", "json": "json", "csv": "csv", "markdown": "md", "html": "html"}
 	for _, format := range []string{"text", "json", "csv", "markdown", "html"} {
 		t.Run(format, func(t *testing.T) {
-			got, _ := analyzeFile(t, analyzeOptions{format: format}, sample)
+			got, _ := analyzeFile(t, analyzeOptions{reportOptions: reportOptions{format: format}}, sample)
 			golden := filepath.Join("testdata", "sample."+ext[format])
 			// The report names the file as given; keep the golden files
 			// independent of where the test runs from.
@@ -243,8 +243,8 @@ func TestGzipAndRotatedSet(t *testing.T) {
 	if err := os.WriteFile(gz, zb.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	want, _ := analyzeFile(t, analyzeOptions{format: "json"}, sample)
-	got, _ := analyzeFile(t, analyzeOptions{format: "json"}, gz)
+	want, _ := analyzeFile(t, analyzeOptions{reportOptions: reportOptions{format: "json"}}, sample)
+	got, _ := analyzeFile(t, analyzeOptions{reportOptions: reportOptions{format: "json"}}, gz)
 	if strip(got) != strip(want) {
 		t.Errorf("report of the gzip-compressed sample differs from the sample's:\n%s", firstDiff(strip(want), strip(got)))
 	}
@@ -269,7 +269,7 @@ func TestGzipAndRotatedSet(t *testing.T) {
 	a, b := filepath.Join(dir, "b-early.pcapng"), filepath.Join(dir, "a-late.pcapng")
 	os.WriteFile(a, first, 0o644)
 	os.WriteFile(b, second, 0o644)
-	got, _ = analyzeFile(t, analyzeOptions{format: "json"}, b, a)
+	got, _ = analyzeFile(t, analyzeOptions{reportOptions: reportOptions{format: "json"}}, b, a)
 	if strip(got) != strip(want) {
 		t.Errorf("report of the sample rotated into two files differs from the sample's:\n%s", firstDiff(strip(want), strip(got)))
 	}
@@ -319,7 +319,7 @@ func TestDamagedCaptureExitStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out, errOut bytes.Buffer
-	err = analyze(&out, &errOut, []string{cut}, analyzeOptions{editions: "home", build: "1909", format: "json"})
+	err = analyze(&out, &errOut, []string{cut}, analyzeOptions{reportOptions: reportOptions{editions: "home", build: "1909", format: "json"}})
 	if !errors.Is(err, errDamaged) {
 		t.Fatalf("analyze on a cut file = %v; want errDamaged", err)
 	}
@@ -377,11 +377,11 @@ func TestUnknownCommand(t *testing.T) {
 		stderr []string
 	}{
 		{"unknown_command", []string{"bogus"},
-			[]string{`phonehome: unknown command "bogus" for "phonehome"; its commands are analyze, completion, help, version`, "Run 'phonehome --help' for usage."}},
+			[]string{`phonehome: unknown command "bogus" for "phonehome"; its commands are analyze, completion, help, report, version`, "Run 'phonehome --help' for usage."}},
 		{"misspelt_command", []string{"analyz", "x.pcap"},
-			[]string{`unknown command "analyz" for "phonehome"; its commands are analyze, completion, help, version; did you mean "analyze"?`}},
+			[]string{`unknown command "analyz" for "phonehome"; its commands are analyze, completion, help, report, version; did you mean "analyze"?`}},
 		{"unknown_help_topic", []string{"help", "bogus"},
-			[]string{`phonehome: help bogus: unknown command "bogus" for "phonehome"; its commands are analyze, completion, help, version`, "Run 'phonehome --help' for usage."}},
+			[]string{`phonehome: help bogus: unknown command "bogus" for "phonehome"; its commands are analyze, completion, help, report, version`, "Run 'phonehome --help' for usage."}},
 		{"help_topic_past_a_command", []string{"help", "analyze", "bogus"},
 			[]string{`phonehome: help analyze bogus: unknown command "bogus" for "phonehome analyze", which has no commands`}},
 		{"unknown_completion_shell", []string{"completion", "bogus"},
@@ -416,7 +416,7 @@ func TestUnknownCommand(t *testing.T) {
 // says, on stderr and in the report, that the others have no page.
 func TestEditionWithoutPage(t *testing.T) {
 	var out, errOut bytes.Buffer
-	err := analyze(&out, &errOut, []string{sample}, analyzeOptions{editions: "home", build: "21H2", format: "text"})
+	err := analyze(&out, &errOut, []string{sample}, analyzeOptions{reportOptions: reportOptions{editions: "home", build: "21H2", format: "text"}})
 	var u usageError
 	if !errors.As(err, &u) {
 		t.Fatalf("analyze --build 21H2 --edition home = %v; want a usage error", err)
@@ -436,7 +436,7 @@ func TestEditionWithoutPage(t *testing.T) {
 	for _, format := range []string{"text", "json", "csv", "markdown", "html"} {
 		t.Run(format, func(t *testing.T) {
 			var out, errOut bytes.Buffer
-			err := analyze(&out, &errOut, []string{sample}, analyzeOptions{editions: "all", build: "21H2", format: format})
+			err := analyze(&out, &errOut, []string{sample}, analyzeOptions{reportOptions: reportOptions{editions: "all", build: "21H2", format: format}})
 			if err != nil {
 				t.Fatalf("analyze --build 21H2 --edition all = %v; want success", err)
 			}

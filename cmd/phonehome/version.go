@@ -65,3 +65,31 @@ func versionText(bi *debug.BuildInfo, ok bool) string {
 	fmt.Fprintf(&b, "go      %s %s/%s\n", bi.GoVersion, goos, goarch)
 	return b.String()
 }
+
+// toolName is the phonehome a run record says wrote it (RecordMeta.Tool):
+// "phonehome v1.2.0", or "phonehome (devel) 0123456789ab" with the commit
+// (its first 12 digits, "+dirty" with uncommitted changes) when the build
+// recorded one.
+func toolName(bi *debug.BuildInfo, ok bool) string {
+	if !ok || bi == nil {
+		return "phonehome unknown version"
+	}
+	version := bi.Main.Version
+	if version == "" {
+		version = "(devel)"
+	}
+	name := "phonehome " + version
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch {
+		case s.Key == "vcs.revision":
+			rev = s.Value
+		case s.Key == "vcs.modified" && s.Value == "true":
+			dirty = "+dirty"
+		}
+	}
+	if rev != "" {
+		name += " " + rev[:min(12, len(rev))] + dirty
+	}
+	return name
+}
