@@ -18,6 +18,11 @@
 #      from the same generator and seed (BENCH_TSHARK_SIZE, 100 MB by default);
 #      the table says so, and its ratios compare rates (MB/s), which do not
 #      depend much on the size.
+#   3. Live capture (root, tcpreplay): phonehome capture against tcpdump on a
+#      veth pair between two network namespaces: keep-up at tcpreplay
+#      --topspeed (drops, names against the truth), CPU and peak RSS at a
+#      steady rate, an optional soak. Method and settings: the section's
+#      comment below.
 #
 # To time builds of phonehome against each other on the same capture (a
 # change that should make it faster): cmd/mkcapture/ab.sh.
@@ -37,6 +42,8 @@
 #   BENCH_RUNS=5           rounds (one run of every tool each); the median is reported
 #   BENCH_COUNT=1          -count for the Go benchmarks
 #   BENCH_GO=1             0 skips the Go benchmarks
+#   BENCH_FILES=1          0 skips the whole-process comparison on files
+#   BENCH_LIVE=1           0 skips the live capture (section 3; its settings are there)
 #   BENCH_DIR=.bench       cache directory
 #   GO=go                  the Go command
 set -euo pipefail
@@ -53,6 +60,7 @@ BENCH_COUNT=${BENCH_COUNT:-1}
 BENCH_GO=${BENCH_GO:-1}
 BENCH_DIR=${BENCH_DIR:-.bench}
 BENCH_INSTALL=${BENCH_INSTALL:-1}
+BENCH_FILES=${BENCH_FILES:-1}
 
 log() { printf '%s\n' "$*" >&2; }
 die() { log "bench: $*"; exit 1; }
@@ -99,6 +107,7 @@ fi
 hash=$({ cat $(ls cmd/mkcapture/*.go | grep -v _test.go) cmd/mkcapture/hellos/*.bin; "$GO" version; } | sha256sum | cut -c1-10)
 "$GO" build -o "$BENCH_DIR/mkcapture" ./cmd/mkcapture || die "cannot build cmd/mkcapture (errors above)"
 "$GO" build -o "$BENCH_DIR/phonehome" ./cmd/phonehome || die "cannot build cmd/phonehome (errors above)"
+ph=$BENCH_DIR/phonehome
 
 # capture SIZE: prints the path of the cached capture of SIZE, making it if
 # needed. A kept capture is written anew: the page cache holds a file just
@@ -116,114 +125,380 @@ capture() {
 	mv "$f.tmp" "$f"
 	echo "$f"
 }
-find "$BENCH_DIR" -maxdepth 1 -name 'synthetic-*' ! -name "*-$hash.pcap*" -delete
-main=$(capture "$BENCH_SIZE")
-small=$main
-if [ "$BENCH_TSHARK_SIZE" != full ]; then
-	small=$(capture "$BENCH_TSHARK_SIZE")
-fi
-
 # packets FILE: the packet count from the capture's truth.
 packets() { awk -F'[:,]' '/"packets"/ {gsub(/ /, "", $2); print $2; exit}' "$1.truth.json"; }
 bytes_of() { stat -c %s "$1"; }
+find "$BENCH_DIR" -maxdepth 1 -name 'synthetic-*' ! -name "*-$hash.pcap*" -delete
+if [ "$BENCH_FILES" = 1 ]; then
+	main=$(capture "$BENCH_SIZE")
+	small=$main
+	if [ "$BENCH_TSHARK_SIZE" != full ]; then
+		small=$(capture "$BENCH_TSHARK_SIZE")
+	fi
 
-# tool NAME FILE CMD: adds a tool to measure; CMD is a shell command that
-# reads the capture named by $F.
-names=() files=() cmds=()
-tool() { names+=("$1"); files+=("$2"); cmds+=("$3"); }
 
-notes=()
-tool cat "$main" 'cat "$F" >/dev/null'
-if [ "$small" != "$main" ]; then
-	tool cat-small "$small" 'cat "$F" >/dev/null'
-fi
-if have_or_install tcpdump tcpdump; then
-	tool tcpdump "$main" 'tcpdump -nr "$F" -w /dev/null'
-else
-	notes+=("tcpdump: not installed, skipped (apt-get install tcpdump)")
-fi
-if have_or_install tshark tshark; then
-	tool tshark "$small" 'tshark -r "$F" -T fields -e tls.handshake.extensions_server_name -e http.host -e dns.qry.name'
-	[ "$small" = "$main" ] || notes+=("tshark read $(basename "$small") ($(bytes_of "$small") bytes, same generator and seed) instead of the full capture: it is slow; its 'vs cat' is against cat on that file, and the ratios compare MB/s")
-else
-	notes+=("tshark: not installed, skipped (apt-get install tshark)")
-fi
-if have_or_install ndpiReader libndpi-bin; then
-	tool ndpiReader "$main" 'ndpiReader -q -i "$F"'
-else
-	notes+=("ndpiReader: not installed, skipped (apt-get install libndpi-bin)")
-fi
-ph=$BENCH_DIR/phonehome
-tool phonehome "$main" "'$ph' analyze \"\$F\" >/dev/null"
-if command -v taskset >/dev/null && [ "$(nproc)" -gt 1 ]; then
-	# One core: a row for each of the first four CPUs. On a shared VM one
-	# core can run at two thirds of another's speed for minutes at a time
-	# (its host core is busy), and the rows show it; the ratios use the
-	# faster core.
-	for cpu in $(seq 0 $(( $(nproc) > 4 ? 3 : $(nproc) - 1 ))); do
-		tool phonehome-cpu$cpu "$main" "taskset -c $cpu '$ph' analyze \"\$F\" >/dev/null"
+	# tool NAME FILE CMD: adds a tool to measure; CMD is a shell command that
+	# reads the capture named by $F.
+	names=() files=() cmds=()
+	tool() { names+=("$1"); files+=("$2"); cmds+=("$3"); }
+
+	notes=()
+	tool cat "$main" 'cat "$F" >/dev/null'
+	if [ "$small" != "$main" ]; then
+		tool cat-small "$small" 'cat "$F" >/dev/null'
+	fi
+	if have_or_install tcpdump tcpdump; then
+		tool tcpdump "$main" 'tcpdump -nr "$F" -w /dev/null'
+	else
+		notes+=("tcpdump: not installed, skipped (apt-get install tcpdump)")
+	fi
+	if have_or_install tshark tshark; then
+		tool tshark "$small" 'tshark -r "$F" -T fields -e tls.handshake.extensions_server_name -e http.host -e dns.qry.name'
+		[ "$small" = "$main" ] || notes+=("tshark read $(basename "$small") ($(bytes_of "$small") bytes, same generator and seed) instead of the full capture: it is slow; its 'vs cat' is against cat on that file, and the ratios compare MB/s")
+	else
+		notes+=("tshark: not installed, skipped (apt-get install tshark)")
+	fi
+	if have_or_install ndpiReader libndpi-bin; then
+		tool ndpiReader "$main" 'ndpiReader -q -i "$F"'
+	else
+		notes+=("ndpiReader: not installed, skipped (apt-get install libndpi-bin)")
+	fi
+	tool phonehome "$main" "'$ph' analyze \"\$F\" >/dev/null"
+	if command -v taskset >/dev/null && [ "$(nproc)" -gt 1 ]; then
+		# One core: a row for each of the first four CPUs. On a shared VM one
+		# core can run at two thirds of another's speed for minutes at a time
+		# (its host core is busy), and the rows show it; the ratios use the
+		# faster core.
+		for cpu in $(seq 0 $(( $(nproc) > 4 ? 3 : $(nproc) - 1 ))); do
+			tool phonehome-cpu$cpu "$main" "taskset -c $cpu '$ph' analyze \"\$F\" >/dev/null"
+		done
+	fi
+
+	# Rounds: every tool runs once per round, so that a busy spell of a shared
+	# machine falls on all of them rather than on the one running then. Each
+	# run appends "wall_s rss_kb cpu_s" to $results.runs.I; the medians go to
+	# $results as "NAME FILE wall_s rss_kb cpu_s".
+	results=$(mktemp)
+	trap 'rm -f "$results" "$results".*' EXIT
+	failed=()
+	cat "$main" "$small" >/dev/null # into the page cache: every tool reads from memory
+	echo "== whole process: $(basename "$main") ($(bytes_of "$main") bytes, $(packets "$main") packets), $BENCH_RUNS rounds, median"
+	for _ in $(seq "$BENCH_RUNS"); do
+		for i in "${!names[@]}"; do
+			[ -z "${failed[$i]:-}" ] || continue
+			t0=$(date +%s%N)
+			if ! F=${files[$i]} /usr/bin/time -f '%M %U %S' -o "$results.one" sh -c "${cmds[$i]}" >/dev/null 2>"$results.err"; then
+				log "bench: ${names[$i]} failed: $(tail -3 "$results.err")"
+				failed[$i]=1
+				notes+=("${names[$i]} failed: see above")
+				continue
+			fi
+			t1=$(date +%s%N)
+			# Wall time from the clock in ns (time's %e has 10 ms steps; cat
+			# of a cached file takes a few of them), peak RSS from time's %M.
+			echo "$(( (t1 - t0) / 1000000 )) $(tail -1 "$results.one")" |
+				awk '{printf "%.3f %s %.2f\n", $1 / 1000, $2, $3 + $4}' >>"$results.runs.$i"
+		done
 	done
-fi
-
-# Rounds: every tool runs once per round, so that a busy spell of a shared
-# machine falls on all of them rather than on the one running then. Each
-# run appends "wall_s rss_kb cpu_s" to $results.runs.I; the medians go to
-# $results as "NAME FILE wall_s rss_kb cpu_s".
-results=$(mktemp)
-trap 'rm -f "$results" "$results".*' EXIT
-failed=()
-cat "$main" "$small" >/dev/null # into the page cache: every tool reads from memory
-echo "== whole process: $(basename "$main") ($(bytes_of "$main") bytes, $(packets "$main") packets), $BENCH_RUNS rounds, median"
-for _ in $(seq "$BENCH_RUNS"); do
+	median() { cut -d' ' -f"$1" "$2" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 	for i in "${!names[@]}"; do
 		[ -z "${failed[$i]:-}" ] || continue
-		t0=$(date +%s%N)
-		if ! F=${files[$i]} /usr/bin/time -f '%M %U %S' -o "$results.one" sh -c "${cmds[$i]}" >/dev/null 2>"$results.err"; then
-			log "bench: ${names[$i]} failed: $(tail -3 "$results.err")"
-			failed[$i]=1
-			notes+=("${names[$i]} failed: see above")
-			continue
-		fi
-		t1=$(date +%s%N)
-		# Wall time from the clock in ns (time's %e has 10 ms steps; cat
-		# of a cached file takes a few of them), peak RSS from time's %M.
-		echo "$(( (t1 - t0) / 1000000 )) $(tail -1 "$results.one")" |
-			awk '{printf "%.3f %s %.2f\n", $1 / 1000, $2, $3 + $4}' >>"$results.runs.$i"
+		r=$results.runs.$i
+		echo "${names[$i]} ${files[$i]} $(median 1 "$r") $(median 2 "$r") $(median 3 "$r")" >>"$results"
+		log "bench: ${names[$i]}: $(tr '\n' ',' <"$r" | sed 's/,$//') (per run: wall s, peak RSS KB, CPU s)"
 	done
-done
-median() { cut -d' ' -f"$1" "$2" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-for i in "${!names[@]}"; do
-	[ -z "${failed[$i]:-}" ] || continue
-	r=$results.runs.$i
-	echo "${names[$i]} ${files[$i]} $(median 1 "$r") $(median 2 "$r") $(median 3 "$r")" >>"$results"
-	log "bench: ${names[$i]}: $(tr '\n' ',' <"$r" | sed 's/,$//') (per run: wall s, peak RSS KB, CPU s)"
-done
-[ -z "${failed[0]:-}" ] || die "cat failed"
+	[ -z "${failed[0]:-}" ] || die "cat failed"
 
-# ---------------------------------------------------------------- table
-awk -v runs="$BENCH_RUNS" '
-function rate(x) { return x >= 1e6 ? sprintf("%.2f M", x / 1e6) : sprintf("%.0f k", x / 1e3) }
-NR == FNR { name[NR] = $1; file[NR] = $2; wall[NR] = $3; rss[NR] = $4; cpu[NR] = $5; n = NR; next }
-{ pk[$1] = $2; by[$1] = $3 }
-END {
-	for (i = 1; i <= n; i++) { w = wall[i] > 0 ? wall[i] : 0.001; mbs[name[i]] = by[file[i]] / 1e6 / w; catw[file[i]] = name[i] ~ /^cat/ ? w : catw[file[i]] }
-	# Ratios are against phonehome on one CPU, the faster one, when measured.
-	base = "phonehome"
-	for (k in mbs) if (k ~ /^phonehome-cpu/ && (base !~ /^phonehome-cpu/ || mbs[k] > mbs[base])) base = k
-	printf "%-14s %9s %8s %7s %11s %8s %10s %8s %13s\n", "TOOL", "INPUT MB", "TIME s", "CPU s", "PACKETS/s", "MB/s", "PEAK RSS", "VS CAT", "PHONEHOME IS"
-	for (i = 1; i <= n; i++) {
-		w = wall[i] > 0 ? wall[i] : 0.001
-		vs = catw[file[i]] > 0 ? sprintf("%.1fx", w / catw[file[i]]) : "-"
-		ratio = "-"
-		if (name[i] !~ /^phonehome/ && (base in mbs) && mbs[name[i]] > 0) {
-			r = mbs[base] / mbs[name[i]]
-			ratio = r >= 1 ? sprintf("%.1fx faster", r) : sprintf("%.1fx slower", 1 / r)
+	# ---------------------------------------------------------------- table
+	awk -v runs="$BENCH_RUNS" '
+	function rate(x) { return x >= 1e6 ? sprintf("%.2f M", x / 1e6) : sprintf("%.0f k", x / 1e3) }
+	NR == FNR { name[NR] = $1; file[NR] = $2; wall[NR] = $3; rss[NR] = $4; cpu[NR] = $5; n = NR; next }
+	{ pk[$1] = $2; by[$1] = $3 }
+	END {
+		for (i = 1; i <= n; i++) { w = wall[i] > 0 ? wall[i] : 0.001; mbs[name[i]] = by[file[i]] / 1e6 / w; catw[file[i]] = name[i] ~ /^cat/ ? w : catw[file[i]] }
+		# Ratios are against phonehome on one CPU, the faster one, when measured.
+		base = "phonehome"
+		for (k in mbs) if (k ~ /^phonehome-cpu/ && (base !~ /^phonehome-cpu/ || mbs[k] > mbs[base])) base = k
+		printf "%-14s %9s %8s %7s %11s %8s %10s %8s %13s\n", "TOOL", "INPUT MB", "TIME s", "CPU s", "PACKETS/s", "MB/s", "PEAK RSS", "VS CAT", "PHONEHOME IS"
+		for (i = 1; i <= n; i++) {
+			w = wall[i] > 0 ? wall[i] : 0.001
+			vs = catw[file[i]] > 0 ? sprintf("%.1fx", w / catw[file[i]]) : "-"
+			ratio = "-"
+			if (name[i] !~ /^phonehome/ && (base in mbs) && mbs[name[i]] > 0) {
+				r = mbs[base] / mbs[name[i]]
+				ratio = r >= 1 ? sprintf("%.1fx faster", r) : sprintf("%.1fx slower", 1 / r)
+			}
+			printf "%-14s %9.0f %8.3f %7.2f %11s %8.0f %7.0f MB %8s %13s\n", name[i], by[file[i]] / 1e6, wall[i], cpu[i], rate(pk[file[i]] / w), mbs[name[i]], rss[i] / 1024, vs, ratio
 		}
-		printf "%-14s %9.0f %8.3f %7.2f %11s %8.0f %7.0f MB %8s %13s\n", name[i], by[file[i]] / 1e6, wall[i], cpu[i], rate(pk[file[i]] / w), mbs[name[i]], rss[i] / 1024, vs, ratio
-	}
-}' "$results" <(for f in $(cut -d' ' -f2 "$results" | sort -u); do echo "$f $(packets "$f") $(bytes_of "$f")"; done)
-echo "(Medians of $BENCH_RUNS rounds. TIME: wall, with process start-up (sh, /usr/bin/time); CPU: user + system;"
-echo " PACKETS/s and MB/s (10^6 bytes of capture file) from wall time; PEAK RSS: maximum resident set;"
-echo " VS CAT: the tool's wall time over cat's on the same file; PHONEHOME IS: phonehome's MB/s over the tool's,"
-echo " phonehome pinned to one CPU (phonehome-cpuN, the faster) where it was measured.)"
-for n in "${notes[@]}"; do echo "note: $n"; done
+	}' "$results" <(for f in $(cut -d' ' -f2 "$results" | sort -u); do echo "$f $(packets "$f") $(bytes_of "$f")"; done)
+	echo "(Medians of $BENCH_RUNS rounds. TIME: wall, with process start-up (sh, /usr/bin/time); CPU: user + system;"
+	echo " PACKETS/s and MB/s (10^6 bytes of capture file) from wall time; PEAK RSS: maximum resident set;"
+	echo " VS CAT: the tool's wall time over cat's on the same file; PHONEHOME IS: phonehome's MB/s over the tool's,"
+	echo " phonehome pinned to one CPU (phonehome-cpuN, the faster) where it was measured.)"
+	for n in "${notes[@]}"; do echo "note: $n"; done
+fi
+
+# ---------------------------------------------------------------- live capture
+# phonehome capture against tcpdump on a veth pair between two network
+# namespaces (root and tcpreplay needed; else this section says it skipped).
+#
+# Set-up: namespaces phbench-a and phbench-b (leftovers of a killed run are
+# deleted first), veth phbenchA (in a) <-> phbenchB (in b), 10.56.0.10/24 and
+# 10.56.0.1/24, IPv6 off, gso_max_segs 1 (as internal/netns: the same
+# layout, in shell), MTU 9000 (below). The frames replayed carry the capture's own addresses
+# and MACs (VM 192.168.56.10, gateway MAC 0a:00:27:00:00:00), not b's, so
+# b's stack drops them unanswered: the capture on phbenchB holds exactly the
+# frames replayed. Neither namespace has a route out: nothing leaves them.
+#
+# Method: tcpreplay runs in a, pinned to CPU 0 (with the veth's softirq work,
+# which runs on the sender's CPU); the listener runs in b, pinned to CPU 1
+# (taskset), alone: each tool gets its own replay of the same frames, one
+# after the other, in the same bench run.
+#   (i)   keep-up: the capture (BENCH_LIVE_SIZE, from cmd/mkcapture, same
+#         seed) once with tcpreplay --topspeed --preload-pcap; tcpdump -i IF
+#         -w /dev/null, then phonehome capture -i IF --quiet --format json -o
+#         REPORT, stopped (SIGINT / SIGTERM) BENCH_LIVE_SETTLE seconds after
+#         the replay ends. Drops: tcpdump's own "packets dropped by kernel"
+#         line; phonehome's libpcap counts from its report. Names: the
+#         report's against mkcapture's truth (the names of flows, by
+#         evidence; ambiguous candidate sets; unattributed addresses), as
+#         TestReadsBackAsTruthSays checks them offline. The replay takes the
+#         week's timing out (topspeed): flows idle for long in the file are
+#         not in the replay, so flow counts may differ where names do not.
+#   (ii)  cost: tcpreplay --pps BENCH_LIVE_PPS --loop 0 --duration
+#         BENCH_LIVE_SECONDS, each tool in turn. CPU: utime + stime from
+#         /proc/PID/stat at the replay's start and end (the process's own
+#         time, start-up and report writing left out); peak RSS: VmHWM from
+#         /proc/PID/status at the end.
+#   (iii) soak (BENCH_SOAK=10m, off by default): phonehome alone through
+#         BENCH_SOAK of the same steady replay in a loop, its RSS (VmRSS)
+#         sampled every 10 s; max, and "flat" when the last third's maximum
+#         is within 10 % of the first third's.
+#
+# Until phonehome has a capture command, a stand-in takes its place so that
+# the plumbing runs: tcpdump -w FILE, then phonehome analyze FILE into the
+# report. Its rows say STAND-IN; its CPU and memory are the shell's.
+#
+# Settings: BENCH_LIVE=1 (0 skips), BENCH_LIVE_SIZE=300MB, BENCH_LIVE_PPS=100000,
+# BENCH_LIVE_SECONDS=60, BENCH_LIVE_SETTLE=2, BENCH_SOAK= (e.g. 10m).
+BENCH_LIVE=${BENCH_LIVE:-1}
+BENCH_LIVE_SIZE=${BENCH_LIVE_SIZE:-300MB}
+BENCH_LIVE_PPS=${BENCH_LIVE_PPS:-100000}
+BENCH_LIVE_SECONDS=${BENCH_LIVE_SECONDS:-60}
+BENCH_LIVE_SETTLE=${BENCH_LIVE_SETTLE:-2}
+BENCH_SOAK=${BENCH_SOAK:-}
+
+live_skip=""
+if [ "$BENCH_LIVE" != 1 ]; then
+	live_skip="BENCH_LIVE=$BENCH_LIVE"
+elif [ "$(id -u)" != 0 ]; then
+	live_skip="not root (network namespaces need it)"
+elif ! have_or_install tcpreplay tcpreplay; then
+	live_skip="tcpreplay is not installed (apt-get install tcpreplay)"
+elif ! have_or_install tcpdump tcpdump; then
+	live_skip="tcpdump is not installed (apt-get install tcpdump)"
+elif ! command -v ip >/dev/null || ! command -v python3 >/dev/null; then
+	live_skip="ip (iproute2) or python3 is missing"
+fi
+echo
+if [ -n "$live_skip" ]; then
+	echo "== live capture: skipped: $live_skip"
+	exit 0
+fi
+
+nsa=phbench-a nsb=phbench-b ifa=phbenchA ifb=phbenchB
+live=$(mktemp -d)
+live_pids=()
+live_cleanup() {
+	for p in "${live_pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+	for p in "${live_pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	ip netns del "$nsa" 2>/dev/null || true
+	ip netns del "$nsb" 2>/dev/null || true
+	rm -rf "$live"
+	# Never a bare ".*": results is unset when BENCH_FILES=0.
+	if [ -n "${results:-}" ]; then rm -f "$results" "$results".*; fi
+}
+trap live_cleanup EXIT
+ip netns del "$nsa" 2>/dev/null || true
+ip netns del "$nsb" 2>/dev/null || true
+ip netns add "$nsa"
+ip netns add "$nsb"
+for ns in "$nsa" "$nsb"; do
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+	ip -n "$ns" link set lo up
+done
+ip link add "$ifa" netns "$nsa" type veth peer name "$ifb" netns "$nsb"
+# MTU 9000: mkcapture's IPv6 segments carry 1460 bytes (1534-byte frames),
+# which tcpreplay cannot send through a 1500-byte MTU ("Message too long").
+ip -n "$nsa" link set "$ifa" address 02:00:0a:38:00:0a mtu 9000 gso_max_segs 1 up
+ip -n "$nsb" link set "$ifb" address 02:00:0a:38:00:01 mtu 9000 gso_max_segs 1 up
+ip -n "$nsa" addr add 10.56.0.10/24 dev "$ifa"
+ip -n "$nsb" addr add 10.56.0.1/24 dev "$ifb"
+
+cpu_send="" cpu_listen=""
+if command -v taskset >/dev/null && [ "$(nproc)" -gt 1 ]; then
+	cpu_send="taskset -c 0" cpu_listen="taskset -c 1"
+fi
+tick=$(getconf CLK_TCK)
+livecap=$(capture "$BENCH_LIVE_SIZE")
+
+# The phonehome under test, or the stand-in.
+standin=""
+phcap=("$ph" capture)
+# (An unknown command's --help prints the root's help, with status 0.)
+if ! "$ph" capture --help 2>/dev/null | grep -q 'phonehome capture'; then
+	standin=" (STAND-IN)"
+	cat >"$live/standin.sh" <<'STANDIN'
+#!/usr/bin/env bash
+# Stand-in for phonehome capture -i IF ... -o REPORT: tcpdump until SIGTERM,
+# then phonehome analyze --format json of what it wrote into REPORT.
+ph=$1; shift
+iface="" out=""
+while [ $# -gt 0 ]; do
+	case "$1" in -i) iface=$2; shift ;; -o) out=$2; shift ;; esac
+	shift
+done
+tcpdump -i "$iface" -n -B 65536 -s 0 -w "$out.pcap" 2>"$out.tcpdump" &
+dump=$!
+trap 'kill -INT $dump; wait $dump; "$ph" analyze --format json "$out.pcap" >"$out"; rm -f "$out.pcap"; exit 0' TERM INT
+wait $dump
+STANDIN
+	phcap=(bash "$live/standin.sh" "$ph")
+fi
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+status_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# listen NAME CMD...: starts CMD in b pinned to the listening CPU, waits
+# until it has a packet socket open (b has none before) and a little more
+# for libpcap to map its ring. Sets $lpid.
+listen() {
+	local name=$1; shift
+	ip netns exec "$nsb" $cpu_listen "$@" >"$live/$name.out" 2>"$live/$name.err" &
+	lpid=$!
+	live_pids+=("$lpid")
+	for _ in $(seq 100); do
+		[ "$(ip netns exec "$nsb" cat /proc/net/packet | wc -l)" -gt 1 ] && break
+		kill -0 "$lpid" 2>/dev/null || die "$name ended at start: $(tail -3 "$live/$name.err")"
+		sleep 0.1
+	done
+	sleep 0.5
+}
+# stop SIGNAL: settles, signals $lpid and waits for it.
+stop() {
+	sleep "$BENCH_LIVE_SETTLE"
+	kill -"$1" "$lpid"
+	wait "$lpid" || log "bench: listener exited with status $?"
+}
+replay() { ip netns exec "$nsa" $cpu_send tcpreplay -i "$ifa" "$@" 2>&1; }
+# rate OUTPUT: "PACKETS PPS MBPS FAILED" from tcpreplay's summary.
+rate() {
+	awk '/Actual: [0-9]+ packets/ {p = $2} /Failed packets:/ {f = $3}
+		/Rated:/ {gsub(/[(),]/, ""); for (i = 1; i <= NF; i++) {if ($(i+1) == "Bps") mbps = $i * 8 / 1e6; if ($(i+1) == "pps") pps = $i}}
+		END {printf "%d %.0f %.0f %d\n", p, pps, mbps, f}' <<<"$1"
+}
+
+echo "== live capture: veth $ifa ($nsa) -> $ifb ($nsb); tcpreplay on CPU 0, listener on CPU 1${cpu_listen:+ (taskset)}"
+echo "capture: $(basename "$livecap") ($(bytes_of "$livecap") bytes, $(packets "$livecap") packets)"
+
+# (i) keep-up
+listen tcpdump tcpdump -i "$ifb" -n -w /dev/null
+out=$(replay --topspeed --preload-pcap "$livecap")
+stop INT
+read -r td_sent td_pps td_mbps td_failed <<<"$(rate "$out")"
+[ "$td_failed" = 0 ] || log "bench: tcpreplay could not send $td_failed packets: $(grep -m1 'Unable to send' <<<"$out")"
+td_recv=$(awk '/packets received by filter/ {print $1}' "$live/tcpdump.err")
+td_drop=$(awk '/packets dropped by kernel/ {print $1}' "$live/tcpdump.err")
+
+listen phonehome "${phcap[@]}" -i "$ifb" --vm 192.168.56.10 --quiet --format json -o "$live/report.json"
+out=$(replay --topspeed --preload-pcap "$livecap")
+stop TERM
+read -r ph_sent ph_pps ph_mbps ph_failed <<<"$(rate "$out")"
+
+# The report against the truth, and phonehome's libpcap counts.
+# TODO(lead): the field names of the session counts. capture.Session says
+# received, dropped, if_dropped; this looks for them in a "sessions" list
+# at the top of the JSON report or under "run". Fix the path when the
+# report carries them; until then they print as "?".
+python3 - "$live/report.json" "$livecap.truth.json" >"$live/check.txt" <<'PY' || die "cannot read phonehome's report: $(cat "$live/phonehome.err")"
+import json, sys
+rep, truth = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+sessions = rep.get("sessions") or rep.get("run", {}).get("sessions") or []
+def total(k):
+    vals = [s.get(k) for s in sessions if isinstance(s.get(k), int)]
+    return str(sum(vals)) if vals else "?"
+print("received", total("received"))
+print("dropped", total("dropped"))
+print("if_dropped", total("if_dropped"))
+got, amb, unat = set(), set(), set()
+for e in rep["editions"][:1]:
+    for d in e["documented_seen"]:
+        got.update(d["names"])
+    got.update(u["name"] for u in e["undocumented"])
+    amb.update(" ".join(n["name"] for n in a["names"]) for a in e["ambiguous"])
+    unat.update(u["address"] for u in e["unattributed"])
+want = {n["name"] for n in truth["names"] if n["evidence"] != "dns-ambiguous"}
+wamb = {n["name"] for n in truth["names"] if n["evidence"] == "dns-ambiguous"}
+wunat = {u["address"] for u in truth["unattributed"]}
+ok = got == want and unat == wunat and {" ".join(sorted(a.split())) for a in amb} == {" ".join(sorted(a.split())) for a in wamb}
+print("names", "equal" if ok else "DIFFER")
+print("detail", f"{len(got)} names ({len(want)} in the truth), {len(amb)} ambiguous ({len(wamb)}), {len(unat)} unattributed ({len(wunat)}); "
+      f"missing {sorted(want - got)[:5]}, extra {sorted(got - want)[:5]}")
+print("packets", rep["totals"]["packets"])
+print("flows", rep["totals"]["flows_in_scope"], truth["counts"]["flows_in_scope"])
+PY
+field() { awk -v k="$1" '$1 == k {$1 = ""; sub(/^ /, ""); print}' "$live/check.txt"; }
+echo
+echo "-- (i) keep-up: tcpreplay --topspeed, $(packets "$livecap") packets once"
+printf '%-22s %11s %10s %9s %9s %9s %s\n' LISTENER "SENT pps" "Mbit/s" RECEIVED DROPPED IFDROP NAMES
+printf '%-22s %11s %10s %9s %9s %9s %s\n' "tcpdump -w /dev/null" "$td_pps" "$td_mbps" "$td_recv" "$td_drop" "-" "-"
+printf '%-22s %11s %10s %9s %9s %9s %s\n' "phonehome$standin" "$ph_pps" "$ph_mbps" "$(field received)" "$(field dropped)" "$(field if_dropped)" "$(field names)"
+echo "phonehome's report: $(field detail); $(field packets) packets read (sent $ph_sent, $ph_failed failed); flows in scope $(field flows | awk '{print $1 " (truth " $2 ")"}')"
+
+# (ii) cost at a steady rate
+cost() { # NAME SIGNAL CMD...: prints "CPU_s PEAK_RSS_KB RECEIVED DROPPED" for the replay window
+	local name=$1 sig=$2; shift 2
+	listen "$name" "$@"
+	local c0; c0=$(cpu_ticks "$lpid")
+	local out; out=$(replay --pps "$BENCH_LIVE_PPS" --loop 0 --duration "$BENCH_LIVE_SECONDS" --preload-pcap "$livecap")
+	local c1; c1=$(cpu_ticks "$lpid")
+	local hwm; hwm=$(status_kb "$lpid" VmHWM)
+	stop "$sig"
+	echo "$(awk -v a="$c0" -v b="$c1" -v t="$tick" 'BEGIN {printf "%.2f", (b - a) / t}') $hwm $(rate "$out" | cut -d' ' -f1,2)"
+}
+echo
+echo "-- (ii) cost: tcpreplay --pps $BENCH_LIVE_PPS for $BENCH_LIVE_SECONDS s, each listener in turn"
+read -r td_cpu td_rss td_n td_rate <<<"$(cost tcpdump2 INT tcpdump -i "$ifb" -n -w /dev/null)"
+td2_drop=$(awk '/packets dropped by kernel/ {print $1}' "$live/tcpdump2.err")
+read -r ph_cpu ph_rss ph_n ph_rate <<<"$(cost phonehome2 TERM "${phcap[@]}" -i "$ifb" --vm 192.168.56.10 --quiet --format json -o "$live/report2.json")"
+printf '%-22s %10s %9s %11s %9s\n' LISTENER "SENT pps" "CPU s" "PEAK RSS" DROPPED
+printf '%-22s %10s %9s %8.0f MB %9s\n' "tcpdump -w /dev/null" "$td_rate" "$td_cpu" "$((td_rss / 1024))" "$td2_drop"
+printf '%-22s %10s %9s %8.0f MB %9s\n' "phonehome$standin" "$ph_rate" "$ph_cpu" "$((ph_rss / 1024))" "see report"
+awk -v a="$ph_cpu" -v b="$td_cpu" -v ra="$ph_rss" -v rb="$td_rss" 'BEGIN {
+	cr = "-"; rr = "-"
+	if (b > 0) cr = sprintf("%.2fx", a / b)
+	if (rb > 0) rr = sprintf("%.2fx", ra / rb)
+	printf "phonehome/tcpdump, same replay: CPU %s, peak RSS %s\n", cr, rr }'
+
+# (iii) soak
+if [ -n "$BENCH_SOAK" ]; then
+	secs=$(awk -v d="$BENCH_SOAK" 'BEGIN {n = d + 0; u = substr(d, length(d)); print (u == "m" ? n * 60 : u == "h" ? n * 3600 : n)}')
+	echo
+	echo "-- (iii) soak: phonehome$standin through $BENCH_SOAK (${secs} s) of tcpreplay --pps $BENCH_LIVE_PPS in a loop, RSS every 10 s"
+	listen soak "${phcap[@]}" -i "$ifb" --vm 192.168.56.10 --quiet --format json -o "$live/report3.json"
+	replay --pps "$BENCH_LIVE_PPS" --loop 0 --duration "$secs" --preload-pcap "$livecap" >"$live/soak.replay" &
+	rp=$!
+	live_pids+=("$rp")
+	: >"$live/soak.rss"
+	while kill -0 "$rp" 2>/dev/null; do
+		status_kb "$lpid" VmRSS >>"$live/soak.rss"
+		sleep 10
+	done
+	wait "$rp" || true
+	stop TERM
+	awk '{v[NR] = $1; if ($1 > m) m = $1} END {
+		t = int(NR / 3); if (t < 1) t = 1
+		for (i = 1; i <= t; i++) if (v[i] > a) a = v[i]
+		for (i = NR - t + 1; i <= NR; i++) if (v[i] > b) b = v[i]
+		printf "%d samples, RSS max %.0f MB, first third max %.0f MB, last third max %.0f MB: %s\n", NR, m / 1024, a / 1024, b / 1024, (b <= a * 1.1 ? "flat" : "GROWING") }' "$live/soak.rss"
+fi

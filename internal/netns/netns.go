@@ -295,13 +295,34 @@ func (p *Proc) WaitFor(t testing.TB, s string, timeout time.Duration) {
 // veth end with tcpreplay, so that they arrive on IfB as they are in the
 // file, and returns tcpreplay's report. args go before the file:
 // "--topspeed", "--pps", "100000", "--loop", "3". Without a rate option
-// tcpreplay keeps the file's timing. The frames reach B's stack too, which
+// tcpreplay keeps the file's timing. It fails the test when tcpreplay
+// could not send a frame: a frame longer than the MTU (1500) is refused
+// (cmd/mkcapture's IPv6 segments are 1534-byte frames). The frames reach
+// B's stack too, which
 // drops those not addressed to it (B does not forward); none leaves B.
 func (p *Pair) Replay(file string, args ...string) string {
 	t := p.A.t
 	t.Helper()
 	testenv.Program(t, "tcpreplay", "tcpreplay", "it replays captures into the veth")
-	return p.A.MustRun("tcpreplay", append(append([]string{"-i", p.IfA}, args...), file)...)
+	out := p.A.MustRun("tcpreplay", append(append([]string{"-i", p.IfA}, args...), file)...)
+	if n := replayFailed(out); n != 0 {
+		t.Fatalf("tcpreplay could not send %d frames of %s through %s (a frame over the MTU? raise it: "+
+			"p.A.MustRun(\"ip\", \"link\", \"set\", p.IfA, \"mtu\", \"9000\") and the same for B):\n%s", n, file, p.IfA, out)
+	}
+	return out
+}
+
+// replayFailed reads tcpreplay's "Failed packets:" count (-1 when absent).
+func replayFailed(out string) int {
+	for _, line := range strings.Split(out, "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "Failed packets:"); ok {
+			var n int
+			if _, err := fmt.Sscan(rest, &n); err == nil {
+				return n
+			}
+		}
+	}
+	return -1
 }
 
 // Tcpdump starts tcpdump -i dev --immediate-mode -B 65536 -U -s 0 -w file in ns (args before -w,

@@ -229,3 +229,31 @@ func TestClientsAcrossTheVeth(t *testing.T) {
 		}
 	}
 }
+
+func TestReplayFailedCount(t *testing.T) {
+	tests := []struct {
+		name, out string
+		want      int
+	}{
+		{"none_failed", "Statistics for network device: x\n\tSuccessful packets:        912\n\tFailed packets:            0\n", 0},
+		{"some_failed", "\tFailed packets:            33\n\tTruncated packets:         0\n", 33},
+		{"no_summary", "tcpreplay: fatal\n", -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := replayFailed(tt.out); got != tt.want {
+				t.Errorf("replayFailed(%q) = %d; want %d", tt.out, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestTcpdumpCounts(t *testing.T) {
+	out := "tcpdump: listening on x, link-type EN10MB (Ethernet), snapshot length 262144 bytes\n842 packets captured\n912 packets received by filter\n70 packets dropped by kernel\n"
+	if c, r, d := TcpdumpCounts(out); c != 842 || r != 912 || d != 70 {
+		t.Errorf("TcpdumpCounts(%q) = %d, %d, %d; want 842, 912, 70", out, c, r, d)
+	}
+	if c, r, d := TcpdumpCounts("1 packet captured\n"); c != 1 || r != -1 || d != -1 {
+		t.Errorf("TcpdumpCounts(one packet) = %d, %d, %d; want 1, -1, -1", c, r, d)
+	}
+}
