@@ -211,7 +211,8 @@ func typeName(t reflect.Type) string {
 // and then the directory is synced. A failure at any step removes the
 // temporary file and leaves a file already at path as it was, so a
 // checkpoint is either the previous one or the new one, never a part. The
-// record is gzip-compressed when path ends in ".gz".
+// record is gzip-compressed when path ends in ".gz". The file has the mode of
+// the one it replaces, else 0644.
 func SaveRecord(path string, run *Run, meta RecordMeta) (err error) {
 	return saveRecord(path, run, meta, nil)
 }
@@ -234,6 +235,15 @@ func saveRecord(path string, run *Run, meta RecordMeta, wrap func(io.Writer) io.
 			err = fmt.Errorf("save run record %s: %w", path, err)
 		}
 	}()
+	// os.CreateTemp makes the file 0600: give it the mode of the record it
+	// replaces, or 0644 (the umask is not applied).
+	mode := os.FileMode(0o644)
+	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() {
+		mode = fi.Mode().Perm()
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		return err
+	}
 	var w io.Writer = tmp
 	if wrap != nil {
 		w = wrap(w)
