@@ -215,7 +215,7 @@ func typeName(t reflect.Type) string {
 // checkpoint is either the previous one or the new one, never a part. The
 // record is gzip-compressed when path ends in ".gz". The file has the mode of
 // the one it replaces, else 0644.
-func SaveRecord(path string, run *Run, meta RecordMeta) (err error) {
+func SaveRecord(path string, run *Run, meta RecordMeta) error {
 	return saveRecord(path, run, meta, nil)
 }
 
