@@ -67,4 +67,9 @@
 // later a live capture) through a Classifier and returns the Run with what
 // the source says about itself (inputs, damage, bounds, link types it could
 // not decode), which is all reports.Compare needs.
+//
+// The run record (record.go) is a Run as a versioned JSON file: WriteRecord
+// and ReadRecord, SaveRecord (atomic) and LoadRecord (a file or a checkpoint
+// directory). Merge makes one Run of several: the parts of a capture resumed
+// after a crash.
 package classify

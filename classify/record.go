@@ -45,8 +45,10 @@ const (
 	CheckpointName = "run.json.gz"
 	// MaxRecordBytes bounds the JSON text ReadRecord reads (after gzip):
 	// 1 GiB. A record of 100 000 names (Config.MaxNames) each holding its
-	// bounded lists in full is about 200 MB; anything past the bound is
-	// refused rather than read into memory.
+	// bounded lists in full (32 aliases, 64 paths, 32 addresses) is about
+	// 480 MB (4.8 MB per 1 000 such names, measured); anything past the
+	// bound is refused rather than read into memory. Reading holds the text
+	// and the run at once: a few times the text's size.
 	MaxRecordBytes = 1 << 30
 )
 
@@ -115,7 +117,7 @@ func readRecord(r io.Reader, limit int64) (*Run, RecordMeta, error) {
 		return nil, RecordMeta{}, fmt.Errorf("run record: read: %w", err)
 	}
 	if int64(len(data)) > limit {
-		return nil, RecordMeta{}, fmt.Errorf("run record: more than %d bytes%s: not read (MaxRecordBytes; a record of 100 000 names is about 200 MB: is this a run record?)", limit, of)
+		return nil, RecordMeta{}, fmt.Errorf("run record: more than %d bytes%s: not read (MaxRecordBytes; a record of 100 000 names with full lists is about 480 MB: is this a run record?)", limit, of)
 	}
 	if i := bytes.IndexFunc(data, func(r rune) bool { return !strings.ContainsRune(" \t\r\n", r) }); i >= 0 && data[i] != '{' {
 		return nil, RecordMeta{}, fmt.Errorf("run record: byte %d%s: 0x%02x where a run record starts with '{': not a run record (is it a capture? analyze reads those)", i, of, data[i])
@@ -211,8 +213,9 @@ func typeName(t reflect.Type) string {
 // and then the directory is synced. A failure at any step removes the
 // temporary file and leaves a file already at path as it was, so a
 // checkpoint is either the previous one or the new one, never a part. The
-// record is gzip-compressed when path ends in ".gz".
-func SaveRecord(path string, run *Run, meta RecordMeta) (err error) {
+// record is gzip-compressed when path ends in ".gz". The file has the mode of
+// the one it replaces, else 0644.
+func SaveRecord(path string, run *Run, meta RecordMeta) error {
 	return saveRecord(path, run, meta, nil)
 }
 
@@ -234,6 +237,15 @@ func saveRecord(path string, run *Run, meta RecordMeta, wrap func(io.Writer) io.
 			err = fmt.Errorf("save run record %s: %w", path, err)
 		}
 	}()
+	// os.CreateTemp makes the file 0600: give it the mode of the record it
+	// replaces, or 0644 (the umask is not applied).
+	mode := os.FileMode(0o644)
+	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() {
+		mode = fi.Mode().Perm()
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		return err
+	}
 	var w io.Writer = tmp
 	if wrap != nil {
 		w = wrap(w)
