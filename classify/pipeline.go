@@ -103,6 +103,9 @@ type View struct {
 // Packets is the number of packets read so far.
 func (v *View) Packets() uint64 { return v.packets }
 
+// Bytes is the wire length of the frames read so far.
+func (v *View) Bytes() uint64 { return v.c.run.Bytes }
+
 // LiveFlows is the number of flows open now.
 func (v *View) LiveFlows() int { return v.c.LiveFlows() }
 

@@ -506,6 +506,10 @@ type (
 		Received    uint64 `json:"received"`
 		Dropped     uint64 `json:"dropped"`
 		IfDropped   uint64 `json:"if_dropped"`
+		// What failed while it ran; omitted when nothing did.
+		WriteError      rstr   `json:"write_error,omitempty"`
+		WriteLost       uint64 `json:"write_lost,omitempty"`
+		CheckpointError rstr   `json:"checkpoint_error,omitempty"`
 	}
 )
 
@@ -649,7 +653,8 @@ func toRecord(run *Run, meta RecordMeta) (*record, error) {
 		rr.Sessions[i] = recSession{Interface: rstr(s.Interface), LinkType: rstr(s.LinkType), Filter: rstr(s.Filter),
 			Snaplen: s.Snaplen, Promiscuous: s.Promiscuous, BufferSize: s.BufferSize, Immediate: s.Immediate,
 			Start: rtime(s.Start), End: rtime(s.End), Ended: rstr(s.Ended),
-			Received: s.Received, Dropped: s.Dropped, IfDropped: s.IfDropped}
+			Received: s.Received, Dropped: s.Dropped, IfDropped: s.IfDropped,
+			WriteError: rstr(s.WriteError), WriteLost: s.WriteLost, CheckpointError: rstr(s.CheckpointError)}
 	}
 	return r, nil
 }
@@ -782,7 +787,8 @@ func fromRecord(rec *record) (*Run, error) {
 		run.Sessions = append(run.Sessions, capture.Session{Interface: string(s.Interface), LinkType: string(s.LinkType),
 			Filter: string(s.Filter), Snaplen: s.Snaplen, Promiscuous: s.Promiscuous, BufferSize: s.BufferSize,
 			Immediate: s.Immediate, Start: time.Time(s.Start), End: time.Time(s.End), Ended: string(s.Ended),
-			Received: s.Received, Dropped: s.Dropped, IfDropped: s.IfDropped})
+			Received: s.Received, Dropped: s.Dropped, IfDropped: s.IfDropped,
+			WriteError: string(s.WriteError), WriteLost: s.WriteLost, CheckpointError: string(s.CheckpointError)})
 	}
 	return run, nil
 }

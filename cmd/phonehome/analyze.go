@@ -1,16 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
-	"os"
-	"runtime/debug"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -129,26 +124,14 @@ func analyze(stdout, stderr io.Writer, files []string, opt analyzeOptions) error
 		return err
 	}
 	cfg := classify.Config{}
-	if opt.vm != "" {
-		a, err := netip.ParseAddr(opt.vm)
-		if err != nil || !a.Is4() {
-			return usageError{fmt.Errorf("--vm %q: want an IPv4 address such as 192.168.56.10", opt.vm)}
-		}
-		cfg.VM = a
+	if cfg.VM, err = parseVM(opt.vm); err != nil {
+		return err
 	}
-
-	var flowOut *reports.FlowWriter
-	var flowFile *os.File
-	if opt.flows != "" {
-		fh, err := os.Create(opt.flows)
-		if err != nil {
-			return fmt.Errorf("--flows: %w", err)
-		}
-		defer fh.Close() // closed and checked below; this is for early returns
-		flowFile = fh
-		flowOut = reports.NewFlowWriter(fh)
-		cfg.OnFlow = flowOut.Write
+	closeFlows, err := openFlows(opt.flows, &cfg)
+	if err != nil {
+		return err
 	}
+	defer closeFlows() // closed and checked below; this is for early returns
 
 	src, err := capture.OpenFiles(files, capture.Options{})
 	if err != nil {
@@ -166,122 +149,15 @@ func analyze(stdout, stderr io.Writer, files []string, opt analyzeOptions) error
 	if err != nil {
 		return err
 	}
-	if flowOut != nil {
-		if err := flowOut.Flush(); err != nil {
-			return fmt.Errorf("--flows %s: %w", opt.flows, err)
-		}
-		if err := flowFile.Close(); err != nil {
-			return fmt.Errorf("--flows %s: %w", opt.flows, err)
-		}
+	if err := closeFlows(); err != nil {
+		return err
 	}
 	if opt.save != "" {
-		meta := classify.RecordMeta{Tool: toolName(debug.ReadBuildInfo()), Written: time.Now()}
-		if err := classify.SaveRecord(opt.save, run, meta); err != nil {
+		if err := classify.SaveRecord(opt.save, run, recordMeta()); err != nil {
 			return fmt.Errorf("--save: %w", err)
 		}
 	}
 	return rep.write(stdout, stderr, run)
-}
-
-// reportOptions are the flags that say which report to make of a run and
-// where to write it: analyze, report and capture share them.
-type reportOptions struct {
-	editions string
-	build    string
-	format   string
-	output   string
-}
-
-// reportFlags binds the report flags to opt.
-func reportFlags(cmd *cobra.Command, opt *reportOptions) {
-	f := cmd.Flags()
-	f.StringVar(&opt.editions, "edition", "all", "editions to report: home, pro, education, enterprise, or all (comma-separated); one the build has no page for is named, not reported")
-	f.StringVar(&opt.build, "build", "1909", "Windows build whose pages to compare with: 1709 ... 21H2, 11, or a full name ("+strings.Join(catalog.Builds(), ", ")+")")
-	f.StringVar(&opt.format, "format", "text", "report format: text (terminal), json, csv (one row per edition, list and item), markdown, or html (one self-contained page)")
-	f.StringVarP(&opt.output, "output", "o", "", "write the report to `FILE` instead of standard output")
-}
-
-// reportSetup is a report's catalog, editions and renderer, checked before
-// any input is read.
-type reportSetup struct {
-	cat    *catalog.Catalog
-	eds    []catalog.Edition
-	render func(io.Writer, *reports.Report) error
-	output string
-}
-
-// prepareReport checks the report flags and loads the catalog.
-func prepareReport(stderr io.Writer, opt reportOptions) (*reportSetup, error) {
-	eds, err := parseEditions(opt.editions)
-	if err != nil {
-		return nil, err
-	}
-	render, ok := renderers[strings.ToLower(opt.format)]
-	if !ok {
-		return nil, usageError{fmt.Errorf("--format %q: want text, json, csv, markdown or html", opt.format)}
-	}
-	cat, err := loadCatalog(opt.build)
-	if err != nil {
-		return nil, usageError{err}
-	}
-	if err := checkEditions(stderr, cat, eds); err != nil {
-		return nil, err
-	}
-	return &reportSetup{cat: cat, eds: eds, render: render, output: opt.output}, nil
-}
-
-// write compares run with the catalog, writes the report (to stdout, or to
-// the -o file), says on stderr where the input was damaged and when nothing
-// was in scope, and returns errDamaged or errNothingInScope for the exit
-// status.
-func (s *reportSetup) write(stdout, stderr io.Writer, run *classify.Run) error {
-	for _, d := range run.Damage {
-		fmt.Fprintf(stderr, "phonehome: %s %s: %s\n", reports.Terminal(d.File), d.Where(), reports.Terminal(d.Reason))
-	}
-	rep, err := reports.Compare(run, s.cat, s.eds)
-	if err != nil {
-		return err
-	}
-	dst := stdout
-	var file *os.File
-	if s.output != "" {
-		file, err = os.Create(s.output)
-		if err != nil {
-			return fmt.Errorf("-o: %w", err)
-		}
-		defer file.Close() // closed and checked below; this is for early returns
-		dst = file
-	}
-	// Renderers write in small pieces: one system call each, unbuffered.
-	out := bufio.NewWriterSize(dst, 64<<10)
-	if err := s.render(out, rep); err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	if err := out.Flush(); err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	if file != nil {
-		if err := file.Close(); err != nil {
-			return fmt.Errorf("write report %s: %w", s.output, err)
-		}
-	}
-	// Exit status 3 (damage) wins over 4 (nothing in scope); both are said.
-	damaged := len(run.Damage) > 0
-	if rep.NothingInScope != "" {
-		status := " (exit status 4)"
-		if damaged {
-			status = ""
-		}
-		fmt.Fprintf(stderr, "phonehome: warning: %s%s\n", reports.Terminal(rep.NothingInScope), status)
-	}
-	switch {
-	case damaged:
-		fmt.Fprintf(stderr, "phonehome: finished on damaged input: the report says where, and what was read of it (exit status 3)\n")
-		return errDamaged
-	case rep.NothingInScope != "":
-		return errNothingInScope
-	}
-	return nil
 }
 
 // checkEditions holds the editions asked for against those the build has a

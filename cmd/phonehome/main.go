@@ -32,6 +32,9 @@ const (
 	exitUsage   = 2
 	exitDamaged = 3
 	exitNothing = 4
+	// exitIfaceDown: capture's interface went down or away mid-run; the
+	// report of what was captured was written.
+	exitIfaceDown = 5
 )
 
 // errDamaged is returned by a command that finished on damaged input.
@@ -62,6 +65,8 @@ func run(args []string) int {
 		return exitDamaged
 	case errors.Is(err, errNothingInScope):
 		return exitNothing
+	case errors.Is(err, errInterfaceDown):
+		return exitIfaceDown
 	}
 	// File names and arguments in the message are the user's or a
 	// capture's: escaped as the report escapes them (reports.Terminal).
@@ -100,7 +105,7 @@ phonehome is passive: it never sends a packet and never resolves a name.`,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.SetHelpCommand(newHelpCmd(root))
-	root.AddCommand(newAnalyzeCmd(), newReportCmd(), newVersionCmd())
+	root.AddCommand(newAnalyzeCmd(), newCaptureCmd(), newReportCmd(), newInterfacesCmd(), newVersionCmd())
 	// --version prints what the version command does. The flag is made here,
 	// not by cobra, which would also take -v (read as "verbose" elsewhere).
 	root.Version = versionText(debug.ReadBuildInfo())

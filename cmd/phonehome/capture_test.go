@@ -1,0 +1,413 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/phonehome/phonehome/internal/netns"
+	"github.com/phonehome/phonehome/internal/testenv"
+)
+
+// The live tests run phonehome capture on the host end of a veth pair
+// (internal/netns), replay captures or drive real clients from the VM's
+// end, and hold what it reports against analyze over the same packets.
+
+// liveCapture is one phonehome capture running in namespace B.
+type liveCapture struct {
+	t      *testing.T
+	proc   *netns.Proc
+	dir    string
+	report string // -o
+	flows  string // --flows
+	write  string // --write
+}
+
+// startCapture starts bin capture on p's host end with args, writing its
+// report, flows and packets under a directory of its own, and waits until
+// it listens.
+func startCapture(t *testing.T, p *netns.Pair, bin string, args ...string) *liveCapture {
+	t.Helper()
+	dir := t.TempDir()
+	c := &liveCapture{t: t, dir: dir,
+		report: filepath.Join(dir, "live.json"), flows: filepath.Join(dir, "live.jsonl"), write: filepath.Join(dir, "pcap")}
+	all := append([]string{"capture", "-i", p.IfB, "--quiet", "--format", "json", "-o", c.report, "--flows", c.flows,
+		"--write", c.write}, args...)
+	c.proc = p.B.Start(bin, all...)
+	c.waitFor("capturing on")
+	return c
+}
+
+// waitFor waits until the capture's output holds s.
+func (c *liveCapture) waitFor(s string) {
+	c.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(c.proc.Output(), s) {
+		if c.proc.Exited() || time.Now().After(deadline) {
+			c.t.Fatalf("phonehome capture did not say %q:\n%s", s, c.proc.Output())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// stop sends sig and returns the exit status.
+func (c *liveCapture) stop(sig syscall.Signal) int {
+	c.t.Helper()
+	// Frames just replayed may still be in the kernel's buffer: libpcap
+	// hands them over within its timeout.
+	time.Sleep(500 * time.Millisecond)
+	return exitCode(c.t, c.proc.Stop(sig, 30*time.Second))
+}
+
+func exitCode(t *testing.T, err error) int {
+	t.Helper()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return ee.ExitCode()
+	}
+	t.Fatal(err)
+	return -1
+}
+
+// replay sends the frames of file from the VM's end, as fast as tcpreplay
+// can.
+func replay(t *testing.T, p *netns.Pair, file string) {
+	t.Helper()
+	tcpreplay := testenv.Program(t, "tcpreplay", "tcpreplay", "it replays captures into the veth")
+	if strings.HasSuffix(file, ".gz") {
+		raw := filepath.Join(t.TempDir(), strings.TrimSuffix(filepath.Base(file), ".gz"))
+		out, err := exec.Command("sh", "-c", `gzip -dc "$1" > "$2"`, "sh", file, raw).CombinedOutput()
+		if err != nil {
+			t.Fatalf("gunzip %s: %v\n%s", file, err, out)
+		}
+		file = raw
+	}
+	p.A.MustRun(tcpreplay, "-q", "--topspeed", "-i", p.IfA, file)
+}
+
+// jsonReport reads a JSON report and drops what names where the packets
+// came from, which differs between a live capture and files.
+func jsonReport(t *testing.T, path string) map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep map[string]any
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	for _, k := range []string{"files", "inputs", "capture_sessions", "capture_warnings", "damage"} {
+		delete(rep, k)
+	}
+	return rep
+}
+
+// flowLines reads a --flows file as sorted lines.
+func flowLines(t *testing.T, path string) []string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	slices.Sort(lines)
+	return lines
+}
+
+// analyzeFiles runs bin analyze on the files capture wrote, and returns the
+// paths of its JSON report and flows.
+func analyzeFiles(t *testing.T, bin string, args ...string) (report, flows string) {
+	t.Helper()
+	dir := t.TempDir()
+	report, flows = filepath.Join(dir, "offline.json"), filepath.Join(dir, "offline.jsonl")
+	cmd := exec.Command(bin, append([]string{"analyze", "--format", "json", "-o", report, "--flows", flows}, args...)...)
+	if out, err := cmd.CombinedOutput(); err != nil && exitCode(t, err) != exitNothing {
+		t.Fatalf("phonehome analyze %v: %v\n%s", args, err, out)
+	}
+	return report, flows
+}
+
+// sameAsOffline holds the live report and flows against analyze over the
+// files capture wrote (--write).
+func (c *liveCapture) sameAsOffline(bin string, args ...string) {
+	c.t.Helper()
+	report, flows := analyzeFiles(c.t, bin, append(args, c.write)...)
+	if got, want := jsonReport(c.t, c.report), jsonReport(c.t, report); !reflect.DeepEqual(got, want) {
+		g, _ := json.MarshalIndent(got, "", " ")
+		w, _ := json.MarshalIndent(want, "", " ")
+		c.t.Errorf("live report differs from analyze over the --write files:\nlive:\n%s\noffline:\n%s", g, w)
+	}
+	if got, want := flowLines(c.t, c.flows), flowLines(c.t, flows); !slices.Equal(got, want) {
+		c.t.Errorf("live flows (%d) differ from analyze's over the --write files (%d)", len(got), len(want))
+	}
+}
+
+// names returns the names a JSON report saw (documented or not), per
+// edition, as "edition name" strings.
+func names(t *testing.T, path string) []string {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Editions []struct {
+			Edition string `json:"edition"`
+			Seen    []struct {
+				Names []string `json:"names"`
+			} `json:"documented_seen"`
+			Undocumented []struct {
+				Name string `json:"name"`
+			} `json:"undocumented"`
+		} `json:"editions"`
+	}
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range rep.Editions {
+		for _, s := range e.Seen {
+			for _, n := range s.Names {
+				out = append(out, e.Edition+" "+n)
+			}
+		}
+		for _, u := range e.Undocumented {
+			out = append(out, e.Edition+" "+u.Name)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// TestCaptureReplayedSample replays the sample and fixtures across the veth:
+// capture's report and flows equal analyze's over the files it wrote, its
+// names equal analyze's over the original capture, and nothing was
+// dropped.
+func TestCaptureReplayedSample(t *testing.T) {
+	p := netns.New(t)
+	bin := buildBinary(t)
+	for _, tc := range []struct {
+		name, file string
+		// sameNames: the names equal analyze's over the original file.
+		// Replayed at top speed, a capture's hours take a second: idle
+		// timeouts and DNS answers' TTLs see another capture, which
+		// may name a flow otherwise (sample-snap262's
+		// 2.tlu.dl.delivery.mp.microsoft.com: its answers and another
+		// name's, hours apart in the file, are both alive at once, so
+		// the flow is ambiguous). The packets written are what was
+		// captured, so live and offline over them always agree.
+		sameNames bool
+	}{
+		{"sample", sample, true},
+		{"tls_fixture", filepath.Join("..", "..", "testdata", "fixtures", "tls-openssl.pcap"), true},
+		{"snaplen_cut", filepath.Join("..", "..", "testdata", "fixtures", "sample-snap262.pcapng.gz"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := startCapture(t, p, bin)
+			replay(t, p, tc.file)
+			if code := c.stop(syscall.SIGTERM); code != 0 && code != exitNothing {
+				t.Fatalf("capture exit status %d; want 0\n%s", code, c.proc.Output())
+			}
+			c.sameAsOffline(bin)
+			orig, _ := analyzeFiles(t, bin, tc.file)
+			if got, want := names(t, c.report), names(t, orig); tc.sameNames && !slices.Equal(got, want) {
+				t.Errorf("live names = %q\nwant (analyze %s) %q", got, tc.file, want)
+			}
+			var rep struct {
+				Sessions []struct {
+					Received, Dropped, IfDropped uint64
+					Ended                        string
+				} `json:"capture_sessions"`
+			}
+			raw, _ := os.ReadFile(c.report)
+			if err := json.Unmarshal(raw, &rep); err != nil || len(rep.Sessions) != 1 {
+				t.Fatalf("capture_sessions = %+v (%v); want one session", rep.Sessions, err)
+			}
+			if s := rep.Sessions[0]; s.Dropped+s.IfDropped > 0 || s.Ended != "stopped" {
+				t.Errorf("session = %+v; want no drop, ended stopped", s)
+			}
+		})
+	}
+}
+
+// TestCaptureRealClients drives dig, curl and openssl from the VM's end to
+// servers in the host's namespace: each name the clients asked for names
+// its flows, live as offline.
+func TestCaptureRealClients(t *testing.T) {
+	p := netns.New(t)
+	bin := buildBinary(t)
+	servers := p.Serve()
+	c := startCapture(t, p, bin, "--vm", netns.AddrA.String())
+	exchanges := servers.Drive()
+	if code := c.stop(syscall.SIGINT); code != 0 && code != exitNothing {
+		t.Fatalf("capture exit status %d\n%s", code, c.proc.Output())
+	}
+	c.sameAsOffline(bin, "--vm", netns.AddrA.String())
+	flows := strings.Join(flowLines(t, c.flows), "\n")
+	answers := 0
+	for _, e := range exchanges {
+		if e.Evidence == "dns" {
+			answers++ // an answer only: no flow, but a DNS answer matched to its query
+			continue
+		}
+		if !strings.Contains(flows, `"name":"`+e.Name+`"`) || !strings.Contains(flows, `"dst":"`+e.Addr.String()+`"`) {
+			t.Errorf("no flow to %s named %q (%+v) in the live flows:\n%s", e.Addr, e.Name, e, flows)
+		}
+	}
+	var rep struct {
+		DNS struct{ Matched int } `json:"dns_answers"`
+	}
+	raw, _ := os.ReadFile(c.report)
+	if err := json.Unmarshal(raw, &rep); err != nil || rep.DNS.Matched != answers {
+		t.Errorf("dns_answers.matched = %d (%v); want %d: every answer dig got matched to its query", rep.DNS.Matched, err, answers)
+	}
+}
+
+// TestCaptureKilledAndResumed kills capture with SIGKILL after a checkpoint,
+// reports from the checkpoint, resumes with the same directory, and checks
+// the merged report: both parts' names, two sessions, the gap said.
+func TestCaptureKilledAndResumed(t *testing.T) {
+	p := netns.New(t)
+	bin := buildBinary(t)
+	ckpt := filepath.Join(t.TempDir(), "ckpt")
+	first := filepath.Join("..", "..", "testdata", "fixtures", "tls-openssl.pcap")
+	second := filepath.Join("..", "..", "testdata", "fixtures", "http-keepalive-three-requests.pcap")
+
+	c := startCapture(t, p, bin, "--checkpoint", ckpt, "--checkpoint-every", "200ms")
+	replay(t, p, first)
+	time.Sleep(1500 * time.Millisecond) // a checkpoint after the replay
+	if code := c.stop(syscall.SIGKILL); code != -1 {
+		t.Logf("capture killed: exit status %d", code)
+	}
+	crashed := filepath.Join(t.TempDir(), "crashed.json")
+	out, err := exec.Command(bin, "report", "--format", "json", "-o", crashed, ckpt).CombinedOutput()
+	if err != nil && exitCode(t, err) != exitNothing {
+		t.Fatalf("phonehome report %s after SIGKILL: %v\n%s", ckpt, err, out)
+	}
+	firstNames, _ := analyzeFiles(t, bin, first)
+	if got, want := names(t, crashed), names(t, firstNames); !slices.Equal(got, want) {
+		t.Errorf("report from the checkpoint: names %q; want %q", got, want)
+	}
+	if raw, _ := os.ReadFile(crashed); !strings.Contains(string(raw), "without ending cleanly") {
+		t.Errorf("report from the checkpoint of a killed capture does not say it did not end cleanly:\n%s", raw)
+	}
+
+	time.Sleep(1100 * time.Millisecond) // a gap of a second or more
+	c2 := startCapture(t, p, bin, "--checkpoint", ckpt)
+	if !strings.Contains(c2.proc.Output(), "resuming") {
+		t.Errorf("capture started on a checkpoint does not say it resumes:\n%s", c2.proc.Output())
+	}
+	replay(t, p, second)
+	if code := c2.stop(syscall.SIGTERM); code != 0 {
+		t.Fatalf("resumed capture exit status %d\n%s", code, c2.proc.Output())
+	}
+	secondNames, _ := analyzeFiles(t, bin, second)
+	want := slices.Compact(slices.Sorted(slices.Values(append(names(t, firstNames), names(t, secondNames)...))))
+	if got := names(t, c2.report); !slices.Equal(got, want) {
+		t.Errorf("resumed report: names %q; want both parts' %q", got, want)
+	}
+	var rep struct {
+		Sessions []struct {
+			Gap   float64 `json:"gap_before_seconds"`
+			Ended string  `json:"ended"`
+		} `json:"capture_sessions"`
+		Warnings []string `json:"capture_warnings"`
+	}
+	raw, _ := os.ReadFile(c2.report)
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Sessions) != 2 || rep.Sessions[0].Ended != "running" || rep.Sessions[1].Ended != "stopped" || rep.Sessions[1].Gap < 1 {
+		t.Errorf("sessions = %+v; want two, the first cut while running, the second stopped after a gap of 1 s or more", rep.Sessions)
+	}
+	if w := strings.Join(rep.Warnings, "\n"); !strings.Contains(w, "not running for") {
+		t.Errorf("warnings do not name the gap:\n%s", w)
+	}
+	// The checkpoint directory now holds the final run: report gives the
+	// same report as capture did.
+	final := filepath.Join(t.TempDir(), "final.json")
+	if out, err := exec.Command(bin, "report", "--format", "json", "-o", final, ckpt).CombinedOutput(); err != nil {
+		t.Fatalf("phonehome report %s: %v\n%s", ckpt, err, out)
+	}
+	if got, want := jsonReport(t, final), jsonReport(t, c2.report); !reflect.DeepEqual(got, want) {
+		t.Errorf("report of the final checkpoint differs from capture's report")
+	}
+}
+
+// TestCaptureErrors checks the message and exit status of what goes wrong:
+// a filter libpcap rejects, an unknown interface, no permission, and the
+// interface removed mid-run (the report of what was captured is written).
+func TestCaptureErrors(t *testing.T) {
+	p := netns.New(t)
+	bin := buildBinary(t)
+	run := func(ns *netns.NS, args ...string) (int, string) {
+		cmd := ns.Command(bin, args...)
+		out, err := cmd.CombinedOutput()
+		return exitCode(t, err), string(out)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want []string
+	}{
+		{"bad_filter", []string{"capture", "-i", p.IfB, "--filter", "tcp port"}, exitUsage, []string{`--filter "tcp port"`, "libpcap rejects it"}},
+		{"unknown_interface", []string{"capture", "-i", "nosuch0"}, exitUsage, []string{"no such interface", p.IfB}},
+		{"no_interface", []string{"capture"}, exitUsage, []string{"-i IFACE"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out := run(p.B, tc.args...)
+			if code != tc.code {
+				t.Errorf("exit status %d; want %d\n%s", code, tc.code, out)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output does not say %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+	t.Run("no_permission", func(t *testing.T) {
+		setpriv := testenv.Program(t, "setpriv", "util-linux", "it runs phonehome as an unprivileged user")
+		raw, err := p.B.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", bin, "capture", "-i", p.IfB).CombinedOutput()
+		code := exitCode(t, err)
+		out := string(raw)
+		if code != exitFailure || !strings.Contains(out, "CAP_NET_RAW") || !strings.Contains(out, "setcap") {
+			t.Errorf("as nobody: exit status %d; want %d, naming CAP_NET_RAW and setcap:\n%s", code, exitFailure, out)
+		}
+	})
+	t.Run("interface_removed", func(t *testing.T) {
+		c := startCapture(t, p, bin)
+		replay(t, p, filepath.Join("..", "..", "testdata", "fixtures", "tls-openssl.pcap"))
+		time.Sleep(500 * time.Millisecond)
+		p.B.Delete(p.IfB)
+		if err := c.proc.Wait(10 * time.Second); exitCode(t, err) != exitIfaceDown {
+			t.Errorf("after the interface went away: %v; want exit status %d\n%s", err, exitIfaceDown, c.proc.Output())
+		}
+		if out := c.proc.Output(); !strings.Contains(out, "ended") || !strings.Contains(out, "interface") {
+			t.Errorf("capture does not say the interface went away:\n%s", out)
+		}
+		if got := names(t, c.report); len(got) == 0 {
+			t.Errorf("no report of what was captured before the interface went away")
+		}
+	})
+}

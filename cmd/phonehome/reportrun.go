@@ -1,0 +1,206 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/phonehome/phonehome/catalog"
+	"github.com/phonehome/phonehome/classify"
+	"github.com/phonehome/phonehome/reports"
+)
+
+// reportOptions are the flags that say which report to make of a run and
+// where to write it: analyze, report and capture share them.
+type reportOptions struct {
+	editions string
+	build    string
+	format   string
+	output   string
+}
+
+// reportFlags binds the report flags to opt.
+func reportFlags(cmd *cobra.Command, opt *reportOptions) {
+	f := cmd.Flags()
+	f.StringVar(&opt.editions, "edition", "all", "editions to report: home, pro, education, enterprise, or all (comma-separated); one the build has no page for is named, not reported")
+	f.StringVar(&opt.build, "build", "1909", "Windows build whose pages to compare with: 1709 ... 21H2, 11, or a full name ("+strings.Join(catalog.Builds(), ", ")+")")
+	f.StringVar(&opt.format, "format", "text", "report format: text (terminal), json, csv (one row per edition, list and item), markdown, or html (one self-contained page)")
+	f.StringVarP(&opt.output, "output", "o", "", "write the report to `FILE` (written whole beside it, then renamed into place) instead of standard output")
+}
+
+// reportSetup is a report's catalog, editions and renderer, checked before
+// any input is read.
+type reportSetup struct {
+	cat    *catalog.Catalog
+	eds    []catalog.Edition
+	render func(io.Writer, *reports.Report) error
+	output string
+}
+
+// prepareReport checks the report flags and loads the catalog.
+func prepareReport(stderr io.Writer, opt reportOptions) (*reportSetup, error) {
+	eds, err := parseEditions(opt.editions)
+	if err != nil {
+		return nil, err
+	}
+	render, ok := renderers[strings.ToLower(opt.format)]
+	if !ok {
+		return nil, usageError{fmt.Errorf("--format %q: want text, json, csv, markdown or html", opt.format)}
+	}
+	cat, err := loadCatalog(opt.build)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	if err := checkEditions(stderr, cat, eds); err != nil {
+		return nil, err
+	}
+	return &reportSetup{cat: cat, eds: eds, render: render, output: opt.output}, nil
+}
+
+// write compares run with the catalog, writes the report (to stdout, or to
+// the -o file), says on stderr where the input was damaged and when nothing
+// was in scope, and returns errDamaged or errNothingInScope for the exit
+// status.
+func (s *reportSetup) write(stdout, stderr io.Writer, run *classify.Run) error {
+	for _, d := range run.Damage {
+		fmt.Fprintf(stderr, "phonehome: %s %s: %s\n", reports.Terminal(d.File), d.Where(), reports.Terminal(d.Reason))
+	}
+	rep, err := s.writeReport(stdout, run)
+	if err != nil {
+		return err
+	}
+	return exitStatus(stderr, run, rep)
+}
+
+// writeReport compares run with the catalog and writes the report: to
+// stdout, or to the -o file, written whole beside it and renamed into place,
+// so that a reader (or a crash, or an interim report on SIGHUP) never leaves
+// half a report there.
+func (s *reportSetup) writeReport(stdout io.Writer, run *classify.Run) (*reports.Report, error) {
+	rep, err := reports.Compare(run, s.cat, s.eds)
+	if err != nil {
+		return nil, err
+	}
+	if s.output == "" {
+		// Renderers write in small pieces: one system call each, unbuffered.
+		out := bufio.NewWriterSize(stdout, 64<<10)
+		if err := s.render(out, rep); err != nil {
+			return nil, fmt.Errorf("write report: %w", err)
+		}
+		if err := out.Flush(); err != nil {
+			return nil, fmt.Errorf("write report: %w", err)
+		}
+		return rep, nil
+	}
+	if err := writeFileAtomic(s.output, func(w io.Writer) error { return s.render(w, rep) }); err != nil {
+		return nil, fmt.Errorf("write report %s: %w", s.output, err)
+	}
+	return rep, nil
+}
+
+// exitStatus says on stderr when nothing was in scope and when the input
+// was damaged, and returns the error that gives the exit status: 3
+// (damage) wins over 4 (nothing in scope).
+func exitStatus(stderr io.Writer, run *classify.Run, rep *reports.Report) error {
+	damaged := len(run.Damage) > 0
+	if rep.NothingInScope != "" {
+		status := " (exit status 4)"
+		if damaged {
+			status = ""
+		}
+		fmt.Fprintf(stderr, "phonehome: warning: %s%s\n", reports.Terminal(rep.NothingInScope), status)
+	}
+	switch {
+	case damaged:
+		fmt.Fprintf(stderr, "phonehome: finished on damaged input: the report says where, and what was read of it (exit status 3)\n")
+		return errDamaged
+	case rep.NothingInScope != "":
+		return errNothingInScope
+	}
+	return nil
+}
+
+// parseVM is --vm's value: an IPv4 address, or the zero address for none.
+func parseVM(s string) (netip.Addr, error) {
+	if s == "" {
+		return netip.Addr{}, nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil || !a.Is4() {
+		return netip.Addr{}, usageError{fmt.Errorf("--vm %q: want an IPv4 address such as 192.168.56.10", s)}
+	}
+	return a, nil
+}
+
+// openFlows opens --flows (nothing when path is empty) and sets cfg to
+// write every flow to it. closeFn flushes and closes it; it may be called
+// more than once (later calls return nil), so a command defers it for
+// early returns and calls it to check the error.
+func openFlows(path string, cfg *classify.Config) (closeFn func() error, err error) {
+	if path == "" {
+		return func() error { return nil }, nil
+	}
+	fh, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--flows: %w", err)
+	}
+	w := reports.NewFlowWriter(fh)
+	cfg.OnFlow = w.Write
+	closed := false
+	return func() error {
+		if closed {
+			return nil
+		}
+		closed = true
+		err := w.Flush()
+		if cerr := fh.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("--flows %s: %w", path, err)
+		}
+		return nil
+	}, nil
+}
+
+// recordMeta is what a run record written now says of its writer.
+func recordMeta() classify.RecordMeta {
+	return classify.RecordMeta{Tool: toolName(debug.ReadBuildInfo()), Written: time.Now()}
+}
+
+// writeFileAtomic writes path through fill into a temporary file beside
+// it, synced, then renames it into place: path holds the old file or the
+// new one, never a part of one.
+func writeFileAtomic(path string, fill func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after the rename, nothing is there
+	bw := bufio.NewWriterSize(tmp, 64<<10)
+	err = fill(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644) // CreateTemp makes it 0600; a report is no secret
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	return err
+}
