@@ -659,16 +659,6 @@ func toRecord(run *Run, meta RecordMeta) (*record, error) {
 	return r, nil
 }
 
-func mapKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
-	return func(yield func(K) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
-}
-
 // damageKinds reads Damage.Kind back from its name.
 var damageKinds = map[string]capture.DamageKind{
 	capture.DamageStopped.String():    capture.DamageStopped,

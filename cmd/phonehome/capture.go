@@ -285,6 +285,10 @@ func captureLive(stdout, stderr io.Writer, opt captureOptions) error {
 			c.warnf("--write: closing the last file: %v", err)
 		}
 		c.writerClosed = true
+		if files := c.writer.Files(); len(files) > 0 {
+			c.status.note(fmt.Sprintf("--write: %d file(s) in %s, %s to %s: phonehome analyze %s gives this report again",
+				len(files), opt.write, filepath.Base(files[0]), filepath.Base(files[len(files)-1]), opt.write))
+		}
 	}
 	run, err = c.withPrior(run)
 	if err != nil {
@@ -431,8 +435,9 @@ func (c *captureRun) saveCheckpoint(run *classify.Run) {
 		return
 	}
 	if c.writer != nil && !c.writerClosed {
-		// The files hold at least what the checkpoint holds.
-		if err := c.writer.Flush(); err != nil {
+		// The files hold at least what the checkpoint holds, through a
+		// power cut too.
+		if err := c.writer.Sync(); err != nil {
 			c.writeErr = err.Error()
 			c.warnf("--write: %v", err)
 		}
