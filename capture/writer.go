@@ -144,7 +144,9 @@ type WriterStats struct {
 	// write, and their captured bytes, over all failures.
 	LostPackets, LostBytes int64
 	// LostSince is the timestamp of the first packet lost in the failure
-	// going on; zero when the Writer is writing.
+	// going on (when the failure met no packet to lose, as a Flush of an
+	// empty buffer, the wall-clock time it began); zero when the Writer is
+	// writing.
 	LostSince time.Time
 	// Failures is the number of failure episodes: each began with an error
 	// returned once, and ended when a new file was started.
@@ -307,8 +309,9 @@ func (w *Writer) WritePacket(ts time.Time, frame []byte, wireLen int) error {
 	}
 	if len(w.buf)+n > cap(w.buf) {
 		if err := w.writeBuf(); err != nil {
+			err = w.fail(ts, err) // the buffer's packets are lost first
 			w.lose(ts, len(frame))
-			return w.fail(ts, err)
+			return err
 		}
 	}
 	if n > cap(w.buf) {
@@ -316,8 +319,9 @@ func (w *Writer) WritePacket(ts time.Time, frame []byte, wireLen int) error {
 		// through a buffer of its own.
 		b := w.appendEPB(make([]byte, 0, n), ts, frame, wireLen)
 		if err := w.writeOut(b, false, 1); err != nil {
+			err = w.fail(ts, err)
 			w.lose(ts, len(frame))
-			return w.fail(ts, err)
+			return err
 		}
 	} else {
 		if w.bufPackets == 0 {
@@ -381,9 +385,9 @@ func (w *Writer) noteErr(err error) {
 }
 
 // fail begins a failure episode after a write to the current file failed:
-// the file is closed as it stands, never written again, and err is
-// returned. The packet that met the failure has been counted as lost, and
-// the packets of the buffer are.
+// the packets of the buffer are counted as lost, the file is closed as it
+// stands, never written again, and err is returned. The caller then counts
+// the packet that met the failure, if any.
 func (w *Writer) fail(ts time.Time, err error) error {
 	w.dropBuf()
 	if w.f != nil {

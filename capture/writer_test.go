@@ -507,6 +507,10 @@ func TestWriterDiskFull(t *testing.T) {
 			if !st.Failing() || st.Failures != 1 || st.Packets+st.LostPackets != sent || st.Bytes+st.LostBytes != sentBytes || st.LostPackets == 0 {
 				t.Fatalf("Stats() = %+v; want failing, %d packets written or lost", st, sent)
 			}
+			// The packets are lost in order: the first lost follows the last written.
+			if want := c.t.Add(time.Duration(st.Packets+1) * time.Millisecond); !st.LostSince.Equal(want) {
+				t.Errorf("Stats().LostSince = %v; want %v, the time of packet %d, the first not written", st.LostSince, want, st.Packets)
+			}
 			// The cut file reads up to its last whole block: the packets
 			// counted written (gzip: and perhaps some of the buffer that failed).
 			s, err := OpenFiles(w.Files()[:1], Options{Defrag: DefragConfig{Off: true}})
