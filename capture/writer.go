@@ -193,7 +193,14 @@ func NewWriter(opt WriterOptions) (*Writer, error) {
 	w.hdr = ngHeader(opt)
 	now := w.now()
 	if err := w.open(now, w.periodOf(now)); err != nil {
-		return nil, err
+		hint := "name another directory"
+		switch {
+		case errors.Is(err, fs.ErrPermission):
+			hint = fmt.Sprintf("give the user phonehome runs as (uid %d) write permission on %s, or name another directory", os.Geteuid(), opt.Dir)
+		case errors.Is(err, errNoSpace):
+			hint = fmt.Sprintf("free space on the file system of %s, or name another directory", opt.Dir)
+		}
+		return nil, fmt.Errorf("write directory: %w; %s", err, hint)
 	}
 	return w, nil
 }
@@ -523,7 +530,10 @@ func (w *Writer) openNext(ts time.Time, p int64) error {
 	if p < w.period {
 		p = w.period // no file for the past
 	}
-	return w.open(at, p)
+	if err := w.open(at, p); err != nil {
+		return fmt.Errorf("%w; %s", err, failHint(err, w.opt.Dir, w.opt.Retry))
+	}
+	return nil
 }
 
 // open creates the next file, named by at (or the previous name's time,
@@ -545,7 +555,7 @@ func (w *Writer) open(at time.Time, p int64) error {
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("create %s: %w; %s", path, bare(err), failHint(err, w.opt.Dir, w.opt.Retry))
+			return fmt.Errorf("create %s: %w", path, bare(err))
 		}
 		w.f, w.fd, w.path, w.sink = f, int(f.Fd()), path, f
 		break

@@ -312,7 +312,7 @@ func TestNewWriterErrors(t *testing.T) {
 		{"no_dir", WriterOptions{}, "no directory"},
 		{"missing_dir", WriterOptions{Dir: filepath.Join(dir, "missing")}, "does not exist: create it (mkdir -p " + filepath.Join(dir, "missing")},
 		{"not_a_dir", WriterOptions{Dir: file}, file + " is not a directory"},
-		{"not_writable", WriterOptions{Dir: ro}, "give the user phonehome runs as write permission on " + ro},
+		{"not_writable", WriterOptions{Dir: ro}, "permission denied; give the user phonehome runs as (uid "},
 		{"negative_rotate", WriterOptions{Dir: dir, Rotate: -time.Second}, "negative"},
 		{"negative_size", WriterOptions{Dir: dir, RotateSize: -1}, "negative"},
 	}
