@@ -1,6 +1,7 @@
 // Package capture reads packet captures (files, standard input, FIFOs,
 // directories of rotated files) as one capture merged by time, and decodes
-// their frames into Packets, allocating nothing per packet.
+// their frames into Packets, allocating nothing per packet. Writer writes
+// packets back out as rotated pcapng files (phonehome capture --write).
 //
 // # Reading
 //
@@ -92,6 +93,17 @@
 // malformed set panics, hangs or takes more memory than that
 // (TestCorpusMalformed), and the fuzz targets FuzzReadPcap, FuzzReadPcapng,
 // FuzzReadCompressed, FuzzMerge and FuzzDecode keep it so.
+//
+// # Writing
+//
+// Writer writes one interface's packets to pcapng files in a directory,
+// rotated by time (periods aligned to the clock, as tcpdump -G) and by size
+// (as tcpdump -C), gzip-compressed or not, each file whole on its own and
+// named so that the names sort in the order of the packets; OpenFiles reads
+// such a directory back as the capture it was (TestWriterRoundTrip, against
+// pcapgo as well). A failure to write (a full disk, a directory removed)
+// never stops the caller: it is returned once, and what could not be
+// written is counted in WriterStats until a new file can be started.
 //
 // # Decoding
 //

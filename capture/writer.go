@@ -144,7 +144,9 @@ type WriterStats struct {
 	// write, and their captured bytes, over all failures.
 	LostPackets, LostBytes int64
 	// LostSince is the timestamp of the first packet lost in the failure
-	// going on; zero when the Writer is writing.
+	// going on (when the failure met no packet to lose, as a Flush of an
+	// empty buffer, the wall-clock time it began); zero when the Writer is
+	// writing.
 	LostSince time.Time
 	// Failures is the number of failure episodes: each began with an error
 	// returned once, and ended when a new file was started.
@@ -191,7 +193,14 @@ func NewWriter(opt WriterOptions) (*Writer, error) {
 	w.hdr = ngHeader(opt)
 	now := w.now()
 	if err := w.open(now, w.periodOf(now)); err != nil {
-		return nil, err
+		hint := "name another directory"
+		switch {
+		case errors.Is(err, fs.ErrPermission):
+			hint = fmt.Sprintf("give the user phonehome runs as (uid %d) write permission on %s, or name another directory", os.Geteuid(), opt.Dir)
+		case errors.Is(err, errNoSpace):
+			hint = fmt.Sprintf("free space on the file system of %s, or name another directory", opt.Dir)
+		}
+		return nil, fmt.Errorf("write directory: %w; %s", err, hint)
 	}
 	return w, nil
 }
@@ -307,8 +316,9 @@ func (w *Writer) WritePacket(ts time.Time, frame []byte, wireLen int) error {
 	}
 	if len(w.buf)+n > cap(w.buf) {
 		if err := w.writeBuf(); err != nil {
+			err = w.fail(ts, err) // the buffer's packets are lost first
 			w.lose(ts, len(frame))
-			return w.fail(ts, err)
+			return err
 		}
 	}
 	if n > cap(w.buf) {
@@ -316,8 +326,9 @@ func (w *Writer) WritePacket(ts time.Time, frame []byte, wireLen int) error {
 		// through a buffer of its own.
 		b := w.appendEPB(make([]byte, 0, n), ts, frame, wireLen)
 		if err := w.writeOut(b, false, 1); err != nil {
+			err = w.fail(ts, err)
 			w.lose(ts, len(frame))
-			return w.fail(ts, err)
+			return err
 		}
 	} else {
 		if w.bufPackets == 0 {
@@ -381,9 +392,9 @@ func (w *Writer) noteErr(err error) {
 }
 
 // fail begins a failure episode after a write to the current file failed:
-// the file is closed as it stands, never written again, and err is
-// returned. The packet that met the failure has been counted as lost, and
-// the packets of the buffer are.
+// the packets of the buffer are counted as lost, the file is closed as it
+// stands, never written again, and err is returned. The caller then counts
+// the packet that met the failure, if any.
 func (w *Writer) fail(ts time.Time, err error) error {
 	w.dropBuf()
 	if w.f != nil {
@@ -519,7 +530,10 @@ func (w *Writer) openNext(ts time.Time, p int64) error {
 	if p < w.period {
 		p = w.period // no file for the past
 	}
-	return w.open(at, p)
+	if err := w.open(at, p); err != nil {
+		return fmt.Errorf("%w; %s", err, failHint(err, w.opt.Dir, w.opt.Retry))
+	}
+	return nil
 }
 
 // open creates the next file, named by at (or the previous name's time,
@@ -541,7 +555,7 @@ func (w *Writer) open(at time.Time, p int64) error {
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("create %s: %w; %s", path, bare(err), failHint(err, w.opt.Dir, w.opt.Retry))
+			return fmt.Errorf("create %s: %w", path, bare(err))
 		}
 		w.f, w.fd, w.path, w.sink = f, int(f.Fd()), path, f
 		break
