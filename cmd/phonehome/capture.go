@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -242,8 +243,9 @@ func captureLive(stdout, stderr io.Writer, opt captureOptions) error {
 			return fmt.Errorf("--write: %w; give a directory phonehome can write", err)
 		}
 		w, err := capture.NewWriter(capture.WriterOptions{
-			Dir: opt.write, LinkType: live.LinkType(), Snaplen: opt.snaplen, Interface: opt.iface,
-			Rotate: opt.rotate, RotateSize: int64(rotateSize), Gzip: opt.gzip,
+			Dir: opt.write, LinkType: live.LinkType(), Snaplen: opt.snaplen, Interface: opt.iface, Filter: opt.filter,
+			Application: toolName(debug.ReadBuildInfo()),
+			Rotate:      opt.rotate, RotateSize: int64(rotateSize), Gzip: opt.gzip,
 		})
 		if err != nil {
 			return fmt.Errorf("--write: %w", err)
