@@ -136,6 +136,12 @@ func OpenLive(iface string, opt LiveOptions) (*Live, error) {
 			return nil, askedError{ErrBadFilter, fmt.Sprintf("--filter %q: libpcap rejects it: %v; the syntax is pcap-filter(7)'s, as tcpdump's", opt.Filter, err)}
 		}
 	}
+	return newLive(h, iface, opt), nil
+}
+
+// newLive reads h, an activated handle (or, in tests, a file opened by
+// libpcap), as the session opt describes.
+func newLive(h *pcap.Handle, iface string, opt LiveOptions) *Live {
 	l := &Live{
 		h:        h,
 		linkType: uint16(h.LinkType()),
@@ -149,7 +155,7 @@ func OpenLive(iface string, opt LiveOptions) (*Live, error) {
 	if !opt.Defrag.Off {
 		l.defrag = NewDefragmenter(opt.Defrag)
 	}
-	return l, nil
+	return l
 }
 
 // activateError turns libpcap's refusal to open iface into one a person can

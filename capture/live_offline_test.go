@@ -1,0 +1,90 @@
+//go:build cgo
+
+package capture
+
+import (
+	"io"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/gopacket/pcap"
+)
+
+// openLiveFile reads a capture file through libpcap's own reader as a Live
+// source: the live path (libpcap's zero-copy read, decode, reassembly, the
+// idle signal) without root or an interface.
+func openLiveFile(t testing.TB, path string) *Live {
+	t.Helper()
+	h, err := pcap.OpenOffline(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := newLive(h, "file", LiveOptions{Timeout: 250 * time.Millisecond})
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+// TestLiveReadsWhatFilesRead checks that the live path gives the packets
+// the file reader gives, in order, with an ErrIdle before the first packet
+// and whenever 250 ms of capture time passed, and none otherwise.
+func TestLiveReadsWhatFilesRead(t *testing.T) {
+	path := filepath.Join("..", "testdata", "fixtures", "tls-openssl.pcap")
+	fs, err := OpenFiles([]string{path}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fs.Close()
+	l := openLiveFile(t, path)
+	var last time.Time
+	var n, idles int
+	for {
+		var want, got Packet
+		werr := fs.Next(&want)
+		var gerr error
+		for {
+			gerr = l.Next(&got)
+			if gerr != ErrIdle {
+				break
+			}
+			idles++
+		}
+		if werr == io.EOF && gerr == io.EOF {
+			break
+		}
+		if werr != nil || gerr != nil {
+			t.Fatalf("packet %d: file reader %v, live %v", n, werr, gerr)
+		}
+		if !got.Timestamp.Equal(want.Timestamp) || got.WireLen != want.WireLen || string(got.Frame) != string(want.Frame) ||
+			got.Src != want.Src || got.Dst != want.Dst || got.SrcPort != want.SrcPort || string(got.Payload) != string(want.Payload) {
+			t.Fatalf("packet %d: live %+v; want %+v", n, got, want)
+		}
+		if n == 0 || got.Timestamp.Sub(last) >= 250*time.Millisecond {
+			idles--
+			last = got.Timestamp
+		}
+		n++
+	}
+	if n == 0 || idles != 0 {
+		t.Errorf("read %d packets, %d ErrIdle not where 250 ms of capture time passed (negative: missing)", n, idles)
+	}
+}
+
+// TestLiveAllocatesNothingPerPacket proves the live path allocates nothing
+// per packet: libpcap's buffer is read in place and decoded into the
+// caller's Packet.
+func TestLiveAllocatesNothingPerPacket(t *testing.T) {
+	l := openLiveFile(t, filepath.Join("..", "testdata", "sample", "idle-1909.pcapng"))
+	var p Packet
+	for i := 0; i < 10; i++ { // warm up: the first packets size what is reused
+		l.Next(&p)
+	}
+	allocs := testing.AllocsPerRun(200, func() {
+		if err := l.Next(&p); err == io.EOF {
+			t.Fatal("the sample ran out: read fewer packets")
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("Live.Next allocates %.2f times per packet; want 0", allocs)
+	}
+}
