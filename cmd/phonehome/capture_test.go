@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -40,7 +42,7 @@ func startCapture(t *testing.T, p *netns.Pair, bin string, args ...string) *live
 	dir := t.TempDir()
 	c := &liveCapture{t: t, dir: dir,
 		report: filepath.Join(dir, "live.json"), flows: filepath.Join(dir, "live.jsonl"), write: filepath.Join(dir, "pcap")}
-	all := append([]string{"capture", "-i", p.IfB, "--quiet", "--format", "json", "-o", c.report, "--flows", c.flows,
+	all := append([]string{"capture", "-i", p.IfB, "--format", "json", "-o", c.report, "--flows", c.flows,
 		"--write", c.write}, args...)
 	c.proc = p.B.Start(bin, all...)
 	c.waitFor("capturing on")
@@ -222,7 +224,7 @@ func TestCaptureReplayedSample(t *testing.T) {
 		{"snaplen_cut", filepath.Join("..", "..", "testdata", "fixtures", "sample-snap262.pcapng.gz"), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := startCapture(t, p, bin)
+			c := startCapture(t, p, bin, "--status-every", "100ms")
 			replay(t, p, tc.file)
 			if code := c.stop(syscall.SIGTERM); code != 0 && code != exitNothing {
 				t.Fatalf("capture exit status %d; want 0\n%s", code, c.proc.Output())
@@ -244,6 +246,15 @@ func TestCaptureReplayedSample(t *testing.T) {
 			}
 			if s := rep.Sessions[0]; s.Dropped+s.IfDropped > 0 || s.Ended != "stopped" {
 				t.Errorf("session = %+v; want no drop, ended stopped", s)
+			}
+			// Not on a terminal: a status line every interval, and
+			// each undocumented name once, as it is first seen.
+			out := c.proc.Output()
+			if !strings.Contains(out, " packets, ") || !strings.Contains(out, "live flows") {
+				t.Errorf("no status line in the capture's output:\n%s", out)
+			}
+			if tc.name == "sample" && strings.Count(out, "new undocumented name: api.vendor-updater.net") != 1 {
+				t.Errorf("the sample's undocumented api.vendor-updater.net is not said once as it appears:\n%s", out)
 			}
 		})
 	}
@@ -410,4 +421,68 @@ func TestCaptureErrors(t *testing.T) {
 			t.Errorf("no report of what was captured before the interface went away")
 		}
 	})
+}
+
+// socketCall is one line of strace's output: "PID call(fd, ...) = result".
+var socketCall = regexp.MustCompile(`^\d+\s+([a-z0-9_]+)\((\d+)?.*?\)\s+=\s+(-?\d+)`)
+
+// TestPassiveCapture traces a whole live run (a replay across the veth,
+// checkpoints, --write) and holds its system calls to what passive capture
+// needs: a packet socket it only reads (a receive ring; no write, send or
+// connect on it), netlink sockets to ask the kernel about the interface,
+// and nothing else: no IP or Unix socket, so no packet sent and no name
+// resolved.
+func TestPassiveCapture(t *testing.T) {
+	p := netns.New(t)
+	strace := testenv.Program(t, "strace", "strace", "it traces the binary's system calls")
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	trace := filepath.Join(dir, "trace.txt")
+	proc := p.B.Start(strace, "-f", "-qq", "-e", "signal=none", "-e", "trace=%network,write,writev,pwrite64", "-o", trace,
+		bin, "capture", "-i", p.IfB, "--duration", "4s", "--checkpoint", filepath.Join(dir, "ckpt"), "--checkpoint-every", "1s",
+		"--write", filepath.Join(dir, "pcap"), "--format", "json", "-o", filepath.Join(dir, "live.json"))
+	proc.WaitFor(t, "capturing on", 10*time.Second)
+	replay(t, p, sample)
+	if err := proc.Wait(30 * time.Second); err != nil {
+		t.Fatalf("strace phonehome capture: %v\n%s", err, proc.Output())
+	}
+	raw, err := os.ReadFile(trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	family := map[string]string{} // fd -> socket family, while open
+	var bad []string
+	for _, line := range strings.Split(string(raw), "\n") {
+		m := socketCall.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		call, fd, result := m[1], m[2], m[3]
+		switch call {
+		case "socket", "socketpair":
+			switch {
+			case strings.Contains(line, "AF_PACKET"):
+				family[result] = "AF_PACKET"
+			case strings.Contains(line, "AF_NETLINK"):
+				family[result] = "AF_NETLINK"
+			default:
+				bad = append(bad, line) // an IP or Unix socket: nothing passive needs one
+			}
+		case "connect", "sendto", "sendmsg", "sendmmsg", "write", "writev", "pwrite64":
+			switch family[fd] {
+			case "AF_PACKET":
+				bad = append(bad, line) // a frame written to the wire
+			case "":
+				if call != "write" && call != "writev" && call != "pwrite64" {
+					bad = append(bad, line)
+				}
+			}
+		}
+	}
+	if !slices.Contains(slices.Collect(maps.Values(family)), "AF_PACKET") {
+		t.Errorf("the trace holds no packet socket: did the capture run?\n%s", raw)
+	}
+	if len(bad) > 0 {
+		t.Errorf("phonehome capture made system calls a passive capture does not:\n%s", strings.Join(bad, "\n"))
+	}
 }
