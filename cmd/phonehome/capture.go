@@ -231,6 +231,12 @@ func captureLive(stdout, stderr io.Writer, opt captureOptions) error {
 			return err
 		}
 	}
+	if opt.checkpoint != "" {
+		// Made here, after --user took effect, so the new user owns it.
+		if err := os.MkdirAll(opt.checkpoint, 0o750); err != nil {
+			return fmt.Errorf("--checkpoint: %w; give a directory phonehome can write", err)
+		}
+	}
 
 	c := &captureRun{
 		opt: opt, rs: rs, live: live, stderr: stderr, stdout: stdout, prior: prior,
@@ -480,11 +486,8 @@ func (c *captureRun) sayWhatWentWrong() {
 }
 
 // loadCheckpoint reads the run record in dir, if there is one; nil when the
-// directory is new or empty. A directory that cannot be made is an error.
+// directory or the record does not exist yet.
 func loadCheckpoint(dir string) (*classify.Run, error) {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, fmt.Errorf("--checkpoint: %w; give a directory phonehome can write", err)
-	}
 	path := filepath.Join(dir, classify.CheckpointName)
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return nil, nil

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"os"
 	"os/exec"
@@ -484,5 +485,79 @@ func TestPassiveCapture(t *testing.T) {
 	}
 	if len(bad) > 0 {
 		t.Errorf("phonehome capture made system calls a passive capture does not:\n%s", strings.Join(bad, "\n"))
+	}
+}
+
+// TestCaptureSIGHUP checks that SIGHUP writes a checkpoint and an interim
+// report, and the capture goes on.
+func TestCaptureSIGHUP(t *testing.T) {
+	p := netns.New(t)
+	bin := buildBinary(t)
+	ckpt := filepath.Join(t.TempDir(), "ckpt")
+	c := startCapture(t, p, bin, "--checkpoint", ckpt, "--checkpoint-every", "1h")
+	replay(t, p, filepath.Join("..", "..", "testdata", "fixtures", "tls-openssl.pcap"))
+	time.Sleep(500 * time.Millisecond)
+	if err := c.proc.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	c.waitFor("interim report written")
+	if c.proc.Exited() {
+		t.Fatalf("capture ended on SIGHUP:\n%s", c.proc.Output())
+	}
+	interim := names(t, c.report)
+	if len(interim) == 0 {
+		t.Errorf("the interim report names nothing")
+	}
+	if _, err := os.Stat(filepath.Join(ckpt, "run.json.gz")); err != nil {
+		t.Errorf("no checkpoint after SIGHUP: %v", err)
+	}
+	replay(t, p, filepath.Join("..", "..", "testdata", "fixtures", "http-keepalive-three-requests.pcap"))
+	if code := c.stop(syscall.SIGTERM); code != 0 {
+		t.Fatalf("exit status %d\n%s", code, c.proc.Output())
+	}
+	if final := names(t, c.report); len(final) <= len(interim) {
+		t.Errorf("final report names %q; want more than the interim one's %q", final, interim)
+	}
+}
+
+// TestCaptureDropsRoot checks --user: after the interface is open, the
+// process runs as that user, and what it writes is that user's.
+func TestCaptureDropsRoot(t *testing.T) {
+	p := netns.New(t)
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	// nobody must reach dir (t.TempDir's parent is root's, mode 0700)
+	// and make the outputs in it.
+	if err := os.Chmod(filepath.Dir(dir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o1777); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	proc := p.B.Start(bin, "capture", "-i", p.IfB, "--user", "nobody", "--write", filepath.Join(out, "pcap"),
+		"--checkpoint", filepath.Join(out, "ckpt"), "--format", "json", "-o", filepath.Join(out, "live.json"))
+	proc.WaitFor(t, "capturing on", 10*time.Second)
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", proc.Cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^Uid:\s+65534\s+65534\s+65534\s+65534$`).Match(status) {
+		t.Errorf("capture --user nobody runs as:\n%s", regexp.MustCompile(`(?m)^(Uid|Gid|CapEff).*$`).FindAll(status, -1))
+	}
+	replay(t, p, filepath.Join("..", "..", "testdata", "fixtures", "tls-openssl.pcap"))
+	time.Sleep(500 * time.Millisecond)
+	if err := proc.Stop(syscall.SIGTERM, 30*time.Second); err != nil {
+		t.Fatalf("capture --user nobody: %v\n%s", err, proc.Output())
+	}
+	for _, f := range []string{filepath.Join(out, "live.json"), filepath.Join(out, "ckpt", "run.json.gz")} {
+		fi, err := os.Stat(f)
+		if err != nil {
+			t.Errorf("%v\n%s", err, proc.Output())
+			continue
+		}
+		if uid := fi.Sys().(*syscall.Stat_t).Uid; uid != 65534 {
+			t.Errorf("%s is owned by uid %d; want 65534 (nobody)", f, uid)
+		}
 	}
 }
