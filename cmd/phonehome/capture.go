@@ -293,8 +293,12 @@ func captureLive(stdout, stderr io.Writer, opt captureOptions) error {
 			c.warnf("--write: closing the last file: %v", err)
 		}
 		c.writerClosed = true
-		if files := c.writer.Files(); len(files) > 0 {
-			c.status.note(fmt.Sprintf("--write: %d file(s) in %s, %s to %s: phonehome analyze %s gives this report again",
+		switch files := c.writer.Files(); len(files) {
+		case 0:
+		case 1:
+			c.status.note(fmt.Sprintf("--write: the packets are in %s: phonehome analyze %s gives this report again", files[0], opt.write))
+		default:
+			c.status.note(fmt.Sprintf("--write: the packets are in %d files in %s, %s to %s: phonehome analyze %s gives this report again",
 				len(files), opt.write, filepath.Base(files[0]), filepath.Base(files[len(files)-1]), opt.write))
 		}
 	}

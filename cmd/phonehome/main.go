@@ -9,7 +9,8 @@
 // and what was read of it; 4 finished, but nothing was in scope (no IPv4 flow
 // started by the VM towards a public address: an IPv6-only, ARP-only, empty
 // or undecodable capture, a --vm that started no flow), which stderr and the
-// top of the report say. 3 wins over 4.
+// top of the report say. 3 wins over 4. 5: capture's interface went down or
+// away mid-run (the report of what was captured until then was written).
 package main
 
 import (
