@@ -38,6 +38,7 @@ func Interfaces() ([]Interface, error) {
 	if err != nil {
 		return nil, err
 	}
+	kinds := linkKinds()
 	out := make([]Interface, 0, len(devs))
 	for _, d := range devs {
 		in := Interface{
@@ -58,16 +59,17 @@ func Interfaces() ([]Interface, error) {
 			}
 			in.Addrs = append(in.Addrs, netip.PrefixFrom(ip, bits))
 		}
-		in.LinkType, in.Kind = sysfsKind(d.Name)
+		in.LinkType, in.Kind = sysfsKind(d.Name, kinds[d.Name])
 		out = append(out, in)
 	}
 	return out, nil
 }
 
 // sysfsKind reads what Linux says of an interface: its link type and
-// whether it is a bridge, a tap, a veth or a bridge port. Elsewhere (no
-// /sys/class/net) both are empty.
-func sysfsKind(name string) (linkType, kind string) {
+// whether it is a bridge, a tap, a veth or a bridge port (devKind is the
+// kernel's name for its kind of device, from linkKinds, or ""). Elsewhere
+// (no /sys/class/net) both are empty.
+func sysfsKind(name, devKind string) (linkType, kind string) {
 	if strings.ContainsAny(name, "/\x00") || name == "." || name == ".." {
 		return "", ""
 	}
@@ -97,7 +99,7 @@ func sysfsKind(name string) (linkType, kind string) {
 		linkType = "ARPHRD " + read("type")
 	}
 	switch {
-	case exists("bridge"):
+	case exists("bridge") || devKind == "bridge":
 		kind = "bridge"
 		switch {
 		case strings.HasPrefix(name, "virbr"):
@@ -107,7 +109,7 @@ func sysfsKind(name string) (linkType, kind string) {
 		}
 	case strings.HasPrefix(name, "vboxnet"):
 		kind = "VirtualBox host-only"
-	case exists("tun_flags"):
+	case exists("tun_flags") || devKind == "tun":
 		kind = "tap"
 		if strings.HasPrefix(name, "vnet") {
 			kind = "libvirt tap"
@@ -118,7 +120,7 @@ func sysfsKind(name string) (linkType, kind string) {
 		} else {
 			kind = "bridge port"
 		}
-	case !exists("device") && read("iflink") != "" && read("iflink") != read("ifindex"):
+	case devKind == "veth":
 		kind = "veth"
 	}
 	return linkType, kind

@@ -561,3 +561,68 @@ func TestCaptureDropsRoot(t *testing.T) {
 		}
 	}
 }
+
+// TestCaptureOutputsVanish removes the checkpoint and --write directories
+// mid-run: both fail loudly (stderr, the report's warnings), the capture
+// and the run in memory go on, and the report holds every name.
+func TestCaptureOutputsVanish(t *testing.T) {
+	p := netns.New(t)
+	bin := buildBinary(t)
+	ckpt := filepath.Join(t.TempDir(), "ckpt")
+	c := startCapture(t, p, bin, "--checkpoint", ckpt, "--checkpoint-every", "200ms")
+	first := filepath.Join("..", "..", "testdata", "fixtures", "tls-openssl.pcap")
+	second := filepath.Join("..", "..", "testdata", "fixtures", "http-keepalive-three-requests.pcap")
+	replay(t, p, first)
+	time.Sleep(500 * time.Millisecond)
+	for _, d := range []string{ckpt, c.write} {
+		if err := os.RemoveAll(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	replay(t, p, second)
+	time.Sleep(time.Second)
+	if code := c.stop(syscall.SIGTERM); code != 0 {
+		t.Fatalf("exit status %d; want 0: the run went on\n%s", code, c.proc.Output())
+	}
+	out := c.proc.Output()
+	for _, w := range []string{"warning: checkpoint", "warning: --write"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("stderr does not say %q:\n%s", w, out)
+		}
+	}
+	var rep struct {
+		Warnings []string `json:"capture_warnings"`
+	}
+	raw, _ := os.ReadFile(c.report)
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if w := strings.Join(rep.Warnings, "\n"); !strings.Contains(w, "--write failed") || !strings.Contains(w, "checkpoint failed") {
+		t.Errorf("report warnings do not name the failed --write and checkpoint:\n%s", w)
+	}
+	a, _ := analyzeFiles(t, bin, first)
+	b, _ := analyzeFiles(t, bin, second)
+	want := slices.Compact(slices.Sorted(slices.Values(append(names(t, a), names(t, b)...))))
+	if got := names(t, c.report); !slices.Equal(got, want) {
+		t.Errorf("names = %q; want both replays' %q", got, want)
+	}
+}
+
+// TestInterfaces lists the namespace's interfaces: the veth end, marked as
+// one a VM's traffic may pass, with its address.
+func TestInterfaces(t *testing.T) {
+	p := netns.New(t)
+	bin := buildBinary(t)
+	out := p.B.MustRun(bin, "interfaces")
+	line := ""
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, p.IfB) {
+			line = l
+		}
+	}
+	for _, w := range []string{"* " + p.IfB, "up", "ethernet", "veth", netns.AddrB.String() + "/24"} {
+		if !strings.Contains(line, w) {
+			t.Errorf("phonehome interfaces: the line of %s = %q; want it to say %q\n%s", p.IfB, line, w, out)
+		}
+	}
+}
