@@ -202,6 +202,7 @@ func captureLive(stdout, stderr io.Writer, opt captureOptions) error {
 	// a directory that holds something else is an error before anything
 	// is captured.
 	var prior *classify.Run
+	vmFromPrior := false
 	if opt.checkpoint != "" {
 		if prior, err = loadCheckpoint(opt.checkpoint); err != nil {
 			return err
@@ -212,6 +213,7 @@ func captureLive(stdout, stderr io.Writer, opt captureOptions) error {
 			}
 			if !cfg.VM.IsValid() && prior.VM.IsValid() {
 				cfg.VM = prior.VM // the same VM as before the gap
+				vmFromPrior = true
 			}
 		}
 	}
@@ -239,7 +241,7 @@ func captureLive(stdout, stderr io.Writer, opt captureOptions) error {
 	}
 
 	c := &captureRun{
-		opt: opt, rs: rs, live: live, stderr: stderr, stdout: stdout, prior: prior,
+		opt: opt, rs: rs, live: live, stderr: stderr, stdout: stdout, prior: prior, vmFromPrior: vmFromPrior,
 		status: newStatus(stderr, opt.quiet, term, opt.statusEvery, rs),
 		start:  time.Now(),
 	}
@@ -275,6 +277,10 @@ func captureLive(stdout, stderr io.Writer, opt captureOptions) error {
 		left := opt.duration
 		if prior != nil && len(prior.Sessions) > 0 {
 			left -= time.Since(prior.Sessions[0].Start)
+			if left <= 0 {
+				c.status.note(fmt.Sprintf("the run in --checkpoint %s began %s ago, more than --duration %s: stopping at once", opt.checkpoint,
+					time.Since(prior.Sessions[0].Start).Round(time.Second), opt.duration))
+			}
 		}
 		timer := time.AfterFunc(max(left, 0), func() { live.Stop(capture.EndDuration) })
 		defer timer.Stop()
@@ -306,6 +312,7 @@ func captureLive(stdout, stderr io.Writer, opt captureOptions) error {
 	if err != nil {
 		return err
 	}
+	c.status.names(run)   // the undocumented names not said yet, if any
 	c.saveCheckpoint(run) // the final one: the run as reported
 	if err := closeFlows(); err != nil {
 		return err
@@ -333,6 +340,8 @@ type captureRun struct {
 	// writerClosed: the capture ended and the last file is closed.
 	writerClosed bool
 	prior        *classify.Run // the run of an earlier start, resumed
+	// vmFromPrior: the VM is the resumed run's, not given with --vm.
+	vmFromPrior bool
 
 	stdout, stderr io.Writer
 	signals        chan os.Signal
@@ -431,6 +440,10 @@ func (c *captureRun) withPrior(run *classify.Run) (*classify.Run, error) {
 	}
 	if c.prior == nil {
 		return run, nil
+	}
+	if c.vmFromPrior {
+		// Taken from the resumed run, not given: say it as that run did.
+		run.VMDetected, run.VMHow = c.prior.VMDetected, c.prior.VMHow
 	}
 	merged, err := classify.Merge(c.prior, run)
 	if err != nil {

@@ -71,7 +71,7 @@ func (s *status) update(now time.Time, v *classify.View, sess capture.Session, p
 	}
 	s.lastDraw = now
 	if now.Sub(s.lastNames) >= max(s.every, 50*s.namesCost) {
-		s.names(v)
+		s.names(v.Snapshot())
 		s.namesCost = time.Since(now)
 		s.lastNames = now
 	}
@@ -84,11 +84,14 @@ func (s *status) update(now time.Time, v *classify.View, sess capture.Session, p
 	fmt.Fprintf(s.w, "%s %s\n", now.UTC().Format(time.RFC3339), line)
 }
 
-// names takes a snapshot, holds it against the pages, and says each
-// undocumented name not said before. A name is documented when a page of
-// an edition asked for lists it.
-func (s *status) names(v *classify.View) {
-	rep, err := reports.Compare(v.Snapshot(), s.rs.cat, s.rs.eds)
+// names holds run (a snapshot, or the final run) against the pages, and
+// says each undocumented name not said before. A name is documented when a
+// page of an edition asked for lists it.
+func (s *status) names(run *classify.Run) {
+	if !s.on {
+		return
+	}
+	rep, err := reports.Compare(run, s.rs.cat, s.rs.eds)
 	if err != nil {
 		return
 	}

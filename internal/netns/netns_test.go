@@ -123,7 +123,7 @@ func TestDownUpDelete(t *testing.T) {
 
 func TestProcStopAndOutput(t *testing.T) {
 	p := New(t)
-	proc := p.A.Start("sh", "-c", `echo ready; trap 'echo got TERM; exit 3' TERM; while :; do sleep 0.05; done`)
+	proc := p.A.Start("sh", "-c", `trap 'echo got TERM; exit 3' TERM; echo ready; while :; do sleep 0.05; done`)
 	proc.WaitFor(t, "ready", 5*time.Second)
 	err := proc.Stop(syscall.SIGTERM, 5*time.Second)
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 {
@@ -133,7 +133,7 @@ func TestProcStopAndOutput(t *testing.T) {
 		t.Errorf("Output() = %q; want %q", got, "ready\ngot TERM\n")
 	}
 	// A process that ignores the signal is killed after the timeout.
-	stubborn := p.A.Start("sh", "-c", `echo ready; trap '' TERM; while :; do sleep 0.05; done`)
+	stubborn := p.A.Start("sh", "-c", `trap '' TERM; echo ready; while :; do sleep 0.05; done`)
 	stubborn.WaitFor(t, "ready", 5*time.Second)
 	if err := stubborn.Stop(syscall.SIGTERM, 300*time.Millisecond); err == nil || !strings.Contains(err.Error(), "killed") {
 		t.Errorf("Stop of a process ignoring SIGTERM = %v; want it killed after the timeout", err)
