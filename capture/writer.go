@@ -633,19 +633,6 @@ func (w *Writer) Flush() error {
 	return nil
 }
 
-// Sync is Flush, then fsync of the current file, so that a power cut loses
-// none of the packets written before it either. It may block for as long as
-// the disk takes to write what the kernel holds.
-func (w *Writer) Sync() error {
-	if err := w.Flush(); err != nil || w.f == nil {
-		return err
-	}
-	if err := w.f.Sync(); err != nil {
-		return w.fail(w.now(), fmt.Errorf("sync %s: %w; %s", w.path, bare(err), failHint(err, w.opt.Dir, w.opt.Retry)))
-	}
-	return nil
-}
-
 // Close finishes the current file (see Writer) and returns the error that
 // kept it from being finished, if any; a failure then is counted in Stats
 // as any other. It does nothing when the Writer is failing. Calling it

@@ -242,6 +242,7 @@ func captureLive(stdout, stderr io.Writer, opt captureOptions) error {
 
 	c := &captureRun{
 		opt: opt, rs: rs, live: live, stderr: stderr, stdout: stdout, prior: prior, vmFromPrior: vmFromPrior,
+		saver:  newSaver(opt.checkpoint, prior, vmFromPrior),
 		status: newStatus(stderr, opt.quiet, term, opt.statusEvery, rs),
 		start:  time.Now(),
 	}
@@ -308,12 +309,13 @@ func captureLive(stdout, stderr io.Writer, opt captureOptions) error {
 				len(files), opt.write, filepath.Base(files[0]), filepath.Base(files[len(files)-1]), opt.write))
 		}
 	}
-	run, err = c.withPrior(run)
+	c.markSession(run)
+	c.saveCheckpoint(run) // the final one: the run as reported
+	run, err = mergePrior(c.prior, c.vmFromPrior, c.opt.checkpoint, run)
 	if err != nil {
 		return err
 	}
-	c.status.names(run)   // the undocumented names not said yet, if any
-	c.saveCheckpoint(run) // the final one: the run as reported
+	c.status.names(run) // the undocumented names not said yet, if any
 	if err := closeFlows(); err != nil {
 		return err
 	}
@@ -348,6 +350,7 @@ type captureRun struct {
 	status         *status
 	start          time.Time
 
+	saver          *saver // writes checkpoints off the capture's goroutine
 	lastCheckpoint time.Time
 	checkpointErr  string // the last checkpoint's failure, until one succeeds
 	writeErr       string // the last --write failure, until a write succeeds
@@ -380,6 +383,7 @@ func (c *captureRun) poll(v *classify.View) {
 		}
 	}
 drained:
+	c.checkSaver()
 	if hup {
 		c.interim(v)
 	} else if c.opt.checkpoint != "" && now.Sub(c.lastCheckpoint) >= c.opt.checkpointEvery {
@@ -402,12 +406,14 @@ func (c *captureRun) problems() []string {
 
 // interim is SIGHUP: a checkpoint, and the report so far, to -o or stdout.
 func (c *captureRun) interim(v *classify.View) {
-	run, err := c.withPrior(v.Snapshot())
+	run := v.Snapshot()
+	c.markSession(run)
+	c.saveCheckpoint(run)
+	run, err := mergePrior(c.prior, c.vmFromPrior, c.opt.checkpoint, run)
 	if err != nil {
 		c.warnf("SIGHUP: %v", err)
 		return
 	}
-	c.saveCheckpoint(run)
 	if _, err := c.rs.writeReport(c.stdout, run); err != nil {
 		c.warnf("SIGHUP: interim report: %v", err)
 		return
@@ -415,70 +421,98 @@ func (c *captureRun) interim(v *classify.View) {
 	c.status.note("interim report written (SIGHUP)")
 }
 
-func (c *captureRun) checkpointNow(v *classify.View) {
-	run, err := c.withPrior(v.Snapshot())
-	if err != nil {
-		c.warnf("checkpoint: %v", err)
+// markSession writes into run's last session (this start's) what failed
+// while it ran: --write and the checkpoints.
+func (c *captureRun) markSession(run *classify.Run) {
+	n := len(run.Sessions)
+	if n == 0 {
 		return
 	}
-	c.saveCheckpoint(run)
+	s := &run.Sessions[n-1]
+	s.CheckpointError = c.checkpointErr
+	if c.writer != nil {
+		st := c.writer.Stats()
+		if st.LastError != nil {
+			s.WriteError = st.LastError.Error()
+		}
+		s.WriteLost = uint64(st.LostPackets)
+	}
 }
 
-// withPrior merges the run of an earlier start, when resuming.
-func (c *captureRun) withPrior(run *classify.Run) (*classify.Run, error) {
-	if n := len(run.Sessions); n > 0 {
-		// This start's session: what failed along the way.
-		s := &run.Sessions[n-1]
-		s.CheckpointError = c.checkpointErr
-		if c.writer != nil {
-			st := c.writer.Stats()
-			if st.LastError != nil {
-				s.WriteError = st.LastError.Error()
-			}
-			s.WriteLost = uint64(st.LostPackets)
-		}
-	}
-	if c.prior == nil {
+// mergePrior merges prior, the run of an earlier start (nil for none), with
+// run. vmFromPrior says the VM was taken from prior rather than given.
+func mergePrior(prior *classify.Run, vmFromPrior bool, dir string, run *classify.Run) (*classify.Run, error) {
+	if prior == nil {
 		return run, nil
 	}
-	if c.vmFromPrior {
+	if vmFromPrior {
 		// Taken from the resumed run, not given: say it as that run did.
-		run.VMDetected, run.VMHow = c.prior.VMDetected, c.prior.VMHow
+		run.VMDetected, run.VMHow = prior.VMDetected, prior.VMHow
 	}
-	merged, err := classify.Merge(c.prior, run)
+	merged, err := classify.Merge(prior, run)
 	if err != nil {
-		return nil, fmt.Errorf("merging with the run resumed from --checkpoint %s: %w", c.opt.checkpoint, err)
+		return nil, fmt.Errorf("merging with the run resumed from --checkpoint %s: %w", dir, err)
 	}
 	return merged, nil
 }
 
-// saveCheckpoint writes the run record atomically; a failure is said, and
-// the capture goes on with the last good checkpoint in place.
+// checkpointNow takes a snapshot and hands it to the saver, unless the last
+// checkpoint is still being written (then the next poll tries again).
+func (c *captureRun) checkpointNow(v *classify.View) {
+	if c.saver.busy() {
+		return
+	}
+	c.flushWriter()
+	run := v.Snapshot()
+	c.markSession(run)
+	c.saver.save(run)
+	c.lastCheckpoint = time.Now()
+}
+
+// flushWriter hands the --write buffer to the kernel, so that the files
+// hold at least what a checkpoint counts once the kernel writes them back
+// (a crash of the process loses none of them; a power cut, what the kernel
+// had not written yet). No fsync here: it can take seconds, and libpcap
+// drops packets while the capture waits.
+func (c *captureRun) flushWriter() {
+	if c.writer == nil || c.writerClosed {
+		return
+	}
+	if err := c.writer.Flush(); err != nil {
+		c.writeErr = err.Error()
+		c.warnf("--write: %v", err)
+	}
+}
+
+// saveCheckpoint writes run, the final one or SIGHUP's, now: after any
+// checkpoint still being written.
 func (c *captureRun) saveCheckpoint(run *classify.Run) {
 	c.lastCheckpoint = time.Now()
 	if c.opt.checkpoint == "" {
 		return
 	}
-	if c.writer != nil && !c.writerClosed {
-		// The files hold at least what the checkpoint holds, through a
-		// power cut too.
-		if err := c.writer.Sync(); err != nil {
-			c.writeErr = err.Error()
-			c.warnf("--write: %v", err)
-		}
-	}
-	path := filepath.Join(c.opt.checkpoint, classify.CheckpointName)
-	if err := classify.SaveRecord(path, run, recordMeta()); err != nil {
-		if c.checkpointErr == "" {
-			c.warnf("checkpoint %s: %v; the capture goes on, and the last good checkpoint stays in place", path, err)
-		}
-		c.checkpointErr = err.Error()
+	c.flushWriter()
+	c.saver.wait()
+	c.checkSaver()
+	c.saver.saveNow(run)
+	c.checkSaver()
+}
+
+// checkSaver takes the outcome of the last checkpoint written: a failure is
+// said once, until one succeeds again; the capture goes on either way, with
+// the last good checkpoint in place.
+func (c *captureRun) checkSaver() {
+	err, fresh := c.saver.outcome()
+	if !fresh {
 		return
 	}
-	if c.checkpointErr != "" {
+	switch {
+	case err != "" && c.checkpointErr == "":
+		c.warnf("checkpoint %s: %s; the capture goes on, and the last good checkpoint stays in place", c.saver.path, err)
+	case err == "" && c.checkpointErr != "":
 		c.status.note("checkpoint written again after a failure")
 	}
-	c.checkpointErr = ""
+	c.checkpointErr = err
 }
 
 // warnf says something went wrong, above the status line.
