@@ -519,7 +519,7 @@ if [ -n "$BENCH_SOAK" ]; then
 	stop TERM
 	read -r _ s_rate _ <<<"$(rate "$(cat "$live/soak.replay")")"
 	echo "sent $s_rate pps; phonehome's libpcap counts (received dropped if_dropped): $(phcounts "$live/soak.json")"
-	echo "RSS samples (MB): $(awk '{printf "%s%.0f", NR > 1 ? " " : "", $1 / 1024}' "$live/soak.rss")"
+	echo "RSS samples (MB): $(awk '{printf "%s%.0f", (NR > 1 ? " " : ""), $1 / 1024}' "$live/soak.rss")"
 	awk '{v[NR] = $1; if ($1 > m) m = $1} END {
 		t = int(NR / 3); if (t < 1) t = 1
 		for (i = 1; i <= t; i++) if (v[i] > a) a = v[i]
