@@ -109,16 +109,17 @@ hash=$({ cat $(ls cmd/mkcapture/*.go | grep -v _test.go) cmd/mkcapture/hellos/*.
 "$GO" build -o "$BENCH_DIR/phonehome" ./cmd/phonehome || die "cannot build cmd/phonehome (errors above)"
 ph=$BENCH_DIR/phonehome
 
-# capture SIZE: prints the path of the cached capture of SIZE, making it if
+# capture SIZE [SPAN]: prints the path of the cached capture of SIZE (its
+# timeline squeezed into SPAN with mkcapture -span when given), making it if
 # needed. A kept capture is written anew: the page cache holds a file just
 # written in large pieces, and one read back from disk in small ones, which
 # cost cat twice the time on the 1 GB capture (0.21 s against 0.10 s) and
 # every tool more. Written anew, every run reads the same kind of cache.
 capture() {
-	local f="$BENCH_DIR/synthetic-$1-seed$BENCH_SEED-$hash.pcap"
+	local f="$BENCH_DIR/synthetic-$1-seed$BENCH_SEED${2:+-span$2}-$hash.pcap"
 	if [ ! -s "$f" ] || [ ! -s "$f.truth.json" ]; then
 		log "bench: generating $f"
-		"$BENCH_DIR/mkcapture" -size "$1" -seed "$BENCH_SEED" -o "$f.tmp" -truth "$f.truth.json" >&2
+		"$BENCH_DIR/mkcapture" -size "$1" -seed "$BENCH_SEED" ${2:+-span "$2"} -o "$f.tmp" -truth "$f.truth.json" >&2
 	else
 		cat "$f" >"$f.tmp"
 	fi
@@ -250,39 +251,52 @@ fi
 # b's stack drops them unanswered: the capture on phbenchB holds exactly the
 # frames replayed. Neither namespace has a route out: nothing leaves them.
 #
+# The capture replayed is mkcapture's (BENCH_LIVE_SIZE, same seed) with its
+# timeline squeezed into BENCH_LIVE_SPAN (mkcapture -span), and its truth
+# worked out on that timeline. tcpreplay --topspeed sends it in about that
+# time or less, so every idle timeout, DNS TTL and the 15 s DNS query window
+# decide in the replay as in the file: the live names must equal the truth
+# exactly, and so must phonehome analyze over the same file. (A week
+# replayed in a second would keep every DNS answer alive, and name flows
+# otherwise than the file's truth.)
+#
 # Method: tcpreplay runs in a, pinned to CPU 0 (with the veth's softirq work,
 # which runs on the sender's CPU); the listener runs in b, pinned to CPU 1
-# (taskset), alone: each tool gets its own replay of the same frames, one
-# after the other, in the same bench run.
-#   (i)   keep-up: the capture (BENCH_LIVE_SIZE, from cmd/mkcapture, same
-#         seed) once with tcpreplay --topspeed --preload-pcap; tcpdump -i IF
-#         -w /dev/null, then phonehome capture -i IF --quiet --format json -o
-#         REPORT, stopped (SIGINT / SIGTERM) BENCH_LIVE_SETTLE seconds after
-#         the replay ends. Drops: tcpdump's own "packets dropped by kernel"
-#         line; phonehome's libpcap counts from its report. Names: the
-#         report's against mkcapture's truth (the names of flows, by
-#         evidence; ambiguous candidate sets; unattributed addresses), as
-#         TestReadsBackAsTruthSays checks them offline. The replay takes the
-#         week's timing out (topspeed): flows idle for long in the file are
-#         not in the replay, so flow counts may differ where names do not.
+# (taskset), alone: each listener gets its own replay of the same frames, one
+# after the other, in the same bench run. Three listeners:
+#   tcpdump            tcpdump -i IF -n -w /dev/null (libpcap's default
+#                      buffer, 2 MiB)
+#   tcpdump -B 65536   the same with phonehome's buffer (64 MiB), so that
+#                      neither side has the larger one
+#   phonehome          phonehome capture -i IF --vm 192.168.56.10 --quiet
+#                      --format json -o REPORT (defaults otherwise: 64 MiB
+#                      buffer, whole frames, promiscuous)
+# tcpdump is stopped with SIGINT, phonehome with SIGTERM (it then writes its
+# report), BENCH_LIVE_SETTLE seconds after the replay ends.
+#   (i)   keep-up: the capture once with tcpreplay --topspeed --preload-pcap.
+#         Drops: tcpdump's own "dropped by kernel" line; phonehome's libpcap
+#         counts from its report (capture_sessions[]: received, dropped,
+#         if_dropped; capture_warnings[] printed). Names: the report's
+#         against mkcapture's truth (the names of flows, by evidence;
+#         ambiguous candidate sets; unattributed addresses), as
+#         TestReadsBackAsTruthSays checks them offline, and phonehome analyze
+#         of the same file against the truth too; flows in scope of all three.
 #   (ii)  cost: tcpreplay --pps BENCH_LIVE_PPS --loop 0 --duration
-#         BENCH_LIVE_SECONDS, each tool in turn. CPU: utime + stime from
+#         BENCH_LIVE_SECONDS, each listener in turn. CPU: utime + stime from
 #         /proc/PID/stat at the replay's start and end (the process's own
 #         time, start-up and report writing left out); peak RSS: VmHWM from
-#         /proc/PID/status at the end.
+#         /proc/PID/status at the end. Ratios: phonehome over each tcpdump.
 #   (iii) soak (BENCH_SOAK=10m, off by default): phonehome alone through
 #         BENCH_SOAK of the same steady replay in a loop, its RSS (VmRSS)
 #         sampled every 10 s; max, and "flat" when the last third's maximum
 #         is within 10 % of the first third's.
 #
-# Until phonehome has a capture command, a stand-in takes its place so that
-# the plumbing runs: tcpdump -w FILE, then phonehome analyze FILE into the
-# report. Its rows say STAND-IN; its CPU and memory are the shell's.
-#
-# Settings: BENCH_LIVE=1 (0 skips), BENCH_LIVE_SIZE=300MB, BENCH_LIVE_PPS=100000,
-# BENCH_LIVE_SECONDS=60, BENCH_LIVE_SETTLE=2, BENCH_SOAK= (e.g. 10m).
+# Settings: BENCH_LIVE=1 (0 skips), BENCH_LIVE_SIZE=300MB, BENCH_LIVE_SPAN=5s,
+# BENCH_LIVE_PPS=100000, BENCH_LIVE_SECONDS=60, BENCH_LIVE_SETTLE=2,
+# BENCH_SOAK= (e.g. 10m).
 BENCH_LIVE=${BENCH_LIVE:-1}
 BENCH_LIVE_SIZE=${BENCH_LIVE_SIZE:-300MB}
+BENCH_LIVE_SPAN=${BENCH_LIVE_SPAN:-5s}
 BENCH_LIVE_PPS=${BENCH_LIVE_PPS:-100000}
 BENCH_LIVE_SECONDS=${BENCH_LIVE_SECONDS:-60}
 BENCH_LIVE_SETTLE=${BENCH_LIVE_SETTLE:-2}
@@ -340,38 +354,22 @@ if command -v taskset >/dev/null && [ "$(nproc)" -gt 1 ]; then
 	cpu_send="taskset -c 0" cpu_listen="taskset -c 1"
 fi
 tick=$(getconf CLK_TCK)
-livecap=$(capture "$BENCH_LIVE_SIZE")
+livecap=$(capture "$BENCH_LIVE_SIZE" "$BENCH_LIVE_SPAN")
+vm=192.168.56.10
 
-# The phonehome under test, or the stand-in.
-standin=""
-phcap=("$ph" capture)
-# (An unknown command's --help prints the root's help, with status 0.)
-if ! "$ph" capture --help 2>/dev/null | grep -q 'phonehome capture'; then
-	standin=" (STAND-IN)"
-	cat >"$live/standin.sh" <<'STANDIN'
-#!/usr/bin/env bash
-# Stand-in for phonehome capture -i IF ... -o REPORT: tcpdump until SIGTERM,
-# then phonehome analyze --format json of what it wrote into REPORT.
-ph=$1; shift
-iface="" out=""
-while [ $# -gt 0 ]; do
-	case "$1" in -i) iface=$2; shift ;; -o) out=$2; shift ;; esac
-	shift
-done
-tcpdump -i "$iface" -n -B 65536 -s 0 -w "$out.pcap" 2>"$out.tcpdump" &
-dump=$!
-trap 'kill -INT $dump; wait $dump; "$ph" analyze --format json "$out.pcap" >"$out"; rm -f "$out.pcap"; exit 0' TERM INT
-wait $dump
-STANDIN
-	phcap=(bash "$live/standin.sh" "$ph")
-fi
+# The listeners, by name: the command and the signal that stops it.
+td=(tcpdump -i "$ifb" -n -w /dev/null)
+tdB=(tcpdump -i "$ifb" -n -B 65536 -w /dev/null)
+# phcap NAME: phonehome's command, its report in $live/NAME.json, in $phc.
+phcap() { phc=("$ph" capture -i "$ifb" --vm "$vm" --quiet --format json -o "$live/$1.json"); }
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 status_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
 # listen NAME CMD...: starts CMD in b pinned to the listening CPU, waits
 # until it has a packet socket open (b has none before) and a little more
-# for libpcap to map its ring. Sets $lpid.
+# for libpcap to map its ring. Sets $lpid (ip netns exec and taskset exec
+# the command, so it is the listener's own pid).
 listen() {
 	local name=$1; shift
 	ip netns exec "$nsb" $cpu_listen "$@" >"$live/$name.out" 2>"$live/$name.err" &
@@ -397,66 +395,86 @@ rate() {
 		/Rated:/ {gsub(/[(),]/, ""); for (i = 1; i <= NF; i++) {if ($(i+1) == "Bps") mbps = $i * 8 / 1e6; if ($(i+1) == "pps") pps = $i}}
 		END {printf "%d %.0f %.0f %d\n", p, pps, mbps, f}' <<<"$1"
 }
+# tdcounts NAME: "RECEIVED DROPPED IFDROPPED" from tcpdump's closing lines.
+tdcounts() {
+	awk '/packets received by filter/ {r = $1} /packets dropped by kernel/ {d = $1} /packets dropped by interface/ {i = $1}
+		END {printf "%s %s %s\n", r == "" ? "?" : r, d == "" ? "?" : d, i == "" ? "-" : i}' "$live/$1.err"
+}
+# phcounts REPORT: "RECEIVED DROPPED IFDROPPED" summed over the report's
+# capture sessions.
+phcounts() {
+	python3 -c 'import json, sys
+s = json.load(open(sys.argv[1])).get("capture_sessions") or []
+print(*(sum(x[k] for x in s) if s else "?" for k in ("received", "dropped", "if_dropped")))' "$1" 2>/dev/null || echo "? ? ?"
+}
 
-echo "== live capture: veth $ifa ($nsa) -> $ifb ($nsb); tcpreplay on CPU 0, listener on CPU 1${cpu_listen:+ (taskset)}"
-echo "capture: $(basename "$livecap") ($(bytes_of "$livecap") bytes, $(packets "$livecap") packets)"
-
-# (i) keep-up
-listen tcpdump tcpdump -i "$ifb" -n -w /dev/null
-out=$(replay --topspeed --preload-pcap "$livecap")
-stop INT
-read -r td_sent td_pps td_mbps td_failed <<<"$(rate "$out")"
-[ "$td_failed" = 0 ] || log "bench: tcpreplay could not send $td_failed packets: $(grep -m1 'Unable to send' <<<"$out")"
-td_recv=$(awk '/packets received by filter/ {print $1}' "$live/tcpdump.err")
-td_drop=$(awk '/packets dropped by kernel/ {print $1}' "$live/tcpdump.err")
-
-listen phonehome "${phcap[@]}" -i "$ifb" --vm 192.168.56.10 --quiet --format json -o "$live/report.json"
-out=$(replay --topspeed --preload-pcap "$livecap")
-stop TERM
-read -r ph_sent ph_pps ph_mbps ph_failed <<<"$(rate "$out")"
-
-# The report against the truth, and phonehome's libpcap counts.
-# TODO(lead): the field names of the session counts. capture.Session says
-# received, dropped, if_dropped; this looks for them in a "sessions" list
-# at the top of the JSON report or under "run". Fix the path when the
-# report carries them; until then they print as "?".
-python3 - "$live/report.json" "$livecap.truth.json" >"$live/check.txt" <<'PY' || die "cannot read phonehome's report: $(cat "$live/phonehome.err")"
+# check REPORT: the report's names against the truth: "equal" or "DIFFER",
+# then what each holds.
+check() {
+	python3 - "$1" "$livecap.truth.json" <<'PY'
 import json, sys
 rep, truth = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
-sessions = rep.get("sessions") or rep.get("run", {}).get("sessions") or []
-def total(k):
-    vals = [s.get(k) for s in sessions if isinstance(s.get(k), int)]
-    return str(sum(vals)) if vals else "?"
-print("received", total("received"))
-print("dropped", total("dropped"))
-print("if_dropped", total("if_dropped"))
 got, amb, unat = set(), set(), set()
 for e in rep["editions"][:1]:
     for d in e["documented_seen"]:
         got.update(d["names"])
     got.update(u["name"] for u in e["undocumented"])
-    amb.update(" ".join(n["name"] for n in a["names"]) for a in e["ambiguous"])
+    amb.update(" ".join(sorted(n["name"] for n in a["names"])) for a in e["ambiguous"])
     unat.update(u["address"] for u in e["unattributed"])
 want = {n["name"] for n in truth["names"] if n["evidence"] != "dns-ambiguous"}
 wamb = {n["name"] for n in truth["names"] if n["evidence"] == "dns-ambiguous"}
 wunat = {u["address"] for u in truth["unattributed"]}
-ok = got == want and unat == wunat and {" ".join(sorted(a.split())) for a in amb} == {" ".join(sorted(a.split())) for a in wamb}
-print("names", "equal" if ok else "DIFFER")
-print("detail", f"{len(got)} names ({len(want)} in the truth), {len(amb)} ambiguous ({len(wamb)}), {len(unat)} unattributed ({len(wunat)}); "
-      f"missing {sorted(want - got)[:5]}, extra {sorted(got - want)[:5]}")
-print("packets", rep["totals"]["packets"])
-print("flows", rep["totals"]["flows_in_scope"], truth["counts"]["flows_in_scope"])
+ok = got == want and amb == wamb and unat == wunat
+print("equal" if ok else "DIFFER",
+      f"{len(got)} names ({len(want)} in the truth), {len(amb)} ambiguous sets ({len(wamb)}), {len(unat)} unattributed addresses ({len(wunat)})"
+      + ("" if ok else f"; names missing {sorted(want - got)[:5]}, extra {sorted(got - want)[:5]}; ambiguous missing {sorted(wamb - amb)[:3]}, extra {sorted(amb - wamb)[:3]}; unattributed missing {sorted(wunat - unat)[:5]}, extra {sorted(unat - wunat)[:5]}")
+      + f"; {rep['totals']['packets']} packets, {rep['totals']['flows_in_scope']} flows in scope ({truth['counts']['flows_in_scope']})")
+for w in rep.get("capture_warnings") or []:
+    print("  warning:", w)
 PY
-field() { awk -v k="$1" '$1 == k {$1 = ""; sub(/^ /, ""); print}' "$live/check.txt"; }
+}
+
+echo "== live capture: veth $ifa ($nsa) -> $ifb ($nsb); tcpreplay on CPU 0, listener on CPU 1${cpu_listen:+ (taskset)}"
+echo "capture: $(basename "$livecap") ($(bytes_of "$livecap") bytes, $(packets "$livecap") packets, timeline squeezed into $BENCH_LIVE_SPAN)"
+echo "listeners: tcpdump = tcpdump -i $ifb -n -w /dev/null (libpcap's default 2 MiB buffer); tcpdump -B 65536 = the same with 64 MiB;"
+echo "           phonehome = phonehome capture -i $ifb --vm $vm --quiet --format json -o REPORT (its default 64 MiB buffer)"
+
+# (i) keep-up
+keepup() { # NAME SIGNAL CMD...: one listener through one topspeed replay; "SENT PPS MBPS FAILED" in $live/NAME.rate
+	local name=$1 sig=$2; shift 2
+	listen "$name" "$@"
+	local out; out=$(replay --topspeed --preload-pcap "$livecap")
+	stop "$sig"
+	rate "$out" >"$live/$name.rate"
+	read -r _ _ _ failed <"$live/$name.rate"
+	[ "$failed" = 0 ] || log "bench: tcpreplay could not send $failed packets: $(grep -m1 'Unable to send' <<<"$out")"
+}
+keepup tcpdump INT "${td[@]}"
+keepup tcpdumpB INT "${tdB[@]}"
+phcap phonehome
+keepup phonehome TERM "${phc[@]}"
+read -r _ k1_pps k1_mbps _ <"$live/tcpdump.rate"
+read -r _ k2_pps k2_mbps _ <"$live/tcpdumpB.rate"
+read -r k3_sent k3_pps k3_mbps k3_failed <"$live/phonehome.rate"
+[ -s "$live/phonehome.json" ] || die "phonehome wrote no report: $(tail -3 "$live/phonehome.err")"
+"$ph" analyze --vm "$vm" --format json -o "$live/analyze.json" "$livecap" 2>"$live/analyze.err" ||
+	[ -s "$live/analyze.json" ] || die "phonehome analyze failed: $(tail -3 "$live/analyze.err")"
+live_check=$(check "$live/phonehome.json")
+file_check=$(check "$live/analyze.json")
 echo
-echo "-- (i) keep-up: tcpreplay --topspeed, $(packets "$livecap") packets once"
+echo "-- (i) keep-up: tcpreplay --topspeed, $(packets "$livecap") packets once per listener"
 printf '%-22s %11s %10s %9s %9s %9s %s\n' LISTENER "SENT pps" "Mbit/s" RECEIVED DROPPED IFDROP NAMES
-printf '%-22s %11s %10s %9s %9s %9s %s\n' "tcpdump -w /dev/null" "$td_pps" "$td_mbps" "$td_recv" "$td_drop" "-" "-"
-printf '%-22s %11s %10s %9s %9s %9s %s\n' "phonehome$standin" "$ph_pps" "$ph_mbps" "$(field received)" "$(field dropped)" "$(field if_dropped)" "$(field names)"
-echo "phonehome's report: $(field detail); $(field packets) packets read (sent $ph_sent, $ph_failed failed); flows in scope $(field flows | awk '{print $1 " (truth " $2 ")"}')"
+printf '%-22s %11s %10s %9s %9s %9s %s\n' "tcpdump" "$k1_pps" "$k1_mbps" $(tdcounts tcpdump) "-"
+printf '%-22s %11s %10s %9s %9s %9s %s\n' "tcpdump -B 65536" "$k2_pps" "$k2_mbps" $(tdcounts tcpdumpB) "-"
+printf '%-22s %11s %10s %9s %9s %9s %s\n' "phonehome" "$k3_pps" "$k3_mbps" $(phcounts "$live/phonehome.json") "$(head -1 <<<"$live_check" | cut -d' ' -f1)"
+echo "phonehome capture's names against the truth: $(head -1 <<<"$live_check")"
+tail -n +2 <<<"$live_check"
+echo "phonehome analyze of the same file:          $(head -1 <<<"$file_check")"
+tail -n +2 <<<"$file_check"
+echo "(sent $k3_sent to phonehome, $k3_failed failed)"
 
 # (ii) cost at a steady rate
-cost() { # NAME SIGNAL CMD...: prints "CPU_s PEAK_RSS_KB RECEIVED DROPPED" for the replay window
+cost() { # NAME SIGNAL CMD...: "CPU_s PEAK_RSS_KB SENT PPS" for the replay window in $live/NAME.cost
 	local name=$1 sig=$2; shift 2
 	listen "$name" "$@"
 	local c0; c0=$(cpu_ticks "$lpid")
@@ -464,28 +482,31 @@ cost() { # NAME SIGNAL CMD...: prints "CPU_s PEAK_RSS_KB RECEIVED DROPPED" for t
 	local c1; c1=$(cpu_ticks "$lpid")
 	local hwm; hwm=$(status_kb "$lpid" VmHWM)
 	stop "$sig"
-	echo "$(awk -v a="$c0" -v b="$c1" -v t="$tick" 'BEGIN {printf "%.2f", (b - a) / t}') $hwm $(rate "$out" | cut -d' ' -f1,2)"
+	echo "$(awk -v a="$c0" -v b="$c1" -v t="$tick" 'BEGIN {printf "%.2f", (b - a) / t}') $hwm $(rate "$out" | cut -d' ' -f1,2)" >"$live/$name.cost"
 }
 echo
 echo "-- (ii) cost: tcpreplay --pps $BENCH_LIVE_PPS for $BENCH_LIVE_SECONDS s, each listener in turn"
-read -r td_cpu td_rss td_n td_rate <<<"$(cost tcpdump2 INT tcpdump -i "$ifb" -n -w /dev/null)"
-td2_drop=$(awk '/packets dropped by kernel/ {print $1}' "$live/tcpdump2.err")
-read -r ph_cpu ph_rss ph_n ph_rate <<<"$(cost phonehome2 TERM "${phcap[@]}" -i "$ifb" --vm 192.168.56.10 --quiet --format json -o "$live/report2.json")"
-printf '%-22s %10s %9s %11s %9s\n' LISTENER "SENT pps" "CPU s" "PEAK RSS" DROPPED
-printf '%-22s %10s %9s %8.0f MB %9s\n' "tcpdump -w /dev/null" "$td_rate" "$td_cpu" "$((td_rss / 1024))" "$td2_drop"
-printf '%-22s %10s %9s %8.0f MB %9s\n' "phonehome$standin" "$ph_rate" "$ph_cpu" "$((ph_rss / 1024))" "see report"
-awk -v a="$ph_cpu" -v b="$td_cpu" -v ra="$ph_rss" -v rb="$td_rss" 'BEGIN {
-	cr = "-"; rr = "-"
-	if (b > 0) cr = sprintf("%.2fx", a / b)
-	if (rb > 0) rr = sprintf("%.2fx", ra / rb)
-	printf "phonehome/tcpdump, same replay: CPU %s, peak RSS %s\n", cr, rr }'
+cost tcpdump2 INT "${td[@]}"
+cost tcpdumpB2 INT "${tdB[@]}"
+phcap phonehome2
+cost phonehome2 TERM "${phc[@]}"
+read -r c1_cpu c1_rss _ c1_rate <"$live/tcpdump2.cost"
+read -r c2_cpu c2_rss _ c2_rate <"$live/tcpdumpB2.cost"
+read -r c3_cpu c3_rss _ c3_rate <"$live/phonehome2.cost"
+printf '%-22s %10s %9s %11s %9s %13s %13s\n' LISTENER "SENT pps" "CPU s" "PEAK RSS" DROPPED "PHONEHOME CPU" "PHONEHOME RSS"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {print (b > 0 ? sprintf("%.2fx", a / b) : "-")}'; }
+printf '%-22s %10s %9s %8.0f MB %9s %13s %13s\n' "tcpdump" "$c1_rate" "$c1_cpu" "$((c1_rss / 1024))" "$(tdcounts tcpdump2 | cut -d' ' -f2)" "$(ratio "$c3_cpu" "$c1_cpu")" "$(ratio "$c3_rss" "$c1_rss")"
+printf '%-22s %10s %9s %8.0f MB %9s %13s %13s\n' "tcpdump -B 65536" "$c2_rate" "$c2_cpu" "$((c2_rss / 1024))" "$(tdcounts tcpdumpB2 | cut -d' ' -f2)" "$(ratio "$c3_cpu" "$c2_cpu")" "$(ratio "$c3_rss" "$c2_rss")"
+printf '%-22s %10s %9s %8.0f MB %9s %13s %13s\n' "phonehome" "$c3_rate" "$c3_cpu" "$((c3_rss / 1024))" "$(phcounts "$live/phonehome2.json" | cut -d' ' -f2)" "-" "-"
+echo "(CPU: user + system of the listener during the replay; PEAK RSS: VmHWM; PHONEHOME CPU/RSS: phonehome's over the row's)"
 
 # (iii) soak
 if [ -n "$BENCH_SOAK" ]; then
 	secs=$(awk -v d="$BENCH_SOAK" 'BEGIN {n = d + 0; u = substr(d, length(d)); print (u == "m" ? n * 60 : u == "h" ? n * 3600 : n)}')
 	echo
-	echo "-- (iii) soak: phonehome$standin through $BENCH_SOAK (${secs} s) of tcpreplay --pps $BENCH_LIVE_PPS in a loop, RSS every 10 s"
-	listen soak "${phcap[@]}" -i "$ifb" --vm 192.168.56.10 --quiet --format json -o "$live/report3.json"
+	echo "-- (iii) soak: phonehome through $BENCH_SOAK (${secs} s) of tcpreplay --pps $BENCH_LIVE_PPS in a loop, RSS every 10 s"
+	phcap soak
+	listen soak "${phc[@]}"
 	replay --pps "$BENCH_LIVE_PPS" --loop 0 --duration "$secs" --preload-pcap "$livecap" >"$live/soak.replay" &
 	rp=$!
 	live_pids+=("$rp")
@@ -496,6 +517,9 @@ if [ -n "$BENCH_SOAK" ]; then
 	done
 	wait "$rp" || true
 	stop TERM
+	read -r _ s_rate _ <<<"$(rate "$(cat "$live/soak.replay")")"
+	echo "sent $s_rate pps; phonehome's libpcap counts (received dropped if_dropped): $(phcounts "$live/soak.json")"
+	echo "RSS samples (MB): $(awk '{printf "%s%.0f", (NR > 1 ? " " : ""), $1 / 1024}' "$live/soak.rss")"
 	awk '{v[NR] = $1; if ($1 > m) m = $1} END {
 		t = int(NR / 3); if (t < 1) t = 1
 		for (i = 1; i <= t; i++) if (v[i] > a) a = v[i]

@@ -38,6 +38,13 @@ type config struct {
 	size   int64
 	seed   uint64
 	pcapng bool
+	// span, when set, squeezes (or stretches) the whole timeline so that
+	// the capture spans about span instead of a week per GB: every packet's
+	// time since the start is multiplied by span / (size × usPerByte), and
+	// the truth is worked out on that timeline. The packets, their order
+	// and their bytes stay the same (only the record timestamps change);
+	// zero leaves the timeline as it is, byte for byte.
+	span time.Duration
 }
 
 // gen writes one capture.
@@ -56,6 +63,7 @@ type gen struct {
 	ipid      uint16 // the VM's IPv4 identification counter
 	lastNTP   int64
 	lastARP   int64
+	squeeze   float64 // config.span over the natural span; 0: none
 }
 
 // run writes the capture to w and returns its truth.
@@ -81,6 +89,9 @@ func newGen(cfg config) (*gen, error) {
 	g.u = u
 	g.ipid = uint16(r.Uint32())
 	g.t = newTruth(captureStart)
+	if cfg.span > 0 {
+		g.squeeze = float64(cfg.span.Microseconds()) / (float64(cfg.size) * usPerByte)
+	}
 	return g, nil
 }
 
@@ -124,8 +135,9 @@ func (g *gen) emit(f *flow) error {
 		ipid = uint16(f.id*2654435761) + uint16(f.next) // a per-connection counter
 	}
 	n := g.w.build(f, p, ipid, g.pool)
-	g.t.packet(f, p, n, f.next == 0)
-	err := g.w.write(captureStart.UnixMicro()+p.t, n)
+	at := g.at(p.t)
+	g.t.packet(f, p, at, n, f.next == 0)
+	err := g.w.write(captureStart.UnixMicro()+at, n)
 	f.next++
 	if f.next == len(f.pkts) {
 		heap.Pop(&g.active)
@@ -133,6 +145,16 @@ func (g *gen) emit(f *flow) error {
 		heap.Fix(&g.active, 0)
 	}
 	return err
+}
+
+// at is when a packet scripted at t (µs since the start, the week per GB
+// timeline) is written: t itself, or t squeezed to config.span. Rounding
+// down keeps the packets' order (equal times stay in the order written).
+func (g *gen) at(t int64) int64 {
+	if g.squeeze == 0 {
+		return t
+	}
+	return int64(float64(t) * g.squeeze)
 }
 
 // start schedules a scripted flow.

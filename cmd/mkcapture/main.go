@@ -25,6 +25,13 @@
 // instantiated, plus real undocumented hosts and a long synthetic tail, drawn
 // with a Zipf skew.
 //
+// -span squeezes the whole timeline into a given time (e.g. -span 5s) with the
+// same packets and bytes, and works the truth out on that timeline: the live
+// benchmark replays such a capture at top speed in about the time it spans, so
+// that idle timeouts, DNS TTLs and the DNS query window decide in the replay
+// as they do in the file (a week replayed in seconds would keep every DNS
+// answer alive, and name flows the file's truth leaves to other names).
+//
 // -truth writes what phonehome must find: each in-scope flow's name and
 // evidence by phonehome's rules, the unattributed addresses, every SNI, Host
 // and DNS answer written, and counts. The capture is streamed through one
@@ -56,6 +63,7 @@ func mainErr() error {
 		truthF = flag.String("truth", "", "also write the truth as JSON to `file`")
 		format = flag.String("format", "pcap", "pcap (microsecond) or pcapng")
 		quiet  = flag.Bool("q", false, "do not print the summary line")
+		span   = flag.Duration("span", 0, "squeeze the timeline so the capture spans about this `duration` (e.g. 5s); default a week per GB")
 	)
 	flag.Parse()
 	if flag.NArg() > 0 {
@@ -68,6 +76,9 @@ func mainErr() error {
 	if err != nil {
 		return err
 	}
+	if *span < 0 || *span > 0 && *span < time.Millisecond {
+		return fmt.Errorf("-span %s: want a duration of 1ms or more, such as 5s", *span)
+	}
 	if *format != "pcap" && *format != "pcapng" {
 		return fmt.Errorf("-format %q: want pcap or pcapng", *format)
 	}
@@ -76,7 +87,7 @@ func mainErr() error {
 		return err
 	}
 	began := time.Now()
-	tr, err := run(config{size: n, seed: *seed, pcapng: *format == "pcapng"}, fh)
+	tr, err := run(config{size: n, seed: *seed, pcapng: *format == "pcapng", span: *span}, fh)
 	if cerr := fh.Close(); err == nil {
 		err = cerr
 	}

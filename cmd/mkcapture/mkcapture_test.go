@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/phonehome/phonehome/capture"
 	"github.com/phonehome/phonehome/classify"
@@ -47,12 +48,22 @@ func TestDeterministicForSeed(t *testing.T) {
 
 // TestReadsBackAsTruthSays reads the capture with phonehome's own reader and
 // classifier: no damage, and the packets, ClientHellos (whole and split),
-// flows and names are the truth's.
+// flows and names are the truth's. Squeezed by -span, the timeline reuses
+// UDP 5-tuples (NTP on ports 123) within phonehome's UDP idle timeout, and
+// the truth must fold those flows as phonehome does.
 func TestReadsBackAsTruthSays(t *testing.T) {
-	for _, format := range []string{"pcap", "pcapng"} {
-		t.Run(format, func(t *testing.T) {
-			b, tr := generate(t, config{size: testSize, seed: 3, pcapng: format == "pcapng"})
-			path := filepath.Join(t.TempDir(), "synthetic."+format)
+	tests := []struct {
+		name string
+		cfg  config
+	}{
+		{"pcap", config{size: testSize, seed: 3}},
+		{"pcapng", config{size: testSize, seed: 3, pcapng: true}},
+		{"pcap_squeezed_to_1s", config{size: 10 * testSize, seed: 3, span: time.Second}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, tr := generate(t, tt.cfg)
+			path := filepath.Join(t.TempDir(), "synthetic.cap")
 			if err := os.WriteFile(path, b, 0o644); err != nil {
 				t.Fatal(err)
 			}
@@ -153,10 +164,46 @@ func TestReadsBackAsTruthSays(t *testing.T) {
 			}
 			for _, kind := range []string{"sni", "dns", "http-host"} {
 				if !slices.ContainsFunc(tr.Names, func(n NameCount) bool { return n.Evidence == kind }) {
-					t.Errorf("no flow named by %s in %d bytes", kind, testSize)
+					t.Errorf("no flow named by %s in %d bytes", kind, tt.cfg.size)
 				}
 			}
 		})
+	}
+}
+
+// TestSpanSqueezesTimeOnly: -span changes the records' timestamps and
+// nothing else, keeps them in order, and the capture spans about the span.
+func TestSpanSqueezesTimeOnly(t *testing.T) {
+	week, _ := generate(t, config{size: testSize, seed: 1})
+	short, tr := generate(t, config{size: testSize, seed: 1, span: 2 * time.Second})
+	if len(week) != len(short) {
+		t.Fatalf("-span 2s wrote %d bytes; without, %d", len(short), len(week))
+	}
+	const fileHdr, recHdr = 24, 16
+	if !bytes.Equal(week[:fileHdr], short[:fileHdr]) {
+		t.Errorf("file headers differ")
+	}
+	var first, last int64 = -1, 0
+	for off := fileHdr; off < len(week); {
+		ts := int64(binary.LittleEndian.Uint32(short[off:]))*1e6 + int64(binary.LittleEndian.Uint32(short[off+4:]))
+		if ts < last {
+			t.Fatalf("record at %d dated %d µs, before the one before it (%d)", off, ts, last)
+		}
+		if first < 0 {
+			first = ts
+		}
+		last = ts
+		n := recHdr + int(binary.LittleEndian.Uint32(week[off+8:]))
+		if !bytes.Equal(week[off+8:off+n], short[off+8:off+n]) {
+			t.Fatalf("record at %d differs beyond its timestamp", off)
+		}
+		off += n
+	}
+	if got := time.Duration(last-first) * time.Microsecond; got < time.Second || got > 3*time.Second {
+		t.Errorf("-span 2s: the capture spans %s; want about 2s", got)
+	}
+	if tr.First != "2026-03-02T08:00:00Z" || !strings.HasPrefix(tr.Last, "2026-03-02T08:00:0") {
+		t.Errorf("truth spans %s to %s; want 2 s or so from 2026-03-02T08:00:00Z", tr.First, tr.Last)
 	}
 }
 

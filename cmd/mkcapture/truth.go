@@ -2,6 +2,7 @@ package main
 
 import (
 	"cmp"
+	"encoding/binary"
 	"encoding/json"
 	"io"
 	"maps"
@@ -31,11 +32,19 @@ type dnsSeen struct {
 // phonehome's DNS rules (classify.Config.DNSMaxAge, dnsMinLive,
 // maxNamesPerAddr): an answer holds for its TTL, at least 10 s and at most
 // 24 h; older than 24 h when a flow starts, it names nothing; 4 names are
-// kept per address.
+// kept per address. And its UDP idle timeout (classify.Config.UDPIdle): a
+// UDP datagram on the 5-tuple of a flow active within the last 5 minutes
+// belongs to that flow. The week's timeline never reuses a UDP 5-tuple that
+// soon (NTP exchanges are 10 minutes apart, ephemeral ports come back after
+// 16 384 flows); a timeline squeezed by -span does, and the truth must fold
+// such flows together as phonehome does. (phonehome looks for idle flows
+// once a second of capture time, so a 5-tuple back after 5 minutes and less
+// than a second might still be folded there; no timeline here comes close.)
 const (
 	dnsMaxAge       = 24 * 3600 * 1e6
 	dnsMinLive      = 10 * 1e6
 	maxNamesPerAddr = 4
+	udpIdle         = 5 * 60 * 1e6
 )
 
 // truth follows the capture as it is written and works out what phonehome
@@ -59,11 +68,22 @@ type truth struct {
 	sni, hosts                 map[string]bool
 	dns                        map[[2]string]*dnsAnswer
 	answers                    map[[4]byte][]dnsSeen // the most recent first
+	udpLast                    map[udpTuple]int64    // last packet on each UDP 5-tuple, µs
 	v6Packets, v6Flows, v6Hell uint64
 	v6SNI                      map[string]bool
 }
 
 type nameEvidence struct{ name, evidence string }
+
+// udpTuple is a UDP flow's 5-tuple as phonehome keys it: its two endpoints
+// (address and port), the lower first, whichever side sent first.
+type udpTuple [2]uint64
+
+func udpKey(f *flow) udpTuple {
+	a := uint64(binary.BigEndian.Uint32(f.cli4[:]))<<16 | uint64(f.cport)
+	b := uint64(binary.BigEndian.Uint32(f.srv4[:]))<<16 | uint64(f.sport)
+	return udpTuple{min(a, b), max(a, b)}
+}
 
 func newTruth(start time.Time) *truth {
 	return &truth{
@@ -71,18 +91,20 @@ func newTruth(start time.Time) *truth {
 		excludedFlows: map[string]uint64{}, excludedPackets: map[string]uint64{},
 		names: map[nameEvidence]uint64{}, unattributed: map[[4]byte]uint64{},
 		sni: map[string]bool{}, hosts: map[string]bool{}, dns: map[[2]string]*dnsAnswer{},
-		answers: map[[4]byte][]dnsSeen{}, v6SNI: map[string]bool{},
+		answers: map[[4]byte][]dnsSeen{}, v6SNI: map[string]bool{}, udpLast: map[udpTuple]int64{},
 	}
 }
 
-// packet counts one written packet of f; first says it starts the flow.
-func (t *truth) packet(f *flow, p *pkt, wire int, first bool) {
+// packet counts one written packet of f, dated at (µs since the start, as
+// written: on the squeezed timeline with -span); first says it starts the
+// flow.
+func (t *truth) packet(f *flow, p *pkt, at int64, wire int, first bool) {
 	t.packets++
 	t.wireBytes += uint64(wire)
 	if t.first < 0 {
-		t.first = p.t
+		t.first = at
 	}
-	t.last = p.t
+	t.last = at
 	switch {
 	case f.proto == 0:
 		t.excludedPackets[scopeNonIP]++
@@ -99,8 +121,15 @@ func (t *truth) packet(f *flow, p *pkt, wire int, first bool) {
 		}
 		return
 	}
+	if f.proto == 17 {
+		k := udpKey(f)
+		if last, ok := t.udpLast[k]; ok && first && at-last <= udpIdle {
+			first = false // phonehome folds it into the flow still active on its 5-tuple
+		}
+		t.udpLast[k] = at
+	}
 	if first {
-		t.flowStart(f, p.t)
+		t.flowStart(f, at)
 	}
 	if f.dns != nil && p.dir == 1 {
 		t.dnsResponses++
@@ -117,9 +146,9 @@ func (t *truth) packet(f *flow, p *pkt, wire int, first bool) {
 			c.a = slices.Clone(a.a)
 			t.dns[k] = &c
 		}
-		until := p.t + min(max(int64(a.ttl)*1e6, dnsMinLive), dnsMaxAge)
+		until := at + min(max(int64(a.ttl)*1e6, dnsMinLive), dnsMaxAge)
 		for _, x := range a.a {
-			t.remember(x, dnsSeen{qname: a.qname, at: p.t, until: until})
+			t.remember(x, dnsSeen{qname: a.qname, at: at, until: until})
 		}
 	}
 }
