@@ -1,4 +1,4 @@
-//go:build cgo || windows
+//go:build cgo
 
 package capture
 
@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/google/gopacket"
 	"github.com/google/gopacket/pcap"
 )
 
@@ -70,7 +69,7 @@ const (
 // Next, Stats, Damage and Bounds must be called from one goroutine; Stop may
 // be called from any.
 type Live struct {
-	h        *pcap.Handle
+	h        *pcapHandle
 	linkType uint16
 	timeout  int64 // ns
 
@@ -84,7 +83,8 @@ type Live struct {
 	// A packet read but not delivered yet: Next said ErrIdle first.
 	held     bool
 	heldData []byte
-	heldCI   gopacket.CaptureInfo
+	heldTS   time.Time
+	heldLen  int
 	lastIdle int64 // capture time of the last ErrIdle, ns
 
 	frames, capturedBytes int
@@ -110,29 +110,13 @@ func OpenLive(iface string, opt LiveOptions) (*Live, error) {
 	if opt.Timeout <= 0 {
 		opt.Timeout = defaultTimeout
 	}
-	in, err := pcap.NewInactiveHandle(iface)
+	h, err := openLibpcap(iface, opt)
 	if err != nil {
-		return nil, fmt.Errorf("capture on %s: %w", iface, err)
-	}
-	defer in.CleanUp()
-	for _, set := range []error{
-		in.SetSnapLen(opt.Snaplen),
-		in.SetPromisc(opt.Promiscuous),
-		in.SetTimeout(opt.Timeout),
-		in.SetBufferSize(opt.BufferSize),
-		in.SetImmediateMode(opt.Immediate),
-	} {
-		if set != nil {
-			return nil, fmt.Errorf("capture on %s: %w", iface, set)
-		}
-	}
-	h, err := in.Activate()
-	if err != nil {
-		return nil, activateError(iface, err)
+		return nil, err
 	}
 	if opt.Filter != "" {
-		if err := h.SetBPFFilter(opt.Filter); err != nil {
-			h.Close()
+		if err := h.setFilter(opt.Filter); err != nil {
+			h.close()
 			return nil, askedError{ErrBadFilter, fmt.Sprintf("--filter %q: libpcap rejects it: %v; the syntax is pcap-filter(7)'s, as tcpdump's", opt.Filter, err)}
 		}
 	}
@@ -141,10 +125,10 @@ func OpenLive(iface string, opt LiveOptions) (*Live, error) {
 
 // newLive reads h, an activated handle (or, in tests, a file opened by
 // libpcap), as the session opt describes.
-func newLive(h *pcap.Handle, iface string, opt LiveOptions) *Live {
+func newLive(h *pcapHandle, iface string, opt LiveOptions) *Live {
 	l := &Live{
 		h:        h,
-		linkType: uint16(h.LinkType()),
+		linkType: h.linkType(),
 		timeout:  int64(opt.Timeout),
 		session: Session{
 			Interface: iface, Filter: opt.Filter, Snaplen: opt.Snaplen, Promiscuous: opt.Promiscuous,
@@ -158,12 +142,11 @@ func newLive(h *pcap.Handle, iface string, opt LiveOptions) *Live {
 	return l
 }
 
-// activateError turns libpcap's refusal to open iface into one a person can
-// act on.
-func activateError(iface string, err error) error {
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "No Such Device"):
+// activateError turns libpcap's refusal to open iface (pcap_activate's code
+// and message) into one a person can act on.
+func activateError(iface string, code int, msg string) error {
+	switch code {
+	case pcapErrorNoSuchDevice:
 		names := []string{}
 		if devs, err := pcap.FindAllDevs(); err == nil {
 			for _, d := range devs {
@@ -172,12 +155,12 @@ func activateError(iface string, err error) error {
 		}
 		return askedError{ErrNoSuchInterface, fmt.Sprintf("capture on %s: no such interface; the interfaces are: %s (phonehome interfaces lists them with their addresses)",
 			iface, strings.Join(names, ", "))}
-	case strings.Contains(msg, "Permission Denied") || strings.Contains(msg, "Operation not permitted") || strings.Contains(msg, "ermission denied"):
-		return fmt.Errorf("capture on %s: permission denied: capturing needs CAP_NET_RAW and CAP_NET_ADMIN; run as root, or give the binary the capabilities once with: sudo setcap cap_net_raw,cap_net_admin=eip $(command -v phonehome)", iface)
-	case strings.Contains(msg, "Interface Not Up"):
+	case pcapErrorPermDenied, pcapErrorPromiscPermDenied:
+		return fmt.Errorf("capture on %s: permission denied (%s): capturing needs CAP_NET_RAW and CAP_NET_ADMIN; run as root, or give the binary the capabilities once with: sudo setcap cap_net_raw,cap_net_admin=eip $(command -v phonehome)", iface, msg)
+	case pcapErrorIfaceNotUp:
 		return fmt.Errorf("capture on %s: the interface is down; bring it up (ip link set %s up) or start the VM first", iface, iface)
 	}
-	return fmt.Errorf("capture on %s: %v", iface, err)
+	return fmt.Errorf("capture on %s: %s", iface, msg)
 }
 
 // LinkType is the interface's link type (a LINKTYPE_* value).
@@ -202,41 +185,47 @@ func (l *Live) Next(p *Packet) error {
 	if l.ended {
 		return io.EOF
 	}
-	if why := l.stop.Load(); why != nil {
+	if why := l.stop.Load(); why != nil && !l.held && !l.h.pending() {
+		// Frames libpcap already handed over (and counted as received)
+		// are delivered first: a stopped capture keeps every one.
 		l.end(*why)
 		return io.EOF
 	}
-	data, ci := l.heldData, l.heldCI
+	data, ts, wireLen := l.heldData, l.heldTS, l.heldLen
 	if l.held {
 		l.held = false
 	} else {
 		var err error
-		data, ci, err = l.h.ZeroCopyReadPacketData()
+		data, ts, wireLen, err = l.h.next()
+		var rerr *readError
 		switch {
 		case err == nil:
-		case errors.Is(err, pcap.NextErrorTimeoutExpired):
+		case err == errTimeout:
 			return ErrIdle
 		case err == io.EOF:
 			l.end(EndStopped)
 			return io.EOF
+		case errors.As(err, &rerr):
+			l.end(readEnd(rerr))
+			return io.EOF
 		default:
-			l.end(readEnd(err, l.h.Error()))
+			l.end(EndReadError + ": " + err.Error())
 			return io.EOF
 		}
-		if ts := ci.Timestamp.UnixNano(); ts-l.lastIdle >= l.timeout || ts < l.lastIdle {
-			l.lastIdle = ts
-			l.held, l.heldData, l.heldCI = true, data, ci
+		if ns := ts.UnixNano(); ns-l.lastIdle >= l.timeout || ns < l.lastIdle {
+			l.lastIdle = ns
+			l.held, l.heldData, l.heldTS, l.heldLen = true, data, ts, wireLen
 			return ErrIdle
 		}
 	}
-	*p = Packet{Timestamp: ci.Timestamp.UTC(), WireLen: ci.Length, CapLen: ci.CaptureLength, LinkType: l.linkType, Frame: data}
+	*p = Packet{Timestamp: ts, WireLen: wireLen, CapLen: len(data), LinkType: l.linkType, Frame: data}
 	if l.Tap != nil {
-		l.Tap(p.Timestamp, data, ci.Length)
+		l.Tap(p.Timestamp, data, wireLen)
 	}
 	Decode(p.LinkType, p.Frame, p)
 	p.Reassembled = 0
 	l.frames++
-	l.capturedBytes += ci.CaptureLength
+	l.capturedBytes += len(data)
 	if !LinkTypeSupported(l.linkType) {
 		l.unsupported++
 	}
@@ -246,21 +235,16 @@ func (l *Live) Next(p *Packet) error {
 	return nil
 }
 
-// readEnd is a Session.Ended value for libpcap's read error err, with
-// libpcap's own message.
-func readEnd(err, detail error) string {
-	msg := err.Error()
-	if detail != nil && detail.Error() != "" {
-		msg = detail.Error()
+// readEnd is a Session.Ended value for libpcap's read error, with
+// libpcap's own message ("The interface went down", "The interface
+// disappeared").
+func readEnd(err *readError) string {
+	low := strings.ToLower(err.msg)
+	if err.code == pcapErrorIfaceNotUp || strings.Contains(low, "went down") || strings.Contains(low, "disappeared") ||
+		strings.Contains(low, "network is down") || strings.Contains(low, "no such device") {
+		return EndInterfaceDown + ": " + err.msg
 	}
-	low := strings.ToLower(msg)
-	// libpcap on Linux: "The interface went down", "The interface
-	// disappeared" (PCAP_ERROR_IFACE_NOT_UP, -9); ENETDOWN, ENODEV, ENXIO.
-	if strings.Contains(low, "went down") || strings.Contains(low, "disappeared") || strings.Contains(low, "network is down") ||
-		strings.Contains(low, "no such device") || err.Error() == "-9" {
-		return EndInterfaceDown + ": " + msg
-	}
-	return EndReadError + ": " + msg
+	return EndReadError + ": " + err.msg
 }
 
 // end closes the session: its libpcap counts are taken once more and kept.
@@ -279,12 +263,10 @@ func (l *Live) updateSession() {
 		return
 	}
 	l.session.End = time.Now().UTC()
-	if st, err := l.h.Stats(); err == nil {
-		// libpcap counts in 32 bits on some platforms; the kernel's
-		// counters are read and summed by libpcap on Linux.
-		l.session.Received = uint64(uint32(st.PacketsReceived))
-		l.session.Dropped = uint64(uint32(st.PacketsDropped))
-		l.session.IfDropped = uint64(uint32(st.PacketsIfDropped))
+	if recv, drop, ifdrop, ok := l.h.stats(); ok {
+		// libpcap counts in 32 bits (they wrap after 4 G packets); on
+		// Linux it sums the kernel's counters as it reads them.
+		l.session.Received, l.session.Dropped, l.session.IfDropped = recv, drop, ifdrop
 	}
 }
 
@@ -317,14 +299,18 @@ func (l *Live) Damage() []Damage { return nil }
 
 // Bounds returns the limits IPv4 reassembly reached.
 func (l *Live) Bounds() []Bound {
-	if l.defrag == nil {
-		return nil
+	var out []Bound
+	if l.defrag != nil {
+		out = defragBounds(l.defrag.Stats())
 	}
-	return defragBounds(l.defrag.Stats())
+	if n := l.h.overflow(); n > 0 {
+		out = append(out, Bound{What: "live read batch full: a frame libpcap handed over was not kept", Limit: batchFrames, Times: n})
+	}
+	return out
 }
 
 // Close releases the handle.
 func (l *Live) Close() error {
-	l.h.Close()
+	l.h.close()
 	return nil
 }

@@ -1,10 +1,9 @@
-//go:build !cgo && !windows
+//go:build !cgo
 
 package capture
 
 import (
 	"errors"
-	"net/netip"
 	"time"
 )
 
@@ -50,18 +49,3 @@ func (*Live) Stats() Stats       { return Stats{} }
 func (*Live) Damage() []Damage   { return nil }
 func (*Live) Bounds() []Bound    { return nil }
 func (*Live) Close() error       { return nil }
-
-// Interface: see interfaces.go.
-type Interface struct {
-	Name, Description string
-	Addrs             []netip.Prefix
-	Up, Running       bool
-	Loopback          bool
-	LinkType, Kind    string
-}
-
-// VMLike: see interfaces.go.
-func (i Interface) VMLike() bool { return i.Kind != "" }
-
-// Interfaces fails: this build has no libpcap.
-func Interfaces() ([]Interface, error) { return nil, errNoLibpcap }

@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/google/gopacket/pcap"
 )
 
 // openLiveFile reads a capture file through libpcap's own reader as a Live
@@ -16,7 +14,7 @@ import (
 // idle signal) without root or an interface.
 func openLiveFile(t testing.TB, path string) *Live {
 	t.Helper()
-	h, err := pcap.OpenOffline(path)
+	h, err := openPcapFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
