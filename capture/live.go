@@ -197,20 +197,8 @@ func (l *Live) Next(p *Packet) error {
 	} else {
 		var err error
 		data, ts, wireLen, err = l.h.next()
-		var rerr *readError
-		switch {
-		case err == nil:
-		case err == errTimeout:
-			return ErrIdle
-		case err == io.EOF:
-			l.end(EndStopped)
-			return io.EOF
-		case errors.As(err, &rerr):
-			l.end(readEnd(rerr))
-			return io.EOF
-		default:
-			l.end(EndReadError + ": " + err.Error())
-			return io.EOF
+		if err != nil {
+			return l.readFailed(err)
 		}
 		if ns := ts.UnixNano(); ns-l.lastIdle >= l.timeout || ns < l.lastIdle {
 			l.lastIdle = ns
@@ -233,6 +221,24 @@ func (l *Live) Next(p *Packet) error {
 		l.reassembled = l.defrag.Add(p)
 	}
 	return nil
+}
+
+// readFailed is what Next returns when the handle gave err rather than a
+// frame: ErrIdle for a timeout, io.EOF (the session ended) for anything
+// else. Apart from Next, so that Next's frame path allocates nothing.
+func (l *Live) readFailed(err error) error {
+	var rerr *readError
+	switch {
+	case err == errTimeout:
+		return ErrIdle
+	case err == io.EOF:
+		l.end(EndStopped)
+	case errors.As(err, &rerr):
+		l.end(readEnd(rerr))
+	default:
+		l.end(EndReadError + ": " + err.Error())
+	}
+	return io.EOF
 }
 
 // readEnd is a Session.Ended value for libpcap's read error, with

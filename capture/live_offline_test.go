@@ -86,3 +86,74 @@ func TestLiveAllocatesNothingPerPacket(t *testing.T) {
 		t.Errorf("Live.Next allocates %.2f times per packet; want 0", allocs)
 	}
 }
+
+// TestLiveReadsManyBatches reads, through the live path, a capture of many
+// more frames than one batch holds, with frames of every size up to the
+// snap length: every frame comes out, in order, as our reader gives it.
+func TestLiveReadsManyBatches(t *testing.T) {
+	src := filepath.Join("..", "testdata", "sample", "idle-1909.pcapng")
+	frames := readFrames(t, src)
+	dir := t.TempDir()
+	w, err := NewWriter(WriterOptions{Dir: dir, LinkType: LinkTypeEthernet, Snaplen: DefaultSnaplen, Interface: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Unix(1_800_000_000, 0)
+	big := make([]byte, DefaultSnaplen) // a frame of the snap length: the batch's worst case
+	var want [][]byte
+	for i := 0; len(want) < 3*batchFrames+17; i++ {
+		f := frames[i%len(frames)]
+		if i%1000 == 999 {
+			f = big
+		}
+		if err := w.WritePacket(start.Add(time.Duration(len(want))*time.Millisecond), f, len(f)); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, f)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l := openLiveFile(t, w.Files()[0])
+	n := 0
+	for {
+		var p Packet
+		err := l.Next(&p)
+		if err == ErrIdle {
+			continue
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n < len(want) && string(p.Frame) != string(want[n]) {
+			t.Fatalf("frame %d: %d bytes; want %d", n, len(p.Frame), len(want[n]))
+		}
+		n++
+	}
+	if n != len(want) {
+		t.Errorf("read %d frames through the live path; want %d (%d batches of %d)", n, len(want), len(want)/batchFrames+1, batchFrames)
+	}
+}
+
+// readFrames reads the frames of a capture with our reader, copied.
+func readFrames(t *testing.T, path string) [][]byte {
+	t.Helper()
+	fs, err := OpenFiles([]string{path}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fs.Close()
+	var out [][]byte
+	for {
+		var p Packet
+		if err := fs.Next(&p); err != nil {
+			return out
+		}
+		if p.Reassembled == 0 {
+			out = append(out, append([]byte(nil), p.Frame...))
+		}
+	}
+}

@@ -50,8 +50,8 @@ static void ph_take(u_char *user, const struct pcap_pkthdr *h, const u_char *byt
 	memcpy(b->buf + b->used, bytes, c);
 	b->used += c;
 	// Stop before a frame could find no room: libpcap keeps the rest of
-	// its block for the next call.
-	if (b->n >= b->max || b->cap - b->used < b->snap) {
+	// its block for the next call. (The count, max, stops it by itself.)
+	if (b->cap - b->used < b->snap) {
 		pcap_breakloop(b->p);
 	}
 }
@@ -63,6 +63,12 @@ static int ph_dispatch(ph_batch *b) {
 	b->n = 0;
 	b->used = 0;
 	int r = pcap_dispatch(b->p, b->max, ph_take, (u_char *)b);
+	if (r == PCAP_ERROR_BREAK && b->n == 0) {
+		// A break asked for on the last frame of the call before, which
+		// its count ended first: libpcap kept the request and spent it
+		// now, before reading anything. Read.
+		r = pcap_dispatch(b->p, b->max, ph_take, (u_char *)b);
+	}
 	if (r == PCAP_ERROR_BREAK) {
 		return b->n;
 	}
