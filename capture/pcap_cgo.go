@@ -4,8 +4,6 @@ package capture
 
 /*
 #cgo LDFLAGS: -lpcap
-#include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <pcap.h>
@@ -73,27 +71,6 @@ static int ph_dispatch(ph_batch *b) {
 		return b->n;
 	}
 	return r;
-}
-
-// ph_dispatch_wait is ph_dispatch on a non-blocking handle: when nothing
-// is there, it waits up to timeout_ms for libpcap's descriptor to be
-// readable (a ring block handed over, or an error), then reads once more.
-// (In blocking mode, libpcap on Linux waits for the kernel to hand over a
-// block, which an idle interface never does.)
-static int ph_dispatch_wait(ph_batch *b, int timeout_ms) {
-	int r = ph_dispatch(b);
-	if (r != 0) {
-		return r;
-	}
-	int fd = pcap_get_selectable_fd(b->p);
-	if (fd < 0) {
-		return 0;
-	}
-	struct pollfd pfd = {fd, POLLIN, 0};
-	if (poll(&pfd, 1, timeout_ms) <= 0) {
-		return 0; // the timeout, or a signal: the caller comes back
-	}
-	return ph_dispatch(b);
 }
 
 static ph_batch *ph_new(pcap_t *p, unsigned int cap, unsigned int snap, int max) {
@@ -176,6 +153,7 @@ type pcapHandle struct {
 	i, n    int        // next record to deliver, records in the batch
 	nano    bool       // timestamps in nanoseconds (else microseconds)
 	timeout time.Duration
+	fd      int  // libpcap's selectable descriptor; -1 for none
 	offline bool // a file (tests): 0 frames means its end
 }
 
@@ -222,6 +200,7 @@ func openLibpcap(iface string, opt LiveOptions) (*pcapHandle, error) {
 		return nil, errors.New("capture: no memory for the read batch")
 	}
 	h.timeout = opt.Timeout
+	h.fd = int(C.pcap_get_selectable_fd(p))
 	return h, nil
 }
 
@@ -289,11 +268,12 @@ func (e *readError) Error() string { return e.msg }
 // libpcap fails (the interface went down: code PCAP_ERROR_IFACE_NOT_UP).
 func (h *pcapHandle) next() (frame []byte, ts time.Time, wireLen int, err error) {
 	if h.i >= h.n {
-		var r int
-		if h.offline {
+		r := int(C.ph_dispatch(h.b))
+		if r == 0 && !h.offline && h.fd >= 0 {
+			// Nothing there: wait for the descriptor, then read once
+			// more (waitReadable says how, and why not in C).
+			waitReadable(h.fd, h.timeout)
 			r = int(C.ph_dispatch(h.b))
-		} else {
-			r = int(C.ph_dispatch_wait(h.b, C.int(h.timeout/time.Millisecond)))
 		}
 		if r < 0 {
 			h.i, h.n = 0, 0

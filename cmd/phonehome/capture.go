@@ -389,7 +389,7 @@ drained:
 	} else if c.opt.checkpoint != "" && now.Sub(c.lastCheckpoint) >= c.opt.checkpointEvery {
 		c.checkpointNow(v)
 	}
-	c.status.update(now, v, c.live.Session(), c.problems())
+	c.status.update(now, v, c.live, c.problems)
 }
 
 // problems says what is going wrong now, for the status line.

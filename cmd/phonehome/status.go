@@ -65,17 +65,19 @@ func (s *status) started(sess capture.Session, prior *classify.Run) {
 }
 
 // update redraws the line, or logs it, when its interval has passed.
-func (s *status) update(now time.Time, v *classify.View, sess capture.Session, problems []string) {
+func (s *status) update(now time.Time, v *classify.View, live *capture.Live, problems func() []string) {
 	if !s.on || now.Sub(s.lastDraw) < s.every {
 		return
 	}
+	// Only now: libpcap's counts cost a read of /proc on Linux.
+	sess := live.Session()
 	s.lastDraw = now
 	if now.Sub(s.lastNames) >= max(s.every, 50*s.namesCost) {
 		s.names(v.Snapshot())
 		s.namesCost = time.Since(now)
 		s.lastNames = now
 	}
-	line := statusLine(now.Sub(s.start), v.Packets(), v.Bytes(), sess, v.LiveFlows(), s.documented, s.undocumented, problems)
+	line := statusLine(now.Sub(s.start), v.Packets(), v.Bytes(), sess, v.LiveFlows(), s.documented, s.undocumented, problems())
 	if s.term {
 		fmt.Fprintf(s.w, "\r\x1b[K%s", line)
 		s.drawn = true
