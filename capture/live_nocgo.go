@@ -30,7 +30,7 @@ type LiveOptions struct {
 // DefaultSnaplen and DefaultBufferSize: see live.go.
 const (
 	DefaultSnaplen    = 262144
-	DefaultBufferSize = 64 << 20
+	DefaultBufferSize = 32 << 20
 )
 
 // Live: see live.go. Without libpcap it cannot be opened.

@@ -266,10 +266,10 @@ fi
 # after the other, in the same bench run. Three listeners:
 #   tcpdump            tcpdump -i IF -n -w /dev/null (libpcap's default
 #                      buffer, 2 MiB)
-#   tcpdump -B 65536   the same with phonehome's buffer (64 MiB), so that
+#   tcpdump -B 32768   the same with phonehome's buffer (32 MiB), so that
 #                      neither side has the larger one
 #   phonehome          phonehome capture -i IF --vm 192.168.56.10 --quiet
-#                      --format json -o REPORT (defaults otherwise: 64 MiB
+#                      --format json -o REPORT (defaults otherwise: 32 MiB
 #                      buffer, whole frames, promiscuous)
 # tcpdump is stopped with SIGINT, phonehome with SIGTERM (it then writes its
 # report), BENCH_LIVE_SETTLE seconds after the replay ends.
@@ -359,7 +359,7 @@ vm=192.168.56.10
 
 # The listeners, by name: the command and the signal that stops it.
 td=(tcpdump -i "$ifb" -n -w /dev/null)
-tdB=(tcpdump -i "$ifb" -n -B 65536 -w /dev/null)
+tdB=(tcpdump -i "$ifb" -n -B 32768 -w /dev/null)
 # phcap NAME: phonehome's command, its report in $live/NAME.json, in $phc.
 phcap() { phc=("$ph" capture -i "$ifb" --vm "$vm" --quiet --format json -o "$live/$1.json"); }
 
@@ -436,8 +436,8 @@ PY
 
 echo "== live capture: veth $ifa ($nsa) -> $ifb ($nsb); tcpreplay on CPU 0, listener on CPU 1${cpu_listen:+ (taskset)}"
 echo "capture: $(basename "$livecap") ($(bytes_of "$livecap") bytes, $(packets "$livecap") packets, timeline squeezed into $BENCH_LIVE_SPAN)"
-echo "listeners: tcpdump = tcpdump -i $ifb -n -w /dev/null (libpcap's default 2 MiB buffer); tcpdump -B 65536 = the same with 64 MiB;"
-echo "           phonehome = phonehome capture -i $ifb --vm $vm --quiet --format json -o REPORT (its default 64 MiB buffer)"
+echo "listeners: tcpdump = tcpdump -i $ifb -n -w /dev/null (libpcap's default 2 MiB buffer); tcpdump -B 32768 = the same with 32 MiB;"
+echo "           phonehome = phonehome capture -i $ifb --vm $vm --quiet --format json -o REPORT (its default 32 MiB buffer)"
 
 # (i) keep-up
 keepup() { # NAME SIGNAL CMD...: one listener through one topspeed replay; "SENT PPS MBPS FAILED" in $live/NAME.rate
@@ -465,7 +465,7 @@ echo
 echo "-- (i) keep-up: tcpreplay --topspeed, $(packets "$livecap") packets once per listener"
 printf '%-22s %11s %10s %9s %9s %9s %s\n' LISTENER "SENT pps" "Mbit/s" RECEIVED DROPPED IFDROP NAMES
 printf '%-22s %11s %10s %9s %9s %9s %s\n' "tcpdump" "$k1_pps" "$k1_mbps" $(tdcounts tcpdump) "-"
-printf '%-22s %11s %10s %9s %9s %9s %s\n' "tcpdump -B 65536" "$k2_pps" "$k2_mbps" $(tdcounts tcpdumpB) "-"
+printf '%-22s %11s %10s %9s %9s %9s %s\n' "tcpdump -B 32768" "$k2_pps" "$k2_mbps" $(tdcounts tcpdumpB) "-"
 printf '%-22s %11s %10s %9s %9s %9s %s\n' "phonehome" "$k3_pps" "$k3_mbps" $(phcounts "$live/phonehome.json") "$(head -1 <<<"$live_check" | cut -d' ' -f1)"
 echo "phonehome capture's names against the truth: $(head -1 <<<"$live_check")"
 tail -n +2 <<<"$live_check"
@@ -496,7 +496,7 @@ read -r c3_cpu c3_rss _ c3_rate <"$live/phonehome2.cost"
 printf '%-22s %10s %9s %11s %9s %13s %13s\n' LISTENER "SENT pps" "CPU s" "PEAK RSS" DROPPED "PHONEHOME CPU" "PHONEHOME RSS"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {print (b > 0 ? sprintf("%.2fx", a / b) : "-")}'; }
 printf '%-22s %10s %9s %8.0f MB %9s %13s %13s\n' "tcpdump" "$c1_rate" "$c1_cpu" "$((c1_rss / 1024))" "$(tdcounts tcpdump2 | cut -d' ' -f2)" "$(ratio "$c3_cpu" "$c1_cpu")" "$(ratio "$c3_rss" "$c1_rss")"
-printf '%-22s %10s %9s %8.0f MB %9s %13s %13s\n' "tcpdump -B 65536" "$c2_rate" "$c2_cpu" "$((c2_rss / 1024))" "$(tdcounts tcpdumpB2 | cut -d' ' -f2)" "$(ratio "$c3_cpu" "$c2_cpu")" "$(ratio "$c3_rss" "$c2_rss")"
+printf '%-22s %10s %9s %8.0f MB %9s %13s %13s\n' "tcpdump -B 32768" "$c2_rate" "$c2_cpu" "$((c2_rss / 1024))" "$(tdcounts tcpdumpB2 | cut -d' ' -f2)" "$(ratio "$c3_cpu" "$c2_cpu")" "$(ratio "$c3_rss" "$c2_rss")"
 printf '%-22s %10s %9s %8.0f MB %9s %13s %13s\n' "phonehome" "$c3_rate" "$c3_cpu" "$((c3_rss / 1024))" "$(phcounts "$live/phonehome2.json" | cut -d' ' -f2)" "-" "-"
 echo "(CPU: user + system of the listener during the replay; PEAK RSS: VmHWM; PHONEHOME CPU/RSS: phonehome's over the row's)"
 

@@ -106,7 +106,7 @@ away mid-run (the report of what was captured is written).`,
 	f.Var(durationValue{&opt.checkpointEvery}, "checkpoint-every", "how often to write the checkpoint (default 5m)")
 	f.IntVar(&opt.snaplen, "snaplen", capture.DefaultSnaplen, "bytes kept of each frame (whole frames by default, so no name is cut)")
 	f.BoolVar(&opt.promisc, "promisc", true, "put the interface in promiscuous mode (--promisc=false: only frames to the host)")
-	f.StringVar(&opt.bufferSize, "buffer-size", humanize.IBytes(capture.DefaultBufferSize), "kernel capture buffer (64MiB keeps up with 700 000 packets/s through a checkpoint)")
+	f.StringVar(&opt.bufferSize, "buffer-size", humanize.IBytes(capture.DefaultBufferSize), "kernel capture buffer: what the capture has in hand while it is busy (a larger one drops less, and counts in resident memory)")
 	f.BoolVar(&opt.immediate, "immediate", false, "deliver each packet at once rather than a buffer block at a time (more wake-ups)")
 	f.StringVar(&opt.user, "user", "", "after opening the interface, drop root and run as `NAME` (as tcpdump -Z); outputs are then written as NAME")
 	f.Var(durationValue{&opt.statusEvery}, "status-every", "status: redraw the terminal line this often (default 1s), or log one line this often when stderr is not a terminal (default 1m)")
@@ -173,7 +173,7 @@ func captureLive(stdout, stderr io.Writer, opt captureOptions) error {
 	}
 	bufSize, err := humanize.ParseBytes(opt.bufferSize)
 	if err != nil || bufSize == 0 || bufSize > 1<<32 {
-		return usageError{fmt.Errorf("--buffer-size %q: want a size such as 64MiB", opt.bufferSize)}
+		return usageError{fmt.Errorf("--buffer-size %q: want a size such as 32MiB", opt.bufferSize)}
 	}
 	var rotateSize uint64
 	if opt.rotateSize != "" {
