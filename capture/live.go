@@ -183,9 +183,10 @@ func activateError(iface string, err error) error {
 // LinkType is the interface's link type (a LINKTYPE_* value).
 func (l *Live) LinkType() uint16 { return l.linkType }
 
-// Stop makes Next return io.EOF within the read timeout, and the session
-// end as ended says (EndStopped, EndDuration). Safe from any goroutine; the
-// first reason given is kept.
+// Stop makes Next return io.EOF within the read timeout (after the packet
+// held behind an ErrIdle, if any), and the session end as ended says
+// (EndStopped, EndDuration). Safe from any goroutine; the first reason given
+// is kept.
 func (l *Live) Stop(ended string) { l.stop.CompareAndSwap(nil, &ended) }
 
 // Next reads the next packet into p and decodes it (Decode). It returns
@@ -202,7 +203,9 @@ func (l *Live) Next(p *Packet) error {
 	if l.ended {
 		return io.EOF
 	}
-	if why := l.stop.Load(); why != nil {
+	if why := l.stop.Load(); why != nil && !l.held {
+		// A packet held behind the last ErrIdle was read from libpcap
+		// (and counted as received): it is delivered first.
 		l.end(*why)
 		return io.EOF
 	}
