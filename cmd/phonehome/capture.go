@@ -316,9 +316,9 @@ func captureLive(stdout, stderr io.Writer, opt captureOptions) error {
 		return err
 	}
 	c.status.names(run) // the undocumented names not said yet, if any
-	if err := closeFlows(); err != nil {
-		return err
-	}
+	// --flows failing at the end is said after the report: a week's
+	// report is not lost for it.
+	flowsErr := closeFlows()
 	rep, err := rs.writeReport(stdout, run)
 	if err != nil {
 		return err
@@ -326,9 +326,15 @@ func captureLive(stdout, stderr io.Writer, opt captureOptions) error {
 	c.sayWhatWentWrong()
 	sess := live.Session()
 	if strings.HasPrefix(sess.Ended, capture.EndInterfaceDown) || strings.HasPrefix(sess.Ended, capture.EndReadError) {
+		if flowsErr != nil {
+			fmt.Fprintf(stderr, "phonehome: warning: %s\n", reports.Terminal(flowsErr.Error()))
+		}
 		fmt.Fprintf(stderr, "phonehome: the capture on %s ended: %s; the report holds what was captured until then (exit status 5)\n",
 			reports.Terminal(opt.iface), reports.Terminal(sess.Ended))
 		return errInterfaceDown
+	}
+	if flowsErr != nil {
+		return flowsErr
 	}
 	return exitStatus(stderr, run, rep)
 }
