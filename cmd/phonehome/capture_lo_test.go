@@ -90,3 +90,38 @@ func TestCaptureResumedKeepsFlows(t *testing.T) {
 		t.Errorf("--flows after a resumed capture = %q; want the earlier session's flow, then this one's", got)
 	}
 }
+
+// TestOpenFlowsToAppend: the lines already in a --flows file are kept, and
+// a last line cut short by a crash is cut off.
+func TestOpenFlowsToAppend(t *testing.T) {
+	long := strings.Repeat("x", 100<<10) + "\n"
+	for _, tc := range []struct {
+		name, in, want string
+	}{
+		{"whole_lines", "a\nb\n", "a\nb\n"},
+		{"last_line_cut", "a\nb\npar", "a\nb\n"},
+		{"only_a_cut_line", "par", ""},
+		{"empty", "", ""},
+		{"cut_line_longer_than_a_read", "a\n" + long[:len(long)-1], "a\n"},
+		{"long_lines", long + long, long + long},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "flows.jsonl")
+			if err := os.WriteFile(path, []byte(tc.in), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			fh, err := openFlowsToAppend(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := fh.WriteString("new\n"); err != nil {
+				t.Fatal(err)
+			}
+			fh.Close()
+			got, _ := os.ReadFile(path)
+			if want := tc.want + "new\n"; string(got) != want {
+				t.Errorf("openFlowsToAppend then a line: file = %.60q (%d bytes); want %.60q (%d bytes)", got, len(got), want, len(want))
+			}
+		})
+	}
+}
