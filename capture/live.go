@@ -167,9 +167,10 @@ func activateError(iface string, code int, msg string) error {
 // LinkType is the interface's link type (a LINKTYPE_* value).
 func (l *Live) LinkType() uint16 { return l.linkType }
 
-// Stop makes Next return io.EOF within the read timeout, and the session
-// end as ended says (EndStopped, EndDuration). Safe from any goroutine; the
-// first reason given is kept.
+// Stop makes Next return io.EOF within the read timeout (after the packet
+// held behind an ErrIdle, if any), and the session end as ended says
+// (EndStopped, EndDuration). Safe from any goroutine; the first reason given
+// is kept.
 func (l *Live) Stop(ended string) { l.stop.CompareAndSwap(nil, &ended) }
 
 // Next reads the next packet into p and decodes it (Decode). It returns

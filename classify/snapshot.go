@@ -110,31 +110,15 @@ func (r *Run) Clone() *Run {
 	out := *r
 	out.Names = make(map[string]*NameStat, len(r.Names))
 	for k, n := range r.Names {
-		m := *n
-		m.Evidence = maps.Clone(n.Evidence)
-		m.Protocols = slices.Clone(n.Protocols)
-		m.Aliases = slices.Clone(n.Aliases)
-		m.Paths = slices.Clone(n.Paths)
-		m.Addrs = slices.Clone(n.Addrs)
-		out.Names[k] = &m
+		out.Names[k] = cloneName(n)
 	}
 	out.Ambiguous = make(map[string]*AmbiguousStat, len(r.Ambiguous))
 	for k, a := range r.Ambiguous {
-		b := *a
-		b.Names = slices.Clone(a.Names)
-		b.Aliases = make([][]string, len(a.Aliases))
-		for i, al := range a.Aliases {
-			b.Aliases[i] = slices.Clone(al)
-		}
-		b.Protocols = slices.Clone(a.Protocols)
-		b.Addrs = slices.Clone(a.Addrs)
-		out.Ambiguous[k] = &b
+		out.Ambiguous[k] = cloneAmbiguous(a)
 	}
 	out.Unattributed = make(map[netip.Addr]*AddrStat, len(r.Unattributed))
 	for k, a := range r.Unattributed {
-		b := *a
-		b.Ports = slices.Clone(a.Ports)
-		out.Unattributed[k] = &b
+		out.Unattributed[k] = cloneAddr(a)
 	}
 	out.Excluded = make(map[string]*Excluded, len(r.Excluded))
 	for k, e := range r.Excluded {

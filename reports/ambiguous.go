@@ -184,7 +184,7 @@ func textAmbiguous(tw *errWriter, rep *Report, list []Ambiguous) {
 				continue
 			}
 			tab.row(T(n.Name), T(documentedAs(n)), humanize.Comma(int64(a.Flows)), humanize.Bytes(a.BytesOut),
-				humanize.Bytes(a.BytesIn), rep.stamp(a.First), rep.stamp(a.Last), strings.Join(a.Protocols, ", "))
+				humanize.Bytes(a.BytesIn), rep.stamp(a.First), rep.stamp(a.Last), T(strings.Join(a.Protocols, ", ")))
 		}
 	}
 	tab.flush()

@@ -44,9 +44,9 @@ func Text(w io.Writer, rep *Report) error {
 			span(rep.Last.Sub(rep.First)))
 	}
 	if rep.VM != "" {
-		p("  VM       %s (%s; it started %s)\n", rep.VM, rep.VMHow, count(rep.VMFlows, "flow"))
+		p("  VM       %s (%s; it started %s)\n", rep.VM, T(rep.VMHow), count(rep.VMFlows, "flow"))
 	} else {
-		p("  VM       none (%s)\n", rep.VMHow)
+		p("  VM       none (%s)\n", T(rep.VMHow))
 	}
 	t := rep.Totals
 	p("  read     %s, %s%s\n", count(t.Packets, "packet"), humanize.Bytes(t.Bytes), duplicatesNote(t))
@@ -66,7 +66,7 @@ func Text(w io.Writer, rep *Report) error {
 			for _, s := range ed.DocumentedSeen {
 				for i, n := range seenNames(s, T) {
 					if i == 0 {
-						seen := strings.Join(s.ProtocolsSeen, ", ")
+						seen := T(strings.Join(s.ProtocolsSeen, ", "))
 						if len(s.ProtocolsNotDocumented) > 0 {
 							seen += " [!]"
 						}
@@ -101,7 +101,7 @@ func Text(w io.Writer, rep *Report) error {
 					dom, last = u.RegistrableDomain, u.RegistrableDomain
 				}
 				tab.row(T(dom), T(u.Name), humanize.Comma(int64(u.Flows)), humanize.Bytes(u.BytesOut), humanize.Bytes(u.BytesIn),
-					rep.stamp(u.First), rep.stamp(u.Last), strings.Join(u.Protocols, ", "), evidence(u.Evidence))
+					rep.stamp(u.First), rep.stamp(u.Last), T(strings.Join(u.Protocols, ", ")), evidence(u.Evidence))
 			}
 			tab.flush()
 		}
@@ -115,7 +115,7 @@ func Text(w io.Writer, rep *Report) error {
 			tab := tw.table("ADDRESS\tFLOWS\tOUT\tIN\tFIRST\tLAST\tPORTS")
 			for _, u := range un {
 				tab.row(u.Address, humanize.Comma(int64(u.Flows)), humanize.Bytes(u.BytesOut), humanize.Bytes(u.BytesIn),
-					rep.stamp(u.First), rep.stamp(u.Last), strings.Join(u.Ports, " "))
+					rep.stamp(u.First), rep.stamp(u.Last), T(strings.Join(u.Ports, " ")))
 			}
 			tab.flush()
 		}
@@ -129,7 +129,7 @@ func Text(w io.Writer, rep *Report) error {
 			if e.Flows == 0 {
 				flows = "-"
 			}
-			tab.row(e.Reason, flows, humanize.Comma(int64(e.Packets)), humanize.Bytes(e.Bytes))
+			tab.row(T(e.Reason), flows, humanize.Comma(int64(e.Packets)), humanize.Bytes(e.Bytes))
 		}
 		tab.flush()
 	}
@@ -152,7 +152,7 @@ func Text(w io.Writer, rep *Report) error {
 			if b.Limit > 0 {
 				limit = " (limit " + humanize.Comma(int64(b.Limit)) + ")"
 			}
-			p("  %s%s: %s\n", b.What, limit, count(b.Times, "time"))
+			p("  %s%s: %s\n", T(b.What), limit, count(b.Times, "time"))
 		}
 	}
 	if len(rep.Damage) > 0 {

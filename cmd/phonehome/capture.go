@@ -94,7 +94,7 @@ away mid-run (the report of what was captured is written).`,
 	f.StringVarP(&opt.iface, "interface", "i", "", "interface to capture on: the VM's bridge or tap (phonehome interfaces lists them)")
 	f.StringVar(&opt.vm, "vm", "", "IPv4 address of the Windows VM (default: the local address that starts the most flows; give it, so names show from the start)")
 	reportFlags(cmd, &opt.reportOptions)
-	f.StringVar(&opt.flows, "flows", "", "also write every IPv4 flow to `FILE` as JSON lines, as each ends")
+	f.StringVar(&opt.flows, "flows", "", "also write every IPv4 flow to `FILE` as JSON lines, as each ends; a capture resumed from --checkpoint adds to it")
 	f.BoolVarP(&opt.quiet, "quiet", "q", false, "no status line and no new names on stderr (warnings are still said)")
 	f.StringVar(&opt.filter, "filter", "", "BPF filter (libpcap syntax); default none, so what is out of scope is counted")
 	f.Var(durationValue{&opt.duration}, "duration", "stop after this long (7d, 36h, 90m); default: until Ctrl-C or SIGTERM")
@@ -262,7 +262,7 @@ func captureLive(stdout, stderr io.Writer, opt captureOptions) error {
 		c.writer = w
 		live.Tap = c.tap
 	}
-	closeFlows, err := openFlows(opt.flows, &cfg)
+	closeFlows, err := openFlows(opt.flows, &cfg, prior != nil)
 	if err != nil {
 		return err
 	}
@@ -316,9 +316,9 @@ func captureLive(stdout, stderr io.Writer, opt captureOptions) error {
 		return err
 	}
 	c.status.names(run) // the undocumented names not said yet, if any
-	if err := closeFlows(); err != nil {
-		return err
-	}
+	// --flows failing at the end is said after the report: a week's
+	// report is not lost for it.
+	flowsErr := closeFlows()
 	rep, err := rs.writeReport(stdout, run)
 	if err != nil {
 		return err
@@ -326,9 +326,15 @@ func captureLive(stdout, stderr io.Writer, opt captureOptions) error {
 	c.sayWhatWentWrong()
 	sess := live.Session()
 	if strings.HasPrefix(sess.Ended, capture.EndInterfaceDown) || strings.HasPrefix(sess.Ended, capture.EndReadError) {
+		if flowsErr != nil {
+			fmt.Fprintf(stderr, "phonehome: warning: %s\n", reports.Terminal(flowsErr.Error()))
+		}
 		fmt.Fprintf(stderr, "phonehome: the capture on %s ended: %s; the report holds what was captured until then (exit status 5)\n",
 			reports.Terminal(opt.iface), reports.Terminal(sess.Ended))
 		return errInterfaceDown
+	}
+	if flowsErr != nil {
+		return flowsErr
 	}
 	return exitStatus(stderr, run, rep)
 }

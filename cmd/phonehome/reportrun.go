@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"net/netip"
@@ -141,14 +142,21 @@ func parseVM(s string) (netip.Addr, error) {
 }
 
 // openFlows opens --flows (nothing when path is empty) and sets cfg to
-// write every flow to it. closeFn flushes and closes it; it may be called
-// more than once (later calls return nil), so a command defers it for
-// early returns and calls it to check the error.
-func openFlows(path string, cfg *classify.Config) (closeFn func() error, err error) {
+// write every flow to it: a new file, or with keep (a capture resumed from
+// its checkpoint) the file as the earlier sessions left it, their flows
+// kept and this one's added after them. closeFn flushes and closes it; it
+// may be called more than once (later calls return nil), so a command
+// defers it for early returns and calls it to check the error.
+func openFlows(path string, cfg *classify.Config, keep bool) (closeFn func() error, err error) {
 	if path == "" {
 		return func() error { return nil }, nil
 	}
-	fh, err := os.Create(path)
+	var fh *os.File
+	if keep {
+		fh, err = openFlowsToAppend(path)
+	} else {
+		fh, err = os.Create(path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("--flows: %w", err)
 	}
@@ -169,6 +177,41 @@ func openFlows(path string, cfg *classify.Config) (closeFn func() error, err err
 		}
 		return nil
 	}, nil
+}
+
+// openFlowsToAppend opens a --flows file to add lines after those in it.
+// A last line cut short (a crash while it was being written) is cut off,
+// so every line of the file stays one whole flow.
+func openFlowsToAppend(path string) (*os.File, error) {
+	fh, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o666)
+	if err != nil {
+		return nil, err
+	}
+	end, err := fh.Seek(0, io.SeekEnd)
+	keep := end
+	buf := make([]byte, 64<<10)
+	for err == nil && keep > 0 {
+		n := min(int64(len(buf)), keep)
+		if _, err = fh.ReadAt(buf[:n], keep-n); err != nil {
+			break
+		}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			keep = keep - n + int64(i) + 1
+			break
+		}
+		keep -= n
+	}
+	if err == nil && keep < end {
+		err = fh.Truncate(keep)
+	}
+	if err == nil {
+		_, err = fh.Seek(keep, io.SeekStart)
+	}
+	if err != nil {
+		fh.Close()
+		return nil, err
+	}
+	return fh, nil
 }
 
 // recordMeta is what a run record written now says of its writer.
