@@ -292,7 +292,7 @@ func LoadRecord(path string) (*Run, RecordMeta, error) {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		file = filepath.Join(path, CheckpointName)
 		if _, err := os.Stat(file); errors.Is(err, os.ErrNotExist) {
-			return nil, RecordMeta{}, fmt.Errorf("%s: a directory with no %s in it: no checkpoint has been written there yet (a capture writes its first after --checkpoint-every)", path, CheckpointName)
+			return nil, RecordMeta{}, fmt.Errorf("%s: a directory with no %s in it: no checkpoint has been written there yet (a capture writes its first within a second of starting, then every --checkpoint-every)", path, CheckpointName)
 		}
 	}
 	f, err := os.Open(file)

@@ -37,7 +37,8 @@ func captureSessions(run *classify.Run) (sessions []CaptureSession, warnings []s
 			prev := run.Sessions[i-1]
 			if gap := capture.Gap(prev, s); gap > 0 {
 				cs.GapBeforeSeconds = gap.Seconds()
-				warnings = append(warnings, fmt.Sprintf("the capture was not running for %s, from %s to %s UTC: traffic then is missing",
+				warnings = append(warnings, fmt.Sprintf("the capture was not running for %s, from %s to %s UTC: traffic then is missing; "+
+					"a connection open across the gap is counted in both sessions, and a DNS answer from before it names no flow after it",
 					span(gap), prev.End.UTC().Format(time.DateTime), s.Start.UTC().Format(time.DateTime)))
 			}
 		}

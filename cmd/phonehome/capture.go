@@ -163,6 +163,12 @@ func parseDuration(s string) (time.Duration, error) {
 // captureLive is phonehome capture: open, drop privileges, analyze until
 // stopped, checkpoint on the way, report at the end.
 func captureLive(stdout, stderr io.Writer, opt captureOptions) error {
+	// Taken from the start: a SIGHUP (systemctl reload) or SIGTERM while
+	// the interface is opened must not kill the process. One that comes
+	// before the capture runs is acted on at its first poll.
+	signals := make(chan os.Signal, 4)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(signals)
 	rs, err := prepareReport(stderr, opt.reportOptions)
 	if err != nil {
 		return err
@@ -218,6 +224,18 @@ func captureLive(stdout, stderr io.Writer, opt captureOptions) error {
 		}
 	}
 
+	if prior != nil && opt.duration > 0 && len(prior.Sessions) > 0 && time.Since(prior.Sessions[0].Start) >= opt.duration {
+		// A finished run started again (a reboot of a host whose service
+		// is enabled): no new session, no gap; its report, once more.
+		fmt.Fprintf(stderr, "phonehome: the run in --checkpoint %s began %s ago, more than --duration %s: it is finished; its report follows, and nothing is captured (move the directory away to start a new run)\n",
+			reports.Terminal(opt.checkpoint), time.Since(prior.Sessions[0].Start).Round(time.Second), opt.duration)
+		rep, err := rs.writeReport(stdout, prior)
+		if err != nil {
+			return err
+		}
+		return exitStatus(stderr, prior, rep)
+	}
+
 	live, err := capture.OpenLive(opt.iface, capture.LiveOptions{
 		Snaplen: opt.snaplen, Promiscuous: opt.promisc, BufferSize: int(bufSize), Immediate: opt.immediate, Filter: opt.filter,
 	})
@@ -238,13 +256,15 @@ func captureLive(stdout, stderr io.Writer, opt captureOptions) error {
 		if err := os.MkdirAll(opt.checkpoint, 0o750); err != nil {
 			return fmt.Errorf("--checkpoint: %w; give a directory phonehome can write", err)
 		}
+		if err := lockDir(opt.checkpoint); err != nil {
+			return err
+		}
 	}
 
 	c := &captureRun{
 		opt: opt, rs: rs, live: live, stderr: stderr, stdout: stdout, prior: prior, vmFromPrior: vmFromPrior,
 		saver:  newSaver(opt.checkpoint, prior, vmFromPrior),
 		status: newStatus(stderr, opt.quiet, term, opt.statusEvery, rs),
-		start:  time.Now(),
 	}
 	if opt.write != "" {
 		// Made here, after --user took effect, so the new user owns it.
@@ -268,9 +288,6 @@ func captureLive(stdout, stderr io.Writer, opt captureOptions) error {
 	}
 	defer closeFlows() // closed and checked below; this is for early returns
 
-	signals := make(chan os.Signal, 4)
-	signal.Notify(signals, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	defer signal.Stop(signals)
 	c.signals = signals
 	if opt.duration > 0 {
 		// A resumed run's duration counts from its first start: a week
@@ -354,12 +371,11 @@ type captureRun struct {
 	stdout, stderr io.Writer
 	signals        chan os.Signal
 	status         *status
-	start          time.Time
 
 	saver          *saver // writes checkpoints off the capture's goroutine
 	lastCheckpoint time.Time
 	checkpointErr  string // the last checkpoint's failure, until one succeeds
-	writeErr       string // the last --write failure, until a write succeeds
+	writeErr       string // the last --write failure, said again at the end
 }
 
 // tap hands a frame to --write. A write that fails does not stop the
@@ -554,24 +570,4 @@ func loadCheckpoint(dir string) (*classify.Run, error) {
 		return nil, fmt.Errorf("--checkpoint %s: cannot resume from it: %w; move it away to start a new run", dir, err)
 	}
 	return run, nil
-}
-
-// dropPrivileges makes the process run as the user name, as tcpdump -Z does:
-// its groups, then its group, then its user. Go applies each to every
-// thread.
-func dropPrivileges(name string) error {
-	u, err := lookupUser(name)
-	if err != nil {
-		return usageError{fmt.Errorf("--user %q: %w", name, err)}
-	}
-	if err := syscall.Setgroups(u.groups); err != nil {
-		return fmt.Errorf("--user %s: setgroups: %w (dropping privileges needs root or CAP_SETUID and CAP_SETGID)", name, err)
-	}
-	if err := syscall.Setgid(u.gid); err != nil {
-		return fmt.Errorf("--user %s: setgid: %w", name, err)
-	}
-	if err := syscall.Setuid(u.uid); err != nil {
-		return fmt.Errorf("--user %s: setuid: %w", name, err)
-	}
-	return nil
 }

@@ -363,6 +363,19 @@ func TestCaptureKilledAndResumed(t *testing.T) {
 	if got, want := jsonReport(t, final), jsonReport(t, c2.report); !reflect.DeepEqual(got, want) {
 		t.Errorf("report of the final checkpoint differs from capture's report")
 	}
+	// Started again once its --duration has passed (a reboot with the
+	// service enabled): the finished run's report, no new session.
+	again := filepath.Join(t.TempDir(), "again.json")
+	out, err = p.B.Command(bin, "capture", "-i", p.IfB, "--checkpoint", ckpt, "--duration", "1s", "--format", "json", "-o", again).CombinedOutput()
+	if err != nil {
+		t.Fatalf("capture on a finished run: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "it is finished") {
+		t.Errorf("capture on a finished run does not say it is finished:\n%s", out)
+	}
+	if got, want := jsonReport(t, again), jsonReport(t, c2.report); !reflect.DeepEqual(got, want) {
+		t.Errorf("capture on a finished run changed its report")
+	}
 }
 
 // TestCaptureErrors checks the message and exit status of what goes wrong:
@@ -398,6 +411,15 @@ func TestCaptureErrors(t *testing.T) {
 			}
 		})
 	}
+	t.Run("checkpoint_in_use", func(t *testing.T) {
+		ckpt := filepath.Join(t.TempDir(), "ckpt")
+		first := startCapture(t, p, bin, "--checkpoint", ckpt)
+		code, out := run(p.B, "capture", "-i", p.IfB, "--checkpoint", ckpt)
+		if code != exitFailure || !strings.Contains(out, "another phonehome capture is using it") {
+			t.Errorf("a second capture on one checkpoint directory: exit status %d; want %d, saying another uses it:\n%s", code, exitFailure, out)
+		}
+		first.stop(syscall.SIGTERM)
+	})
 	t.Run("no_permission", func(t *testing.T) {
 		setpriv := testenv.Program(t, "setpriv", "util-linux", "it runs phonehome as an unprivileged user")
 		raw, err := p.B.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", bin, "capture", "-i", p.IfB).CombinedOutput()

@@ -77,13 +77,15 @@ func (s *status) update(now time.Time, v *classify.View, live *capture.Live, pro
 		s.namesCost = time.Since(now)
 		s.lastNames = now
 	}
+	// The interface's name is the operator's; escaped all the same, as
+	// every name that reaches the terminal.
 	line := statusLine(now.Sub(s.start), v.Packets(), v.Bytes(), sess, v.LiveFlows(), s.documented, s.undocumented, problems())
 	if s.term {
-		fmt.Fprintf(s.w, "\r\x1b[K%s", line)
+		fmt.Fprintf(s.w, "\r\x1b[K%s", reports.Terminal(line))
 		s.drawn = true
 		return
 	}
-	fmt.Fprintf(s.w, "%s %s\n", now.UTC().Format(time.RFC3339), line)
+	fmt.Fprintf(s.w, "%s %s\n", now.UTC().Format(time.RFC3339), reports.Terminal(line))
 }
 
 // names holds run (a snapshot, or the final run) against the pages, and

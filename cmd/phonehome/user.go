@@ -1,9 +1,15 @@
+//go:build unix
+
 package main
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"os/user"
+	"path/filepath"
 	"strconv"
+	"syscall"
 )
 
 // account is what dropping privileges needs of a user.
@@ -40,4 +46,44 @@ func lookupUser(name string) (account, error) {
 		}
 	}
 	return a, nil
+}
+
+// dropPrivileges makes the process run as the user name, as tcpdump -Z does:
+// its groups, then its group, then its user. Go applies each to every
+// thread.
+func dropPrivileges(name string) error {
+	u, err := lookupUser(name)
+	if err != nil {
+		return usageError{fmt.Errorf("--user %q: %w", name, err)}
+	}
+	if err := syscall.Setgroups(u.groups); err != nil {
+		return fmt.Errorf("--user %s: setgroups: %w (dropping privileges needs root or CAP_SETUID and CAP_SETGID)", name, err)
+	}
+	if err := syscall.Setgid(u.gid); err != nil {
+		return fmt.Errorf("--user %s: setgid: %w", name, err)
+	}
+	if err := syscall.Setuid(u.uid); err != nil {
+		return fmt.Errorf("--user %s: setuid: %w", name, err)
+	}
+	return nil
+}
+
+// lockDir takes an exclusive lock on dir/.lock for as long as the process
+// runs (the lock file stays open): two captures on one checkpoint
+// directory would overwrite each other's checkpoints, and one run would be
+// lost.
+func lockDir(dir string) error {
+	path := filepath.Join(dir, ".lock")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("--checkpoint: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return fmt.Errorf("--checkpoint %s: another phonehome capture is using it (it holds %s): stop that one, or give another directory", dir, path)
+		}
+		return fmt.Errorf("--checkpoint %s: lock %s: %w", dir, path, err)
+	}
+	return nil // f stays open, and locked, until the process ends
 }
