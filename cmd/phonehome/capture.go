@@ -150,7 +150,7 @@ func parseDuration(s string) (time.Duration, error) {
 	var d time.Duration
 	if rest != "" {
 		var err error
-		if d, err = time.ParseDuration(rest); err != nil {
+		if d, err = time.ParseDuration(rest); err != nil || d < 0 {
 			return 0, fmt.Errorf("%q: want a duration such as 7d, 36h or 90m", s)
 		}
 	}
