@@ -11,26 +11,6 @@ import (
 	"github.com/google/gopacket/pcap"
 )
 
-// Interface is one interface libpcap can capture on.
-type Interface struct {
-	Name        string
-	Description string
-	Addrs       []netip.Prefix
-	Up, Running bool
-	Loopback    bool
-	// LinkType is what the interface's frames are, as the system says
-	// (Linux: /sys/class/net/NAME/type), empty when it does not say.
-	LinkType string
-	// Kind says what the interface looks like to a VM host: "bridge",
-	// "libvirt bridge", "VirtualBox host-only", "tap", "libvirt tap",
-	// "veth", "bridge port of NAME"; empty for anything else.
-	Kind string
-}
-
-// VMLike reports whether the interface looks like where a VM's traffic
-// passes: a bridge, a tap, a veth, a bridge port.
-func (i Interface) VMLike() bool { return i.Kind != "" }
-
 // Interfaces lists the interfaces libpcap can capture on, as libpcap orders
 // them (most useful first).
 func Interfaces() ([]Interface, error) {

@@ -10,29 +10,6 @@ import (
 // errNoLibpcap: this build has no libpcap (cgo was off when it was built).
 var errNoLibpcap = errors.New("this phonehome was built without cgo, so without libpcap: live capture needs it; install libpcap-dev and build again with CGO_ENABLED=1 (make build does)")
 
-// What OpenLive's error wraps: see live.go.
-var (
-	ErrNoSuchInterface = errors.New("unknown interface")
-	ErrBadFilter       = errors.New("bad filter")
-)
-
-// LiveOptions: see live.go.
-type LiveOptions struct {
-	Snaplen     int
-	Promiscuous bool
-	BufferSize  int
-	Immediate   bool
-	Timeout     time.Duration
-	Filter      string
-	Defrag      DefragConfig
-}
-
-// DefaultSnaplen and DefaultBufferSize: see live.go.
-const (
-	DefaultSnaplen    = 262144
-	DefaultBufferSize = 32 << 20
-)
-
 // Live: see live.go. Without libpcap it cannot be opened.
 type Live struct {
 	Tap func(ts time.Time, frame []byte, wireLen int)
