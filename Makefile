@@ -15,9 +15,11 @@ all: build
 
 # deps installs the system packages the tests and the benchmark need, in one
 # apt-get, and checks that Go is there:
-#   strace, util-linux (unshare, taskset)  the root-only tests that phonehome
-#       makes no network system call and works in a network namespace of its
-#       own (cmd/phonehome/passive_test.go)
+#   strace, util-linux (unshare, taskset, setpriv)  the root-only tests that
+#       phonehome makes no network system call and works in a network
+#       namespace of its own (cmd/phonehome/passive_test.go), and capture
+#       run as an unprivileged user
+#   bsdutils (script)                      capture's status line on a terminal
 #   libpcap-dev                            live capture links libpcap (cgo)
 #   iproute2 (ip, ss), tcpreplay, tcpdump, curl, dnsutils (dig), openssl
 #       the root tests in network namespaces joined by a veth
@@ -25,7 +27,7 @@ all: build
 #       capture; and the live benchmark (cmd/mkcapture/bench.sh)
 #   procps (sysctl, ps)                     the namespaces' set-up; the live benchmark
 # The root tests fail a strict run as root when a program is missing.
-DEPS_APT := strace util-linux libpcap-dev iproute2 tcpreplay tcpdump curl dnsutils openssl procps
+DEPS_APT := strace util-linux bsdutils libpcap-dev iproute2 tcpreplay tcpdump curl dnsutils openssl procps
 
 deps:
 	@command -v $(GO) >/dev/null || { echo "Go not found: install Go 1.21 or later (it fetches the toolchain go.mod asks for; https://go.dev/dl) or put it in /usr/local/go" >&2; exit 1; }

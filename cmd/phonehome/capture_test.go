@@ -648,3 +648,34 @@ func TestInterfaces(t *testing.T) {
 		}
 	}
 }
+
+// TestCaptureStatusOnATerminal runs capture on a pseudo-terminal (script, from
+// bsdutils): the status line is redrawn in place (carriage return,
+// clear to the end of the line), each new undocumented name is printed on a
+// line of its own above it, and the line is cleared before the report.
+func TestCaptureStatusOnATerminal(t *testing.T) {
+	p := netns.New(t)
+	script := testenv.Program(t, "script", "bsdutils", "it gives capture a terminal")
+	bin := buildBinary(t)
+	report := filepath.Join(t.TempDir(), "live.json")
+	cmd := fmt.Sprintf("%s capture -i %s --status-every 100ms --duration 4s --format json -o %s", bin, p.IfB, report)
+	proc := p.B.Start(script, "-qfec", cmd, "/dev/null")
+	proc.WaitFor(t, "capturing on", 10*time.Second)
+	replay(t, p, sample)
+	if err := proc.Wait(30 * time.Second); err != nil {
+		t.Fatalf("capture on a terminal: %v\n%q", err, proc.Output())
+	}
+	out := proc.Output()
+	if n := strings.Count(out, "\r\x1b[K"); n < 3 {
+		t.Errorf("the status line was drawn in place %d times; want it redrawn every 100 ms:\n%q", n, out)
+	}
+	if !regexp.MustCompile(`\r\x1b\[K[^\r\n]*packets, [^\r\n]*live flows`).MatchString(out) {
+		t.Errorf("no status line drawn in place:\n%q", out)
+	}
+	if !regexp.MustCompile(`(^|\n|\x1b\[K)phonehome: new undocumented name: api\.vendor-updater\.net\r?\n`).MatchString(out) {
+		t.Errorf("the new undocumented name is not on a line of its own:\n%q", out)
+	}
+	if strings.Contains(out, "T08:") || strings.Contains(out, "Z phonehome:") {
+		t.Errorf("on a terminal, lines carry no log timestamps:\n%q", out)
+	}
+}
