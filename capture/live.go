@@ -40,7 +40,6 @@ type Live struct {
 	lastIdle int64 // capture time of the last ErrIdle, ns
 
 	frames, capturedBytes int
-	unsupported           int
 
 	// Tap, if set, sees every frame read, before it is decoded: the
 	// capture command writes them (--write). frame is valid only during
@@ -167,9 +166,6 @@ func (l *Live) Next(p *Packet) error {
 	p.Reassembled = 0
 	l.frames++
 	l.capturedBytes += len(data)
-	if !LinkTypeSupported(l.linkType) {
-		l.unsupported++
-	}
 	if l.defrag != nil {
 		l.reassembled = l.defrag.Add(p)
 	}
@@ -242,8 +238,8 @@ func (l *Live) Stats() Stats {
 	if l.frames > 0 {
 		st.LinkTypes[l.linkType] = l.frames
 	}
-	if l.unsupported > 0 {
-		st.Unsupported[l.linkType] = l.unsupported
+	if l.frames > 0 && !LinkTypeSupported(l.linkType) {
+		st.Unsupported[l.linkType] = l.frames // one link type: every frame
 	}
 	if l.defrag != nil {
 		st.Defrag = l.defrag.Stats()

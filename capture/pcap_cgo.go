@@ -194,10 +194,9 @@ func openLibpcap(iface string, opt LiveOptions) (*pcapHandle, error) {
 		C.pcap_close(p)
 		return nil, err
 	}
-	h := newPcapHandle(p, opt.Snaplen)
-	if h == nil {
-		C.pcap_close(p)
-		return nil, errors.New("capture: no memory for the read batch")
+	h, err := newPcapHandle(p, opt.Snaplen)
+	if err != nil {
+		return nil, err
 	}
 	h.timeout = opt.Timeout
 	h.fd = int(C.pcap_get_selectable_fd(p))
@@ -215,20 +214,22 @@ func openPcapFile(path string) (*pcapHandle, error) {
 	if p == nil {
 		return nil, errors.New(C.GoString(errbuf))
 	}
-	h := newPcapHandle(p, int(C.pcap_snapshot(p)))
-	if h == nil {
-		C.pcap_close(p)
-		return nil, errors.New("capture: no memory for the read batch")
+	h, err := newPcapHandle(p, int(C.pcap_snapshot(p)))
+	if err != nil {
+		return nil, err
 	}
 	h.offline = true
 	return h, nil
 }
 
-func newPcapHandle(p *C.pcap_t, snaplen int) *pcapHandle {
+// newPcapHandle reads p, an open handle, through a batch of its own; when
+// there is no memory for the batch, it closes p.
+func newPcapHandle(p *C.pcap_t, snaplen int) (*pcapHandle, error) {
 	snap := min(max(snaplen, 64), DefaultSnaplen)
 	b := C.ph_new(p, C.uint(max(batchBytes, 2*snap)), C.uint(snap), batchFrames)
 	if b == nil {
-		return nil
+		C.pcap_close(p)
+		return nil, errors.New("capture: no memory for the read batch")
 	}
 	return &pcapHandle{
 		p:    p,
@@ -236,7 +237,7 @@ func newPcapHandle(p *C.pcap_t, snaplen int) *pcapHandle {
 		recs: unsafe.Slice(b.recs, batchFrames),
 		buf:  unsafe.Slice((*byte)(unsafe.Pointer(b.buf)), int(b.cap)),
 		nano: C.pcap_get_tstamp_precision(p) == C.PCAP_TSTAMP_PRECISION_NANO,
-	}
+	}, nil
 }
 
 // setFilter compiles expr and sets it; the error is libpcap's message.

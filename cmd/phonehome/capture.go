@@ -208,7 +208,7 @@ func captureLive(stdout, stderr io.Writer, opt captureOptions) error {
 	// a directory that holds something else is an error before anything
 	// is captured.
 	var prior *classify.Run
-	vmFromPrior := false
+	res := resumed{dir: opt.checkpoint}
 	if opt.checkpoint != "" {
 		if prior, err = loadCheckpoint(opt.checkpoint); err != nil {
 			return err
@@ -219,9 +219,10 @@ func captureLive(stdout, stderr io.Writer, opt captureOptions) error {
 			}
 			if !cfg.VM.IsValid() && prior.VM.IsValid() {
 				cfg.VM = prior.VM // the same VM as before the gap
-				vmFromPrior = true
+				res.vmFromRun = true
 			}
 		}
+		res.run = prior
 	}
 
 	if prior != nil && opt.duration > 0 && len(prior.Sessions) > 0 && time.Since(prior.Sessions[0].Start) >= opt.duration {
@@ -262,8 +263,8 @@ func captureLive(stdout, stderr io.Writer, opt captureOptions) error {
 	}
 
 	c := &captureRun{
-		opt: opt, rs: rs, live: live, stderr: stderr, stdout: stdout, prior: prior, vmFromPrior: vmFromPrior,
-		saver:  newSaver(opt.checkpoint, prior, vmFromPrior),
+		opt: opt, rs: rs, live: live, stderr: stderr, stdout: stdout, prior: res,
+		saver:  newSaver(res),
 		status: newStatus(stderr, opt.quiet, term, opt.statusEvery, rs),
 	}
 	if opt.write != "" {
@@ -294,11 +295,7 @@ func captureLive(stdout, stderr io.Writer, opt captureOptions) error {
 		// is a week of the VM, however often the capture restarted.
 		left := opt.duration
 		if prior != nil && len(prior.Sessions) > 0 {
-			left -= time.Since(prior.Sessions[0].Start)
-			if left <= 0 {
-				c.status.note(fmt.Sprintf("the run in --checkpoint %s began %s ago, more than --duration %s: stopping at once", opt.checkpoint,
-					time.Since(prior.Sessions[0].Start).Round(time.Second), opt.duration))
-			}
+			left -= time.Since(prior.Sessions[0].Start) // more than 0: a finished run was reported above
 		}
 		timer := time.AfterFunc(max(left, 0), func() { live.Stop(capture.EndDuration) })
 		defer timer.Stop()
@@ -328,7 +325,7 @@ func captureLive(stdout, stderr io.Writer, opt captureOptions) error {
 	}
 	c.markSession(run)
 	c.saveCheckpoint(run) // the final one: the run as reported
-	run, err = mergePrior(c.prior, c.vmFromPrior, c.opt.checkpoint, run)
+	run, err = c.prior.merge(run)
 	if err != nil {
 		return err
 	}
@@ -364,9 +361,7 @@ type captureRun struct {
 	writer *capture.Writer
 	// writerClosed: the capture ended and the last file is closed.
 	writerClosed bool
-	prior        *classify.Run // the run of an earlier start, resumed
-	// vmFromPrior: the VM is the resumed run's, not given with --vm.
-	vmFromPrior bool
+	prior        resumed // the run of an earlier start, if resuming
 
 	stdout, stderr io.Writer
 	signals        chan os.Signal
@@ -375,14 +370,12 @@ type captureRun struct {
 	saver          *saver // writes checkpoints off the capture's goroutine
 	lastCheckpoint time.Time
 	checkpointErr  string // the last checkpoint's failure, until one succeeds
-	writeErr       string // the last --write failure, said again at the end
 }
 
 // tap hands a frame to --write. A write that fails does not stop the
 // capture: the failure is said once, and the run goes on in memory.
 func (c *captureRun) tap(ts time.Time, frame []byte, wireLen int) {
 	if err := c.writer.WritePacket(ts, frame, wireLen); err != nil {
-		c.writeErr = err.Error()
 		c.warnf("--write: %v; the capture goes on, packets are not written until it can write again", err)
 	}
 }
@@ -431,7 +424,7 @@ func (c *captureRun) interim(v *classify.View) {
 	run := v.Snapshot()
 	c.markSession(run)
 	c.saveCheckpoint(run)
-	run, err := mergePrior(c.prior, c.vmFromPrior, c.opt.checkpoint, run)
+	run, err := c.prior.merge(run)
 	if err != nil {
 		c.warnf("SIGHUP: %v", err)
 		return
@@ -461,19 +454,27 @@ func (c *captureRun) markSession(run *classify.Run) {
 	}
 }
 
-// mergePrior merges prior, the run of an earlier start (nil for none), with
-// run. vmFromPrior says the VM was taken from prior rather than given.
-func mergePrior(prior *classify.Run, vmFromPrior bool, dir string, run *classify.Run) (*classify.Run, error) {
-	if prior == nil {
+// resumed is the run of an earlier start read from --checkpoint dir (run
+// nil when there was none), and whether this start took its VM from it
+// rather than from --vm. It is only read: the saver's goroutine shares it.
+type resumed struct {
+	run       *classify.Run
+	vmFromRun bool
+	dir       string
+}
+
+// merge merges the resumed run, if any, with run.
+func (r resumed) merge(run *classify.Run) (*classify.Run, error) {
+	if r.run == nil {
 		return run, nil
 	}
-	if vmFromPrior {
+	if r.vmFromRun {
 		// Taken from the resumed run, not given: say it as that run did.
-		run.VMDetected, run.VMHow = prior.VMDetected, prior.VMHow
+		run.VMDetected, run.VMHow = r.run.VMDetected, r.run.VMHow
 	}
-	merged, err := classify.Merge(prior, run)
+	merged, err := classify.Merge(r.run, run)
 	if err != nil {
-		return nil, fmt.Errorf("merging with the run resumed from --checkpoint %s: %w", dir, err)
+		return nil, fmt.Errorf("merging with the run resumed from --checkpoint %s: %w", r.dir, err)
 	}
 	return merged, nil
 }
@@ -501,7 +502,6 @@ func (c *captureRun) flushWriter() {
 		return
 	}
 	if err := c.writer.Flush(); err != nil {
-		c.writeErr = err.Error()
 		c.warnf("--write: %v", err)
 	}
 }
@@ -550,8 +550,10 @@ func (c *captureRun) sayWhatWentWrong() {
 		fmt.Fprintf(c.stderr, "phonehome: warning: libpcap dropped %s packets (kernel %s, interface %s) of %s received: the run misses traffic; give a larger --buffer-size\n",
 			humanize.Comma(int64(s.Dropped+s.IfDropped)), humanize.Comma(int64(s.Dropped)), humanize.Comma(int64(s.IfDropped)), humanize.Comma(int64(s.Received)))
 	}
-	if c.writeErr != "" {
-		fmt.Fprintf(c.stderr, "phonehome: warning: --write failed (%s): the files in %s miss packets; the report counts them\n", reports.Terminal(c.writeErr), reports.Terminal(c.opt.write))
+	if c.writer != nil {
+		if st := c.writer.Stats(); st.LastError != nil {
+			fmt.Fprintf(c.stderr, "phonehome: warning: --write failed (%s): the files in %s miss packets; the report counts them\n", reports.Terminal(st.LastError.Error()), reports.Terminal(c.opt.write))
+		}
 	}
 	if c.checkpointErr != "" {
 		fmt.Fprintf(c.stderr, "phonehome: warning: the last checkpoint failed (%s): %s holds an older one\n", reports.Terminal(c.checkpointErr), reports.Terminal(c.opt.checkpoint))

@@ -14,9 +14,8 @@ import (
 // taken at a later poll. The run handed over is the saver's: the capture
 // goes on with its own (Classifier.Snapshot copies).
 type saver struct {
-	path        string // dir/classify.CheckpointName; "" for no checkpoints
-	prior       *classify.Run
-	vmFromPrior bool
+	path  string // dir/classify.CheckpointName; "" for no checkpoints
+	prior resumed
 
 	mu      sync.Mutex
 	running bool
@@ -25,10 +24,10 @@ type saver struct {
 	fresh   bool   // a save ended since outcome was last asked
 }
 
-func newSaver(dir string, prior *classify.Run, vmFromPrior bool) *saver {
-	s := &saver{prior: prior, vmFromPrior: vmFromPrior}
-	if dir != "" {
-		s.path = filepath.Join(dir, classify.CheckpointName)
+func newSaver(prior resumed) *saver {
+	s := &saver{prior: prior}
+	if prior.dir != "" {
+		s.path = filepath.Join(prior.dir, classify.CheckpointName)
 	}
 	return s
 }
@@ -55,7 +54,7 @@ func (s *saver) save(run *classify.Run) {
 // saveNow merges run with the resumed run and writes it, atomically
 // (classify.SaveRecord), and keeps the outcome.
 func (s *saver) saveNow(run *classify.Run) {
-	merged, err := mergePrior(s.prior, s.vmFromPrior, filepath.Dir(s.path), run)
+	merged, err := s.prior.merge(run)
 	if err == nil {
 		err = classify.SaveRecord(s.path, merged, recordMeta())
 	}
