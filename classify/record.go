@@ -61,6 +61,10 @@ type RecordMeta struct {
 	Written time.Time
 	// Label names the run for a person ("22H2 Pro, week 3"); "" for none.
 	Label string
+	// Build and Edition say what the VM ran ("21H1", "pro"), as the person
+	// who made the run said (--label build=21H1,edition=pro): compare holds
+	// each run against its build's page for its edition. "" when not said.
+	Build, Edition string
 	// Version is the record version read (ReadRecord); WriteRecord writes
 	// RecordVersion whatever it holds.
 	Version int
@@ -159,7 +163,8 @@ func readRecord(r io.Reader, limit int64) (*Run, RecordMeta, error) {
 	if err != nil {
 		return nil, RecordMeta{}, fmt.Errorf("run record: %w", err)
 	}
-	meta := RecordMeta{Tool: string(rec.Tool), Written: time.Time(rec.Written), Label: string(rec.Label), Version: version}
+	meta := RecordMeta{Tool: string(rec.Tool), Written: time.Time(rec.Written), Label: string(rec.Label),
+		Build: string(rec.Build), Edition: string(rec.Edition), Version: version}
 	return run, meta, nil
 }
 
@@ -394,6 +399,8 @@ type (
 		Tool    rstr   `json:"tool"`
 		Written rtime  `json:"written"`
 		Label   rstr   `json:"label,omitempty"`
+		Build   rstr   `json:"build,omitempty"`
+		Edition rstr   `json:"edition,omitempty"`
 		Run     recRun `json:"run"`
 	}
 	recRun struct {
@@ -573,7 +580,8 @@ func toRecord(run *Run, meta RecordMeta) (*record, error) {
 	if err := vocabulary("unsupported", run.Unsupported); err != nil {
 		return nil, err
 	}
-	r := &record{Format: RecordFormat, Version: RecordVersion, Tool: rstr(meta.Tool), Written: rtime(meta.Written), Label: rstr(meta.Label)}
+	r := &record{Format: RecordFormat, Version: RecordVersion, Tool: rstr(meta.Tool), Written: rtime(meta.Written), Label: rstr(meta.Label),
+		Build: rstr(meta.Build), Edition: rstr(meta.Edition)}
 	rr := &r.Run
 	*rr = recRun{
 		VM: raddr(run.VM), VMDetected: run.VMDetected, VMFlows: run.VMFlows, VMHow: rstr(run.VMHow),

@@ -171,7 +171,7 @@ func roundTrip(t *testing.T, run *Run, meta RecordMeta) (*Run, RecordMeta, []byt
 func TestRecordCarriesEveryField(t *testing.T) {
 	for seed := range uint64(20) {
 		run := fillRun(t, seed)
-		meta := RecordMeta{Tool: "phonehome test \xff", Written: time.Unix(1.7e9, 5).UTC(), Label: "week\n3"}
+		meta := RecordMeta{Tool: "phonehome test \xff", Written: time.Unix(1.7e9, 5).UTC(), Label: "week\n3", Build: "21H1", Edition: "pro"}
 		got, gotMeta, data := roundTrip(t, run, meta)
 		if !reflect.DeepEqual(got, run) {
 			t.Fatalf("seed %d: ReadRecord(WriteRecord(run)) differs from run at %s", seed, firstDifference(reflect.ValueOf(got), reflect.ValueOf(run), "Run"))

@@ -20,6 +20,7 @@ type analyzeOptions struct {
 	vm    string
 	flows string
 	save  string
+	label string
 	quiet bool
 }
 
@@ -63,6 +64,7 @@ address). 3 wins over 4.`,
 	reportFlags(cmd, &opt.reportOptions)
 	f.StringVar(&opt.flows, "flows", "", "also write every IPv4 flow to `FILE` as JSON lines")
 	f.StringVar(&opt.save, "save", "", "also write the run record to `FILE` (gzipped when it ends in .gz), for phonehome report")
+	f.StringVar(&opt.label, "label", "", "with --save: "+labelHelp)
 	f.BoolVarP(&opt.quiet, "quiet", "q", false, "no progress line on stderr (it is shown only when stderr is a terminal)")
 	registerCompletions(cmd)
 	return cmd
@@ -123,6 +125,13 @@ func analyze(stdout, stderr io.Writer, files []string, opt analyzeOptions) error
 	if err != nil {
 		return err
 	}
+	label, err := parseLabel(opt.label)
+	if err != nil {
+		return err
+	}
+	if label.given() && opt.save == "" {
+		return usageError{errors.New("--label is kept in the run record: give --save too")}
+	}
 	cfg := classify.Config{}
 	if cfg.VM, err = parseVM(opt.vm); err != nil {
 		return err
@@ -153,7 +162,7 @@ func analyze(stdout, stderr io.Writer, files []string, opt analyzeOptions) error
 		return err
 	}
 	if opt.save != "" {
-		if err := classify.SaveRecord(opt.save, run, recordMeta()); err != nil {
+		if err := classify.SaveRecord(opt.save, run, recordMeta(label)); err != nil {
 			return fmt.Errorf("--save: %w", err)
 		}
 	}

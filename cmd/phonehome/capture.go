@@ -40,6 +40,7 @@ type captureOptions struct {
 	immediate       bool
 	user            string
 	statusEvery     time.Duration
+	label           string
 }
 
 // errInterfaceDown is returned when the capture ended because its interface
@@ -103,6 +104,7 @@ away mid-run (the report of what was captured is written).`,
 	f.StringVar(&opt.rotateSize, "rotate-size", "", "with --write: start a new file before one passes this size (1GB), as tcpdump -C")
 	f.BoolVar(&opt.gzip, "gzip", false, "with --write: gzip each file")
 	f.StringVar(&opt.checkpoint, "checkpoint", "", "keep the run record in `DIR`, written atomically every --checkpoint-every; resume from it when it holds one")
+	f.StringVar(&opt.label, "label", "", "with --checkpoint: "+labelHelp+"; a resumed run keeps its label unless given")
 	f.Var(durationValue{&opt.checkpointEvery}, "checkpoint-every", "how often to write the checkpoint (default 5m)")
 	f.IntVar(&opt.snaplen, "snaplen", capture.DefaultSnaplen, "bytes kept of each frame (whole frames by default, so no name is cut)")
 	f.BoolVar(&opt.promisc, "promisc", true, "put the interface in promiscuous mode (--promisc=false: only frames to the host)")
@@ -207,11 +209,22 @@ func captureLive(stdout, stderr io.Writer, opt captureOptions) error {
 	// A checkpoint to resume from is read before the interface is opened:
 	// a directory that holds something else is an error before anything
 	// is captured.
+	label, err := parseLabel(opt.label)
+	if err != nil {
+		return err
+	}
+	if label.given() && opt.checkpoint == "" {
+		return usageError{errors.New("--label is kept in the run record: give --checkpoint too")}
+	}
 	var prior *classify.Run
-	res := resumed{dir: opt.checkpoint}
+	res := resumed{dir: opt.checkpoint, label: label}
 	if opt.checkpoint != "" {
-		if prior, err = loadCheckpoint(opt.checkpoint); err != nil {
+		var meta classify.RecordMeta
+		if prior, meta, err = loadCheckpoint(opt.checkpoint); err != nil {
 			return err
+		}
+		if prior != nil && !label.given() {
+			res.label = runLabel{name: meta.Label, build: meta.Build, edition: meta.Edition}
 		}
 		if prior != nil {
 			if cfg.VM.IsValid() && prior.VM.IsValid() && cfg.VM != prior.VM {
@@ -461,6 +474,7 @@ type resumed struct {
 	run       *classify.Run
 	vmFromRun bool
 	dir       string
+	label     runLabel // the checkpoints' label: --label, or the resumed run's
 }
 
 // merge merges the resumed run, if any, with run.
@@ -562,14 +576,14 @@ func (c *captureRun) sayWhatWentWrong() {
 
 // loadCheckpoint reads the run record in dir, if there is one; nil when the
 // directory or the record does not exist yet.
-func loadCheckpoint(dir string) (*classify.Run, error) {
+func loadCheckpoint(dir string) (*classify.Run, classify.RecordMeta, error) {
 	path := filepath.Join(dir, classify.CheckpointName)
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		return nil, nil
+		return nil, classify.RecordMeta{}, nil
 	}
-	run, _, err := classify.LoadRecord(path)
+	run, meta, err := classify.LoadRecord(path)
 	if err != nil {
-		return nil, fmt.Errorf("--checkpoint %s: cannot resume from it: %w; move it away to start a new run", dir, err)
+		return nil, meta, fmt.Errorf("--checkpoint %s: cannot resume from it: %w; move it away to start a new run", dir, err)
 	}
-	return run, nil
+	return run, meta, nil
 }

@@ -131,3 +131,37 @@ func TestReportCommand(t *testing.T) {
 		})
 	}
 }
+
+// TestLabel checks --label: kept in the record analyze --save writes, and
+// refused when malformed or without --save.
+func TestLabel(t *testing.T) {
+	rec := filepath.Join(t.TempDir(), "run.json.gz")
+	if code, _, stderr := runCaptured(t, "analyze", "-q", "--save", rec, "--label", "build=21H1, Edition=Pro,name=week 3", "-o", os.DevNull, sample); code != 0 {
+		t.Fatalf("analyze --save --label: exit status %d, stderr %q", code, stderr)
+	}
+	_, meta, err := classify.LoadRecord(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta.Build != "21H1" || meta.Edition != "pro" || meta.Label != "week 3" {
+		t.Errorf("record meta = build %q, edition %q, label %q; want 21H1, pro, week 3", meta.Build, meta.Edition, meta.Label)
+	}
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no_save", []string{"analyze", "--label", "build=21H1", sample}, "give --save too"},
+		{"not_key_value", []string{"analyze", "--save", rec, "--label", "21H1", sample}, "is not key=value"},
+		{"unknown_key", []string{"analyze", "--save", rec, "--label", "os=win", sample}, `unknown key "os"`},
+		{"bad_edition", []string{"analyze", "--save", rec, "--label", "edition=ultimate", sample}, `edition "ultimate"`},
+		{"capture_no_checkpoint", []string{"capture", "-i", "lo", "--label", "build=21H1"}, "give --checkpoint too"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runCaptured(t, tt.args...)
+			if code != exitUsage || !strings.Contains(stderr, tt.want) {
+				t.Errorf("phonehome %s: exit status %d, stderr %q; want %d and %q", strings.Join(tt.args, " "), code, stderr, exitUsage, tt.want)
+			}
+		})
+	}
+}

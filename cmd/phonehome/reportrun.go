@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -214,9 +215,49 @@ func openFlowsToAppend(path string) (*os.File, error) {
 	return fh, nil
 }
 
-// recordMeta is what a run record written now says of its writer.
-func recordMeta() classify.RecordMeta {
-	return classify.RecordMeta{Tool: toolName(debug.ReadBuildInfo()), Written: time.Now()}
+// recordMeta is what a run record written now says of its writer, with
+// the run's label.
+func recordMeta(l runLabel) classify.RecordMeta {
+	return classify.RecordMeta{Tool: toolName(debug.ReadBuildInfo()), Written: time.Now(), Label: l.name, Build: l.build, Edition: l.edition}
+}
+
+// runLabel is --label: what a run is, kept in its run record for compare.
+type runLabel struct{ name, build, edition string }
+
+func (l runLabel) given() bool { return l != runLabel{} }
+
+// labelHelp is --label's help text.
+const labelHelp = "say what the run is, in its run record: `build=21H1,edition=pro,name=TEXT` (any of the three); compare holds the run against that build's page for that edition"
+
+// parseLabel reads --label: comma-separated key=value pairs, keys build,
+// edition and name.
+func parseLabel(s string) (runLabel, error) {
+	var l runLabel
+	if strings.TrimSpace(s) == "" {
+		return l, nil
+	}
+	for _, kv := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(kv, "=")
+		k, v = strings.ToLower(strings.TrimSpace(k)), strings.TrimSpace(v)
+		if !ok || v == "" {
+			return l, usageError{fmt.Errorf("--label %q: %q is not key=value; want build=21H1,edition=pro,name=TEXT", s, kv)}
+		}
+		switch k {
+		case "build":
+			l.build = v
+		case "edition":
+			v = strings.ToLower(v)
+			if !slices.Contains(editions, catalog.Edition(v)) {
+				return l, usageError{fmt.Errorf("--label %q: edition %q: want home, pro, education or enterprise", s, v)}
+			}
+			l.edition = v
+		case "name":
+			l.name = v
+		default:
+			return l, usageError{fmt.Errorf("--label %q: unknown key %q; want build, edition or name", s, k)}
+		}
+	}
+	return l, nil
 }
 
 // writeFileAtomic writes path through fill into a temporary file beside

@@ -56,7 +56,7 @@ func (s *saver) save(run *classify.Run) {
 func (s *saver) saveNow(run *classify.Run) {
 	merged, err := s.prior.merge(run)
 	if err == nil {
-		err = classify.SaveRecord(s.path, merged, recordMeta())
+		err = classify.SaveRecord(s.path, merged, recordMeta(s.prior.label))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
