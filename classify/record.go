@@ -219,9 +219,40 @@ func typeName(t reflect.Type) string {
 // temporary file and leaves a file already at path as it was, so a
 // checkpoint is either the previous one or the new one, never a part. The
 // record is gzip-compressed when path ends in ".gz". The file has the mode of
-// the one it replaces, else 0644.
+// the one it replaces, else 0644. A path that names something other than a
+// regular file (/dev/stdout, a FIFO) is written into as it is: a rename
+// would replace the device or the pipe with a file.
 func SaveRecord(path string, run *Run, meta RecordMeta) error {
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() && !fi.IsDir() {
+		return writeRecordInto(path, run, meta)
+	}
 	return saveRecord(path, run, meta, nil)
+}
+
+// writeRecordInto writes the record into path, which exists and is no
+// regular file.
+func writeRecordInto(path string, run *Run, meta RecordMeta) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("save run record %s: %w", path, err)
+	}
+	var w io.Writer = f
+	var zw *gzip.Writer
+	if strings.HasSuffix(path, ".gz") {
+		zw = gzip.NewWriter(f)
+		w = zw
+	}
+	err = WriteRecord(w, run, meta)
+	if err == nil && zw != nil {
+		err = zw.Close()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("save run record %s: %w", path, err)
+	}
+	return nil
 }
 
 // saveRecord is SaveRecord with a hook that may wrap the temporary file's

@@ -136,7 +136,7 @@ func TestReportCommand(t *testing.T) {
 // refused when malformed or without --save.
 func TestLabel(t *testing.T) {
 	rec := filepath.Join(t.TempDir(), "run.json.gz")
-	if code, _, stderr := runCaptured(t, "analyze", "-q", "--save", rec, "--label", "build=21H1, Edition=Pro,name=week 3", "-o", os.DevNull, sample); code != 0 {
+	if code, _, stderr := runCaptured(t, "analyze", "-q", "--save", rec, "--label", "build=21H1, Edition=Pro,name=week 3", "-o", filepath.Join(t.TempDir(), "report.txt"), sample); code != 0 {
 		t.Fatalf("analyze --save --label: exit status %d, stderr %q", code, stderr)
 	}
 	_, meta, err := classify.LoadRecord(rec)

@@ -263,7 +263,14 @@ func parseLabel(s string) (runLabel, error) {
 // writeFileAtomic writes path through fill into a temporary file beside
 // it, synced, then renames it into place: path holds the old file or the
 // new one, never a part of one.
+//
+// A path that names something other than a regular file (/dev/null,
+// /dev/stdout, a FIFO) is written into as it is: a rename would replace
+// the device or the pipe with a file.
 func writeFileAtomic(path string, fill func(io.Writer) error) error {
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return writeInto(path, fill)
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return err
@@ -285,6 +292,23 @@ func writeFileAtomic(path string, fill func(io.Writer) error) error {
 	}
 	if err == nil {
 		err = os.Rename(tmp.Name(), path)
+	}
+	return err
+}
+
+// writeInto writes path, which exists and is no regular file, through fill.
+func writeInto(path string, fill func(io.Writer) error) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(f, 64<<10)
+	err = fill(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
 	return err
 }
