@@ -3,6 +3,7 @@ package catalog
 import (
 	"slices"
 	"sort"
+	"strings"
 )
 
 // ChangeKind says how an endpoint differs between two catalogs.
@@ -32,7 +33,8 @@ type DiffOptions struct {
 
 // DiffSide is an endpoint as one catalog documents it for the edition: the
 // patterns that meet at the key, their protocols (union), their distinct
-// areas and descriptions (each sorted) and the rows documenting them (ForEdition's Sources, in
+// areas (case folded: "Diagnostic Data" is "Diagnostic data") and
+// descriptions, each sorted, and the rows documenting them (ForEdition's Sources, in
 // pattern order).
 type DiffSide struct {
 	Patterns     []string   `json:"patterns"`
@@ -63,7 +65,8 @@ type Change struct {
 // "wns.windows.com" in the other are one endpoint, not a removal and an
 // addition. An endpoint in both is Changed when the union of its protocols
 // or the set of its areas differs (or of its descriptions, with
-// opt.Descriptions); a change of pattern alone (the
+// opt.Descriptions); areas only when both sides have one, since the
+// three-column pages (non-Enterprise, 1709-2004) have none; a change of pattern alone (the
 // wildcard moved) or of page line is no change. An edition a catalog has no
 // page for has no endpoints there (21H2 has Enterprise only): every
 // endpoint of the other is Added or Removed. Neither catalog is modified.
@@ -79,7 +82,7 @@ func Diff(from, to *Catalog, ed Edition, opt DiffOptions) []Change {
 		c := Change{
 			Key: k, Kind: Changed, From: *sa, To: *sb,
 			ProtocolsChanged:   !slices.Equal(sa.Protocols, sb.Protocols),
-			AreaChanged:        !slices.Equal(sa.Areas, sb.Areas),
+			AreaChanged:        len(sa.Areas) > 0 && len(sb.Areas) > 0 && !slices.EqualFunc(sa.Areas, sb.Areas, strings.EqualFold),
 			DescriptionChanged: opt.Descriptions && !slices.Equal(sa.Descriptions, sb.Descriptions),
 		}
 		if c.ProtocolsChanged || c.AreaChanged || c.DescriptionChanged {
@@ -111,7 +114,7 @@ func diffSides(c *Catalog, ed Edition, opt DiffOptions) map[string]*DiffSide {
 		s.Protocols = unionProtocols(s.Protocols, ep.Protocols)
 		for _, e := range ep.Sources {
 			s.Sources = append(s.Sources, e)
-			if e.Area != "" && !slices.Contains(s.Areas, e.Area) {
+			if e.Area != "" && !slices.ContainsFunc(s.Areas, func(a string) bool { return strings.EqualFold(a, e.Area) }) {
 				s.Areas = append(s.Areas, e.Area)
 			}
 			if e.Description != "" && !slices.Contains(s.Descriptions, e.Description) {
@@ -120,7 +123,7 @@ func diffSides(c *Catalog, ed Edition, opt DiffOptions) map[string]*DiffSide {
 		}
 	}
 	for _, s := range m {
-		sort.Strings(s.Areas)
+		sort.Slice(s.Areas, func(i, j int) bool { return strings.ToLower(s.Areas[i]) < strings.ToLower(s.Areas[j]) })
 		sort.Strings(s.Descriptions) // a set: the order rows come in is no change
 	}
 	return m

@@ -55,18 +55,23 @@ func TestDiffKeysAndFold(t *testing.T) {
 		Entry{Pattern: "*.wns.windows.com", Protocols: []Protocol{HTTPS}, Description: "push"},
 		Entry{Pattern: "v10.events.data.microsoft.com", Protocols: []Protocol{TLS12}},
 		Entry{Pattern: "gone.example", Protocols: []Protocol{HTTP}},
+		Entry{Pattern: "no-area.example", Area: ""},
+		Entry{Pattern: "moved.example", Area: "Apps"},
 	)
 	to := mk(
 		Entry{Pattern: "wns.windows.com", Protocols: []Protocol{HTTPS}, Description: "push"},
 		Entry{Pattern: "v20.events.data.microsoft.com", Protocols: []Protocol{TLS12}},
 		Entry{Pattern: "gone.example", Protocols: []Protocol{HTTP, HTTPS}},
+		Entry{Pattern: "no-area.example", Area: "Apps"},
+		Entry{Pattern: "moved.example", Area: "Store"},
 	)
 	d := Diff(from, to, Enterprise, DiffOptions{})
 	if got, want := keysOf(d, Added), []string{"v20.events.data.microsoft.com"}; !slices.Equal(got, want) {
 		t.Errorf("added = %q; want %q (the wildcard alone is no change)", got, want)
 	}
-	if got, want := keysOf(d, Changed), []string{"gone.example"}; !slices.Equal(got, want) || !d[0].ProtocolsChanged || d[0].AreaChanged {
-		t.Errorf("changed = %q %+v; want %q, protocols only", got, d, want)
+	if got, want := keysOf(d, Changed), []string{"gone.example", "moved.example"}; !slices.Equal(got, want) ||
+		!d[0].ProtocolsChanged || d[0].AreaChanged || d[1].ProtocolsChanged || !d[1].AreaChanged {
+		t.Errorf("changed = %q %+v; want %q, by protocols, by area (an area where there was none is no change)", got, d, want)
 	}
 	d = Diff(from, to, Enterprise, DiffOptions{FoldNumbered: true})
 	if got := keysOf(d, Added); len(got) != 0 {
