@@ -283,7 +283,7 @@ func catalogShow(w io.Writer, opt showOptions) error {
 	case "markdown":
 		m := reports.MarkdownText
 		ew := &errWriterTo{w: w}
-		ew.printf("# %s, %s: %d endpoints\n\n", m(catalog.BuildTitle(doc.Build)), m(string(ed)), len(doc.Endpoints))
+		ew.printf("# %s, %s: %d endpoints\n\n", m(catalog.BuildTitle(doc.Build)), editionTitle(string(ed)), len(doc.Endpoints))
 		ew.printf("| Pattern | Protocols | Area | Description | Source |\n| --- | --- | --- | --- | --- |\n")
 		for _, e := range doc.Endpoints {
 			ew.printf("| %s | %s | %s | %s | %s |\n", m(e.Pattern), m(strings.Join(e.Protocols, ", ")), m(e.Area), m(e.Description), m(strings.Join(e.Sources, ", ")))
@@ -291,13 +291,21 @@ func catalogShow(w io.Writer, opt showOptions) error {
 		return ew.err
 	}
 	T := reports.Terminal
-	fmt.Fprintf(w, "%s, %s: %d endpoints\n", T(catalog.BuildTitle(doc.Build)), ed, len(doc.Endpoints))
+	fmt.Fprintf(w, "%s, %s: %d endpoints\n", T(catalog.BuildTitle(doc.Build)), editionTitle(string(ed)), len(doc.Endpoints))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "PATTERN\tPROTOCOLS\tAREA\tDESCRIPTION\tSOURCE\n")
 	for _, e := range doc.Endpoints {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", T(e.Pattern), strings.Join(e.Protocols, ", "), T(clipText(e.Area, 24)), T(clipText(e.Description, 50)), T(strings.Join(e.Sources, ", ")))
 	}
 	return tw.Flush()
+}
+
+// editionTitle is an edition as the report names it: "pro" is "Pro".
+func editionTitle(ed string) string {
+	if ed == "" {
+		return ed
+	}
+	return strings.ToUpper(ed[:1]) + ed[1:]
 }
 
 // clipText cuts s to n runes, the last an ellipsis, as the text report does.
@@ -523,10 +531,10 @@ func diffText(w io.Writer, doc diffDoc) error {
 		fmt.Fprintf(w, "  not compared  %s\n", T(n))
 	}
 	for _, e := range doc.Editions {
-		fmt.Fprintf(w, "\n== %s: %s ==\n", e.Edition, counts(e.Changes))
+		fmt.Fprintf(w, "\n== %s: %s ==\n", editionTitle(e.Edition), counts(e.Changes))
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		for _, c := range e.Changes {
-			fmt.Fprintf(tw, "  %s %s\t%s\t%s\n", kindMark[c.Kind], T(c.Key), T(what(c)), T(strings.Join(where(c), ", ")))
+			fmt.Fprintf(tw, "  %s %s\t%s\t%s\n", kindMark[c.Kind], T(c.Key), T(clipText(what(c), 70)), T(strings.Join(where(c), ", ")))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -546,7 +554,7 @@ func diffMarkdown(w io.Writer, doc diffDoc) error {
 		ew.printf("- not compared: %s\n", m(n))
 	}
 	for _, e := range doc.Editions {
-		ew.printf("\n## %s: %s\n\n", m(e.Edition), counts(e.Changes))
+		ew.printf("\n## %s: %s\n\n", editionTitle(e.Edition), counts(e.Changes))
 		if len(e.Changes) == 0 {
 			continue
 		}
