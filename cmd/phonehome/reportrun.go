@@ -92,7 +92,11 @@ func resolveCatalog(build, file string) (*catalog.Catalog, error) {
 	}
 	msg := fmt.Sprintf("--catalog: %s", pe)
 	if n > 1 {
-		msg += fmt.Sprintf(" (and %d more problems: phonehome catalog validate %s lists them)", n-1, quoteArgs([]string{file}))
+		more := "problems: phonehome catalog validate %s lists them"
+		if n == 2 {
+			more = "problem: phonehome catalog validate %s lists it"
+		}
+		msg += fmt.Sprintf(" (and %d more "+more+")", n-1, quoteArgs([]string{file}))
 	}
 	return nil, errors.New(msg)
 }

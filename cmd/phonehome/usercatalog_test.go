@@ -78,7 +78,7 @@ func TestCatalogFlag(t *testing.T) {
 	}
 	code, _, stderr := runCaptured(t, "analyze", "--catalog", bad, sample)
 	want := "phonehome: --catalog: " + bad + `:4: editions: "server" is no edition`
-	if code != exitUsage || !strings.HasPrefix(stderr, want) || !strings.Contains(stderr, "(and 1 more problems: phonehome catalog validate "+bad+" lists them)") {
+	if code != exitUsage || !strings.HasPrefix(stderr, want) || !strings.Contains(stderr, "(and 1 more problem: phonehome catalog validate "+bad+" lists it)") {
 		t.Errorf("analyze --catalog bad: exit %d, stderr %q; want %d, %q...", code, stderr, exitUsage, want)
 	}
 	if code, _, stderr := runCaptured(t, "report", "--catalog", "no-such.tsv", "x.json"); code != exitUsage || !strings.Contains(stderr, "--catalog: catalog: open no-such.tsv") {
