@@ -52,6 +52,9 @@ const (
 type Catalog struct {
 	Build   string
 	Entries []Entry
+	// Source is the file a user catalog was read from (Parse, LoadFile);
+	// empty for the embedded data.
+	Source string
 }
 
 // Entry is one documented row: a pattern as listed by one page section.

@@ -16,6 +16,13 @@
 // documented a row, so a report can tell "on the Enterprise base" from "on
 // the Home page".
 //
+// Beside the embedded data: Parse and LoadFile read a user catalog (a TSV
+// file of one's own, documented in the repository README, The catalog) into
+// the same Catalog, every error at its file and line; Diff lists how an
+// edition's endpoints differ between two catalogs, keyed by EndpointKey;
+// Validate checks a page or a user catalog and reports every problem as
+// FILE:LINE. phonehome catalog (cmd/phonehome) is their command line.
+//
 // The package imports nothing of phonehome's. Load parses on every call
 // (BenchmarkLoad, 2026-11-29: about 1 ms for the largest build; once, cold,
 // inside a whole run, about 2 ms: README, Where the time goes) and returns a

@@ -29,6 +29,10 @@ const SchemaVersion = 1
 type Report struct {
 	SchemaVersion int    `json:"schema_version"`
 	Build         string `json:"build"`
+	// CatalogFile is the user catalog the run was held against (phonehome
+	// --catalog; catalog.Parse), whose name is then Build; absent when the
+	// catalog is Microsoft's pages for Build.
+	CatalogFile string `json:"catalog_file,omitempty"`
 	// NothingInScope, when the run saw no IPv4 flow started by the VM
 	// towards a public address, says so and why (an IPv6-only, ARP-only or
 	// empty capture, link types phonehome cannot decode, a --vm that
@@ -204,6 +208,7 @@ func Compare(run *classify.Run, cat *catalog.Catalog, editions []catalog.Edition
 	rep := &Report{
 		SchemaVersion: SchemaVersion,
 		Build:         cat.Build,
+		CatalogFile:   cat.Source,
 		Files:         append([]string{}, run.Inputs...),
 		VMDetected:    run.VMDetected,
 		VMHow:         run.VMHow,

@@ -96,6 +96,9 @@ func htmlView(rep *Report) htmlDoc {
 		d.Warnings = append(d.Warnings, T(rep.NothingInScope))
 	}
 	kv := func(k, v string) { d.Run = append(d.Run, htmlItem{k, v}) }
+	if rep.CatalogFile != "" {
+		kv("catalog", T(rep.CatalogFile)+" (a user catalog)")
+	}
 	for _, f := range rep.Files {
 		kv("capture", T(f))
 	}

@@ -26,6 +26,9 @@ func Markdown(w io.Writer, rep *Report) error {
 	if rep.NothingInScope != "" {
 		p("WARNING: %s\n\n", m(rep.NothingInScope))
 	}
+	if rep.CatalogFile != "" {
+		p("- catalog: %s (a user catalog)\n", m(rep.CatalogFile))
+	}
 	for _, f := range rep.Files {
 		p("- capture: %s\n", m(f))
 	}

@@ -27,6 +27,9 @@ func Text(w io.Writer, rep *Report) error {
 	tw := &errWriter{w: w}
 	p := tw.printf
 	p("phonehome: capture held against %s connection endpoints\n", T(catalog.BuildTitle(rep.Build)))
+	if rep.CatalogFile != "" {
+		p("  catalog  %s (a user catalog)\n", T(rep.CatalogFile))
+	}
 	if rep.NothingInScope != "" {
 		p("  WARNING  %s\n", T(rep.NothingInScope))
 	}

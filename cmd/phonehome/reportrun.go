@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -25,6 +26,7 @@ import (
 type reportOptions struct {
 	editions string
 	build    string
+	catalog  string // a user catalog file; wins over build
 	format   string
 	output   string
 }
@@ -34,6 +36,7 @@ func reportFlags(cmd *cobra.Command, opt *reportOptions) {
 	f := cmd.Flags()
 	f.StringVar(&opt.editions, "edition", "all", "editions to report: home, pro, education, enterprise, or all (comma-separated); one the build has no page for is named, not reported")
 	f.StringVar(&opt.build, "build", "1909", "Windows build whose pages to compare with: 1709 ... 21H2, 11, or a full name ("+strings.Join(catalog.Builds(), ", ")+")")
+	f.StringVar(&opt.catalog, "catalog", "", "hold the run against the user catalog in `FILE` (catalog/README.md, User catalogs) instead of --build's pages")
 	f.StringVar(&opt.format, "format", "text", "report format: text (terminal), json, csv (one row per edition, list and item), markdown, or html (one self-contained page)")
 	f.StringVarP(&opt.output, "output", "o", "", "write the report to `FILE` (written whole beside it, then renamed into place) instead of standard output")
 }
@@ -57,7 +60,7 @@ func prepareReport(stderr io.Writer, opt reportOptions) (*reportSetup, error) {
 	if !ok {
 		return nil, usageError{fmt.Errorf("--format %q: want text, json, csv, markdown or html", opt.format)}
 	}
-	cat, err := loadCatalog(opt.build)
+	cat, err := resolveCatalog(opt.build, opt.catalog)
 	if err != nil {
 		return nil, usageError{err}
 	}
@@ -65,6 +68,38 @@ func prepareReport(stderr io.Writer, opt reportOptions) (*reportSetup, error) {
 		return nil, err
 	}
 	return &reportSetup{cat: cat, eds: eds, render: render, output: opt.output}, nil
+}
+
+// resolveCatalog is the catalog a run is held against: the user catalog
+// in file (--catalog) when file is not empty, else the pages of build, by
+// its full or short name (loadCatalog). A file that does not parse gives
+// its first problem at FILE:LINE and how many more there are; phonehome
+// catalog validate lists them all.
+func resolveCatalog(build, file string) (*catalog.Catalog, error) {
+	if file == "" {
+		return loadCatalog(build)
+	}
+	cat, err := catalog.LoadFile(file)
+	if err == nil {
+		return cat, nil
+	}
+	var pe *catalog.ParseError
+	if !errors.As(err, &pe) {
+		return nil, fmt.Errorf("--catalog: %w", err)
+	}
+	n := 1
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		n = len(j.Unwrap())
+	}
+	msg := fmt.Sprintf("--catalog: %s", pe)
+	if n > 1 {
+		more := "problems: phonehome catalog validate %s lists them"
+		if n == 2 {
+			more = "problem: phonehome catalog validate %s lists it"
+		}
+		msg += fmt.Sprintf(" (and %d more "+more+")", n-1, quoteArgs([]string{file}))
+	}
+	return nil, errors.New(msg)
 }
 
 // write compares run with the catalog, writes the report (to stdout, or to

@@ -179,7 +179,7 @@ func generateBuild(fsys fs.FS, build string, pages []page, command string) ([]by
 				editions = editionOrder()
 			}
 			if !p.enterprise {
-				listed = editionOf(r.Section)
+				listed = mdpages.EditionOf(r.Section)
 				if listed == "" {
 					errs = append(errs, &mdpages.Error{File: p.file, Line: r.Line, Msg: fmt.Sprintf("row under heading %q, which names no edition (Home, Family, Pro, Education)", r.Section)})
 					continue
@@ -252,23 +252,6 @@ func generateBuild(fsys fs.FS, build string, pages []page, command string) ([]by
 		b.WriteString(strings.Join(fields, "\t") + "\n")
 	}
 	return []byte(b.String()), nil
-}
-
-// editionOf maps a section heading such as "Windows 10 Family" to an edition.
-func editionOf(heading string) string {
-	f := strings.Fields(strings.ToLower(heading))
-	if len(f) == 0 {
-		return ""
-	}
-	switch f[len(f)-1] {
-	case "home", "family":
-		return "home"
-	case "pro", "professional":
-		return "pro"
-	case "education":
-		return "education"
-	}
-	return ""
 }
 
 func isCommit(s string) bool {

@@ -289,6 +289,25 @@ func Parse(file string, src []byte) ([]Row, error) {
 	return rows, errors.Join(errs...)
 }
 
+// EditionOf maps a section heading of a non-Enterprise page, such as
+// "Windows 10 Family", to its edition: home, pro or education; "" when it
+// names none.
+func EditionOf(heading string) string {
+	f := strings.Fields(strings.ToLower(heading))
+	if len(f) == 0 {
+		return ""
+	}
+	switch f[len(f)-1] {
+	case "home", "family":
+		return "home"
+	case "pro", "professional":
+		return "pro"
+	case "education":
+		return "education"
+	}
+	return ""
+}
+
 // isLink reports whether a cell starts with a markdown link; one whose text
 // has spaces ("[Learn how to turn off ...](...)") heads a group of rows.
 func isLink(s string) bool {
