@@ -137,6 +137,8 @@ type Classifier struct {
 	evictions, streamsGivenUp, namesDropped, addrsDropped uint64
 	tunnelsTooDeep                                        uint64
 	ambiguousDropped                                      uint64
+	picked                                                []boundaryFacts // flows picked up mid-stream near the start
+	boundaryDropped                                       uint64
 	keyBuf                                                []byte // see ambiguous
 	anomalies                                             anomalyCounts
 	trunc                                                 truncation
@@ -245,6 +247,9 @@ func (c *Classifier) Add(p *capture.Packet) {
 	}
 	if f == nil {
 		f = c.newFlow(key, p, src, dst, ts)
+		if c.pickedUp(p, ts) {
+			c.notePickedUp(f)
+		}
 	}
 	c.lastFlow = f
 	if f.tunnel == capture.EncapNone {
@@ -499,20 +504,24 @@ func (c *Classifier) Finish() *Run {
 	if c.packets > 0 {
 		c.run.First, c.run.Last = timeOf(c.first), timeOf(c.last)
 	}
+	open, dropped := c.openAtEnd()
 	for f := c.flows.oldest(); f != nil; f = c.flows.oldest() {
 		c.finish(f)
 	}
 	if !c.vmKnown {
 		c.decideVM()
 	}
-	c.summarize()
+	c.summarize(open, dropped)
 	return &c.run
 }
 
 // summarize fills in what the run says of the whole input: the VM's flows,
-// the busiest local address, the bounds reached, anomalies and truncation.
-func (c *Classifier) summarize() {
+// the busiest local address, the bounds reached, anomalies, truncation, and
+// the flows at its ends: open, those open at its end (of which openDropped
+// were not kept), and those picked up mid-stream at its start.
+func (c *Classifier) summarize(open []BoundaryFlow, openDropped uint64) {
 	r := &c.run
+	r.OpenAtEnd, r.PickedUp = open, c.pickedUpList()
 	r.VMFlows = c.starts[c.vm]
 	if a, n := c.busiest(); n > 0 {
 		r.BusiestLocal, r.BusiestLocalFlows = netip.AddrFrom4(a), n
@@ -534,6 +543,7 @@ func (c *Classifier) summarize() {
 	bound(boundNames, c.cfg.MaxNames, c.namesDropped)
 	bound(boundAddrs, c.cfg.MaxNames, c.addrsDropped)
 	bound(boundAmbiguous, c.cfg.MaxNames, c.ambiguousDropped)
+	bound(boundBoundaryFull, maxBoundaryFlows, c.boundaryDropped+openDropped)
 	bound("tunnel nesting: a packet still encapsulated after this many encapsulations read as the packet inside the last", capture.MaxTunnelDepth, c.tunnelsTooDeep)
 	r.Anomalies = c.anomalies.list()
 	r.Truncation = c.trunc.result()

@@ -40,10 +40,19 @@ const (
 //     several runs have one, concatenated and sorted (sessions by Start,
 //     the others by their contents), so the result does not depend on the
 //     order of runs; when one run has it, as it is.
+//   - Flows at the ends of the runs (OpenAtEnd, PickedUp) are all kept, as
+//     lists are, and matched: a flow open at the end of one run and picked
+//     up mid-stream at the start of another, of the same 5-tuple, before
+//     the first would have expired, is one flow cut at the boundary and
+//     counted twice. Merge counts them under the bound BoundCutFlows,
+//     anew from all the runs' lists (a count the runs hold is dropped),
+//     so merging merged runs counts each cut once. It cannot uncount them:
+//     a run keeps what flows added to names and addresses, not the flows.
 //   - First is the earliest and Last the latest of the runs that saw a
 //     packet. The truncation's snap length stays when every run with a cut
 //     frame had it, else it is 0 (several lengths).
-//   - The VM: runs that name one must name the same, else Merge fails;
+//   - The VM: runs that name one must name the same, else Merge fails
+//     with a *VMMismatchError;
 //     a VM given with --vm in one run and detected in another is kept, and
 //     VMHow says so. BusiestLocal: when the runs name the same address (a
 //     resumed capture: the VM), their counts add; when they name several,
@@ -142,7 +151,21 @@ func Merge(runs ...*Run) (*Run, error) {
 			extra = append(extra, capture.Bound{What: b.what, Limit: defaultMaxNames, Times: b.times})
 		}
 	}
-	out.Bounds = mergeList(runs, func(r *Run) []capture.Bound { return r.Bounds }, extra, func(a, b capture.Bound) int {
+	// The flows cut at a boundary are counted anew from every run's flows
+	// at its ends (a merged run's count is dropped): a function of those
+	// lists as sets, so of no order or grouping of runs.
+	out.OpenAtEnd = mergeList(runs, func(r *Run) []BoundaryFlow { return r.OpenAtEnd }, nil, compareBoundary, nil)
+	out.PickedUp = mergeList(runs, func(r *Run) []BoundaryFlow { return r.PickedUp }, nil, compareBoundary, nil)
+	if n := cutFlows(out.OpenAtEnd, out.PickedUp); n > 0 {
+		extra = append(extra, capture.Bound{What: BoundCutFlows, Times: n})
+	}
+	notCut := func(r *Run) []capture.Bound {
+		if !slices.ContainsFunc(r.Bounds, isCutBound) {
+			return r.Bounds
+		}
+		return slices.DeleteFunc(slices.Clone(r.Bounds), isCutBound)
+	}
+	out.Bounds = mergeList(runs, notCut, extra, func(a, b capture.Bound) int {
 		return cmp.Or(strings.Compare(a.What, b.What), cmp.Compare(a.Limit, b.Limit))
 	}, func(a, b capture.Bound) (capture.Bound, bool) {
 		if a.What != b.What || a.Limit != b.Limit {
@@ -184,6 +207,8 @@ func Merge(runs ...*Run) (*Run, error) {
 	return out, nil
 }
 
+func isCutBound(b capture.Bound) bool { return b.What == BoundCutFlows }
+
 // The classifier's bounds on its tables of names, sets of names and
 // addresses (Finish names them so); Merge counts under them what it drops.
 const (
@@ -192,6 +217,19 @@ const (
 	boundAddrs      = "unattributed address table full: flows to new addresses not kept in the report"
 	boundAmbiguous  = "ambiguous name table full: flows of new sets of DNS names not kept in the report"
 )
+
+// VMMismatchError is Merge's error for runs of different VMs: Runs are the
+// indexes of two of them (among the runs that are not nil, in the order
+// given), VMs their VMs.
+type VMMismatchError struct {
+	Runs [2]int
+	VMs  [2]netip.Addr
+}
+
+func (e *VMMismatchError) Error() string {
+	return fmt.Sprintf("merge: the runs are of different VMs: %s (run %d) and %s (run %d); merge runs of one VM, or give the same --vm to each",
+		e.VMs[0], e.Runs[0]+1, e.VMs[1], e.Runs[1]+1)
+}
 
 // mergeVM sets out's VM fields from runs (see Merge).
 func mergeVM(out *Run, runs []*Run) error {
@@ -203,7 +241,7 @@ func mergeVM(out *Run, runs []*Run) error {
 			continue
 		}
 		if from != nil && r.VM != from.VM {
-			return fmt.Errorf("merge: the runs are of different VMs: %s (run %d) and %s (run %d); merge runs of one VM, or give the same --vm to each", from.VM, slices.Index(runs, from)+1, r.VM, i+1)
+			return &VMMismatchError{Runs: [2]int{slices.Index(runs, from), i}, VMs: [2]netip.Addr{from.VM, r.VM}}
 		}
 		from = r
 		out.VM = r.VM

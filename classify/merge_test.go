@@ -61,6 +61,16 @@ func mergeRun(t *testing.T, seed uint64) *Run {
 	// the VM; runs that disagree on it are the one exception to
 	// associativity (see Merge).
 	run.BusiestLocal = run.VM
+	// Run seed is the seed-th hour of one capture: a connection open
+	// throughout is picked up at its start and open at its end, so
+	// consecutive runs have one flow cut between them.
+	start := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC).Add(time.Duration(seed) * time.Hour)
+	conn := BoundaryFlow{Proto: "tcp", Src: run.VM, SPort: 50000, Dst: netip.MustParseAddr("20.42.65.92"), DPort: 443}
+	at, open := conn, conn
+	at.First = start.Add(time.Second)
+	open.Last, open.Until = start.Add(time.Hour-time.Second), start.Add(2*time.Hour-time.Second)
+	run.PickedUp = append(run.PickedUp, at)
+	run.OpenAtEnd = append(run.OpenAtEnd, open)
 	return run
 }
 
@@ -74,6 +84,9 @@ func TestMergeCommutativeAssociative(t *testing.T) {
 		if x, y := recordOf(t, ab), recordOf(t, ba); x != y {
 			t.Errorf("seed %d: Merge(a, b) != Merge(b, a):\n%s", seed, firstDiffLine(x, y))
 		}
+		if n := cutCount(ab); n != 1 {
+			t.Errorf("seed %d: Merge(a, b) counts %d flows cut; want 1 (one connection open across)", seed, n)
+		}
 		left := mustMerge(t, ab, c)
 		right := mustMerge(t, a, mustMerge(t, b, c))
 		all := mustMerge(t, c, a, b)
@@ -82,6 +95,14 @@ func TestMergeCommutativeAssociative(t *testing.T) {
 		}
 		if x, y := recordOf(t, left), recordOf(t, all); x != y {
 			t.Errorf("seed %d: Merge(Merge(a, b), c) != Merge(c, a, b):\n%s", seed, firstDiffLine(x, y))
+		}
+		// a and c, the first and third hours, merged first: the
+		// connection looks cut between them until b comes.
+		if x, y := recordOf(t, mustMerge(t, mustMerge(t, a, c), b)), recordOf(t, all); x != y {
+			t.Errorf("seed %d: Merge(Merge(a, c), b) != Merge(c, a, b):\n%s", seed, firstDiffLine(x, y))
+		}
+		if n := cutCount(all); n != 2 {
+			t.Errorf("seed %d: Merge(a, b, c) counts %d flows cut; want 2", seed, n)
 		}
 		want := recordOf(t, a)
 		for name, m := range map[string]*Run{
@@ -110,6 +131,16 @@ func TestMergeCommutativeAssociative(t *testing.T) {
 			t.Errorf("seed %d: changing Merge(a, b) changed a", seed)
 		}
 	}
+}
+
+// cutCount is the flows Merge counted as cut at a boundary.
+func cutCount(r *Run) uint64 {
+	for _, b := range r.Bounds {
+		if b.What == BoundCutFlows {
+			return b.Times
+		}
+	}
+	return 0
 }
 
 // firstDiffLine shows where two records first differ.
@@ -209,6 +240,9 @@ func TestMergeAsOneCapture(t *testing.T) {
 				for _, a := range r.Ambiguous {
 					slices.SortFunc(a.Addrs, netip.Addr.Compare)
 				}
+				// A merged run keeps the flows at the ends of every
+				// run, a whole capture those at its own ends.
+				r.OpenAtEnd, r.PickedUp = nil, nil
 				slices.Sort(r.Inputs)
 				slices.SortFunc(r.InputStats, func(x, y capture.Input) int { return strings.Compare(x.Name, y.Name) })
 			}

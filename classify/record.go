@@ -460,6 +460,19 @@ type (
 		Duplicates        uint64                  `json:"duplicates"`
 		InputStats        []recInput              `json:"input_stats"`
 		Sessions          []recSession            `json:"sessions"`
+		OpenAtEnd         []recBoundary           `json:"open_at_end"`
+		PickedUp          []recBoundary           `json:"picked_up"`
+	}
+	recBoundary struct {
+		Proto rstr   `json:"proto"`
+		Src   raddr  `json:"src"`
+		SPort uint16 `json:"sport"`
+		Dst   raddr  `json:"dst"`
+		DPort uint16 `json:"dport"`
+		// Only the times a list sets are written.
+		First *rtime `json:"first,omitempty"`
+		Last  *rtime `json:"last,omitempty"`
+		Until *rtime `json:"until,omitempty"`
 	}
 	recExcluded struct {
 		Packets uint64 `json:"packets"`
@@ -633,6 +646,8 @@ func toRecord(run *Run, meta RecordMeta) (*record, error) {
 		Duplicates:   run.Duplicates,
 		InputStats:   make([]recInput, len(run.InputStats)),
 		Sessions:     make([]recSession, len(run.Sessions)),
+		OpenAtEnd:    boundaryRecs(run.OpenAtEnd),
+		PickedUp:     boundaryRecs(run.PickedUp),
 	}
 	if rr.Unsupported == nil {
 		rr.Unsupported = map[string]uint64{}
@@ -812,6 +827,7 @@ func fromRecord(rec *record) (*Run, error) {
 			Compression: string(in.Compression), Format: string(in.Format), Bytes: in.Bytes, Frames: in.Frames,
 			Duplicates: in.Duplicates, Empty: in.Empty, Skipped: string(in.Skipped)})
 	}
+	run.OpenAtEnd, run.PickedUp = fromBoundaryRecs(rr.OpenAtEnd), fromBoundaryRecs(rr.PickedUp)
 	for _, s := range rr.Sessions {
 		run.Sessions = append(run.Sessions, capture.Session{Interface: string(s.Interface), LinkType: string(s.LinkType),
 			Filter: string(s.Filter), Snaplen: s.Snaplen, Promiscuous: s.Promiscuous, BufferSize: s.BufferSize,
@@ -820,4 +836,38 @@ func fromRecord(rec *record) (*Run, error) {
 			WriteError: string(s.WriteError), WriteLost: s.WriteLost, CheckpointError: string(s.CheckpointError)})
 	}
 	return run, nil
+}
+
+func boundaryRecs(l []BoundaryFlow) []recBoundary {
+	out := make([]recBoundary, len(l))
+	at := func(t time.Time) *rtime {
+		if t.IsZero() {
+			return nil
+		}
+		r := rtime(t)
+		return &r
+	}
+	for i, b := range l {
+		out[i] = recBoundary{Proto: rstr(b.Proto), Src: raddr(b.Src), SPort: b.SPort, Dst: raddr(b.Dst), DPort: b.DPort,
+			First: at(b.First), Last: at(b.Last), Until: at(b.Until)}
+	}
+	return out
+}
+
+func fromBoundaryRecs(l []recBoundary) []BoundaryFlow {
+	if len(l) == 0 {
+		return nil
+	}
+	out := make([]BoundaryFlow, len(l))
+	at := func(t *rtime) time.Time {
+		if t == nil {
+			return time.Time{}
+		}
+		return time.Time(*t)
+	}
+	for i, b := range l {
+		out[i] = BoundaryFlow{Proto: string(b.Proto), Src: netip.Addr(b.Src), SPort: b.SPort, Dst: netip.Addr(b.Dst), DPort: b.DPort,
+			First: at(b.First), Last: at(b.Last), Until: at(b.Until)}
+	}
+	return out
 }

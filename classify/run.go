@@ -234,6 +234,15 @@ type Run struct {
 	// (capture.Stats.Sessions): interface, filter, span and libpcap's drop
 	// counts. None for a run read from files.
 	Sessions []capture.Session
+
+	// OpenAtEnd are the flows still open when the input ended, and
+	// PickedUp those whose first packet came near its start and may be the
+	// rest of a flow that began before it (see boundary.go), each at most
+	// 4 096 (more are counted as a bound), sorted. Merge keeps every run's,
+	// and matches them to count the flows cut at a boundary between runs
+	// (BoundCutFlows).
+	OpenAtEnd []BoundaryFlow
+	PickedUp  []BoundaryFlow
 }
 
 // DNSAnswers counts the DNS answers read (responses with a question, opcode

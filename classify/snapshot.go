@@ -22,6 +22,7 @@ func (c *Classifier) Snapshot() *Run {
 	c.cfg.OnFlow = nil
 	wasFinished := c.finished
 	c.finished = true // the snapshot sees every flow started so far
+	open, dropped := c.openAtEnd()
 	if !c.vmKnown {
 		c.decideVM() // folds the flows held back, then the live ones follow
 	}
@@ -32,7 +33,7 @@ func (c *Classifier) Snapshot() *Run {
 	if c.packets > 0 {
 		c.run.First, c.run.Last = timeOf(c.first), timeOf(c.last)
 	}
-	c.summarize()
+	c.summarize(open, dropped)
 	snap := c.run // the working maps and lists become the snapshot's
 	c.finished = wasFinished
 	c.cfg.OnFlow = onFlow
@@ -137,5 +138,7 @@ func (r *Run) Clone() *Run {
 	}
 	out.InputStats = slices.Clone(r.InputStats)
 	out.Sessions = slices.Clone(r.Sessions)
+	out.OpenAtEnd = slices.Clone(r.OpenAtEnd)
+	out.PickedUp = slices.Clone(r.PickedUp)
 	return &out
 }
