@@ -402,6 +402,10 @@ func NormaliseProtocols(cell string) ([]string, error) {
 func clean(s string, keepBreaks bool) string {
 	var b strings.Builder
 	space := false
+	// Where the last link end, ')' and '>' are: each test below of "is
+	// there one further on" is then a comparison, not a scan of the rest of
+	// the cell, which made a long cell of '[' or "<a" quadratic.
+	lastLink, lastParen, lastGT := strings.LastIndex(s, "]("), strings.LastIndexByte(s, ')'), strings.LastIndexByte(s, '>')
 	put := func(c byte) {
 		if c == ' ' || c == '\t' || c == '\n' && !keepBreaks || c == '\r' || c == '\v' || c == '\f' {
 			space = true
@@ -435,20 +439,21 @@ func clean(s string, keepBreaks bool) string {
 				}
 				continue
 			}
-			if n := tagLen(s[i:]); n > 0 {
-				i += n - 1 // other HTML tags, such as <span id="..."></span>, vanish
-				continue
+			if n := 0; i < lastGT {
+				if n = tagLen(s[i:]); n > 0 {
+					i += n - 1 // other HTML tags, such as <span id="..."></span>, vanish
+					continue
+				}
 			}
 			put(c)
 		case c == ']' && i+1 < len(s) && s[i+1] == '(':
 			// "[text](url)": drop "](url)"; the '[' was dropped below.
-			j := strings.IndexByte(s[i:], ')')
-			if j < 0 {
+			if i > lastParen {
 				put(c)
 				continue
 			}
-			i += j
-		case c == '[' && strings.Contains(s[i:], "]("):
+			i += strings.IndexByte(s[i:], ')')
+		case c == '[' && i < lastLink:
 		default:
 			put(c)
 		}

@@ -211,3 +211,19 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestCleanLinear cleans cells of 2 MiB built to make a scan for what comes
+// further on quadratic ('[' with "](" only at the end, "<a" with no '>',
+// "](" with no ')'): linear, each takes milliseconds; quadratic, minutes.
+func TestCleanLinear(t *testing.T) {
+	const n = 1 << 20
+	for name, cell := range map[string]string{
+		"brackets":     strings.Repeat("[a", n) + "](x)",
+		"tags":         strings.Repeat("<a", n),
+		"links_no_end": strings.Repeat("](", n),
+	} {
+		if got := clean(cell, false); len(got) > len(cell) {
+			t.Errorf("%s: clean gave %d bytes of %d", name, len(got), len(cell))
+		}
+	}
+}
