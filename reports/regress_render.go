@@ -253,7 +253,7 @@ func RegressionMarkdown(w io.Writer, reg *Regression) error {
 	p := ew.printf
 	p("# %s\n\n", MarkdownText(v.Title))
 	for _, h := range v.Header {
-		p("- **%s**: %s\n", MarkdownText(h[0]), MarkdownText(h[1]))
+		p("- %s: %s\n", MarkdownText(h[0]), MarkdownText(h[1]))
 	}
 	for _, s := range v.Sections {
 		p("\n## %s\n", MarkdownText(s.Title))
