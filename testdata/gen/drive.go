@@ -35,6 +35,9 @@ func drive(scenario string) error {
 	case "fixtures":
 		steps = fixtureSteps()
 		d.nextPort = 50400
+	case "compare":
+		steps = compareSteps()
+		d.nextPort = 51000
 	default:
 		return fmt.Errorf("unknown scenario %q", scenario)
 	}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Rebuilds every capture under testdata/ (sample/ and fixtures/) from real
+# Rebuilds every capture under testdata/ (sample/, fixtures/ and compare/) from real
 # clients talking to local servers inside a throw-away network namespace.
 #
 #   sudo testdata/gen/make-fixtures.sh
@@ -116,5 +116,7 @@ for f in "$testdata/sample/idle-1909.pcapng" "$testdata"/fixtures/*.pcap; do
 done
 echo "== cut the sample to short snap lengths"
 "$here/snaplen.sh"
+echo "== the captures of testdata/compare, from the new sample"
+"$here/make-compare-fixtures.sh"
 ls -l "$testdata/sample" "$testdata/fixtures"
 echo "== done"

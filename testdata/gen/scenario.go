@@ -62,6 +62,8 @@ var zone = []zoneEntry{
 	{"assets.msn.com", []string{"assets.msn.com.edgekey.net", "e28578.d.akamaiedge.net"}, "127.0.2.4", "23.200.143.7"},
 	{"ocsp.sectigo.com", []string{"ocsp.comodoca.com.cdn.cloudflare.net"}, "127.0.2.5", "172.64.149.23"},
 	{"api.vendor-updater.net", nil, "127.0.2.6", "45.60.12.34"},
+	// Only in testdata/compare/new-undocumented.pcapng (make-compare-fixtures.sh).
+	{"telemetry.example-vendor.test", []string{"telemetry.example-vendor.test.cdn.example-cdn.test"}, "127.0.2.7", "185.12.64.73"},
 }
 
 // Addresses that are not in DNS answers.
@@ -282,5 +284,20 @@ func fixtureSteps() []Step {
 		// One real TLS+DNS exchange for the link-type variants: curl resolves
 		// www.bing.com (A and AAAA over UDP) then connects with SNI.
 		curlTLS("fx-linktypes", 0, "www.bing.com"),
+	}
+}
+
+// compareSteps are the exchanges that make-compare-fixtures.sh adds to the
+// sample for testdata/compare: one TLS connection to a name no 1909 page
+// documents, and arc.msn.com over plain HTTP in place of the sample's TLS
+// flow to it (arc-msn-1, at the same offset). Both resolve their name first
+// (glibc: A and AAAA). Local ports 51001+ (no clash with the sample's 49701+).
+func compareSteps() []Step {
+	const vendor = "telemetry.example-vendor.test"
+	return []Step{
+		opensslTLS("cmp-new-undocumented", h(2)+s(300), vendor),
+		{ID: "cmp-arc-http", At: s(71), Run: func(d *Driver) error {
+			return d.curlHTTP("arc.msn.com", []string{"/v3/Delivery/Placement?pid=338387&fmt=json"}, "Microsoft-WNS/10.0", nil)
+		}, Expect: []Expect{httpHost(addrOf("arc.msn.com")+":80", "arc.msn.com", cliCurl, "GET /v3/Delivery/Placement (in place of arc-msn-1's TLS)")}},
 	}
 }
