@@ -38,6 +38,7 @@ type regressionView struct {
 
 type regressionSection struct {
 	Title string
+	Sub   bool // a part of the changes, under their heading
 	Note  string
 	Head  []string // a header ending in ':' is a number
 	Rows  [][]string
@@ -105,6 +106,7 @@ func viewOf(reg *Regression) regressionView {
 	} else {
 		v.Sections = append(v.Sections, regressionSection{Title: head})
 	}
+	first := len(v.Sections)
 	ends := func(title string, list []EndpointChange, run string) {
 		if len(list) == 0 {
 			return
@@ -170,6 +172,9 @@ func viewOf(reg *Regression) regressionView {
 			s.Lines = append(s.Lines, "- "+k)
 		}
 		v.Sections = append(v.Sections, s)
+	}
+	for i := first; i < len(v.Sections); i++ {
+		v.Sections[i].Sub = true
 	}
 	if len(reg.Matrix) > 0 {
 		changed := 0
@@ -256,7 +261,11 @@ func RegressionMarkdown(w io.Writer, reg *Regression) error {
 		p("- %s: %s\n", MarkdownText(h[0]), MarkdownText(h[1]))
 	}
 	for _, s := range v.Sections {
-		p("\n## %s\n", MarkdownText(s.Title))
+		level := "##"
+		if s.Sub {
+			level = "###"
+		}
+		p("\n%s %s\n", level, MarkdownText(s.Title))
 		if s.Note != "" {
 			p("\n%s\n", MarkdownText(s.Note))
 		}
