@@ -94,7 +94,7 @@ damaged input; 6 --fail-on found what it asks about (6 wins over 3).`,
 	f.IntVar(&opt.minFlows, "min-flows", reports.DefaultMinFlows, "... and the busier run has at least this many flows of it")
 	f.StringVar(&opt.vm, "vm", "", "IPv4 address of the Windows VM in the captures given (default: the local address that starts the most flows)")
 	f.BoolVarP(&opt.quiet, "quiet", "q", false, "no progress line on stderr while captures are read")
-	registerCompletions(cmd)
+	registerCompareCompletions(cmd)
 	return cmd
 }
 
