@@ -195,3 +195,23 @@ func TestCompareUsageErrors(t *testing.T) {
 		t.Errorf("compare with a missing file: exit status %d; want %d", code, exitFailure)
 	}
 }
+
+// TestCompareDamagedInput: a run read from a cut capture exits with 3, as
+// analyze does, and its damage is on stderr; a --fail-on finding wins (6).
+func TestCompareDamagedInput(t *testing.T) {
+	raw, err := os.ReadFile(sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(t.TempDir(), "cut.pcapng")
+	if err := os.WriteFile(cut, raw[:len(raw)/2+7], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runCaptured(t, "compare", "-q", sample, cut)
+	if code != exitDamaged || !strings.Contains(errOut, "run 2: "+cut+" stopped at byte ") {
+		t.Errorf("compare with a cut capture: exit status %d, stderr %q; want %d and the damage of run 2", code, errOut, exitDamaged)
+	}
+	if code, _, errOut := runCaptured(t, "compare", "-q", "--fail-on", "gone", sample, cut); code != exitRegression {
+		t.Errorf("compare --fail-on gone with a cut capture: exit status %d; want %d\n%s", code, exitRegression, errOut)
+	}
+}
