@@ -342,9 +342,12 @@ func factsOf(r RegressRun, key func(string) string) (*facts, error) {
 }
 
 // frontNames maps every name of the run to the front name it is shown
-// under: itself, or, for a name that is a CNAME target of another name
-// (in its Aliases), that name, followed up the chain to a name that is no
-// one's target. Of several front names the first in byte order is taken.
+// under: itself, or, for a name met only as a CNAME target of another name
+// (in its Aliases) and through DNS answers (no SNI or HTTP Host named it),
+// that name, followed up the chain to a name that is no one's target. Of
+// several front names the first in byte order is taken. A name a client
+// asked for by SNI or Host is an endpoint of its own, documented or not, and
+// is never folded into another.
 func frontNames(run *classify.Run) map[string]string {
 	parent := map[string]string{}
 	names := make([]string, 0, len(run.Names))
@@ -354,7 +357,8 @@ func frontNames(run *classify.Run) map[string]string {
 	sort.Strings(names)
 	for _, n := range names {
 		for _, a := range run.Names[n].Aliases {
-			if a == n {
+			st := run.Names[a]
+			if a == n || st == nil || st.Evidence[classify.EvidenceSNI] > 0 || st.Evidence[classify.EvidenceHTTPHost] > 0 {
 				continue
 			}
 			if p, ok := parent[a]; !ok || n < p {

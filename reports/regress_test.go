@@ -209,7 +209,9 @@ func TestRegressNormalises(t *testing.T) {
 	t.Run("cname_target_under_front_name", func(t *testing.T) {
 		front := flows("settings-win.data.microsoft.com", 1)
 		front.Aliases = []string{"settings-win.data.microsoft.com.akadns.net", "atm-settingsfe-prod.trafficmanager.net"}
-		a := runOf(time.Hour, front, flows("atm-settingsfe-prod.trafficmanager.net", 1))
+		target := flows("atm-settingsfe-prod.trafficmanager.net", 1)
+		target.Evidence = map[string]int{classify.EvidenceDNS: 1}
+		a := runOf(time.Hour, front, target)
 		front2 := flows("settings-win.data.microsoft.com", 2)
 		front2.Aliases = front.Aliases
 		b := runOf(time.Hour, front2)
@@ -219,6 +221,16 @@ func TestRegressNormalises(t *testing.T) {
 		}
 		if reg.Runs[0].Seen != 1 {
 			t.Errorf("run a: %d endpoints seen; want 1", reg.Runs[0].Seen)
+		}
+	})
+	t.Run("cname_target_named_by_sni_stays", func(t *testing.T) {
+		front := flows("wns.example.net", 1)
+		front.Aliases = []string{"client.wns.windows.com"}
+		a := runOf(time.Hour, front, flows("client.wns.windows.com", 1))
+		b := runOf(time.Hour, front)
+		c := regress(t, RegressOptions{}, rr("a", a, page), rr("b", b, page)).Changes
+		if g := keys(c.Gone); g != "client.wns.windows.com" {
+			t.Errorf("gone = %q; want client.wns.windows.com: a name asked for by SNI is its own endpoint", g)
 		}
 	})
 	t.Run("pattern_meets_plain_host", func(t *testing.T) {
