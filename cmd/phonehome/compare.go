@@ -158,6 +158,15 @@ func compare(stdout, stderr io.Writer, args []string, opt compareOptions) error 
 		return err
 	}
 
+	// The page of a run read from captures is known now: a wrong one is
+	// said before the captures are read.
+	for i, ra := range list {
+		if len(ra.files) != 1 || !isRecord(ra.files[0]) {
+			if _, err := labelRun(i, ra, classify.RecordMeta{}, labels[i], def); err != nil {
+				return err
+			}
+		}
+	}
 	var runs []reports.RegressRun
 	damaged := false
 	for i, ra := range list {
@@ -293,8 +302,12 @@ func labelRun(i int, ra runArg, meta classify.RecordMeta, given, def runLabel) (
 	}
 	rr.Catalog, rr.Edition = cat, catalog.Edition(strings.ToLower(edition))
 	if !slices.Contains(cat.Editions(), rr.Edition) {
-		return rr, usageError{fmt.Errorf("run %d (%s): %s has no page for %s; give another edition with --label-of %d=edition=...",
-			i+1, ra.name, catalog.BuildTitle(cat.Build), rr.Edition, i+1)}
+		var have []string
+		for _, e := range cat.Editions() {
+			have = append(have, string(e))
+		}
+		return rr, usageError{fmt.Errorf("run %d (%s): %s has no page for %s; it has pages for %s: give one with --label-of %d=edition=%s",
+			i+1, ra.name, catalog.BuildTitle(cat.Build), rr.Edition, strings.Join(have, ", "), i+1, have[0])}
 	}
 	return rr, nil
 }
