@@ -142,19 +142,7 @@ func analyze(stdout, stderr io.Writer, files []string, opt analyzeOptions) error
 	}
 	defer closeFlows() // closed and checked below; this is for early returns
 
-	src, err := capture.OpenFiles(files, capture.Options{})
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	prog := newProgress(stderr, opt.quiet)
-	cfg.Inputs = files
-	cfg.Progress = func(packets uint64) {
-		done, total := src.Progress()
-		prog.update(done, total, packets)
-	}
-	run, err := classify.Analyze(src, cfg)
-	prog.done()
+	run, err := readCaptures(stderr, files, cfg, opt.quiet)
 	if err != nil {
 		return err
 	}
@@ -167,6 +155,26 @@ func analyze(stdout, stderr io.Writer, files []string, opt analyzeOptions) error
 		}
 	}
 	return rep.write(stdout, stderr, run)
+}
+
+// readCaptures reads files as one capture and classifies it with cfg, with
+// a progress line on stderr unless quiet: analyze's path, which compare
+// takes for the captures it is given.
+func readCaptures(stderr io.Writer, files []string, cfg classify.Config, quiet bool) (*classify.Run, error) {
+	src, err := capture.OpenFiles(files, capture.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	prog := newProgress(stderr, quiet)
+	cfg.Inputs = files
+	cfg.Progress = func(packets uint64) {
+		done, total := src.Progress()
+		prog.update(done, total, packets)
+	}
+	run, err := classify.Analyze(src, cfg)
+	prog.done()
+	return run, err
 }
 
 // checkEditions holds the editions asked for against those the build has a

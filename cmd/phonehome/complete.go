@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/phonehome/phonehome/catalog"
+	"github.com/phonehome/phonehome/reports"
 )
 
 // formats are the values --format takes, in the order help lists them, with
@@ -31,13 +32,7 @@ func registerCompletions(cmd *cobra.Command) {
 	must(cmd.RegisterFlagCompletionFunc("format", func(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		return matching(formats, "", toComplete), cobra.ShellCompDirectiveNoFileComp
 	}))
-	must(cmd.RegisterFlagCompletionFunc("build", func(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		var builds []cobra.Completion
-		for _, b := range catalog.Builds() {
-			builds = append(builds, cobra.CompletionWithDesc(shortBuild(b), catalog.BuildTitle(b)))
-		}
-		return matching(builds, "", toComplete), cobra.ShellCompDirectiveNoFileComp
-	}))
+	must(cmd.RegisterFlagCompletionFunc("build", completeBuild))
 	must(cmd.RegisterFlagCompletionFunc("edition", func(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		given, last := "", toComplete
 		if i := strings.LastIndexByte(toComplete, ','); i >= 0 {
@@ -53,6 +48,54 @@ func registerCompletions(cmd *cobra.Command) {
 			}
 		}
 		return matching(eds, given, last), cobra.ShellCompDirectiveNoFileComp
+	}))
+}
+
+func completeBuild(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	var builds []cobra.Completion
+	for _, b := range catalog.Builds() {
+		builds = append(builds, cobra.CompletionWithDesc(shortBuild(b), catalog.BuildTitle(b)))
+	}
+	return matching(builds, "", toComplete), cobra.ShellCompDirectiveNoFileComp
+}
+
+// registerCompareCompletions makes the shell complete compare's --format
+// (no csv), --build, --edition (one) and --fail-on (a comma-separated list).
+func registerCompareCompletions(cmd *cobra.Command) {
+	must := func(err error) {
+		if err != nil {
+			panic(err) // a flag name misspelt here: a bug, found by the tests
+		}
+	}
+	must(cmd.RegisterFlagCompletionFunc("format", func(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		var fs []cobra.Completion
+		for _, f := range formats {
+			if name, _, _ := strings.Cut(f, "\t"); name != "csv" {
+				fs = append(fs, name)
+			}
+		}
+		return matching(fs, "", toComplete), cobra.ShellCompDirectiveNoFileComp
+	}))
+	must(cmd.RegisterFlagCompletionFunc("build", completeBuild))
+	must(cmd.RegisterFlagCompletionFunc("edition", func(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		var eds []cobra.Completion
+		for _, e := range editions {
+			eds = append(eds, string(e))
+		}
+		return matching(eds, "", toComplete), cobra.ShellCompDirectiveNoFileComp
+	}))
+	must(cmd.RegisterFlagCompletionFunc("fail-on", func(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		given, last := "", toComplete
+		if i := strings.LastIndexByte(toComplete, ','); i >= 0 {
+			given, last = toComplete[:i+1], toComplete[i+1:]
+		}
+		var kinds []cobra.Completion
+		for _, k := range reports.FindKinds {
+			if !strings.Contains(","+strings.ToLower(given), ","+k+",") {
+				kinds = append(kinds, k)
+			}
+		}
+		return matching(kinds, given, last), cobra.ShellCompDirectiveNoFileComp
 	}))
 }
 

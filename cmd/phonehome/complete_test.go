@@ -15,6 +15,11 @@ func TestCompletion(t *testing.T) {
 		args []string
 		want []string
 	}{
+		{"compare_format", []string{"compare", "--format", ""}, []string{"text", "json", "markdown", "html"}},
+		{"compare_edition", []string{"compare", "--edition", ""}, []string{"home", "pro", "education", "enterprise"}},
+		{"compare_fail_on", []string{"compare", "--fail-on", ""}, []string{"new", "new-undocumented", "gone", "any"}},
+		{"compare_fail_on_after_a_comma", []string{"compare", "--fail-on", "new,G"}, []string{"new,gone"}},
+		{"compare_build", []string{"compare", "--build", "21h"}, []string{"21H1", "21H2"}},
 		{"format", []string{"--format", ""}, []string{"text", "json", "csv", "markdown", "html"}},
 		{"format_upper_case", []string{"--format", "J"}, []string{"json"}},
 		{"format_equals", []string{"--format=m"}, []string{"markdown"}}, // the shell script puts "--format=" back
@@ -26,7 +31,11 @@ func TestCompletion(t *testing.T) {
 		{"build_every_one", []string{"--build", ""}, []string{"1709", "1803", "1809", "1903", "1909", "2004", "20H2", "21H1", "21H2", "11"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, _ := runCaptured(t, append([]string{"__complete", "analyze"}, tt.args...)...)
+			args := append([]string{"__complete", "analyze"}, tt.args...)
+			if tt.args[0] == "compare" {
+				args = append([]string{"__complete"}, tt.args...)
+			}
+			code, stdout, _ := runCaptured(t, args...)
 			lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
 			if code != exitOK || len(lines) == 0 {
 				t.Fatalf("__complete: exit status %d, output %q", code, stdout)

@@ -10,7 +10,8 @@
 // started by the VM towards a public address: an IPv6-only, ARP-only, empty
 // or undecodable capture, a --vm that started no flow), which stderr and the
 // top of the report say. 3 wins over 4. 5: capture's interface went down or
-// away mid-run (the report of what was captured until then was written).
+// away mid-run (the report of what was captured until then was written). 6:
+// compare found what --fail-on asks about (a new endpoint, say): 6 wins over 3.
 package main
 
 import (
@@ -36,6 +37,8 @@ const (
 	// exitIfaceDown: capture's interface went down or away mid-run; the
 	// report of what was captured was written.
 	exitIfaceDown = 5
+	// exitRegression: compare found what --fail-on asks about.
+	exitRegression = 6
 )
 
 // errDamaged is returned by a command that finished on damaged input.
@@ -68,6 +71,8 @@ func run(args []string) int {
 		return exitNothing
 	case errors.Is(err, errInterfaceDown):
 		return exitIfaceDown
+	case errors.Is(err, errRegression):
+		return exitRegression
 	}
 	// File names and arguments in the message are the user's or a
 	// capture's: escaped as the report escapes them (reports.Terminal).
@@ -106,7 +111,7 @@ phonehome is passive: it never sends a packet and never resolves a name.`,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.SetHelpCommand(newHelpCmd(root))
-	root.AddCommand(newAnalyzeCmd(), newCaptureCmd(), newReportCmd(), newMergeCmd(), newCatalogCmd(), newInterfacesCmd(), newVersionCmd())
+	root.AddCommand(newAnalyzeCmd(), newCaptureCmd(), newReportCmd(), newCompareCmd(), newMergeCmd(), newCatalogCmd(), newInterfacesCmd(), newVersionCmd())
 	// --version prints what the version command does. The flag is made here,
 	// not by cobra, which would also take -v (read as "verbose" elsewhere).
 	root.Version = versionText(debug.ReadBuildInfo())
