@@ -71,7 +71,13 @@ type Change struct {
 // page for has no endpoints there (21H2 has Enterprise only): every
 // endpoint of the other is Added or Removed. Neither catalog is modified.
 func Diff(from, to *Catalog, ed Edition, opt DiffOptions) []Change {
-	a, b := diffSides(from, ed, opt), diffSides(to, ed, opt)
+	return DiffEditions(from, ed, to, ed, opt)
+}
+
+// DiffEditions is Diff between edition fromEd of from and edition toEd of
+// to: phonehome compare holds each run against its own build and edition.
+func DiffEditions(from *Catalog, fromEd Edition, to *Catalog, toEd Edition, opt DiffOptions) []Change {
+	a, b := diffSides(from, fromEd, opt), diffSides(to, toEd, opt)
 	var out []Change
 	for k, sa := range a {
 		sb, ok := b[k]

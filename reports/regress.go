@@ -284,7 +284,7 @@ func Regress(runs []RegressRun, opt RegressOptions) (*Regression, error) {
 	a, b := 0, len(runs)-1
 	reg.Changes = changes(all[a], all[b], reg.Runs[a], reg.Runs[b], opt, key)
 	reg.Changes.From, reg.Changes.To = a, b
-	reg.Changes.Page = pageChange(runs[a], runs[b], key)
+	reg.Changes.Page = pageChange(runs[a], runs[b], opt.FoldNumbered)
 	if len(runs) >= 3 {
 		reg.Matrix = matrix(all)
 	}
@@ -477,40 +477,23 @@ func trafficChange(k string, a, b *nameFacts, daysA, daysB float64, opt RegressO
 func round2(x float64) float64 { return math.Round(x*100) / 100 }
 
 // pageChange is what b's page lists for its edition that a's does not, and
-// the reverse, by key.
-func pageChange(a, b RegressRun, key func(string) string) PageChange {
+// the reverse, by key (catalog.DiffEditions).
+func pageChange(a, b RegressRun, fold bool) PageChange {
 	pc := PageChange{
 		FromPage: catalog.BuildTitle(a.Catalog.Build) + " " + editionTitle(string(a.Edition)),
 		ToPage:   catalog.BuildTitle(b.Catalog.Build) + " " + editionTitle(string(b.Edition)),
+		Added:    []string{},
+		Removed:  []string{},
 	}
-	pc.Added, pc.Removed = pageDiff(a.Catalog, a.Edition, b.Catalog, b.Edition, key)
+	for _, c := range catalog.DiffEditions(a.Catalog, a.Edition, b.Catalog, b.Edition, catalog.DiffOptions{FoldNumbered: fold}) {
+		switch c.Kind {
+		case catalog.Added:
+			pc.Added = append(pc.Added, c.Key)
+		case catalog.Removed:
+			pc.Removed = append(pc.Removed, c.Key)
+		}
+	}
 	return pc
-}
-
-// pageDiff lists the keys of the patterns to's page lists for edition toEd
-// and from's does not for fromEd (added), and the reverse (removed). It is
-// the local stand-in for catalog.Diff.
-func pageDiff(from *catalog.Catalog, fromEd catalog.Edition, to *catalog.Catalog, toEd catalog.Edition, key func(string) string) (added, removed []string) {
-	keys := func(c *catalog.Catalog, ed catalog.Edition) map[string]bool {
-		m := map[string]bool{}
-		for _, e := range c.ForEdition(ed) {
-			m[key(e.Pattern)] = true
-		}
-		return m
-	}
-	f, t := keys(from, fromEd), keys(to, toEd)
-	added, removed = []string{}, []string{}
-	for _, k := range sortedKeys(t) {
-		if !f[k] {
-			added = append(added, k)
-		}
-	}
-	for _, k := range sortedKeys(f) {
-		if !t[k] {
-			removed = append(removed, k)
-		}
-	}
-	return added, removed
 }
 
 // matrix has a row per key any run saw or documented: rows whose state

@@ -26,6 +26,7 @@ var errRegression = errors.New("regression found")
 
 type compareOptions struct {
 	build, edition string
+	catalogFile    string // --catalog: every run against this catalog
 	format, output string
 	runs           []string // --run NAME=FILE,FILE
 	labels         []string // --label-of RUN=build=...,edition=...,name=...
@@ -83,6 +84,7 @@ damaged input; 6 --fail-on found what it asks about (6 wins over 3).`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&opt.build, "build", "1909", "build of the runs whose record and --label-of do not say: 1709 ... 21H2, 11, or a full name")
+	f.StringVar(&opt.catalogFile, "catalog", "", "hold every run against the catalog in `FILE` (phonehome's user catalog format) instead of its build's page: the changes are then Windows' alone")
 	f.StringVar(&opt.edition, "edition", "pro", "edition of the runs whose record and --label-of do not say: home, pro, education or enterprise")
 	f.StringVar(&opt.format, "format", "text", "report format: text, json, markdown, or html (one self-contained page)")
 	f.StringVarP(&opt.output, "output", "o", "", "write the report to `FILE` (written whole beside it, then renamed into place) instead of standard output")
@@ -153,6 +155,12 @@ func compare(stdout, stderr io.Writer, args []string, opt compareOptions) error 
 	if _, err := loadCatalog(def.build); err != nil {
 		return usageError{err}
 	}
+	var user *catalog.Catalog // --catalog's, for every run
+	if opt.catalogFile != "" {
+		if user, err = resolveCatalog("", opt.catalogFile); err != nil {
+			return usageError{err}
+		}
+	}
 	cfg := classify.Config{}
 	if cfg.VM, err = parseVM(opt.vm); err != nil {
 		return err
@@ -162,7 +170,7 @@ func compare(stdout, stderr io.Writer, args []string, opt compareOptions) error 
 	// said before the captures are read.
 	for i, ra := range list {
 		if len(ra.files) != 1 || !isRecord(ra.files[0]) {
-			if _, err := labelRun(i, ra, classify.RecordMeta{}, labels[i], def); err != nil {
+			if _, err := labelRun(i, ra, classify.RecordMeta{}, labels[i], def, user); err != nil {
 				return err
 			}
 		}
@@ -178,7 +186,7 @@ func compare(stdout, stderr io.Writer, args []string, opt compareOptions) error 
 			fmt.Fprintf(stderr, "phonehome: run %d: %s %s: %s\n", i+1, reports.Terminal(d.File), d.Where(), reports.Terminal(d.Reason))
 			damaged = true
 		}
-		rr, err := labelRun(i, ra, meta, labels[i], def)
+		rr, err := labelRun(i, ra, meta, labels[i], def, user)
 		if err != nil {
 			return err
 		}
@@ -270,8 +278,9 @@ func parseLabelsOf(values []string, list []runArg) ([]runLabel, error) {
 }
 
 // labelRun settles the run's name, build and edition: --label-of, else the
-// run record's label, else the defaults.
-func labelRun(i int, ra runArg, meta classify.RecordMeta, given, def runLabel) (reports.RegressRun, error) {
+// run record's label, else the defaults. The run is held against its build's
+// page, or against user (--catalog) when that is not nil.
+func labelRun(i int, ra runArg, meta classify.RecordMeta, given, def runLabel, user *catalog.Catalog) (reports.RegressRun, error) {
 	rr := reports.RegressRun{Name: ra.name}
 	build, edition := def.build, def.edition
 	from := []string{}
@@ -289,6 +298,9 @@ func labelRun(i int, ra runArg, meta classify.RecordMeta, given, def runLabel) (
 	}
 	pick(&build, meta.Build, given.build, "build")
 	pick(&edition, meta.Edition, given.edition, "edition")
+	if user != nil {
+		from[0] = "page from --catalog" // the build does not choose it
+	}
 	switch {
 	case given.name != "":
 		rr.Name = given.name
@@ -296,9 +308,12 @@ func labelRun(i int, ra runArg, meta classify.RecordMeta, given, def runLabel) (
 		rr.Name = meta.Label
 	}
 	rr.LabelFrom = strings.Join(from, ", ")
-	cat, err := loadCatalog(build)
-	if err != nil {
-		return rr, usageError{fmt.Errorf("run %d (%s): %w", i+1, ra.name, err)}
+	cat := user
+	if cat == nil {
+		var err error
+		if cat, err = loadCatalog(build); err != nil {
+			return rr, usageError{fmt.Errorf("run %d (%s): %w", i+1, ra.name, err)}
+		}
 	}
 	rr.Catalog, rr.Edition = cat, catalog.Edition(strings.ToLower(edition))
 	if !slices.Contains(cat.Editions(), rr.Edition) {

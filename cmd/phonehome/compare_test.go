@@ -215,3 +215,35 @@ func TestCompareDamagedInput(t *testing.T) {
 		t.Errorf("compare --fail-on gone with a cut capture: exit status %d; want %d\n%s", code, exitRegression, errOut)
 	}
 }
+
+// TestCompareUserCatalog holds both runs against a user catalog: the new
+// name is new and undocumented by that catalog, every run says where its
+// page came from, there is no page change, and a broken catalog is a usage
+// error naming its line.
+func TestCompareUserCatalog(t *testing.T) {
+	const cat = "../../testdata/catalogs/example.tsv"
+	code, out, errOut := runCaptured(t, "compare", "-q", "--format", "json", "--catalog", cat, sample, compareDir+"/new-undocumented.pcapng.gz")
+	if code != 0 {
+		t.Fatalf("compare --catalog: exit status %d\n%s", code, errOut)
+	}
+	var reg reports.Regression
+	if err := json.Unmarshal([]byte(out), &reg); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range reg.Runs {
+		if !strings.Contains(r.LabelFrom, "page from --catalog") {
+			t.Errorf("run %s: label from %q; want the page from --catalog", r.Name, r.LabelFrom)
+		}
+	}
+	if len(reg.Changes.New) != 1 || reg.Changes.New[0].Key != "telemetry.example-vendor.test" || reg.Changes.New[0].Documented {
+		t.Errorf("new endpoints = %+v; want telemetry.example-vendor.test, not documented", reg.Changes.New)
+	}
+	if p := reg.Changes.Page; len(p.Added)+len(p.Removed) != 0 {
+		t.Errorf("page changes %+v; want none: both runs have one catalog", p)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.tsv")
+	os.WriteFile(bad, []byte("pattern\tprotocols\nexample.com\tFTP\n"), 0o644)
+	if code, _, errOut := runCaptured(t, "compare", "-q", "--catalog", bad, sample, sample); code != exitUsage || !strings.Contains(errOut, "bad.tsv:2:") {
+		t.Errorf("compare --catalog BROKEN: exit status %d, stderr %q; want %d and bad.tsv:2:", code, errOut, exitUsage)
+	}
+}
