@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -21,7 +22,17 @@ type ParseError struct {
 	Msg  string
 }
 
-func (e *ParseError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg) }
+func (e *ParseError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, clipMessage(e.Msg)) }
+
+// clipMessage shortens a message that quotes a long value from a file (a
+// pattern of a megabyte) to its first 200 and last 40 bytes.
+func clipMessage(m string) string {
+	const head, tail = 200, 40
+	if len(m) <= head+tail+40 {
+		return m
+	}
+	return strings.ToValidUTF8(m[:head], "") + fmt.Sprintf(" … (%d bytes cut) … ", len(m)-head-tail) + strings.ToValidUTF8(m[len(m)-tail:], "")
+}
 
 // UserColumns are the columns a user catalog may have, in the order the
 // README shows them. Only pattern is required.
@@ -33,12 +44,33 @@ const maxParseErrors = 20
 
 // LoadFile reads a user catalog (the format of Parse) from path.
 func LoadFile(path string) (*Catalog, error) {
+	src, err := ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, bytes.NewReader(src))
+}
+
+// MaxFileBytes bounds a catalog file, a user catalog or a page: the largest
+// page is under 100 KB; a file past this is not a catalog (a capture given
+// by mistake, /dev/zero) and is refused before it is read whole.
+const MaxFileBytes = 16 << 20
+
+// ReadFile reads a catalog file of at most MaxFileBytes.
+func ReadFile(path string) ([]byte, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: %w", err)
 	}
 	defer fh.Close()
-	return Parse(path, fh)
+	src, err := io.ReadAll(io.LimitReader(fh, MaxFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("catalog: %s: %w", path, err)
+	}
+	if len(src) > MaxFileBytes {
+		return nil, fmt.Errorf("catalog: %s: larger than %d MiB: not a catalog", path, MaxFileBytes>>20)
+	}
+	return src, nil
 }
 
 // Parse reads a user catalog: a catalog of one's own (another OS, an app, a
@@ -109,11 +141,16 @@ func Parse(name string, r io.Reader) (*Catalog, error) {
 			entries = append(entries, e)
 		}
 	}
-	if err := sc.Err(); err != nil {
+	if err := sc.Err(); errors.Is(err, bufio.ErrTooLong) {
+		bad(n+1, "a line longer than 1 MiB: not a catalog")
+	} else if err != nil {
 		bad(n+1, "%v", err)
 	}
-	if cols == nil && len(errs) == 0 {
+	switch {
+	case cols == nil && len(errs) == 0:
 		bad(n, "no column line: want a tab-separated line naming the columns, such as %q", strings.Join(UserColumns, "\t"))
+	case len(entries) == 0 && len(errs) == 0:
+		bad(n, "no endpoints: a catalog lists one endpoint a line, at least one")
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -54,6 +55,8 @@ func TestParseUser(t *testing.T) {
 		{name: "columns_any_order", src: "area\tpattern\nA\tx.example\n", patterns: []string{"x.example"}},
 		{name: "empty_file", src: "", line: 0, msg: "no column line"},
 		{name: "comments_only", src: "# name: x\n\n", line: 2, msg: "no column line"},
+		{name: "no_endpoints", src: "# name: x\npattern\n\n", line: 3, msg: "no endpoints"},
+		{name: "line_too_long", src: "pattern\n" + strings.Repeat("a", 1<<20+1) + "\n", line: 2, msg: "longer than 1 MiB"},
 		{name: "unknown_column", src: "pattern\tport\n", line: 1, msg: `column 2 is "port"`},
 		{name: "column_twice", src: "pattern\tarea\tarea\n", line: 1, msg: `column "area" given twice`},
 		{name: "no_pattern_column", src: "area\tdescription\n", line: 1, msg: "no pattern column"},
@@ -147,4 +150,19 @@ func FuzzParseUser(f *testing.F) {
 			_ = c.ForEdition(ed)
 		}
 	})
+}
+
+// TestMessagesClipped checks that a problem quoting a huge value says it in
+// a line of bounded length.
+func TestMessagesClipped(t *testing.T) {
+	long := strings.Repeat("a", 1<<19) + ".example"
+	_, err := Parse("big.tsv", strings.NewReader("pattern\tprotocols\n"+long+"\tFTP\n"))
+	if err == nil || len(err.Error()) > 400 || !strings.Contains(err.Error(), "big.tsv:2:") {
+		t.Errorf("Parse error is %d bytes (%.80q); want big.tsv:2: in under 400", len(fmt.Sprint(err)), fmt.Sprint(err))
+	}
+	for _, p := range Validate("big.tsv", []byte("pattern\n"+long+"\n"+long+"\n")) {
+		if s := p.String(); len(s) > 400 {
+			t.Errorf("Validate problem is %d bytes: %.80q", len(s), s)
+		}
+	}
 }

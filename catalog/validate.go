@@ -29,7 +29,7 @@ func (p Problem) String() string {
 	if p.Warning {
 		w = "warning: "
 	}
-	return fmt.Sprintf("%s:%d: %s%s", p.File, p.Line, w, p.Msg)
+	return fmt.Sprintf("%s:%d: %s%s", p.File, p.Line, w, clipMessage(p.Msg))
 }
 
 // Validate checks src, the file name: one of Microsoft's connection-endpoint

@@ -614,9 +614,9 @@ func catalogValidate(w io.Writer, files []string) error {
 	T := reports.Terminal
 	var bad []string
 	for _, f := range files {
-		src, err := os.ReadFile(f)
+		src, err := catalog.ReadFile(f)
 		if err != nil {
-			fmt.Fprintf(w, "%s: %s\n", T(f), T(err.Error()))
+			fmt.Fprintf(w, "%s\n", T(err.Error()))
 			bad = append(bad, f)
 			continue
 		}
