@@ -466,15 +466,29 @@ func trafficChange(k string, a, b *nameFacts, daysA, daysB float64, opt RegressO
 	t := TrafficChange{Key: k, FlowsFrom: a.flows, FlowsTo: b.flows, BytesFrom: a.bytes, BytesTo: b.bytes,
 		FlowsPerDay: [2]float64{round2(float64(a.flows) / daysA), round2(float64(b.flows) / daysB)},
 		BytesPerDay: [2]float64{round2(float64(a.bytes) / daysA), round2(float64(b.bytes) / daysB)}}
-	t.FlowsRatio = round2((float64(b.flows) / daysB) / (float64(a.flows) / daysA))
+	// Decided on the ratios as computed; rounded for the report only, to
+	// two significant digits, so that a drop of 1000x is 0.001, not 0.
+	flows := (float64(b.flows) / daysB) / (float64(a.flows) / daysA)
+	bytes := 0.0
 	if a.bytes > 0 {
-		t.BytesRatio = round2((float64(b.bytes) / daysB) / (float64(a.bytes) / daysA))
+		bytes = (float64(b.bytes) / daysB) / (float64(a.bytes) / daysA)
 	}
+	t.FlowsRatio, t.BytesRatio = roundSignificant(flows), roundSignificant(bytes)
 	far := func(r float64) bool { return r > 0 && (r >= opt.Ratio || r <= 1/opt.Ratio) }
-	return t, far(t.FlowsRatio) || far(t.BytesRatio)
+	return t, far(flows) || far(bytes)
 }
 
 func round2(x float64) float64 { return math.Round(x*100) / 100 }
+
+// roundSignificant rounds a positive ratio to two significant digits, and
+// to two decimals at least (1.5, 0.25, 0.0013).
+func roundSignificant(x float64) float64 {
+	if x <= 0 || x >= 1 {
+		return round2(x)
+	}
+	p := math.Pow(10, 1-math.Floor(math.Log10(x)))
+	return math.Round(x*p) / p
+}
 
 // pageChange is what b's page lists for its edition that a's does not, and
 // the reverse, by key (catalog.DiffEditions).

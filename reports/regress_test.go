@@ -189,6 +189,8 @@ func TestRegressTrafficPerDay(t *testing.T) {
 		{"below_min_flows", 1, 3, 4, 3, RegressOptions{}, false, 4},
 		{"min_flows_lowered", 1, 3, 4, 3, RegressOptions{MinFlows: 2}, true, 4},
 		{"ratio_raised", 30, 3, 140, 7, RegressOptions{Ratio: 3}, false, 2},
+		{"dropped_1000x", 3000, 1, 3, 1, RegressOptions{}, true, 0.001},
+		{"dropped_700x", 2100, 1, 9, 3, RegressOptions{}, true, 0.0014},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := runOf(time.Duration(tc.dA)*24*time.Hour, flows("a.example.com", tc.flowsA))
