@@ -57,6 +57,10 @@ type Change struct {
 	ProtocolsChanged   bool `json:"protocols_changed"`
 	AreaChanged        bool `json:"area_changed"`
 	DescriptionChanged bool `json:"description_changed"`
+	// PatternsChanged says the patterns as written differ, though they meet
+	// at one key: a wildcard gained or lost ("*.x.example" for
+	// "x.example") changes which names the page covers.
+	PatternsChanged bool `json:"patterns_changed"`
 }
 
 // Diff returns how edition ed's endpoints differ from catalog from to
@@ -66,8 +70,10 @@ type Change struct {
 // addition. An endpoint in both is Changed when the union of its protocols
 // or the set of its areas differs (or of its descriptions, with
 // opt.Descriptions); areas only when both sides have one, since the
-// three-column pages (non-Enterprise, 1709-2004) have none; a change of pattern alone (the
-// wildcard moved) or of page line is no change. An edition a catalog has no
+// three-column pages (non-Enterprise, 1709-2004) have none; or when its
+// patterns as written differ (PatternsChanged: a wildcard gained or lost
+// changes which names are covered). A change of page line alone is no
+// change. An edition a catalog has no
 // page for has no endpoints there (21H2 has Enterprise only): every
 // endpoint of the other is Added or Removed. Neither catalog is modified.
 func Diff(from, to *Catalog, ed Edition, opt DiffOptions) []Change {
@@ -90,8 +96,9 @@ func DiffEditions(from *Catalog, fromEd Edition, to *Catalog, toEd Edition, opt 
 			ProtocolsChanged:   !slices.Equal(sa.Protocols, sb.Protocols),
 			AreaChanged:        len(sa.Areas) > 0 && len(sb.Areas) > 0 && !slices.EqualFunc(sa.Areas, sb.Areas, strings.EqualFold),
 			DescriptionChanged: opt.Descriptions && !slices.Equal(sa.Descriptions, sb.Descriptions),
+			PatternsChanged:    !slices.Equal(lowerSorted(sa.Patterns), lowerSorted(sb.Patterns)),
 		}
-		if c.ProtocolsChanged || c.AreaChanged || c.DescriptionChanged {
+		if c.ProtocolsChanged || c.AreaChanged || c.DescriptionChanged || c.PatternsChanged {
 			out = append(out, c)
 		}
 	}
@@ -133,4 +140,14 @@ func diffSides(c *Catalog, ed Edition, opt DiffOptions) map[string]*DiffSide {
 		sort.Strings(s.Descriptions) // a set: the order rows come in is no change
 	}
 	return m
+}
+
+// lowerSorted is the patterns in lower case, sorted and without repeats.
+func lowerSorted(ps []string) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = strings.ToLower(p)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }

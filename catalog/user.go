@@ -22,7 +22,9 @@ type ParseError struct {
 	Msg  string
 }
 
-func (e *ParseError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, clipMessage(e.Msg)) }
+func (e *ParseError) Error() string {
+	return fmt.Sprintf("%s:%d: %s", e.File, e.Line, clipMessage(e.Msg))
+}
 
 // clipMessage shortens a message that quotes a long value from a file (a
 // pattern of a megabyte) to its first 200 and last 40 bytes.

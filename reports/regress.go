@@ -226,6 +226,7 @@ type MatrixRow struct {
 type facts struct {
 	names    map[string]*nameFacts // by key: what the VM contacted
 	patterns map[string]bool       // by key: documented; true when traffic matched it
+	exact    map[string]bool       // the page's patterns as written, for why a name moved
 	report   *Report
 }
 
@@ -301,15 +302,17 @@ func factsOf(r RegressRun, key func(string) string) (*facts, error) {
 		return nil, err
 	}
 	ed := rep.Editions[0]
-	f := &facts{names: map[string]*nameFacts{}, patterns: map[string]bool{}, report: rep}
+	f := &facts{names: map[string]*nameFacts{}, patterns: map[string]bool{}, exact: map[string]bool{}, report: rep}
 	documentedBy := map[string][]string{} // name -> patterns
 	for _, s := range ed.DocumentedSeen {
+		f.exact[s.Pattern] = true
 		f.patterns[key(s.Pattern)] = true
 		for _, n := range s.Names {
 			documentedBy[n] = append(documentedBy[n], s.Pattern)
 		}
 	}
 	for _, s := range ed.DocumentedNotSeen {
+		f.exact[s.Pattern] = true
 		if k := key(s.Pattern); !f.patterns[k] {
 			f.patterns[k] = false // several patterns may share a key: seen wins
 		}
@@ -410,12 +413,12 @@ func changes(a, b *facts, ra, rb RegressedRun, opt RegressOptions, key func(stri
 			if db {
 				m.Patterns = slices.Clone(nb.patterns)
 			}
-			// The pattern is on both pages: what differs is the traffic.
+			// The pattern, as written, is on both pages: what differs is
+			// the traffic. Keys would not do: "*.x.example" on one page and
+			// "x.example" on the other are one key, but cover other names.
 			onBoth := true
 			for _, p := range m.Patterns {
-				_, inA := a.patterns[key(p)]
-				_, inB := b.patterns[key(p)]
-				onBoth = onBoth && inA && inB
+				onBoth = onBoth && a.exact[p] && b.exact[p]
 			}
 			if onBoth {
 				m.Why = WhyTraffic

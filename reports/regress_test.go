@@ -395,3 +395,15 @@ func TestRegressionHostileNames(t *testing.T) {
 		})
 	}
 }
+
+// TestRegressWhyWildcardDropped: one page documents *.x.example, the next
+// x.example (one key, other coverage): foo.x.example, contacted alike in
+// both runs, moves to undocumented because of the page, not the traffic.
+func TestRegressWhyWildcardDropped(t *testing.T) {
+	a := runOf(time.Hour, flows("foo.x.example", 3))
+	b := runOf(time.Hour, flows("foo.x.example", 3))
+	c := regress(t, RegressOptions{}, rr("a", a, pageOf("p1", "*.x.example")), rr("b", b, pageOf("p2", "x.example"))).Changes
+	if len(c.Moved) != 1 || c.Moved[0].Why != WhyPage || c.Moved[0].From != "documented" {
+		t.Errorf("moved = %+v; want foo.x.example from documented, why page", c.Moved)
+	}
+}

@@ -349,6 +349,7 @@ type diffChangeJSON struct {
 	ProtocolsChanged   bool         `json:"protocols_changed"`
 	AreaChanged        bool         `json:"area_changed"`
 	DescriptionChanged bool         `json:"description_changed"`
+	PatternsChanged    bool         `json:"patterns_changed"`
 }
 
 type diffEditionJSON struct {
@@ -458,6 +459,7 @@ func catalogDiff(w io.Writer, opt diffOptions) error {
 				Key: c.Key, Kind: string(c.Kind),
 				From: diffSideJSON{c.From, sourceRefs(c.From.Sources)}, To: diffSideJSON{c.To, sourceRefs(c.To.Sources)},
 				ProtocolsChanged: c.ProtocolsChanged, AreaChanged: c.AreaChanged, DescriptionChanged: c.DescriptionChanged,
+				PatternsChanged: c.PatternsChanged,
 			})
 		}
 		doc.Editions = append(doc.Editions, de)
@@ -499,6 +501,9 @@ func what(c diffChangeJSON) string {
 		return pl(c.From.DiffSide)
 	}
 	var parts []string
+	if c.PatternsChanged {
+		parts = append(parts, "patterns "+strings.Join(c.From.Patterns, ", ")+" -> "+strings.Join(c.To.Patterns, ", "))
+	}
 	if c.ProtocolsChanged {
 		parts = append(parts, "protocols "+pl(c.From.DiffSide)+" -> "+pl(c.To.DiffSide))
 	}
