@@ -59,7 +59,7 @@ different VMs, an output that cannot be written); 2 usage error.`,
 	}
 	f := cmd.Flags()
 	f.StringVarP(&opt.output, "output", "o", "", "write the merged run record to `RUN` (atomically; gzipped when it ends in .gz)")
-	f.StringVar(&opt.label, "label", "", labelHelp+"; default: the label the runs share, if they all have the same")
+	f.StringVar(&opt.label, "label", "", labelHelp+"; what it leaves out comes from the label the runs share, if they all have the same")
 	return cmd
 }
 
@@ -85,8 +85,9 @@ func merge(stderr io.Writer, paths []string, opt mergeOptions) error {
 		}
 		shared = shared && l == first
 	}
-	if !label.given() && shared {
-		label = first
+	if shared {
+		// What --label leaves out, the runs' shared label says.
+		label = label.or(first)
 	}
 	merged, err := classify.Merge(runs...)
 	var vms *classify.VMMismatchError
@@ -131,7 +132,14 @@ func describeMerge(w io.Writer, paths []string, runs []*classify.Run, merged *cl
 	for x, i := range order {
 		for _, j := range order[x+1:] {
 			a, b := runs[i], runs[j]
-			if a.Packets == 0 || b.Packets == 0 || !b.First.Before(a.Last) {
+			if in := sharedInput(a, b); in != "" {
+				overlaps = append(overlaps, fmt.Sprintf("  %s and %s both read %s: its packets are counted twice (a file given twice?)", T(paths[i]), T(paths[j]), T(in)))
+				continue
+			}
+			// A run merged from pieces spans its gaps: its span says
+			// nothing of where its packets are. Only runs of one piece
+			// each are judged by their spans.
+			if a.Packets == 0 || b.Packets == 0 || !b.First.Before(a.Last) || pieces(a) > 1 || pieces(b) > 1 {
 				continue
 			}
 			overlaps = append(overlaps, fmt.Sprintf("  %s and %s overlap from %s to %s: the same packets twice are counted twice (a file given twice? a checkpoint and the run it was resumed into?)",
@@ -172,4 +180,21 @@ func span(first, last time.Time) string {
 		return "no packets"
 	}
 	return stamp(first) + " to " + stamp(last)
+}
+
+// pieces is how many captures a run was read from: its inputs, or its
+// capture sessions.
+func pieces(r *classify.Run) int { return max(len(r.InputStats), len(r.Sessions)) }
+
+// sharedInput is an input both runs read ("" for none): the same packets
+// in both.
+func sharedInput(a, b *classify.Run) string {
+	for _, x := range a.InputStats {
+		for _, y := range b.InputStats {
+			if x.Name == y.Name && !x.Stream && x.Frames > 0 {
+				return x.Name
+			}
+		}
+	}
+	return ""
 }

@@ -19,7 +19,7 @@ func TestMergeCommand(t *testing.T) {
 	for i := 1; i <= 4; i++ {
 		piece := filepath.Join("..", "..", "testdata", "sample", "pieces", "idle-1909-"+itoa(i)+".pcapng")
 		rec := filepath.Join(dir, "piece"+itoa(i)+".json.gz")
-		if code, _, stderr := runCaptured(t, "analyze", "-q", "--vm", "192.168.56.10", "--save", rec, "-o", os.DevNull, piece); code != exitOK {
+		if code, _, stderr := runCaptured(t, "analyze", "-q", "--vm", "192.168.56.10", "--save", rec, "--label", "edition=home", "-o", os.DevNull, piece); code != exitOK {
 			t.Fatalf("analyze %s: exit status %d: %s", piece, code, stderr)
 		}
 		recs = append(recs, rec)
@@ -63,18 +63,28 @@ func TestMergeCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if run.Packets != 912 || meta.Label != "sample in four" || meta.Build != "1909" {
-		t.Errorf("merged record: %d packets, label %q, build %q; want 912, %q, 1909", run.Packets, meta.Label, meta.Build, "sample in four")
+	// --label gave the name and build; the edition is the one the runs share.
+	if run.Packets != 912 || meta.Label != "sample in four" || meta.Build != "1909" || meta.Edition != "home" {
+		t.Errorf("merged record: %d packets, label %q, build %q, edition %q; want 912, %q, 1909, home", run.Packets, meta.Label, meta.Build, meta.Edition, "sample in four")
 	}
 	code, report, _ := runCaptured(t, "report", out)
 	if code != exitOK || !strings.Contains(report, "  "+classify.BoundCutFlows+": 3 times\n") {
 		t.Errorf("report of the merged run: exit status %d, report without the line %q:\n%s", code, classify.BoundCutFlows+": 3 times", report)
 	}
 
-	// The same run twice: said as an overlap.
+	// The same run twice: said, by the input both read.
 	code, _, stderr = runCaptured(t, "merge", "-o", filepath.Join(dir, "twice.json.gz"), recs[0], recs[0])
-	if code != exitOK || !strings.Contains(stderr, "overlap from 2026-03-02 08:00:00 to 2026-03-02 08:00:32") {
-		t.Errorf("merge of one run twice: exit status %d, stderr %q; want 0 and the overlap said", code, stderr)
+	if code != exitOK || !strings.Contains(stderr, "idle-1909-1.pcapng: its packets are counted twice") {
+		t.Errorf("merge of one run twice: exit status %d, stderr %q; want 0 and the input read twice said", code, stderr)
+	}
+	// Pieces 1+3 and 2+4 merged, then merged: their spans interleave, but
+	// no packet is in both: nothing to say.
+	odd, even := filepath.Join(dir, "odd.json.gz"), filepath.Join(dir, "even.json.gz")
+	runCaptured(t, "merge", "-o", odd, recs[0], recs[2])
+	runCaptured(t, "merge", "-o", even, recs[1], recs[3])
+	code, _, stderr = runCaptured(t, "merge", "-o", filepath.Join(dir, "all.json.gz"), odd, even)
+	if code != exitOK || strings.Contains(stderr, "packets are counted twice") || strings.Contains(stderr, "overlap") {
+		t.Errorf("merge of interleaved merges: exit status %d, stderr %q; want 0 and no overlap", code, stderr)
 	}
 }
 

@@ -261,6 +261,16 @@ type runLabel struct{ name, build, edition string }
 
 func (l runLabel) given() bool { return l != runLabel{} }
 
+// or fills each part l leaves empty from d.
+func (l runLabel) or(d runLabel) runLabel {
+	for _, p := range []struct{ v, d *string }{{&l.name, &d.name}, {&l.build, &d.build}, {&l.edition, &d.edition}} {
+		if *p.v == "" {
+			*p.v = *p.d
+		}
+	}
+	return l
+}
+
 // labelHelp is --label's help text.
 const labelHelp = "say what the run is, in its run record: `build=21H1,edition=pro,name=TEXT` (any of the three); compare holds the run against that build's page for that edition"
 
