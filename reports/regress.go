@@ -369,17 +369,39 @@ func frontNames(run *classify.Run) map[string]string {
 			}
 		}
 	}
+	// Each name is followed up the chain once: a walk stops at a name
+	// whose front is known, and every name it passed gets that front, so
+	// a chain of n names costs n steps, not n*n. A loop of aliases (a
+	// crafted record, or answers that chain in a circle) has no name that
+	// is no one's target: its names go under the first of the loop in
+	// byte order.
 	out := make(map[string]string, len(names))
+	onPath := map[string]int{}
+	var path []string
 	for _, n := range names {
+		clear(onPath)
+		path = path[:0]
 		f := n
-		for range len(names) { // a loop of aliases stops here
-			p, ok := parent[f]
-			if !ok || p == n {
+		for {
+			if r, ok := out[f]; ok {
+				f = r
 				break
+			}
+			if i, ok := onPath[f]; ok {
+				f = slices.Min(path[i:])
+				break
+			}
+			onPath[f] = len(path)
+			path = append(path, f)
+			p, ok := parent[f]
+			if !ok {
+				break // f is no one's target: the front
 			}
 			f = p
 		}
-		out[n] = f
+		for _, x := range path {
+			out[x] = f
+		}
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package reports
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -405,5 +406,39 @@ func TestRegressWhyWildcardDropped(t *testing.T) {
 	c := regress(t, RegressOptions{}, rr("a", a, pageOf("p1", "*.x.example")), rr("b", b, pageOf("p2", "x.example"))).Changes
 	if len(c.Moved) != 1 || c.Moved[0].Why != WhyPage || c.Moved[0].From != "documented" {
 		t.Errorf("moved = %+v; want foo.x.example from documented, why page", c.Moved)
+	}
+}
+
+// TestFrontNamesChainAndLoop: a chain of 50 000 CNAME targets, each only
+// named by DNS, goes under its first name in one pass (each name followed
+// once: a walk per name made this 50 000² steps, minutes); a loop of
+// aliases goes under its first name in byte order.
+func TestFrontNamesChainAndLoop(t *testing.T) {
+	const n = 50000
+	name := func(i int) string { return fmt.Sprintf("n%06d.example", i) }
+	run := &classify.Run{Names: map[string]*classify.NameStat{}}
+	for i := range n {
+		st := nameStat(name(i), classify.EvidenceDNS)
+		if i+1 < n {
+			st.Aliases = []string{name(i + 1)}
+		}
+		run.Names[name(i)] = st
+	}
+	front := frontNames(run)
+	for _, i := range []int{0, 1, n / 2, n - 1} {
+		if got := front[name(i)]; got != name(0) {
+			t.Errorf("front of %s = %s; want %s", name(i), got, name(0))
+		}
+	}
+	loop := &classify.Run{Names: map[string]*classify.NameStat{}}
+	for _, p := range [][2]string{{"b.example", "a.example"}, {"a.example", "c.example"}, {"c.example", "b.example"}} {
+		st := nameStat(p[0], classify.EvidenceDNS)
+		st.Aliases = []string{p[1]}
+		loop.Names[p[0]] = st
+	}
+	for n, f := range frontNames(loop) {
+		if f != "a.example" {
+			t.Errorf("front of %s in a loop = %s; want a.example", n, f)
+		}
 	}
 }
