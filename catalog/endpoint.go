@@ -1,6 +1,9 @@
 package catalog
 
-import "strings"
+import (
+	"net/netip"
+	"strings"
+)
 
 // EndpointKey is the key under which a diff (phonehome compare, catalog
 // diff) takes a pattern or a name to be one endpoint: lower case, without
@@ -24,10 +27,15 @@ const NumberedRule = `a first label of letters, digits and at most one letter af
 // FoldNumbered folds a load-balanced numbered first label (NumberedRule):
 // "v10c.events.data.microsoft.com" and "v20.events.data.microsoft.com"
 // become "v#.events.data.microsoft.com", "kv801.prod.do.dsp.mp.microsoft.com"
-// "kv#.prod.do.dsp.mp.microsoft.com". Any other key is returned as it is.
+// "kv#.prod.do.dsp.mp.microsoft.com". Any other key, and an IP address, is
+// returned as it is.
 // Folding is a choice the caller names in its report: it merges hosts that
 // may differ (v10 and v20 are two documented pipelines).
 func FoldNumbered(key string) string {
+	host, _, _ := strings.Cut(key, "/")
+	if _, err := netip.ParseAddr(host); err == nil {
+		return key // an address (an HTTP Host may be one): 1.2.3.4 is not 5.2.3.4
+	}
 	label, rest, ok := strings.Cut(key, ".")
 	if !ok || rest == "" {
 		return key

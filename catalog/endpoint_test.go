@@ -35,6 +35,8 @@ func TestFoldNumbered(t *testing.T) {
 		{"v10-c.events.data.microsoft.com", "v10-c.events.data.microsoft.com"},
 		{"v10", "v10"},
 		{"v10.", "v10."},
+		{"1.2.3.4", "1.2.3.4"},
+		{"10.0.0.1/path", "10.0.0.1/path"},
 	} {
 		if got := FoldNumbered(tc.in); got != tc.want {
 			t.Errorf("FoldNumbered(%q) = %q; want %q", tc.in, got, tc.want)
