@@ -127,7 +127,7 @@ func htmlView(rep *Report) htmlDoc {
 	d.Top = htmlTruncation(rep)
 
 	for _, ed := range rep.Editions {
-		he := htmlEdition{Title: T(editionTitle(ed.Edition)) + ": " + strconv.Itoa(len(ed.DocumentedSeen)) + " of " +
+		he := htmlEdition{Title: T(EditionTitle(ed.Edition)) + ": " + strconv.Itoa(len(ed.DocumentedSeen)) + " of " +
 			count(ed.Documented, "documented pattern") + " seen; " + count(len(ed.Undocumented), "name") + " seen but not documented"}
 
 		part := htmlPart{Title: "Documented and seen (" + strconv.Itoa(len(ed.DocumentedSeen)) + ")"}

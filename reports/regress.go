@@ -519,8 +519,8 @@ func roundSignificant(x float64) float64 {
 // the reverse, by key (catalog.DiffEditions).
 func pageChange(a, b RegressRun, fold bool) PageChange {
 	pc := PageChange{
-		FromPage: catalog.BuildTitle(a.Catalog.Build) + " " + editionTitle(string(a.Edition)),
-		ToPage:   catalog.BuildTitle(b.Catalog.Build) + " " + editionTitle(string(b.Edition)),
+		FromPage: catalog.BuildTitle(a.Catalog.Build) + " " + EditionTitle(string(a.Edition)),
+		ToPage:   catalog.BuildTitle(b.Catalog.Build) + " " + EditionTitle(string(b.Edition)),
 		Added:    []string{},
 		Removed:  []string{},
 	}

@@ -83,7 +83,7 @@ func ratio(x float64) string {
 func viewOf(reg *Regression) regressionView {
 	v := regressionView{Title: "phonehome: regression report, " + strconv.Itoa(len(reg.Runs)) + " runs, each held against its own page"}
 	for i, r := range reg.Runs {
-		page := catalog.BuildTitle(r.Build) + " " + editionTitle(r.Edition) + " (" + r.LabelFrom + ")"
+		page := catalog.BuildTitle(r.Build) + " " + EditionTitle(r.Edition) + " (" + r.LabelFrom + ")"
 		line := r.Name + ": " + page + "; " + stampOf(reg, i) + "; " + count(r.Flows, "flow") + ", " +
 			count(r.Seen, "endpoint") + " contacted; " + strconv.Itoa(r.DocumentedSeen) + " of " + count(r.Documented, "documented pattern") +
 			" seen; " + count(r.Undocumented, "name") + " not documented"

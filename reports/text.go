@@ -62,7 +62,7 @@ func Text(w io.Writer, rep *Report) error {
 
 	for _, ed := range rep.Editions {
 		p("\n== %s: %d of %s seen; %s seen but not documented ==\n",
-			editionTitle(ed.Edition), len(ed.DocumentedSeen), count(ed.Documented, "documented pattern"), count(len(ed.Undocumented), "name"))
+			EditionTitle(ed.Edition), len(ed.DocumentedSeen), count(ed.Documented, "documented pattern"), count(len(ed.Undocumented), "name"))
 		p("\nDocumented and seen (%d)\n", len(ed.DocumentedSeen))
 		if len(ed.DocumentedSeen) > 0 {
 			tab := tw.table("PATTERN\tNAMES\tFLOWS\tOUT\tIN\tFIRST\tLAST\tBY\tSEEN\tDOCUMENTED")
@@ -226,7 +226,9 @@ func anomalyLine(a classify.Anomaly, esc func(string) string) string {
 // T escapes a string from a packet or a file for the terminal.
 func T(s string) string { return Terminal(s) }
 
-func editionTitle(e string) string {
+// EditionTitle is an edition as the pages write it ("pro" is "Pro"); a
+// name it does not know, as it is.
+func EditionTitle(e string) string {
 	switch e {
 	case "home":
 		return "Home"
@@ -248,7 +250,7 @@ func noPage(rep *Report) string {
 	}
 	titles := make([]string, len(rep.EditionsWithoutPage))
 	for i, e := range rep.EditionsWithoutPage {
-		titles[i] = editionTitle(e)
+		titles[i] = EditionTitle(e)
 	}
 	return catalog.BuildTitle(rep.Build) + " has no page for " + strings.Join(titles, ", ") + ": not reported"
 }

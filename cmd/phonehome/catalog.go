@@ -101,7 +101,10 @@ func newCatalogListCmd() *cobra.Command {
 		Long: `list prints every build phonehome has pages for: its editions, how many
 endpoints (patterns) and data rows each has, and the page files (with their
 MicrosoftDocs/windows-itpro-docs commit) each edition comes from: Home, Pro and
-Education are their section of the non-Enterprise page plus the Enterprise page.`,
+Education are their section of the non-Enterprise page plus the Enterprise page.
+
+Exit status: 0 success; 1 failure (a catalog file that cannot be read, an
+output that cannot be written); 2 usage error.`,
 		Example: `  phonehome catalog list
   phonehome catalog list --format json`,
 		Args: cobra.NoArgs,
@@ -207,7 +210,10 @@ func newCatalogShowCmd() *cobra.Command {
 		Long: `show prints the endpoints one edition of a build documents (those analyze holds
 a run against), one per pattern: its protocols, area and description (from the
 edition's own section when it has one) and every page line documenting it as
-FILE:LINE. --catalog shows a user catalog instead.`,
+FILE:LINE. --catalog shows a user catalog instead.
+
+Exit status: 0 success; 1 failure (a catalog file that cannot be read, an
+output that cannot be written); 2 usage error.`,
 		Example: `  phonehome catalog show --build 20H2 --edition pro
   phonehome catalog show --build 21H2 --edition enterprise --format csv
   phonehome catalog show --catalog testdata/catalogs/example.tsv --edition home`,
@@ -219,7 +225,7 @@ FILE:LINE. --catalog shows a user catalog instead.`,
 	f := cmd.Flags()
 	f.StringVar(&opt.build, "build", "1909", "Windows build: 1709 ... 21H2, 11, or a full name ("+strings.Join(catalog.Builds(), ", ")+")")
 	f.StringVar(&opt.catalog, "catalog", "", "show the user catalog in `FILE` instead of --build's pages")
-	f.StringVar(&opt.edition, "edition", "enterprise", "edition: home, pro, education or enterprise")
+	f.StringVar(&opt.edition, "edition", "pro", "edition: home, pro, education or enterprise")
 	f.StringVar(&opt.format, "format", "text", "output format: text, json, csv or markdown")
 	return cmd
 }
@@ -283,7 +289,7 @@ func catalogShow(w io.Writer, opt showOptions) error {
 	case "markdown":
 		m := reports.MarkdownText
 		ew := &errWriterTo{w: w}
-		ew.printf("# %s, %s: %d endpoints\n\n", m(catalog.BuildTitle(doc.Build)), editionTitle(string(ed)), len(doc.Endpoints))
+		ew.printf("# %s, %s: %d endpoints\n\n", m(catalog.BuildTitle(doc.Build)), reports.EditionTitle(string(ed)), len(doc.Endpoints))
 		ew.printf("| Pattern | Protocols | Area | Description | Source |\n| --- | --- | --- | --- | --- |\n")
 		for _, e := range doc.Endpoints {
 			ew.printf("| %s | %s | %s | %s | %s |\n", m(e.Pattern), m(strings.Join(e.Protocols, ", ")), m(e.Area), m(e.Description), m(strings.Join(e.Sources, ", ")))
@@ -291,21 +297,13 @@ func catalogShow(w io.Writer, opt showOptions) error {
 		return ew.err
 	}
 	T := reports.Terminal
-	fmt.Fprintf(w, "%s, %s: %d endpoints\n", T(catalog.BuildTitle(doc.Build)), editionTitle(string(ed)), len(doc.Endpoints))
+	fmt.Fprintf(w, "%s, %s: %d endpoints\n", T(catalog.BuildTitle(doc.Build)), reports.EditionTitle(string(ed)), len(doc.Endpoints))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "PATTERN\tPROTOCOLS\tAREA\tDESCRIPTION\tSOURCE\n")
 	for _, e := range doc.Endpoints {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", T(e.Pattern), strings.Join(e.Protocols, ", "), T(clipText(e.Area, 24)), T(clipText(e.Description, 50)), T(strings.Join(e.Sources, ", ")))
 	}
 	return tw.Flush()
-}
-
-// editionTitle is an edition as the report names it: "pro" is "Pro".
-func editionTitle(ed string) string {
-	if ed == "" {
-		return ed
-	}
-	return strings.ToUpper(ed[:1]) + ed[1:]
 }
 
 // clipText cuts s to n runes, the last an ellipsis, as the text report does.
@@ -382,7 +380,10 @@ endpoint, so a moved wildcard is no change. --fold-numbered also folds
 load-balanced numbered first labels (v10 and v20.events.data.microsoft.com are
 one endpoint) and the output says so. --from and --to take what --build takes,
 or a user catalog file. An edition one build has no page for is named, not
-compared.`,
+compared.
+
+Exit status: 0 success; 1 failure (a catalog file that cannot be read, an
+output that cannot be written); 2 usage error.`,
 		Example: `  phonehome catalog diff --from 1909 --to 20H2 --edition pro
   phonehome catalog diff --from 21H1 --to 21H2 --edition enterprise --format json
   phonehome catalog diff --from 2004 --to 11 --fold-numbered --format markdown`,
@@ -392,8 +393,8 @@ compared.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opt.from, "from", "", "the older build (as --build), or a user catalog `FILE`")
-	f.StringVar(&opt.to, "to", "", "the newer build (as --build), or a user catalog `FILE`")
+	f.StringVar(&opt.from, "from", "", "the older pages: `BUILD` (as --build: 1909, 21H1, 11) or a user catalog FILE")
+	f.StringVar(&opt.to, "to", "", "the newer pages: `BUILD` (as --build) or a user catalog FILE")
 	f.StringVar(&opt.editions, "edition", "all", "editions to compare: home, pro, education, enterprise, or all (comma-separated)")
 	f.StringVar(&opt.format, "format", "text", "output format: text, json, csv or markdown")
 	f.BoolVar(&opt.fold, "fold-numbered", false, "fold numbered first labels: "+catalog.NumberedRule)
@@ -536,7 +537,7 @@ func diffText(w io.Writer, doc diffDoc) error {
 		fmt.Fprintf(w, "  not compared  %s\n", T(n))
 	}
 	for _, e := range doc.Editions {
-		fmt.Fprintf(w, "\n== %s: %s ==\n", editionTitle(e.Edition), counts(e.Changes))
+		fmt.Fprintf(w, "\n== %s: %s ==\n", reports.EditionTitle(e.Edition), counts(e.Changes))
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		for _, c := range e.Changes {
 			fmt.Fprintf(tw, "  %s %s\t%s\t%s\n", kindMark[c.Kind], T(c.Key), T(clipText(what(c), 70)), T(strings.Join(where(c), ", ")))
@@ -559,7 +560,7 @@ func diffMarkdown(w io.Writer, doc diffDoc) error {
 		ew.printf("- not compared: %s\n", m(n))
 	}
 	for _, e := range doc.Editions {
-		ew.printf("\n## %s: %s\n\n", editionTitle(e.Edition), counts(e.Changes))
+		ew.printf("\n## %s: %s\n\n", reports.EditionTitle(e.Edition), counts(e.Changes))
 		if len(e.Changes) == 0 {
 			continue
 		}

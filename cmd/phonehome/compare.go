@@ -58,7 +58,7 @@ A run made of several capture files is --run NAME=FILE,FILE; the --run runs come
 after the arguments, in the order given.
 
 Each run's build and edition: --label-of RUN=build=21H1,edition=pro,name=TEXT
-(RUN is the run's position from 1, or its name), else its run record's label
+(RUN is the run's position from 1, or the argument as given, or --run's NAME), else its run record's label
 (analyze --save --label), else --build and --edition. Names and patterns are
 compared by endpoint: lower case, without the wildcards at either end, so
 *.wns.windows.com and wns.windows.com are one; a CNAME target is counted under
@@ -89,7 +89,7 @@ damaged input; 6 --fail-on found what it asks about (6 wins over 3).`,
 	f.StringVar(&opt.format, "format", "text", "report format: text, json, markdown, or html (one self-contained page)")
 	f.StringVarP(&opt.output, "output", "o", "", "write the report to `FILE` (written whole beside it, then renamed into place) instead of standard output")
 	f.StringArrayVar(&opt.runs, "run", nil, "a run made of several captures: `NAME=FILE,FILE` (repeatable; after the arguments)")
-	f.StringArrayVar(&opt.labels, "label-of", nil, "say what a run is: `RUN=LABEL`, RUN its position from 1 or its name, LABEL as analyze's --label: build=21H1,edition=pro,name=TEXT (repeatable; wins over the run record's label)")
+	f.StringArrayVar(&opt.labels, "label-of", nil, "say what a run is: `RUN=LABEL`, RUN its position from 1, the argument as given or --run's NAME, LABEL as analyze's --label: build=21H1,edition=pro,name=TEXT (repeatable; wins over the run record's label)")
 	f.StringVar(&opt.failOn, "fail-on", "", "exit with status 6 when the comparison finds `WHAT`: new, new-undocumented, gone or any (comma-separated)")
 	f.BoolVar(&opt.fold, "fold-numbered", false, "fold numbered load-balanced first labels: v10c and v20.events.data.microsoft.com are v#.events.data.microsoft.com (the report states the rule)")
 	f.Float64Var(&opt.ratio, "ratio", reports.DefaultRatio, "report an endpoint's flows or bytes per day when they change by this factor or more")
@@ -312,6 +312,11 @@ func labelRun(i int, ra runArg, meta classify.RecordMeta, given, def runLabel, u
 	if cat == nil {
 		var err error
 		if cat, err = loadCatalog(build); err != nil {
+			if !strings.HasPrefix(from[0], "build by default") {
+				// Not --build's: say where the build came from.
+				err = fmt.Errorf("%s %q: no pages for that build; have %s; give one with --label-of %d=build=B",
+					from[0], build, strings.Join(catalog.Builds(), ", "), i+1)
+			}
 			return rr, usageError{fmt.Errorf("run %d (%s): %w", i+1, ra.name, err)}
 		}
 	}

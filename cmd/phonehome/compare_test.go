@@ -191,6 +191,12 @@ func TestCompareUsageErrors(t *testing.T) {
 			}
 		})
 	}
+	// A build from a run record is blamed on the record, not on --build.
+	rec := filepath.Join(t.TempDir(), "run.json.gz")
+	runCaptured(t, "analyze", "-q", "--save", rec, "--label", "build=22H9", "-o", filepath.Join(t.TempDir(), "r.txt"), sample)
+	if code, _, errOut := runCaptured(t, "compare", "-q", rec, sample); code != exitUsage || !strings.Contains(errOut, `build from the run record "22H9"`) {
+		t.Errorf("compare of a record labelled build=22H9: exit status %d, stderr %q; want %d and the record named", code, errOut, exitUsage)
+	}
 	if code, _, _ := runCaptured(t, "compare", "-q", sample, "no-such-file.pcap"); code != exitFailure {
 		t.Errorf("compare with a missing file: exit status %d; want %d", code, exitFailure)
 	}
