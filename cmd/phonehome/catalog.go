@@ -94,7 +94,7 @@ type listBuild struct {
 }
 
 func newCatalogListCmd() *cobra.Command {
-	var format string
+	var format, output string
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the builds, their editions, endpoint counts and source pages",
@@ -113,10 +113,11 @@ output that cannot be written); 2 usage error.`,
 			if err != nil {
 				return err
 			}
-			return catalogList(cmd.OutOrStdout(), f)
+			return toOutput(cmd.OutOrStdout(), output, func(w io.Writer) error { return catalogList(w, f) })
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	cmd.Flags().StringVarP(&output, "output", "o", "", outputHelp)
 	return cmd
 }
 
@@ -184,7 +185,7 @@ func catalogList(w io.Writer, format string) error {
 // --- show
 
 type showOptions struct {
-	build, catalog, edition, format string
+	build, catalog, edition, format, output string
 }
 
 type showEndpoint struct {
@@ -219,7 +220,7 @@ output that cannot be written); 2 usage error.`,
   phonehome catalog show --catalog testdata/catalogs/example.tsv --edition home`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return catalogShow(cmd.OutOrStdout(), opt)
+			return toOutput(cmd.OutOrStdout(), opt.output, func(w io.Writer) error { return catalogShow(w, opt) })
 		},
 	}
 	f := cmd.Flags()
@@ -227,6 +228,7 @@ output that cannot be written); 2 usage error.`,
 	f.StringVar(&opt.catalog, "catalog", "", "show the user catalog in `FILE` instead of --build's pages")
 	f.StringVar(&opt.edition, "edition", "pro", "edition: home, pro, education or enterprise")
 	f.StringVar(&opt.format, "format", "text", "output format: text, json, csv or markdown")
+	f.StringVarP(&opt.output, "output", "o", "", outputHelp)
 	return cmd
 }
 
@@ -330,8 +332,8 @@ func (e *errWriterTo) printf(format string, args ...any) {
 // --- diff
 
 type diffOptions struct {
-	from, to, editions, format string
-	fold, descriptions         bool
+	from, to, editions, format, output string
+	fold, descriptions                 bool
 }
 
 type diffSideJSON struct {
@@ -389,7 +391,7 @@ output that cannot be written); 2 usage error.`,
   phonehome catalog diff --from 2004 --to 11 --fold-numbered --format markdown`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return catalogDiff(cmd.OutOrStdout(), opt)
+			return toOutput(cmd.OutOrStdout(), opt.output, func(w io.Writer) error { return catalogDiff(w, opt) })
 		},
 	}
 	f := cmd.Flags()
@@ -397,6 +399,7 @@ output that cannot be written); 2 usage error.`,
 	f.StringVar(&opt.to, "to", "", "the newer pages: `BUILD` (as --build) or a user catalog FILE")
 	f.StringVar(&opt.editions, "edition", "all", "editions to compare: home, pro, education, enterprise, or all (comma-separated)")
 	f.StringVar(&opt.format, "format", "text", "output format: text, json, csv or markdown")
+	f.StringVarP(&opt.output, "output", "o", "", outputHelp)
 	f.BoolVar(&opt.fold, "fold-numbered", false, "fold numbered first labels: "+catalog.NumberedRule)
 	f.BoolVar(&opt.descriptions, "descriptions", false, "also compare description text (the pages reword it between builds)")
 	return cmd
@@ -591,7 +594,8 @@ func diffCSV(w io.Writer, doc diffDoc) error {
 // --- validate
 
 func newCatalogValidateCmd() *cobra.Command {
-	return &cobra.Command{
+	var output string
+	cmd := &cobra.Command{
 		Use:   "validate FILE...",
 		Short: "Check a user catalog or one of Microsoft's endpoint pages",
 		Long: `validate checks each FILE: one of Microsoft's connection-endpoint pages when
@@ -611,9 +615,20 @@ that cannot be read; 2 usage error.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return catalogValidate(cmd.OutOrStdout(), args)
+			// The problems are written whole, also for a file with errors,
+			// whose status is returned after.
+			var status error
+			if err := toOutput(cmd.OutOrStdout(), output, func(w io.Writer) error {
+				status = catalogValidate(w, args)
+				return nil
+			}); err != nil {
+				return err
+			}
+			return status
 		},
 	}
+	cmd.Flags().StringVarP(&output, "output", "o", "", outputHelp)
+	return cmd
 }
 
 func catalogValidate(w io.Writer, files []string) error {

@@ -87,7 +87,7 @@ damaged input; 6 --fail-on found what it asks about (6 wins over 3).`,
 	f.StringVar(&opt.catalogFile, "catalog", "", "hold every run against the catalog in `FILE` (phonehome's user catalog format) instead of its build's page: the changes are then Windows' alone")
 	f.StringVar(&opt.edition, "edition", "pro", "edition of the runs whose record and --label-of do not say: home, pro, education or enterprise")
 	f.StringVar(&opt.format, "format", "text", "report format: text, json, markdown, or html (one self-contained page)")
-	f.StringVarP(&opt.output, "output", "o", "", "write the report to `FILE` (written whole beside it, then renamed into place) instead of standard output")
+	f.StringVarP(&opt.output, "output", "o", "", outputHelp)
 	f.StringArrayVar(&opt.runs, "run", nil, "a run made of several captures: `NAME=FILE,FILE` (repeatable; after the arguments)")
 	f.StringArrayVar(&opt.labels, "label-of", nil, "say what a run is: `RUN=LABEL`, RUN its position from 1, the argument as given or --run's NAME, LABEL as analyze's --label: build=21H1,edition=pro,name=TEXT (repeatable; wins over the run record's label)")
 	f.StringVar(&opt.failOn, "fail-on", "", "exit with status 6 when the comparison finds `WHAT`: new, new-undocumented, gone or any (comma-separated)")
@@ -197,16 +197,8 @@ func compare(stdout, stderr io.Writer, args []string, opt compareOptions) error 
 	if err != nil {
 		return err
 	}
-	if opt.output == "" {
-		out := bufio.NewWriterSize(stdout, 64<<10)
-		if err := render(out, reg); err != nil {
-			return fmt.Errorf("write report: %w", err)
-		}
-		if err := out.Flush(); err != nil {
-			return fmt.Errorf("write report: %w", err)
-		}
-	} else if err := writeFileAtomic(opt.output, func(w io.Writer) error { return render(w, reg) }); err != nil {
-		return fmt.Errorf("write report %s: %w", opt.output, err)
+	if err := toOutput(stdout, opt.output, func(w io.Writer) error { return render(w, reg) }); err != nil {
+		return err
 	}
 	var found []string
 	for _, what := range failOn {

@@ -38,7 +38,7 @@ func reportFlags(cmd *cobra.Command, opt *reportOptions) {
 	f.StringVar(&opt.build, "build", "1909", "Windows build whose pages to compare with: 1709 ... 21H2, 11, or a full name ("+strings.Join(catalog.Builds(), ", ")+")")
 	f.StringVar(&opt.catalog, "catalog", "", "hold the run against the user catalog in `FILE` (catalog/README.md, User catalogs) instead of --build's pages")
 	f.StringVar(&opt.format, "format", "text", "report format: text (terminal), json, csv (one row per edition, list and item), markdown, or html (one self-contained page)")
-	f.StringVarP(&opt.output, "output", "o", "", "write the report to `FILE` (written whole beside it, then renamed into place) instead of standard output")
+	f.StringVarP(&opt.output, "output", "o", "", outputHelp)
 }
 
 // reportSetup is a report's catalog, editions and renderer, checked before
@@ -126,19 +126,8 @@ func (s *reportSetup) writeReport(stdout io.Writer, run *classify.Run) (*reports
 	if err != nil {
 		return nil, err
 	}
-	if s.output == "" {
-		// Renderers write in small pieces: one system call each, unbuffered.
-		out := bufio.NewWriterSize(stdout, 64<<10)
-		if err := s.render(out, rep); err != nil {
-			return nil, fmt.Errorf("write report: %w", err)
-		}
-		if err := out.Flush(); err != nil {
-			return nil, fmt.Errorf("write report: %w", err)
-		}
-		return rep, nil
-	}
-	if err := writeFileAtomic(s.output, func(w io.Writer) error { return s.render(w, rep) }); err != nil {
-		return nil, fmt.Errorf("write report %s: %w", s.output, err)
+	if err := toOutput(stdout, s.output, func(w io.Writer) error { return s.render(w, rep) }); err != nil {
+		return nil, err
 	}
 	return rep, nil
 }
@@ -356,4 +345,27 @@ func writeInto(path string, fill func(io.Writer) error) error {
 		err = cerr
 	}
 	return err
+}
+
+// outputHelp is -o's help, the same on every command that writes a report.
+const outputHelp = "write the report to `FILE` (written whole beside it, then renamed into place) instead of standard output"
+
+// toOutput runs write into the -o file path, atomically (writeFileAtomic),
+// or, when path is "", into stdout through a buffer.
+func toOutput(stdout io.Writer, path string, write func(io.Writer) error) error {
+	if path != "" {
+		if err := writeFileAtomic(path, write); err != nil {
+			return fmt.Errorf("write report %s: %w", path, err)
+		}
+		return nil
+	}
+	// Renderers write in small pieces: one system call each, unbuffered.
+	bw := bufio.NewWriterSize(stdout, 64<<10)
+	if err := write(bw); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return nil
 }
