@@ -363,9 +363,14 @@ func WriteBlockList(w io.Writer, l BlockList) (BlockStats, error) {
 	for _, r := range f.rule {
 		bw.printf("%s %s\n", c, r)
 	}
-	bw.printf("%s %s; %s cannot say; %s refused (not a host name a list can hold safely)\n", c,
-		plural(st.Entries, "entry", "entries"), plural(len(st.NotExpressible), "pattern this format", "patterns this format"),
-		plural(len(st.Refused), "name", "names"))
+	counts := plural(st.Entries, "entry", "entries")
+	if len(l.Patterns) > 0 {
+		counts += "; " + plural(len(st.NotExpressible), "pattern", "patterns") + " " + l.Format + " cannot say"
+	}
+	if len(l.Names) > 0 || len(l.Patterns) == 0 {
+		counts += "; " + plural(len(st.Refused), "name", "names") + " refused (no host name a list can hold safely)"
+	}
+	bw.printf("%s %s\n", c, counts)
 	for _, e := range entries {
 		bw.printf("%s\n", e)
 	}

@@ -141,7 +141,7 @@ func TestBlockListHostileNames(t *testing.T) {
 				if st.Entries != 1 || len(st.Refused) != 1 || st.Refused[0].Name != host {
 					t.Errorf("entries %d, refused %+v; want 1 entry and %q refused", st.Entries, st.Refused, host)
 				}
-				if !strings.Contains(out, " 1 name refused") {
+				if !strings.Contains(out, "; 1 name refused") {
 					t.Errorf("the count of names refused is not said:\n%s", out)
 				}
 				if strings.Contains(host, "\n") && strings.Contains(out, host) {
