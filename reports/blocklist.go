@@ -293,12 +293,12 @@ func blockPattern(p string) (host, path string, ok bool) {
 }
 
 // checkPatternName checks an exact name of a catalog pattern as
-// CheckHostName checks one from a packet, except that a single label or a
-// public suffix is kept: the catalog, not a packet, chose to list it (and,
-// as *.NAME, every name under it).
+// CheckHostName checks one from a packet, except that a public suffix is
+// kept: the catalog, not a packet, chose to list it (and, as *.NAME, every
+// name under it). A single label is not: a list never blocks a local name.
 func checkPatternName(name string) bool {
 	_, err := hostSyntax(name)
-	return err == nil
+	return err == nil && strings.Contains(name, ".")
 }
 
 // WriteBlockList writes l as a block list in l.Format: the header lines and

@@ -167,6 +167,8 @@ func TestBlockListPatterns(t *testing.T) {
 		"licensing.mp.microsoft.com/v7.0/licenses/content",
 		"x.example.com/a$b",
 		"bad pattern",
+		"A",       // found by FuzzBlockList: a single label, listed as "0.0.0.0 a"
+		"*.co.uk", // a public suffix: the catalog's choice, kept
 	}
 	for _, tt := range []struct {
 		format  string
@@ -174,14 +176,15 @@ func TestBlockListPatterns(t *testing.T) {
 		not     []string // patterns left as comments
 	}{
 		{"hosts", []string{"0.0.0.0 ctldl.windowsupdate.com", "0.0.0.0 settings-win.data.microsoft.com", "0.0.0.0 wns.windows.com"},
-			[]string{"*.wns.windows.com", "*login.live.com", "www.bing.com*", "watson.*.microsoft.com", "*.aria.microsoft.com*", "licensing.mp.microsoft.com/v7.0/licenses/content", "x.example.com/a$b", "bad pattern: not a pattern phonehome matches"}},
-		{"dnsmasq", []string{"address=/ctldl.windowsupdate.com/0.0.0.0", "address=/settings-win.data.microsoft.com/0.0.0.0", "address=/wns.windows.com/0.0.0.0"},
+			[]string{"*.wns.windows.com", "*login.live.com", "www.bing.com*", "watson.*.microsoft.com", "*.aria.microsoft.com*", "licensing.mp.microsoft.com/v7.0/licenses/content", "x.example.com/a$b", "bad pattern: not a pattern phonehome matches",
+				"A: not a host name a list can hold", "*.co.uk: a hosts file"}},
+		{"dnsmasq", []string{"address=/co.uk/0.0.0.0", "address=/ctldl.windowsupdate.com/0.0.0.0", "address=/settings-win.data.microsoft.com/0.0.0.0", "address=/wns.windows.com/0.0.0.0"},
 			[]string{"*login.live.com", "www.bing.com*", "watson.*.microsoft.com", "*.aria.microsoft.com*", "licensing.mp.microsoft.com/v7.0/licenses/content"}},
-		{"unbound", []string{`local-zone: "ctldl.windowsupdate.com." always_nxdomain`, `local-zone: "settings-win.data.microsoft.com." always_nxdomain`, `local-zone: "wns.windows.com." always_nxdomain`},
+		{"unbound", []string{`local-zone: "co.uk." always_nxdomain`, `local-zone: "ctldl.windowsupdate.com." always_nxdomain`, `local-zone: "settings-win.data.microsoft.com." always_nxdomain`, `local-zone: "wns.windows.com." always_nxdomain`},
 			[]string{"*login.live.com", "www.bing.com*"}},
-		{"adblock", []string{"*.aria.microsoft.com*", "*login.live.com^", "||ctldl.windowsupdate.com^", "||licensing.mp.microsoft.com/v7.0/licenses/content",
+		{"adblock", []string{"*.aria.microsoft.com*", "*login.live.com^", "||co.uk^", "||ctldl.windowsupdate.com^", "||licensing.mp.microsoft.com/v7.0/licenses/content",
 			"||settings-win.data.microsoft.com^", "||watson.*.microsoft.com^", "||wns.windows.com^", "||www.bing.com*"},
-			[]string{"x.example.com/a$b: byte '$'"}},
+			[]string{"x.example.com/a$b: byte '$'", "A: not a host name"}},
 		{"pihole", []string{"ctldl.windowsupdate.com", "settings-win.data.microsoft.com", "wns.windows.com"},
 			[]string{`*.wns.windows.com: a domain list holds exact names; as a Pi-hole regex: ^.*\.wns\.windows\.com$`, `*login.live.com: a domain list holds exact names; as a Pi-hole regex: ^.*login\.live\.com$`}},
 	} {
