@@ -217,8 +217,12 @@ func noGlob(why string) func(host, path string) (string, string) {
 // "||" anchors a name's start unless the glob starts with a star, "^" its
 // end unless it ends with one or a path follows, which is a prefix of the
 // URL's path. A path with a byte adblock gives a meaning to ('$' options,
-// '#' element hiding, '^', '|', '!') or no URL byte is not said.
+// '#' element hiding, '^', '|', '!') or no URL byte is not said, nor a glob
+// with no letter or digit ("*", "*.*"), which would block everything.
 func adblockGlob(host, path string) (string, string) {
+	if strings.Trim(host, "*.-_") == "" {
+		return "", "matches every name: an entry would block everything"
+	}
 	for i := 0; i < len(path); i++ {
 		c := path[i]
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-._~/%?=&:+,;@*", c) >= 0) {

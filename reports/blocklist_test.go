@@ -169,6 +169,7 @@ func TestBlockListPatterns(t *testing.T) {
 		"bad pattern",
 		"A",       // found by FuzzBlockList: a single label, listed as "0.0.0.0 a"
 		"*.co.uk", // a public suffix: the catalog's choice, kept
+		"*",       // found by FuzzBlockList: adblock's "*" blocks everything
 	}
 	for _, tt := range []struct {
 		format  string
@@ -184,7 +185,7 @@ func TestBlockListPatterns(t *testing.T) {
 			[]string{"*login.live.com", "www.bing.com*"}},
 		{"adblock", []string{"*.aria.microsoft.com*", "*login.live.com^", "||co.uk^", "||ctldl.windowsupdate.com^", "||licensing.mp.microsoft.com/v7.0/licenses/content",
 			"||settings-win.data.microsoft.com^", "||watson.*.microsoft.com^", "||wns.windows.com^", "||www.bing.com*"},
-			[]string{"x.example.com/a$b: byte '$'", "A: not a host name"}},
+			[]string{"x.example.com/a$b: byte '$'", "A: not a host name", "*: matches every name"}},
 		{"pihole", []string{"ctldl.windowsupdate.com", "settings-win.data.microsoft.com", "wns.windows.com"},
 			[]string{`*.wns.windows.com: a domain list holds exact names; as a Pi-hole regex: ^.*\.wns\.windows\.com$`, `*login.live.com: a domain list holds exact names; as a Pi-hole regex: ^.*login\.live\.com$`}},
 	} {
