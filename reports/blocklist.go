@@ -300,9 +300,10 @@ func blockPattern(p string) (host, path string, ok bool) {
 // CheckHostName checks one from a packet, except that a public suffix is
 // kept: the catalog, not a packet, chose to list it (and, as *.NAME, every
 // name under it). A single label is not: a list never blocks a local name.
-func checkPatternName(name string) bool {
-	_, err := hostSyntax(name)
-	return err == nil && strings.Contains(name, ".")
+// It returns the name as the list holds it.
+func checkPatternName(name string) (string, bool) {
+	name, err := hostSyntax(name)
+	return name, err == nil && strings.Contains(name, ".")
 }
 
 // WriteBlockList writes l as a block list in l.Format: the header lines and
@@ -340,13 +341,19 @@ func WriteBlockList(w io.Writer, l BlockList) (BlockStats, error) {
 		case !ok:
 			st.NotExpressible = append(st.NotExpressible, Refused{p, "not a pattern phonehome matches"})
 		case star < 0 && path == "":
-			if !checkPatternName(host) {
+			name, ok := checkPatternName(host)
+			if !ok {
 				st.NotExpressible = append(st.NotExpressible, Refused{p, "not a host name a list can hold"})
 				continue
 			}
-			add(f.exact(host))
-		case f.below != nil && path == "" && strings.HasPrefix(host, "*.") && !strings.Contains(host[1:], "*") && checkPatternName(host[2:]):
-			add(f.below(host[2:]))
+			add(f.exact(name))
+		case f.below != nil && path == "" && strings.HasPrefix(host, "*.") && !strings.Contains(host[1:], "*"):
+			name, ok := checkPatternName(host[2:])
+			if !ok {
+				st.NotExpressible = append(st.NotExpressible, Refused{p, "not a host name a list can hold"})
+				continue
+			}
+			add(f.below(name))
 		default:
 			e, why := f.glob(host, path)
 			if e == "" {

@@ -170,6 +170,7 @@ func TestBlockListPatterns(t *testing.T) {
 		"A",       // found by FuzzBlockList: a single label, listed as "0.0.0.0 a"
 		"*.co.uk", // a public suffix: the catalog's choice, kept
 		"*",       // found by FuzzBlockList: adblock's "*" blocks everything
+		"B..",     // found by FuzzBlockList: checked as "b", listed as "b."
 	}
 	for _, tt := range []struct {
 		format  string
@@ -178,7 +179,7 @@ func TestBlockListPatterns(t *testing.T) {
 	}{
 		{"hosts", []string{"0.0.0.0 ctldl.windowsupdate.com", "0.0.0.0 settings-win.data.microsoft.com", "0.0.0.0 wns.windows.com"},
 			[]string{"*.wns.windows.com", "*login.live.com", "www.bing.com*", "watson.*.microsoft.com", "*.aria.microsoft.com*", "licensing.mp.microsoft.com/v7.0/licenses/content", "x.example.com/a$b", "bad pattern: not a pattern phonehome matches",
-				"A: not a host name a list can hold", "*.co.uk: a hosts file"}},
+				"A: not a host name a list can hold", "*.co.uk: a hosts file", "B..: not a host name"}},
 		{"dnsmasq", []string{"address=/co.uk/0.0.0.0", "address=/ctldl.windowsupdate.com/0.0.0.0", "address=/settings-win.data.microsoft.com/0.0.0.0", "address=/wns.windows.com/0.0.0.0"},
 			[]string{"*login.live.com", "www.bing.com*", "watson.*.microsoft.com", "*.aria.microsoft.com*", "licensing.mp.microsoft.com/v7.0/licenses/content"}},
 		{"unbound", []string{`local-zone: "co.uk." always_nxdomain`, `local-zone: "ctldl.windowsupdate.com." always_nxdomain`, `local-zone: "settings-win.data.microsoft.com." always_nxdomain`, `local-zone: "wns.windows.com." always_nxdomain`},
