@@ -6,6 +6,7 @@ import (
 	"io"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -186,7 +187,7 @@ func export(stdout, stderr io.Writer, args []string, opt exportOptions, buildGiv
 		return fmt.Errorf("write list %s: %w", opt.output, err)
 	}
 	for _, r := range st.Refused {
-		fmt.Fprintf(stderr, "phonehome: export: refused %q: %s\n", reports.Terminal(r.Name), r.Why)
+		fmt.Fprintf(stderr, "phonehome: export: refused %s: %s\n", strconv.QuoteToASCII(r.Name), r.Why)
 	}
 	summary := fmt.Sprintf("%d %s entries", st.Entries, format)
 	if len(bl.Patterns) > 0 {

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/phonehome/phonehome/classify"
 	"github.com/phonehome/phonehome/reports"
 )
 
@@ -136,5 +139,71 @@ func TestExportNothingInScope(t *testing.T) {
 	}
 	if !strings.Contains(out, "# 0 entries; 0 names refused") || !strings.Contains(errOut, "exit status 4") {
 		t.Errorf("stdout:\n%s\nstderr:\n%s", out, errOut)
+	}
+}
+
+// TestExportHostileNames: names a packet could carry, in a run record, are
+// refused in every format: not in the list, counted there and quoted in a
+// comment, named quoted on stderr; the good names are listed.
+func TestExportHostileNames(t *testing.T) {
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "run.json")
+	if code, _, errOut := runCaptured(t, "analyze", "-q", "--save", rec, "-o", os.DevNull, sample); code != 0 {
+		t.Fatalf("analyze --save: exit status %d\n%s", code, errOut)
+	}
+	run, meta, err := classify.LoadRecord(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostile := []string{
+		"a.example.com\n0.0.0.0 settings-win.data.microsoft.com",
+		"b.example.com/#\nserver=/example.net/6.6.6.6",
+		"c.example.com.\" transparent\nlocal-zone: \"com.",
+		"d.example.com^$important",
+		"e.example.com##body",
+		"evil\x1b[31m.example.com",
+		"f.example.com\u202egnp.exe",
+		"co.uk",
+		"localhost",
+	}
+	proto := run.Names["edge.microsoft.com"]
+	for _, h := range hostile {
+		n := *proto
+		n.Name = h
+		run.Names[h] = &n
+	}
+	if err := classify.SaveRecord(rec, run, meta); err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range reports.BlockFormats {
+		t.Run(format, func(t *testing.T) {
+			code, out, errOut := runCaptured(t, "export", "--list", "seen", "--as", format, rec)
+			if code != 0 {
+				t.Fatalf("exit status %d\n%s", code, errOut)
+			}
+			mark := map[bool]string{true: "!", false: "#"}[format == "adblock"]
+			for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+				if strings.HasPrefix(line, mark) {
+					continue
+				}
+				for _, bad := range []string{"example.com", "example.net", "server=", "transparent", "$", "##", "\x1b", "\u202e", "co.uk", "localhost", "6.6.6.6"} {
+					if strings.Contains(line, bad) {
+						t.Errorf("entry %q holds %q", line, bad)
+					}
+				}
+			}
+			if !strings.Contains(out, fmt.Sprintf("%d names refused", len(hostile))) {
+				t.Errorf("the count of names refused is not said:\n%s", out)
+			}
+			for _, h := range hostile {
+				q := strconv.QuoteToASCII(h)
+				if !strings.Contains(out, mark+"   "+q+": ") || !strings.Contains(errOut, "phonehome: export: refused "+q+": ") {
+					t.Errorf("%s is not shown quoted in the list and on stderr\n%s\n%s", q, out, errOut)
+				}
+			}
+			if !strings.Contains(out, "edge.microsoft.com") {
+				t.Errorf("the good names are not listed:\n%s", out)
+			}
+		})
 	}
 }
