@@ -81,9 +81,7 @@ func CheckHostName(name string) (string, error) {
 // hostSyntax is CheckHostName's check of the name's bytes and labels, and
 // of its last label (not a number): name lowered, its trailing dot dropped.
 func hostSyntax(name string) (string, error) {
-	if strings.HasSuffix(name, ".") {
-		name = name[:len(name)-1]
-	}
+	name = strings.TrimSuffix(name, ".")
 	if name == "" {
 		return "", fmt.Errorf("empty")
 	}
