@@ -377,11 +377,11 @@ func TestUnknownCommand(t *testing.T) {
 		stderr []string
 	}{
 		{"unknown_command", []string{"bogus"},
-			[]string{`phonehome: unknown command "bogus" for "phonehome"; its commands are analyze, capture, catalog, compare, completion, help, interfaces, merge, report, version`, "Run 'phonehome --help' for usage."}},
+			[]string{`phonehome: unknown command "bogus" for "phonehome"; its commands are analyze, capture, catalog, compare, completion, export, help, interfaces, merge, report, version`, "Run 'phonehome --help' for usage."}},
 		{"misspelt_command", []string{"analyz", "x.pcap"},
-			[]string{`unknown command "analyz" for "phonehome"; its commands are analyze, capture, catalog, compare, completion, help, interfaces, merge, report, version; did you mean "analyze"?`}},
+			[]string{`unknown command "analyz" for "phonehome"; its commands are analyze, capture, catalog, compare, completion, export, help, interfaces, merge, report, version; did you mean "analyze"?`}},
 		{"unknown_help_topic", []string{"help", "bogus"},
-			[]string{`phonehome: help bogus: unknown command "bogus" for "phonehome"; its commands are analyze, capture, catalog, compare, completion, help, interfaces, merge, report, version`, "Run 'phonehome --help' for usage."}},
+			[]string{`phonehome: help bogus: unknown command "bogus" for "phonehome"; its commands are analyze, capture, catalog, compare, completion, export, help, interfaces, merge, report, version`, "Run 'phonehome --help' for usage."}},
 		{"help_topic_past_a_command", []string{"help", "analyze", "bogus"},
 			[]string{`phonehome: help analyze bogus: unknown command "bogus" for "phonehome analyze", which has no commands`}},
 		{"unknown_completion_shell", []string{"completion", "bogus"},

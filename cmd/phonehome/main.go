@@ -111,7 +111,7 @@ phonehome is passive: it never sends a packet and never resolves a name.`,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.SetHelpCommand(newHelpCmd(root))
-	root.AddCommand(newAnalyzeCmd(), newCaptureCmd(), newReportCmd(), newCompareCmd(), newMergeCmd(), newCatalogCmd(), newInterfacesCmd(), newVersionCmd())
+	root.AddCommand(newAnalyzeCmd(), newCaptureCmd(), newReportCmd(), newCompareCmd(), newExportCmd(), newMergeCmd(), newCatalogCmd(), newInterfacesCmd(), newVersionCmd())
 	// --version prints what the version command does. The flag is made here,
 	// not by cobra, which would also take -v (read as "verbose" elsewhere).
 	root.Version = versionText(debug.ReadBuildInfo())
