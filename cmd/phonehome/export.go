@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"runtime/debug"
@@ -74,7 +73,7 @@ nothing was in scope. 3 wins over 4.`,
 	f.StringVar(&opt.build, "build", "1909", "build whose page to hold the run against (default: the run record's label, else 1909): 1709 ... 21H2, 11, or a full name")
 	f.StringVar(&opt.edition, "edition", "pro", "edition whose page to hold the run against (default: the run record's label, else pro): home, pro, education or enterprise")
 	f.StringVar(&opt.catalogFile, "catalog", "", "hold the run against the user catalog in `FILE` instead of --build's pages")
-	f.StringVarP(&opt.output, "output", "o", "", "write the list to `FILE` (written whole beside it, then renamed into place) instead of standard output")
+	f.StringVarP(&opt.output, "output", "o", "", outputHelp)
 	f.StringVar(&opt.vm, "vm", "", "IPv4 address of the Windows VM in the captures given (default: the local address that starts the most flows)")
 	f.BoolVarP(&opt.quiet, "quiet", "q", false, "no progress line on stderr while captures are read")
 	registerExportCompletions(cmd)
@@ -174,17 +173,8 @@ func export(stdout, stderr io.Writer, args []string, opt exportOptions, buildGiv
 		st, err = reports.WriteBlockList(w, bl)
 		return err
 	}
-	if opt.output == "" {
-		out := bufio.NewWriterSize(stdout, 64<<10)
-		err = write(out)
-		if err == nil {
-			err = out.Flush()
-		}
-		if err != nil {
-			return fmt.Errorf("write list: %w", err)
-		}
-	} else if err := writeFileAtomic(opt.output, write); err != nil {
-		return fmt.Errorf("write list %s: %w", opt.output, err)
+	if err := toOutput(stdout, opt.output, write); err != nil {
+		return err
 	}
 	for _, r := range st.Refused {
 		fmt.Fprintf(stderr, "phonehome: export: refused %s: %s\n", strconv.QuoteToASCII(r.Name), r.Why)
