@@ -597,7 +597,14 @@ func TestCaptureOutputsVanish(t *testing.T) {
 	replay(t, p, first)
 	time.Sleep(500 * time.Millisecond)
 	for _, d := range []string{ckpt, c.write} {
-		if err := os.RemoveAll(d); err != nil {
+		// Renamed away first, so the path vanishes at once: removed in
+		// place, the capture could write a new file into it between
+		// RemoveAll's listing and its rmdir ("directory not empty").
+		gone := d + ".gone"
+		if err := os.Rename(d, gone); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.RemoveAll(gone); err != nil {
 			t.Fatal(err)
 		}
 	}
