@@ -115,7 +115,10 @@ func (t *Traffic) add(n *classify.NameStat) {
 
 // Edition is the comparison for one Windows edition.
 type Edition struct {
-	Edition           string         `json:"edition"`
+	Edition string `json:"edition"`
+	// Summary counts the edition's endpoints by host: what a reader asks
+	// first. Documented counts page rows (patterns).
+	Summary           Summary        `json:"summary"`
 	Documented        int            `json:"documented"`
 	DocumentedSeen    []Seen         `json:"documented_seen"`
 	DocumentedNotSeen []NotSeen      `json:"documented_not_seen"`
@@ -124,6 +127,87 @@ type Edition struct {
 	// Ambiguous are the sets of names, none deciding, that no pattern
 	// matches as a whole (see Ambiguous).
 	Ambiguous []Ambiguous `json:"ambiguous"`
+}
+
+// Summary counts an edition's documented endpoints by host, after folding
+// the rows that name one host (catalog.EndpointKey: "login.live.com",
+// "login.live.com*" and "*login.live.com" are one), split by where the
+// documentation comes from; and, beside them, the page rows.
+type Summary struct {
+	Hosts Coverage `json:"hosts"`
+	// OwnPage are the hosts the edition's own page (or section) lists;
+	// EnterpriseBase those only the Enterprise page it adds to lists. For
+	// Enterprise, and a user catalog, every host is OwnPage.
+	OwnPage        Coverage `json:"own_page"`
+	EnterpriseBase Coverage `json:"enterprise_base"`
+	Rows           Coverage `json:"rows"` // page rows (patterns)
+	Undocumented   int      `json:"undocumented_names"`
+}
+
+// Coverage is how many of Documented were Seen.
+type Coverage struct {
+	Seen       int `json:"seen"`
+	Documented int `json:"documented"`
+}
+
+// Headline is the edition's summary in a line, the heading every format
+// gives it: "26 of 69 documented hosts seen (own page 20 of 53, Enterprise
+// base 6 of 16; 33 of 79 page rows); 6 names seen but not documented". It
+// holds no name from a packet.
+func (ed *Edition) Headline() string {
+	s := ed.Summary
+	of := func(c Coverage) string { return strconv.Itoa(c.Seen) + " of " + strconv.Itoa(c.Documented) }
+	h := of(s.Hosts) + " documented " + nounFor(s.Hosts.Documented, "host") + " seen ("
+	if s.EnterpriseBase.Documented > 0 {
+		h += "own page " + of(s.OwnPage) + ", Enterprise base " + of(s.EnterpriseBase) + "; "
+	}
+	return h + of(s.Rows) + " page " + nounFor(s.Rows.Documented, "row") + "); " +
+		count(s.Undocumented, "name") + " seen but not documented"
+}
+
+// nounFor is noun as n of it are said: "host", "hosts".
+func nounFor(n int, noun string) string {
+	if n == 1 {
+		return noun
+	}
+	return noun + "s"
+}
+
+// summarize counts ed's endpoints by host (entries are the edition's, in the
+// order ed's lists were made from).
+func summarize(ed *Edition, entries []catalog.Endpoint, e catalog.Edition) {
+	type host struct{ own, seen bool }
+	hosts := map[string]*host{}
+	seen := map[string]bool{}
+	for _, s := range ed.DocumentedSeen {
+		seen[s.Pattern] = true
+	}
+	for _, en := range entries {
+		k := catalog.EndpointKey(en.Pattern)
+		h := hosts[k]
+		if h == nil {
+			h = &host{}
+			hosts[k] = h
+		}
+		h.seen = h.seen || seen[en.Pattern]
+		for _, src := range en.Sources {
+			h.own = h.own || src.Listed == e
+		}
+	}
+	s := Summary{Rows: Coverage{Seen: len(ed.DocumentedSeen), Documented: len(entries)}, Undocumented: len(ed.Undocumented)}
+	for _, h := range hosts {
+		c := &s.EnterpriseBase
+		if h.own {
+			c = &s.OwnPage
+		}
+		for _, t := range []*Coverage{&s.Hosts, c} {
+			t.Documented++
+			if h.seen {
+				t.Seen++
+			}
+		}
+	}
+	ed.Summary = s
 }
 
 // Seen is a documented pattern that traffic matched.
@@ -375,6 +459,7 @@ func compareEdition(names []*classify.NameStat, undoc []*Undocumented, ambiguous
 		}
 		return a.Name < b.Name
 	})
+	summarize(&ed, entries, e)
 	return ed, nil
 }
 

@@ -127,8 +127,7 @@ func htmlView(rep *Report) htmlDoc {
 	d.Top = htmlTruncation(rep)
 
 	for _, ed := range rep.Editions {
-		he := htmlEdition{Title: T(EditionTitle(ed.Edition)) + ": " + strconv.Itoa(len(ed.DocumentedSeen)) + " of " +
-			count(ed.Documented, "documented pattern") + " seen; " + count(len(ed.Undocumented), "name") + " seen but not documented"}
+		he := htmlEdition{Title: T(EditionTitle(ed.Edition)) + ": " + ed.Headline()}
 
 		part := htmlPart{Title: "Documented and seen (" + strconv.Itoa(len(ed.DocumentedSeen)) + ")"}
 		if len(ed.DocumentedSeen) > 0 {

@@ -57,8 +57,7 @@ func Markdown(w io.Writer, rep *Report) error {
 	mdTruncation(ew, rep)
 
 	for _, ed := range rep.Editions {
-		p("\n## %s: %d of %s seen; %s seen but not documented\n",
-			m(EditionTitle(ed.Edition)), len(ed.DocumentedSeen), count(ed.Documented, "documented pattern"), count(len(ed.Undocumented), "name"))
+		p("\n## %s: %s\n", m(EditionTitle(ed.Edition)), m(ed.Headline()))
 		p("\n### Documented and seen (%d)\n", len(ed.DocumentedSeen))
 		if len(ed.DocumentedSeen) > 0 {
 			tab := ew.mdTable("pattern", "names", "flows:", "out:", "in:", "first", "last", "by", "seen", "documented")

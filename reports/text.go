@@ -61,8 +61,7 @@ func Text(w io.Writer, rep *Report) error {
 	textTruncation(tw, rep)
 
 	for _, ed := range rep.Editions {
-		p("\n== %s: %d of %s seen; %s seen but not documented ==\n",
-			EditionTitle(ed.Edition), len(ed.DocumentedSeen), count(ed.Documented, "documented pattern"), count(len(ed.Undocumented), "name"))
+		p("\n== %s: %s ==\n", EditionTitle(ed.Edition), ed.Headline())
 		p("\nDocumented and seen (%d)\n", len(ed.DocumentedSeen))
 		if len(ed.DocumentedSeen) > 0 {
 			tab := tw.table("PATTERN\tNAMES\tFLOWS\tOUT\tIN\tFIRST\tLAST\tBY\tSEEN\tDOCUMENTED")
