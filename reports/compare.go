@@ -127,6 +127,18 @@ type Edition struct {
 	// Ambiguous are the sets of names, none deciding, that no pattern
 	// matches as a whole (see Ambiguous).
 	Ambiguous []Ambiguous `json:"ambiguous"`
+	// Areas is the documented traffic by the page's Area column (Windows
+	// Update, Diagnostic Data, ...), busiest first; a name whose patterns
+	// lie in several areas counts in each.
+	Areas []AreaTraffic `json:"areas"`
+}
+
+// AreaTraffic is the traffic of the names documented under one area.
+type AreaTraffic struct {
+	Area  string `json:"area"` // "" for rows the page gives no area
+	Hosts int    `json:"hosts_seen"`
+	Names int    `json:"names"`
+	Traffic
 }
 
 // Summary counts an edition's documented endpoints by host, after folding
@@ -460,7 +472,59 @@ func compareEdition(names []*classify.NameStat, undoc []*Undocumented, ambiguous
 		return a.Name < b.Name
 	})
 	summarize(&ed, entries, e)
+	ed.Areas = areaTraffic(ed.DocumentedSeen, entries, names)
 	return ed, nil
+}
+
+// areaTraffic sums, per area, the traffic of the names its seen patterns
+// matched, each name once per area.
+func areaTraffic(seen []Seen, entries []catalog.Endpoint, names []*classify.NameStat) []AreaTraffic {
+	areaOf := map[string]string{}
+	for _, en := range entries {
+		for _, s := range en.Sources {
+			if s.Area != "" {
+				areaOf[en.Pattern] = s.Area // the edition's own section comes first
+				break
+			}
+		}
+	}
+	byName := make(map[string]*classify.NameStat, len(names))
+	for _, n := range names {
+		byName[n.Name] = n
+	}
+	type acc struct {
+		hosts map[string]bool
+		names map[string]bool
+	}
+	areas := map[string]*acc{}
+	for _, s := range seen {
+		a := areas[areaOf[s.Pattern]]
+		if a == nil {
+			a = &acc{hosts: map[string]bool{}, names: map[string]bool{}}
+			areas[areaOf[s.Pattern]] = a
+		}
+		a.hosts[catalog.EndpointKey(s.Pattern)] = true
+		for _, n := range s.Names {
+			a.names[n] = true
+		}
+	}
+	out := make([]AreaTraffic, 0, len(areas))
+	for name, a := range areas {
+		at := AreaTraffic{Area: name, Hosts: len(a.hosts), Names: len(a.names)}
+		for n := range a.names {
+			if st := byName[n]; st != nil {
+				at.Traffic.add(st)
+			}
+		}
+		out = append(out, at)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Flows != out[j].Flows {
+			return out[i].Flows > out[j].Flows
+		}
+		return out[i].Area < out[j].Area
+	})
+	return out
 }
 
 // seenFor returns the entry of pattern id in seen, made on first use.

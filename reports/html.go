@@ -178,6 +178,9 @@ func htmlView(rep *Report) htmlDoc {
 		if len(ed.Ambiguous) > 0 {
 			he.Parts = append(he.Parts, htmlAmbiguous(rep, ed.Ambiguous))
 		}
+		if len(ed.Areas) > 0 {
+			he.Parts = append(he.Parts, htmlAreas(ed.Areas))
+		}
 		d.Editions = append(d.Editions, he)
 	}
 

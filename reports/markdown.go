@@ -100,6 +100,7 @@ func Markdown(w io.Writer, rep *Report) error {
 			}
 		}
 		mdAmbiguous(ew, rep, ed.Ambiguous)
+		mdAreas(ew, ed.Areas)
 	}
 
 	if len(rep.Editions) > 0 {

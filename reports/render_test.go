@@ -42,6 +42,10 @@ func hostileReport(t *testing.T, host string) *Report {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for i := range rep.Editions {
+		// A user catalog's area is the user's text: escaped as names are.
+		rep.Editions[i].Areas = append(rep.Editions[i].Areas, AreaTraffic{Area: host + "5", Hosts: 1, Names: 1})
+	}
 	for _, ed := range rep.Editions {
 		if len(ed.Undocumented) != 1 || ed.Undocumented[0].Name != host {
 			t.Fatalf("edition %s: undocumented = %+v; want %q only", ed.Edition, ed.Undocumented, host)

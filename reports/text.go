@@ -108,6 +108,7 @@ func Text(w io.Writer, rep *Report) error {
 			tab.flush()
 		}
 		textAmbiguous(tw, rep, ed.Ambiguous)
+		textAreas(tw, ed.Areas)
 	}
 
 	if len(rep.Editions) > 0 {
