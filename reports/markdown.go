@@ -98,6 +98,7 @@ func Markdown(w io.Writer, rep *Report) error {
 				tab.row(m(dom), m(u.Name), humanize.Comma(int64(u.Flows)), humanize.Bytes(u.BytesOut), humanize.Bytes(u.BytesIn),
 					rep.stamp(u.First), rep.stamp(u.Last), m(strings.Join(u.Protocols, ", ")), evidence(u.Evidence))
 			}
+			mdPageForm(ew, rep, ed)
 		}
 		mdAmbiguous(ew, rep, ed.Ambiguous)
 		mdAreas(ew, ed.Areas)
@@ -226,4 +227,24 @@ func (t *mdTable) row(cells ...string) {
 		panic("reports: markdown row has the wrong number of cells")
 	}
 	t.e.printf("| %s |\n", strings.Join(cells, " | "))
+}
+
+// mdPageForm writes the edition's undocumented names again in the table form
+// of Microsoft's pages (Destination | Protocol | Description), ready to paste
+// into a ticket or a report to the vendor: the description says what was
+// seen.
+func mdPageForm(ew *errWriter, rep *Report, ed Edition) {
+	m := MarkdownText
+	page := catalog.BuildTitle(rep.Build) + " " + EditionTitle(ed.Edition)
+	ew.printf("\nThe same names in the pages' own table form, to paste into a ticket or a report to the vendor:\n")
+	tab := ew.mdTable("Destination", "Protocol", "Description")
+	const when = "2006-01-02 15:04:05 UTC"
+	for _, u := range ed.Undocumented {
+		seen := "once, at " + u.First.UTC().Format(when)
+		if u.Flows > 1 {
+			seen = count(u.Flows, "time") + ", from " + u.First.UTC().Format(when) + " to " + u.Last.UTC().Format(when)
+		}
+		desc := "Not documented for " + page + ". Contacted " + seen + " (named by " + evidence(u.Evidence) + ")."
+		tab.row(m(u.Name), m(strings.Join(u.Protocols, ", ")), m(desc))
+	}
 }

@@ -90,6 +90,11 @@ func TestTimesGiveTheYearAcrossYears(t *testing.T) {
 				if i := strings.Index(out, "api.vendor-updater.net"); i >= 0 {
 					out = out[i:]
 				}
+				// Nor the Markdown's page-form table, meant to be pasted
+				// away from the report: its times are always whole.
+				if i := strings.Index(out, "pages' own table form"); i >= 0 {
+					out = out[:i]
+				}
 				for _, w := range tt.want {
 					if !strings.Contains(out, w) {
 						t.Errorf("%s report does not say %q:\n%s", format, w, out)
