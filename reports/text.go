@@ -21,17 +21,40 @@ import (
 // calendar year gives every time with its year (Report.stamp).
 const timeLayout = "01-02 15:04:05"
 
+// TextOptions are what the text report knows of the terminal it goes to.
+type TextOptions struct {
+	// Width, when above 0, is the terminal's width: prose (descriptions)
+	// is cut with an ellipsis so a table's lines fit it. Names are never
+	// cut: a line whose names are wider stays wider. 0: prose is cut at 70
+	// characters, whatever the width.
+	Width int
+	// Color marks headings, undocumented names, protocols the page does
+	// not document and warnings with ANSI colours. The text is the same
+	// with or without.
+	Color bool
+}
+
 // Text writes the report for a terminal: a header, one section per edition,
 // then unattributed addresses, excluded traffic, bounds reached and damage.
-func Text(w io.Writer, rep *Report) error {
-	tw := &errWriter{w: w}
+func Text(w io.Writer, rep *Report) error { return TextWith(w, rep, TextOptions{}) }
+
+// ANSI styles of the text report (TextOptions.Color).
+const (
+	styleHeading = "1"    // bold
+	styleWarn    = "1;31" // bold red
+	styleNew     = "33"   // yellow: a name the page does not document
+)
+
+// TextWith is Text for a terminal of opt's width and colours.
+func TextWith(w io.Writer, rep *Report, opt TextOptions) error {
+	tw := &errWriter{w: w, width: opt.Width, color: opt.Color}
 	p := tw.printf
 	p("phonehome: capture held against %s connection endpoints\n", T(catalog.BuildTitle(rep.Build)))
 	if rep.CatalogFile != "" {
 		p("  catalog  %s (a user catalog)\n", T(rep.CatalogFile))
 	}
 	if rep.NothingInScope != "" {
-		p("  WARNING  %s\n", T(rep.NothingInScope))
+		p("  %s  %s\n", tw.style(styleWarn, "WARNING"), T(rep.NothingInScope))
 	}
 	for _, f := range rep.Files {
 		p("  capture  %s\n", T(f))
@@ -40,7 +63,7 @@ func Text(w io.Writer, rep *Report) error {
 		p("  live     %s\n", sessionLine(cs, T))
 	}
 	for _, w := range rep.CaptureWarnings {
-		p("  WARNING  %s\n", T(w))
+		p("  %s  %s\n", tw.style(styleWarn, "WARNING"), T(w))
 	}
 	if !rep.First.IsZero() {
 		p("  span     %s to %s UTC (%s)\n", rep.First.UTC().Format("2006-"+timeLayout), rep.Last.UTC().Format("2006-"+timeLayout),
@@ -61,8 +84,8 @@ func Text(w io.Writer, rep *Report) error {
 	textTruncation(tw, rep)
 
 	for _, ed := range rep.Editions {
-		p("\n== %s: %s ==\n", EditionTitle(ed.Edition), ed.Headline())
-		p("\nDocumented and seen (%d)\n", len(ed.DocumentedSeen))
+		p("\n%s\n", tw.style(styleHeading, "== "+EditionTitle(ed.Edition)+": "+ed.Headline()+" =="))
+		p("\n%s\n", tw.style(styleHeading, "Documented and seen ("+strconv.Itoa(len(ed.DocumentedSeen))+")"))
 		if len(ed.DocumentedSeen) > 0 {
 			tab := tw.table("PATTERN\tNAMES\tFLOWS\tOUT\tIN\tFIRST\tLAST\tBY\tSEEN\tDOCUMENTED")
 			for _, s := range ed.DocumentedSeen {
@@ -70,7 +93,7 @@ func Text(w io.Writer, rep *Report) error {
 					if i == 0 {
 						seen := T(strings.Join(s.ProtocolsSeen, ", "))
 						if len(s.ProtocolsNotDocumented) > 0 {
-							seen += " [!]"
+							seen += " " + tw.style(styleWarn, "[!]")
 						}
 						tab.row(T(s.Pattern), n, humanize.Comma(int64(s.Flows)), humanize.Bytes(s.BytesOut), humanize.Bytes(s.BytesIn),
 							rep.stamp(s.First), rep.stamp(s.Last), evidence(s.Evidence), seen, strings.Join(s.ProtocolsDocumented, ", "))
@@ -85,17 +108,19 @@ func Text(w io.Writer, rep *Report) error {
 				p("  [!] a protocol was seen that the page does not document for the pattern\n")
 			}
 		}
-		p("\nDocumented and not seen (%d)\n", len(ed.DocumentedNotSeen))
+		p("\n%s\n", tw.style(styleHeading, "Documented and not seen ("+strconv.Itoa(len(ed.DocumentedNotSeen))+")"))
 		if len(ed.DocumentedNotSeen) > 0 {
 			tab := tw.table("PATTERN\tDOCUMENTED\tDESCRIPTION")
+			tab.prose = true
 			for _, s := range ed.DocumentedNotSeen {
-				tab.row(T(s.Pattern), strings.Join(s.ProtocolsDocumented, ", "), T(clip(s.Description, 70)))
+				tab.row(T(s.Pattern), strings.Join(s.ProtocolsDocumented, ", "), T(s.Description))
 			}
 			tab.flush()
 		}
-		p("\nSeen and not documented (%s)\n", count(len(ed.Undocumented), "name"))
+		p("\n%s\n", tw.style(styleHeading, "Seen and not documented ("+count(len(ed.Undocumented), "name")+")"))
 		if len(ed.Undocumented) > 0 {
 			tab := tw.table("DOMAIN\tNAME\tFLOWS\tOUT\tIN\tFIRST\tLAST\tSEEN\tBY")
+			tab.rowStyle = styleNew
 			last := ""
 			for _, u := range ed.Undocumented {
 				dom := ""
@@ -318,9 +343,22 @@ func clip(s string, n int) string {
 
 // errWriter keeps the first write error so rendering code stays linear.
 type errWriter struct {
-	w   io.Writer
-	err error
+	w     io.Writer
+	err   error
+	width int  // TextOptions.Width
+	color bool // TextOptions.Color
 }
+
+// style wraps s in the ANSI style code when colour is on.
+func (e *errWriter) style(code, s string) string {
+	if !e.color || s == "" {
+		return s
+	}
+	return "\x1b[" + code + "m" + s + "\x1b[0m"
+}
+
+// proseWidth is where prose is cut without a terminal width.
+const proseWidth = 70
 
 func (e *errWriter) printf(format string, args ...any) {
 	if e.err == nil {
@@ -337,6 +375,11 @@ type table struct {
 	e     *errWriter
 	rows  [][]string
 	width []int // widest cell of each column but the last, in runes
+	// prose says the last column is prose (a description), cut to fit the
+	// terminal (errWriter.width), or at proseWidth without one.
+	prose bool
+	// rowStyle, when colour is on, styles every row but the header.
+	rowStyle string
 }
 
 func (e *errWriter) table(header string) *table {
@@ -357,7 +400,7 @@ func (t *table) row(cells ...string) {
 		t.width = append(t.width, 0)
 	}
 	for i, c := range cells[:len(cells)-1] {
-		t.width[i] = max(t.width[i], utf8.RuneCountInString(c))
+		t.width[i] = max(t.width[i], visibleWidth(c))
 	}
 	t.rows = append(t.rows, cells)
 }
@@ -366,19 +409,60 @@ func (t *table) row(cells ...string) {
 // width and two spaces more.
 func (t *table) flush() {
 	var line []byte
-	for _, cells := range t.rows {
+	limit := 0 // runes of the last column, for prose
+	if t.prose {
+		limit = proseWidth
+		if t.e.width > 0 {
+			used := 0
+			for _, w := range t.width {
+				used += w + 2
+			}
+			limit = max(t.e.width-used, 16) // past the width rather than no prose at all
+		}
+	}
+	for r, cells := range t.rows {
 		line = line[:0]
 		for i, c := range cells {
+			if i == len(cells)-1 && limit > 0 && r > 0 {
+				c = clip(c, limit)
+			}
 			line = append(line, c...)
 			if i < len(cells)-1 {
-				for range t.width[i] + 2 - utf8.RuneCountInString(c) {
+				for range t.width[i] + 2 - visibleWidth(c) {
 					line = append(line, ' ')
 				}
 			}
 		}
-		line = append(bytes.TrimRight(line, " "), '\n')
+		line = bytes.TrimRight(line, " ")
+		switch {
+		case !t.e.color:
+		case r == 0:
+			line = []byte(t.e.style(styleHeading, string(line)))
+		case t.rowStyle != "":
+			line = []byte(t.e.style(t.rowStyle, string(line)))
+		}
+		line = append(line, '\n')
 		if t.e.err == nil {
 			_, t.e.err = t.e.w.Write(line)
 		}
 	}
+}
+
+// visibleWidth is the runes of s a terminal shows: the report's own ANSI
+// styles (TextOptions.Color) take no room. A packet's escape characters
+// never reach here raw: T escapes them.
+func visibleWidth(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0x1b {
+			for i < len(s) && s[i] != 'm' {
+				i++
+			}
+			continue
+		}
+		if s[i] < utf8.RuneSelf || utf8.RuneStart(s[i]) {
+			n++
+		}
+	}
+	return n
 }

@@ -121,7 +121,7 @@ func parseEditions(v string) ([]catalog.Edition, error) {
 }
 
 func analyze(stdout, stderr io.Writer, files []string, opt analyzeOptions) error {
-	rep, err := prepareReport(stderr, opt.reportOptions)
+	rep, err := prepareReport(stdout, stderr, opt.reportOptions)
 	if err != nil {
 		return err
 	}

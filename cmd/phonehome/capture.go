@@ -171,7 +171,7 @@ func captureLive(stdout, stderr io.Writer, opt captureOptions) error {
 	signals := make(chan os.Signal, 4)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(signals)
-	rs, err := prepareReport(stderr, opt.reportOptions)
+	rs, err := prepareReport(stdout, stderr, opt.reportOptions)
 	if err != nil {
 		return err
 	}

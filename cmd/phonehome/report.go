@@ -43,7 +43,7 @@ nothing was in scope. 3 wins over 4.`,
 
 // report renders the run record at path (a file or a checkpoint directory).
 func report(stdout, stderr io.Writer, path string, opt reportOptions) error {
-	rep, err := prepareReport(stderr, opt)
+	rep, err := prepareReport(stdout, stderr, opt)
 	if err != nil {
 		return err
 	}

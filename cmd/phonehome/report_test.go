@@ -165,3 +165,18 @@ func TestLabel(t *testing.T) {
 		})
 	}
 }
+
+// TestColorFlag: --color always styles the text report, never and auto
+// (not on a terminal here) do not, another value is a usage error.
+func TestColorFlag(t *testing.T) {
+	for _, tt := range []struct {
+		color string
+		code  int
+		ansi  bool
+	}{{"always", 0, true}, {"never", 0, false}, {"auto", 0, false}, {"sometimes", exitUsage, false}} {
+		code, out, stderr := runCaptured(t, "analyze", "-q", "--color", tt.color, sample)
+		if code != tt.code || strings.Contains(out, "\x1b[") != tt.ansi {
+			t.Errorf("--color %s: exit status %d, styled %v, stderr %q; want %d, %v", tt.color, code, strings.Contains(out, "\x1b["), stderr, tt.code, tt.ansi)
+		}
+	}
+}

@@ -29,6 +29,7 @@ type reportOptions struct {
 	catalog  string // a user catalog file; wins over build
 	format   string
 	output   string
+	color    string // --color: auto, always or never
 }
 
 // reportFlags binds the report flags to opt.
@@ -39,6 +40,29 @@ func reportFlags(cmd *cobra.Command, opt *reportOptions) {
 	f.StringVar(&opt.catalog, "catalog", "", "hold the run against the user catalog in `FILE` (catalog/README.md, User catalogs) instead of --build's pages")
 	f.StringVar(&opt.format, "format", "text", "report format: text (terminal), json, csv (one row per edition, list and item), markdown, or html (one self-contained page)")
 	f.StringVarP(&opt.output, "output", "o", "", outputHelp)
+	f.StringVar(&opt.color, "color", "auto", "colour in the text report: auto (on a terminal, unless NO_COLOR is set), always or never")
+}
+
+// textOptions are the text report's width and colours: a terminal's width
+// when the report goes to one (not to -o), and colour as --color says:
+// auto is colour on a terminal unless the NO_COLOR variable is set
+// (no-color.org).
+func textOptions(stdout io.Writer, opt reportOptions) (reports.TextOptions, error) {
+	var t reports.TextOptions
+	term := opt.output == "" && isTerminal(stdout)
+	if term {
+		t.Width = terminalWidth(stdout)
+	}
+	switch strings.ToLower(opt.color) {
+	case "auto", "": // "": options made in code, not by the flag
+		t.Color = term && os.Getenv("NO_COLOR") == ""
+	case "always":
+		t.Color = true
+	case "never":
+	default:
+		return t, usageError{fmt.Errorf("--color %q: want auto, always or never", opt.color)}
+	}
+	return t, nil
 }
 
 // reportSetup is a report's catalog, editions and renderer, checked before
@@ -50,8 +74,10 @@ type reportSetup struct {
 	output string
 }
 
-// prepareReport checks the report flags and loads the catalog.
-func prepareReport(stderr io.Writer, opt reportOptions) (*reportSetup, error) {
+// prepareReport checks the report flags and loads the catalog; stdout is
+// where the report goes without -o (its terminal sets the text report's
+// width and colour).
+func prepareReport(stdout, stderr io.Writer, opt reportOptions) (*reportSetup, error) {
 	eds, err := parseEditions(opt.editions)
 	if err != nil {
 		return nil, err
@@ -59,6 +85,13 @@ func prepareReport(stderr io.Writer, opt reportOptions) (*reportSetup, error) {
 	render, ok := renderers[strings.ToLower(opt.format)]
 	if !ok {
 		return nil, usageError{fmt.Errorf("--format %q: want text, json, csv, markdown or html", opt.format)}
+	}
+	to, err := textOptions(stdout, opt)
+	if err != nil {
+		return nil, err
+	}
+	if strings.EqualFold(opt.format, "text") {
+		render = func(w io.Writer, rep *reports.Report) error { return reports.TextWith(w, rep, to) }
 	}
 	cat, err := resolveCatalog(opt.build, opt.catalog)
 	if err != nil {
