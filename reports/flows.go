@@ -151,11 +151,31 @@ func appendOptStrings(b []byte, key string, ss []string) []byte {
 }
 
 // appendJSONTime appends t in UTC as a flowTime string; its text is ASCII
-// that needs no escaping.
+// that needs no escaping. Years 0 to 9999 it writes by hand, at a third of
+// AppendFormat's cost (which was half of a flow line's); others go to
+// AppendFormat.
 func appendJSONTime(b []byte, t time.Time) []byte {
-	b = append(b, '"')
-	b = t.UTC().AppendFormat(b, flowTime)
-	return append(b, '"')
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		b = append(b, '"')
+		b = t.AppendFormat(b, flowTime)
+		return append(b, '"')
+	}
+	hour, minute, sec := t.Clock()
+	ns := t.Nanosecond()
+	b = append(b, '"',
+		byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
+		byte('0'+month/10), byte('0'+month%10), '-', byte('0'+day/10), byte('0'+day%10), 'T',
+		byte('0'+hour/10), byte('0'+hour%10), ':', byte('0'+minute/10), byte('0'+minute%10), ':',
+		byte('0'+sec/10), byte('0'+sec%10), '.')
+	var digits [9]byte
+	for i := 8; i >= 0; i-- {
+		digits[i] = byte('0' + ns%10)
+		ns /= 10
+	}
+	b = append(b, digits[:]...)
+	return append(b, 'Z', '"')
 }
 
 // appendJSONAddr appends a as encoding/json writes it (its text, "" for the
