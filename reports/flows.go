@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/phonehome/phonehome/classify"
@@ -268,7 +269,8 @@ const lowerHex = "0123456789abcdef"
 // encoding/json's Marshal does: '"' and '\\' with a backslash; \b, \f, \n,
 // \r, \t as such; other C0 controls, '<', '>' and '&' as \u00XX; each byte of
 // invalid UTF-8 as \ufffd; U+2028 and U+2029 as \u2028 and \u2029; and then as
-// safeJSON does: C1 controls and format characters (unicode.Cf) as \u%04x.
+// safeJSON does: C1 controls and format characters (unicode.Cf) as \uXXXX
+// (a surrogate pair past U+FFFF).
 func appendJSONEscaped(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
@@ -317,18 +319,14 @@ func appendJSONEscaped(b []byte, s string) []byte {
 	return append(b, s[start:]...)
 }
 
-// appendRuneEscape appends r as fmt's `\u%04x`: at least four lower-case hex
-// digits, five or six past U+FFFF (as safeJSON writes it).
+// appendRuneEscape appends r as a JSON \u escape: four lower-case hex
+// digits, as safeJSON writes it; past U+FFFF a UTF-16 surrogate pair.
 func appendRuneEscape(b []byte, r rune) []byte {
-	b = append(b, '\\', 'u')
-	n := 4
-	for n < 8 && r>>(4*n) != 0 {
-		n++
+	if r > 0xffff {
+		r1, r2 := utf16.EncodeRune(r)
+		return appendRuneEscape(appendRuneEscape(b, r1), r2)
 	}
-	for k := n - 1; k >= 0; k-- {
-		b = append(b, lowerHex[(r>>(4*k))&0xf])
-	}
-	return b
+	return append(b, '\\', 'u', lowerHex[r>>12&0xf], lowerHex[r>>8&0xf], lowerHex[r>>4&0xf], lowerHex[r&0xf])
 }
 
 // utc returns t in UTC, so the JSON report does not depend on the machine's

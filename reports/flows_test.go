@@ -275,7 +275,8 @@ func TestFlowWriterError(t *testing.T) {
 }
 
 // FuzzFlowLine: for any names, addresses and times, the hand-written line is
-// json.Marshal's and safeJSON's, and valid JSON.
+// json.Marshal's and safeJSON's, and valid JSON, whose name reads back as
+// itself when it is valid UTF-8.
 func FuzzFlowLine(f *testing.F) {
 	for _, s := range hostileNames() {
 		f.Add(s, s, "", uint64(1), int64(1772438400), int64(5), []byte{192, 168, 56, 10}, "")
@@ -306,8 +307,12 @@ func FuzzFlowLine(f *testing.F) {
 		if !bytes.Equal(got, want) {
 			t.Fatalf("flow line =\n%s\nwant (json.Marshal)\n%s", got, want)
 		}
-		if !utf8.Valid(got) || !json.Valid(got) {
+		var line struct{ Name string }
+		if !utf8.Valid(got) || json.Unmarshal(got, &line) != nil {
 			t.Fatalf("flow line is not valid JSON in UTF-8: %q", got)
+		}
+		if utf8.ValidString(a) && line.Name != a {
+			t.Fatalf("flow line's name reads back as %+q; want %+q", line.Name, a)
 		}
 	})
 }
@@ -351,5 +356,27 @@ func BenchmarkFlowWriter(b *testing.B) {
 				b.Fatal(err)
 			}
 		})
+	}
+}
+
+// TestEscapedNamesKeepTheirValue: a name escaped for JSON, by safeJSON after
+// json.Marshal (the JSON report) and by the flow writer, reads back as
+// itself, format characters past U+FFFD included (as a surrogate pair: a
+// \u escape has four hex digits, so \ue0001 would read as U+E000 and "1").
+func TestEscapedNamesKeepTheirValue(t *testing.T) {
+	for _, name := range []string{
+		"tag\U000E0001\U000E0041.example", "beam\U0001D173", "kaithi\U000110BD", "rlo\u202e", "csi\u009b", "ls\u2028",
+		"<&>", "ünïcödé",
+	} {
+		b, err := json.Marshal(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for what, enc := range map[string][]byte{"safeJSON": safeJSON(b), "flow writer": appendJSONString(nil, name)} {
+			var got string
+			if err := json.Unmarshal(enc, &got); err != nil || got != name {
+				t.Errorf("%s: %s reads back as %+q (%v); want %+q", what, enc, got, err, name)
+			}
+		}
 	}
 }
