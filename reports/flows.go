@@ -141,15 +141,17 @@ func appendFlowLine(b []byte, rec *classify.FlowRecord) []byte {
 	b = append(b, `,"bytes_in":`...)
 	b = strconv.AppendUint(b, rec.BytesIn, 10)
 	b = append(b, `,"name":`...)
+	name := len(b)
 	b = appendJSONString(b, rec.Name)
+	escName := b[name:len(b):len(b)] // Name, escaped, for SNI, Host and DNS name, which are often the same
 	b = append(b, `,"evidence":`...)
 	b = appendJSONString(b, rec.Evidence)
 	b = append(b, `,"scope":`...)
 	b = appendJSONString(b, rec.Scope)
-	b = appendOptString(b, `,"sni":`, rec.SNI)
-	b = appendOptString(b, `,"http_host":`, rec.HTTPHost)
+	b = appendOptName(b, `,"sni":`, rec.SNI, rec.Name, escName)
+	b = appendOptName(b, `,"http_host":`, rec.HTTPHost, rec.Name, escName)
 	b = appendOptStrings(b, `,"http_paths":`, rec.HTTPPaths)
-	b = appendOptString(b, `,"dns_name":`, rec.DNSName)
+	b = appendOptName(b, `,"dns_name":`, rec.DNSName, rec.Name, escName)
 	b = appendOptStrings(b, `,"cnames":`, rec.CNAMEs)
 	b = appendOptString(b, `,"tls_version":`, rec.TLSVersion)
 	if len(rec.DNSCandidates) > 0 {
@@ -184,6 +186,20 @@ func appendOptString(b []byte, key, s string) []byte {
 		return b
 	}
 	return appendJSONString(append(b, key...), s)
+}
+
+// appendOptName is appendOptString for a field that is often the flow's
+// name: when s is name, it appends escName, name as escaped before, rather
+// than escaping it again.
+func appendOptName(b []byte, key, s, name string, escName []byte) []byte {
+	if s == "" {
+		return b
+	}
+	b = append(b, key...)
+	if s == name {
+		return append(b, escName...)
+	}
+	return appendJSONString(b, s)
 }
 
 // appendOptStrings appends key and the array of ss unless ss is empty

@@ -187,6 +187,8 @@ func TestFlowLineHostile(t *testing.T) {
 			}
 		}
 		check("every field")
+		rec.SNI, rec.HTTPHost, rec.DNSName = rec.Name, rec.Name, rec.Name
+		check("the name as SNI, Host and DNS name")
 		rec.Src, rec.Dst = netip.Addr{}, netip.MustParseAddr("fe80::1").WithZone(names[i])
 		rec.FirstSeen, rec.LastSeen = time.Time{}, time.Unix(1<<40, 999999999)
 		check("zero and zoned addresses, far times")
@@ -295,6 +297,9 @@ func FuzzFlowLine(f *testing.F) {
 			rec.Dst = rec.Src.WithZone(zone)
 		default:
 			rec.Src = netip.Addr{}
+		}
+		if n%3 == 0 {
+			rec.SNI, rec.DNSName = rec.Name, rec.Name
 		}
 		if n%2 == 0 {
 			rec.Truncated, rec.DNSCandidates, rec.HTTPPaths, rec.Tunnel = false, nil, []string{}, ""
