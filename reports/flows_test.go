@@ -202,7 +202,7 @@ func TestFlowLineHostile(t *testing.T) {
 func TestFlowWriterAllocatesNothing(t *testing.T) {
 	w := NewFlowWriter(io.Discard)
 	rec := fullFlow(hostileNames()[1:])
-	for range 1000 { // past the first full buffer: the writing goroutine runs
+	for w.out == nil { // past the first full buffer: the writing goroutine runs
 		w.Write(rec)
 	}
 	if n := testing.AllocsPerRun(5000, func() { w.Write(rec) }); n != 0 {
@@ -213,14 +213,14 @@ func TestFlowWriterAllocatesNothing(t *testing.T) {
 	}
 }
 
-// TestFlowWriterBuffers: many buffers' worth of flows, written while the
+// TestFlowWriterBuffers: ten buffers' worth of flows, written while the
 // writing goroutine writes the one before, come out whole and in order, with
 // a Flush between them.
 func TestFlowWriterBuffers(t *testing.T) {
 	flows := sampleFlows(t)
 	var got, want bytes.Buffer
 	w, old := NewFlowWriter(&got), newOldFlowWriter(&want)
-	for i := range 5000 {
+	for i := 0; want.Len() < 10*flowBuffer; i++ {
 		w.Write(&flows[i%len(flows)])
 		old.Write(&flows[i%len(flows)])
 		if i == 2500 {
@@ -235,11 +235,8 @@ func TestFlowWriterBuffers(t *testing.T) {
 	if err := old.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	if got.Len() < 10*flowBuffer {
-		t.Fatalf("5000 flows make %d bytes; want ten buffers' worth or more", got.Len())
-	}
 	if !bytes.Equal(got.Bytes(), want.Bytes()) {
-		t.Errorf("5000 flows written by FlowWriter (%d bytes) differ from json.Marshal's (%d bytes)", got.Len(), want.Len())
+		t.Errorf("flows written by FlowWriter (%d bytes) differ from json.Marshal's (%d bytes)", got.Len(), want.Len())
 	}
 }
 
@@ -264,7 +261,7 @@ func TestFlowWriterError(t *testing.T) {
 		fw := &failingWriter{ok: ok}
 		w := NewFlowWriter(fw)
 		rec := fullFlow(hostileNames())
-		for range 3000 {
+		for range 6*flowBuffer/len(appendFlowLine(nil, rec)) + 1 { // six buffers
 			w.Write(rec)
 		}
 		if err := w.Flush(); err != errDiskFull {
