@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -22,9 +23,11 @@ func JSON(w io.Writer, rep *Report) error {
 // safeJSON escapes, inside an encoded JSON document, what encoding/json
 // leaves raw but a terminal or a viewer may act on: C1 control characters
 // (U+0080 to U+009F, U+009B is a CSI on some terminals) and invisible format
-// characters such as bidi overrides. encoding/json already escapes C0
-// controls, <, > and &; invalid UTF-8 it turns into U+FFFD. The result is the
-// same JSON value. It returns b itself when nothing needs escaping.
+// characters such as bidi overrides, those past U+FFFF as a UTF-16
+// surrogate pair (a \u escape holds four hex digits). encoding/json already
+// escapes C0 controls, <, > and &; invalid UTF-8 it turns into U+FFFD. The
+// result is the same JSON value (TestEscapedNamesKeepTheirValue). It returns
+// b itself when nothing needs escaping.
 func safeJSON(b []byte) []byte {
 	i := 0
 	for i < len(b) && b[i] < utf8.RuneSelf {
@@ -38,7 +41,11 @@ func safeJSON(b []byte) []byte {
 	for i < len(b) {
 		r, size := utf8.DecodeRune(b[i:])
 		if (r >= 0x80 && r < 0xa0) || unicode.Is(unicode.Cf, r) {
-			fmt.Fprintf(&out, `\u%04x`, r)
+			if r1, r2 := utf16.EncodeRune(r); r1 != unicode.ReplacementChar {
+				fmt.Fprintf(&out, `\u%04x\u%04x`, r1, r2)
+			} else {
+				fmt.Fprintf(&out, `\u%04x`, r)
+			}
 		} else {
 			out.Write(b[i : i+size])
 		}

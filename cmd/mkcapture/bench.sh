@@ -14,6 +14,18 @@
 #        ndpiReader -q -i F                     nDPI's demo reader: flows and protocols
 #        phonehome analyze F > /dev/null        with every CPU
 #        taskset -c N phonehome analyze F       pinned to CPU N (phonehome-cpuN), each of the first four
+#        phonehome analyze -o DIR/report.txt F  the report written to a file (phonehome-o), the
+#                                               baseline of the outputs' table: each row below
+#                                               writes into DIR too, a temp dir (-o /dev/null is
+#                                               no regular file, so it skips the temp file, fsync
+#                                               and rename that a report written to a file pays)
+#        ... -o DIR/report.txt --flows DIR/flows.PID.jsonl F      phonehome-flows, a new
+#                                               file each run: truncating the last run's 31 MB
+#                                               waits for its writeback (0.43 s against 0.39 s)
+#        ... --format FMT -o DIR/report.FMT F   phonehome-FMT, for json, csv, markdown and html
+#      The outputs' table gives each of those rows (and phonehome, text to
+#      /dev/null) as a ratio to phonehome-o: the median over the rounds of the
+#      round's ratio, wall and CPU time.
 #      tshark dissects every packet and is slow, so it reads a smaller capture
 #      from the same generator and seed (BENCH_TSHARK_SIZE, 100 MB by default);
 #      the table says so, and its ratios compare rates (MB/s), which do not
@@ -174,13 +186,21 @@ if [ "$BENCH_FILES" = 1 ]; then
 			tool phonehome-cpu$cpu "$main" "taskset -c $cpu '$ph' analyze \"\$F\" >/dev/null"
 		done
 	fi
+	# The outputs: see the header. The text report of phonehome-o is the
+	# baseline; every row writes a file in $outdir.
+	outdir=$(mktemp -d)
+	tool phonehome-o "$main" "'$ph' analyze -o '$outdir/report.txt' \"\$F\""
+	tool phonehome-flows "$main" "'$ph' analyze -o '$outdir/report-flows.txt' --flows '$outdir/flows.'\$\$'.jsonl' \"\$F\""
+	for fmt in json csv markdown html; do
+		tool "phonehome-$fmt" "$main" "'$ph' analyze --format $fmt -o '$outdir/report.$fmt' \"\$F\""
+	done
 
 	# Rounds: every tool runs once per round, so that a busy spell of a shared
 	# machine falls on all of them rather than on the one running then. Each
 	# run appends "wall_s rss_kb cpu_s" to $results.runs.I; the medians go to
 	# $results as "NAME FILE wall_s rss_kb cpu_s".
 	results=$(mktemp)
-	trap 'rm -f "$results" "$results".*' EXIT
+	trap 'rm -f "$results" "$results".*; rm -rf "$outdir"' EXIT
 	failed=()
 	cat "$main" "$small" >/dev/null # into the page cache: every tool reads from memory
 	echo "== whole process: $(basename "$main") ($(bytes_of "$main") bytes, $(packets "$main") packets), $BENCH_RUNS rounds, median"
@@ -220,7 +240,7 @@ if [ "$BENCH_FILES" = 1 ]; then
 		# Ratios are against phonehome on one CPU, the faster one, when measured.
 		base = "phonehome"
 		for (k in mbs) if (k ~ /^phonehome-cpu/ && (base !~ /^phonehome-cpu/ || mbs[k] > mbs[base])) base = k
-		printf "%-14s %9s %8s %7s %11s %8s %10s %8s %13s\n", "TOOL", "INPUT MB", "TIME s", "CPU s", "PACKETS/s", "MB/s", "PEAK RSS", "VS CAT", "PHONEHOME IS"
+		printf "%-18s %9s %8s %7s %11s %8s %10s %8s %13s\n", "TOOL", "INPUT MB", "TIME s", "CPU s", "PACKETS/s", "MB/s", "PEAK RSS", "VS CAT", "PHONEHOME IS"
 		for (i = 1; i <= n; i++) {
 			w = wall[i] > 0 ? wall[i] : 0.001
 			vs = catw[file[i]] > 0 ? sprintf("%.1fx", w / catw[file[i]]) : "-"
@@ -229,7 +249,7 @@ if [ "$BENCH_FILES" = 1 ]; then
 				r = mbs[base] / mbs[name[i]]
 				ratio = r >= 1 ? sprintf("%.1fx faster", r) : sprintf("%.1fx slower", 1 / r)
 			}
-			printf "%-14s %9.0f %8.3f %7.2f %11s %8.0f %7.0f MB %8s %13s\n", name[i], by[file[i]] / 1e6, wall[i], cpu[i], rate(pk[file[i]] / w), mbs[name[i]], rss[i] / 1024, vs, ratio
+			printf "%-18s %9.0f %8.3f %7.2f %11s %8.0f %7.0f MB %8s %13s\n", name[i], by[file[i]] / 1e6, wall[i], cpu[i], rate(pk[file[i]] / w), mbs[name[i]], rss[i] / 1024, vs, ratio
 		}
 	}' "$results" <(for f in $(cut -d' ' -f2 "$results" | sort -u); do echo "$f $(packets "$f") $(bytes_of "$f")"; done)
 	echo "(Medians of $BENCH_RUNS rounds. TIME: wall, with process start-up (sh, /usr/bin/time); CPU: user + system;"
@@ -237,6 +257,27 @@ if [ "$BENCH_FILES" = 1 ]; then
 	echo " VS CAT: the tool's wall time over cat's on the same file; PHONEHOME IS: phonehome's MB/s over the tool's,"
 	echo " phonehome pinned to one CPU (phonehome-cpuN, the faster) where it was measured.)"
 	for n in "${notes[@]}"; do echo "note: $n"; done
+
+	# ------------------------------------------------------------ outputs
+	# Each output row against phonehome-o, round by round (a busy spell
+	# falls on both runs of a round), the median of the rounds' ratios.
+	base=""
+	for i in "${!names[@]}"; do [ "${names[$i]}" = phonehome-o ] && base=$i; done
+	if [ -n "$base" ] && [ -z "${failed[$base]:-}" ]; then
+		echo
+		echo "== outputs: against phonehome-o (analyze -o FILE, the text report), median of $BENCH_RUNS rounds' ratios"
+		printf '%-18s %8s %7s %10s %9s  %s\n' OUTPUT "TIME s" "CPU s" "TIME x" "CPU x" COMMAND
+		for i in "${!names[@]}"; do
+			case ${names[$i]} in phonehome | phonehome-o | phonehome-flows | phonehome-json | phonehome-csv | phonehome-markdown | phonehome-html) ;; *) continue ;; esac
+			[ -z "${failed[$i]:-}" ] || continue
+			cmd=$(sed -e "s|'[^']*phonehome'|phonehome|" -e "s|'[^']*/\([^']*\)'|DIR/\1|g" <<<"${cmds[$i]}")
+			paste -d' ' "$results.runs.$i" "$results.runs.$base" | awk -v name="${names[$i]}" -v cmd="$cmd" '
+				{ w[NR] = $1; c[NR] = $3; rw[NR] = $1 / ($4 > 0 ? $4 : 0.001); rc[NR] = $3 / ($6 > 0 ? $6 : 0.01) }
+				function med(a, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t } return a[int((n + 1) / 2)] }
+				END { printf "%-18s %8.3f %7.2f %9.3fx %8.3fx  %s\n", name, med(w, NR), med(c, NR), med(rw, NR), med(rc, NR), cmd }'
+		done
+		echo "(TIME x, CPU x: the row's wall and CPU time over phonehome-o's in the same round, median over rounds.)"
+	fi
 fi
 
 # ---------------------------------------------------------------- live capture
@@ -331,6 +372,7 @@ live_cleanup() {
 	rm -rf "$live"
 	# Never a bare ".*": results is unset when BENCH_FILES=0.
 	if [ -n "${results:-}" ]; then rm -f "$results" "$results".*; fi
+	if [ -n "${outdir:-}" ]; then rm -rf "$outdir"; fi
 }
 trap live_cleanup EXIT
 ip netns del "$nsa" 2>/dev/null || true
