@@ -193,6 +193,9 @@ func htmlView(rep *Report) htmlDoc {
 	kv("read", count(t.Packets, "packet")+", "+humanize.Bytes(t.Bytes)+duplicatesNote(t))
 	kv("in scope", count(t.FlowsInScope, "flow")+" to public IPv4 addresses started by the VM, "+
 		count(t.PacketsInScope, "packet")+", "+humanize.Bytes(t.BytesInScope))
+	if x := excludedSummary(rep); x != "" {
+		kv("excluded", T(x))
+	}
 	if n := noPage(rep); n != "" {
 		kv("no page", T(n))
 	}

@@ -51,6 +51,9 @@ func Markdown(w io.Writer, rep *Report) error {
 	p("- read: %s, %s%s\n", count(t.Packets, "packet"), humanize.Bytes(t.Bytes), duplicatesNote(t))
 	p("- in scope: %s to public IPv4 addresses started by the VM, %s, %s\n",
 		count(t.FlowsInScope, "flow"), count(t.PacketsInScope, "packet"), humanize.Bytes(t.BytesInScope))
+	if x := excludedSummary(rep); x != "" {
+		p("- excluded: %s\n", m(x))
+	}
 	if n := noPage(rep); n != "" {
 		p("- no page: %s\n", m(n))
 	}

@@ -78,6 +78,9 @@ func TextWith(w io.Writer, rep *Report, opt TextOptions) error {
 	p("  read     %s, %s%s\n", count(t.Packets, "packet"), humanize.Bytes(t.Bytes), duplicatesNote(t))
 	p("  in scope %s to public IPv4 addresses started by the VM, %s, %s\n",
 		count(t.FlowsInScope, "flow"), count(t.PacketsInScope, "packet"), humanize.Bytes(t.BytesInScope))
+	if x := excludedSummary(rep); x != "" {
+		p("  excluded %s\n", T(x))
+	}
 	if n := noPage(rep); n != "" {
 		p("  no page  %s\n", T(n))
 	}
@@ -465,4 +468,21 @@ func visibleWidth(s string) int {
 		}
 	}
 	return n
+}
+
+// excludedSummary is the traffic left out of the report, in a line for the
+// report's head (the table at its end has the details): "752 packets, 31 kB:
+// 210 not from the VM, 542 to private addresses"; "" when none was.
+func excludedSummary(rep *Report) string {
+	var packets, bytes uint64
+	var parts []string
+	for _, e := range rep.Excluded {
+		packets += e.Packets
+		bytes += e.Bytes
+		parts = append(parts, humanize.Comma(int64(e.Packets))+" "+e.Reason)
+	}
+	if packets == 0 {
+		return ""
+	}
+	return count(packets, "packet") + ", " + humanize.Bytes(bytes) + ": " + strings.Join(parts, ", ")
 }
