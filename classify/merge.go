@@ -407,6 +407,7 @@ func mergeName(a, b *NameStat) *NameStat {
 	a.Paths = unionSorted(a.Paths, b.Paths, maxPathsPerName, strings.Compare)
 	a.HostLevel = a.HostLevel || b.HostLevel
 	a.Addrs = unionSorted(a.Addrs, b.Addrs, maxAddrsPerName, netip.Addr.Compare)
+	a.FirstEvidence = firstEvidence(a.FirstEvidence, b.FirstEvidence)
 	return a
 }
 
@@ -436,6 +437,7 @@ func mergeAmbiguous(a, b *AmbiguousStat) *AmbiguousStat {
 	a.First, a.Last = earliest(a.First, b.First), latest(a.Last, b.Last)
 	a.Protocols = unionSorted(a.Protocols, b.Protocols, maxProtocols, strings.Compare)
 	a.Addrs = unionSorted(a.Addrs, b.Addrs, maxAddrsPerName, netip.Addr.Compare)
+	a.FirstEvidence = firstEvidence(a.FirstEvidence, b.FirstEvidence)
 	return a
 }
 

@@ -492,6 +492,21 @@ type (
 		Paths     []rstr         `json:"paths"`
 		HostLevel bool           `json:"host_level"`
 		Addrs     []raddr        `json:"addrs"`
+		// Written only when known: a record written before evidence
+		// was kept has none.
+		FirstEvidence *recEvidence `json:"first_evidence,omitempty"`
+	}
+	recEvidence struct {
+		File  rstr   `json:"file"`
+		Frame int64  `json:"frame"`
+		Time  rtime  `json:"time"`
+		Kind  rstr   `json:"kind"`
+		Proto rstr   `json:"proto"`
+		Src   raddr  `json:"src"`
+		SPort uint16 `json:"sport"`
+		Dst   raddr  `json:"dst"`
+		DPort uint16 `json:"dport"`
+		Start rtime  `json:"start"`
 	}
 	recAmbiguous struct {
 		Names     []rstr   `json:"names"`
@@ -503,6 +518,8 @@ type (
 		Last      rtime    `json:"last"`
 		Protocols []rstr   `json:"protocols"`
 		Addrs     []raddr  `json:"addrs"`
+		// As recName's.
+		FirstEvidence *recEvidence `json:"first_evidence,omitempty"`
 	}
 	recAddr struct {
 		Addr     raddr  `json:"addr"`
@@ -664,7 +681,7 @@ func toRecord(run *Run, meta RecordMeta) (*record, error) {
 		rr.Names = append(rr.Names, recName{
 			Name: rstr(n.Name), Evidence: ev, Flows: n.Flows, BytesOut: n.BytesOut, BytesIn: n.BytesIn,
 			First: rtime(n.First), Last: rtime(n.Last), Protocols: strs(n.Protocols), Aliases: strs(n.Aliases),
-			Paths: strs(n.Paths), HostLevel: n.HostLevel, Addrs: addrs(n.Addrs),
+			Paths: strs(n.Paths), HostLevel: n.HostLevel, Addrs: addrs(n.Addrs), FirstEvidence: toRecEvidence(n.FirstEvidence),
 		})
 	}
 	for _, k := range slices.Sorted(maps.Keys(run.Ambiguous)) {
@@ -676,6 +693,7 @@ func toRecord(run *Run, meta RecordMeta) (*record, error) {
 		rr.Ambiguous = append(rr.Ambiguous, recAmbiguous{
 			Names: strs(a.Names), Aliases: al, Flows: a.Flows, BytesOut: a.BytesOut, BytesIn: a.BytesIn,
 			First: rtime(a.First), Last: rtime(a.Last), Protocols: strs(a.Protocols), Addrs: addrs(a.Addrs),
+			FirstEvidence: toRecEvidence(a.FirstEvidence),
 		})
 	}
 	for _, k := range slices.SortedFunc(maps.Keys(run.Unattributed), netip.Addr.Compare) {
@@ -762,6 +780,7 @@ func fromRecord(rec *record) (*Run, error) {
 			Name: string(n.Name), Evidence: ev, Flows: n.Flows, BytesOut: n.BytesOut, BytesIn: n.BytesIn,
 			First: time.Time(n.First), Last: time.Time(n.Last), Protocols: fromStrs(n.Protocols),
 			Aliases: fromStrs(n.Aliases), Paths: fromStrs(n.Paths), HostLevel: n.HostLevel, Addrs: fromAddrs(n.Addrs),
+			FirstEvidence: fromRecEvidence(n.FirstEvidence),
 		}
 	}
 	for i, a := range rr.Ambiguous {
@@ -789,6 +808,7 @@ func fromRecord(rec *record) (*Run, error) {
 		run.Ambiguous[key] = &AmbiguousStat{
 			Names: names, Aliases: al, Flows: a.Flows, BytesOut: a.BytesOut, BytesIn: a.BytesIn,
 			First: time.Time(a.First), Last: time.Time(a.Last), Protocols: fromStrs(a.Protocols), Addrs: fromAddrs(a.Addrs),
+			FirstEvidence: fromRecEvidence(a.FirstEvidence),
 		}
 	}
 	for i, a := range rr.Unattributed {
@@ -870,4 +890,22 @@ func fromBoundaryRecs(l []recBoundary) []BoundaryFlow {
 			First: at(b.First), Last: at(b.Last), Until: at(b.Until)}
 	}
 	return out
+}
+
+// toRecEvidence is e as the record writes it: nil for the zero EvidenceRef.
+func toRecEvidence(e EvidenceRef) *recEvidence {
+	if e == (EvidenceRef{}) {
+		return nil
+	}
+	return &recEvidence{File: rstr(e.File), Frame: e.Frame, Time: rtime(e.Time), Kind: rstr(e.Kind), Proto: rstr(e.Proto),
+		Src: raddr(e.Src), SPort: e.SPort, Dst: raddr(e.Dst), DPort: e.DPort, Start: rtime(e.Start)}
+}
+
+// fromRecEvidence is toRecEvidence undone.
+func fromRecEvidence(r *recEvidence) EvidenceRef {
+	if r == nil {
+		return EvidenceRef{}
+	}
+	return EvidenceRef{File: string(r.File), Frame: r.Frame, Time: time.Time(r.Time), Kind: string(r.Kind), Proto: string(r.Proto),
+		Src: netip.Addr(r.Src), SPort: r.SPort, Dst: netip.Addr(r.Dst), DPort: r.DPort, Start: time.Time(r.Start)}
 }
