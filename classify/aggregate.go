@@ -158,6 +158,7 @@ func (c *Classifier) emit(rec *FlowRecord) {
 	}
 	n.Evidence[rec.Evidence]++
 	n.Flows++
+	n.Starts = addStart(n.Starts, nanos(rec.FirstSeen))
 	n.BytesOut += rec.BytesOut
 	n.BytesIn += rec.BytesIn
 	if rec.FirstSeen.Before(n.First) {

@@ -387,6 +387,7 @@ func cloneName(n *NameStat) *NameStat {
 	c.Aliases = slices.Clone(n.Aliases)
 	c.Paths = slices.Clone(n.Paths)
 	c.Addrs = slices.Clone(n.Addrs)
+	c.Starts = slices.Clone(n.Starts)
 	return &c
 }
 
@@ -408,6 +409,7 @@ func mergeName(a, b *NameStat) *NameStat {
 	a.HostLevel = a.HostLevel || b.HostLevel
 	a.Addrs = unionSorted(a.Addrs, b.Addrs, maxAddrsPerName, netip.Addr.Compare)
 	a.FirstEvidence = firstEvidence(a.FirstEvidence, b.FirstEvidence)
+	a.Starts = MergeStarts(a.Starts, b.Starts)
 	return a
 }
 

@@ -60,6 +60,7 @@ func mergeRun(t *testing.T, seed uint64) *Run {
 		c := cloneName(n)
 		c.Flows += int(seed)
 		vary(&c.FirstEvidence)
+		c.Starts = MergeStarts(c.Starts, []int64{int64(seed) * 1e9})
 		run.Names[k] = c
 	}
 	for k, a := range shared.Ambiguous {

@@ -495,6 +495,9 @@ type (
 		// Written only when known: a record written before evidence
 		// was kept has none.
 		FirstEvidence *recEvidence `json:"first_evidence,omitempty"`
+		// Starts are NameStat.Starts: sorted, at most MaxStarts;
+		// absent in a record written before they were kept.
+		Starts []rtime `json:"starts,omitempty"`
 	}
 	recEvidence struct {
 		File  rstr   `json:"file"`
@@ -682,6 +685,7 @@ func toRecord(run *Run, meta RecordMeta) (*record, error) {
 			Name: rstr(n.Name), Evidence: ev, Flows: n.Flows, BytesOut: n.BytesOut, BytesIn: n.BytesIn,
 			First: rtime(n.First), Last: rtime(n.Last), Protocols: strs(n.Protocols), Aliases: strs(n.Aliases),
 			Paths: strs(n.Paths), HostLevel: n.HostLevel, Addrs: addrs(n.Addrs), FirstEvidence: toRecEvidence(n.FirstEvidence),
+			Starts: toRecStarts(n.Starts),
 		})
 	}
 	for _, k := range slices.Sorted(maps.Keys(run.Ambiguous)) {
@@ -776,11 +780,15 @@ func fromRecord(rec *record) (*Run, error) {
 		if ev == nil {
 			ev = map[string]int{}
 		}
+		starts, err := fromRecStarts(n.Starts)
+		if err != nil {
+			return nil, fmt.Errorf("%s.starts: %w", where, err)
+		}
 		run.Names[string(n.Name)] = &NameStat{
 			Name: string(n.Name), Evidence: ev, Flows: n.Flows, BytesOut: n.BytesOut, BytesIn: n.BytesIn,
 			First: time.Time(n.First), Last: time.Time(n.Last), Protocols: fromStrs(n.Protocols),
 			Aliases: fromStrs(n.Aliases), Paths: fromStrs(n.Paths), HostLevel: n.HostLevel, Addrs: fromAddrs(n.Addrs),
-			FirstEvidence: fromRecEvidence(n.FirstEvidence),
+			FirstEvidence: fromRecEvidence(n.FirstEvidence), Starts: starts,
 		}
 	}
 	for i, a := range rr.Ambiguous {
@@ -908,4 +916,36 @@ func fromRecEvidence(r *recEvidence) EvidenceRef {
 	}
 	return EvidenceRef{File: string(r.File), Frame: r.Frame, Time: time.Time(r.Time), Kind: string(r.Kind), Proto: string(r.Proto),
 		Src: netip.Addr(r.Src), SPort: r.SPort, Dst: netip.Addr(r.Dst), DPort: r.DPort, Start: time.Time(r.Start)}
+}
+
+// toRecStarts writes start times (Unix nanoseconds) as times.
+func toRecStarts(starts []int64) []rtime {
+	if len(starts) == 0 {
+		return nil
+	}
+	out := make([]rtime, len(starts))
+	for i, t := range starts {
+		out[i] = rtime(timeOf(t))
+	}
+	return out
+}
+
+// fromRecStarts reads start times back: sorted and at most MaxStarts, as
+// the classifier and Merge keep them, else an error (Merge and the
+// rhythm rely on it).
+func fromRecStarts(r []rtime) ([]int64, error) {
+	if len(r) == 0 {
+		return nil, nil
+	}
+	if len(r) > MaxStarts {
+		return nil, fmt.Errorf("%d start times; at most %d are kept", len(r), MaxStarts)
+	}
+	out := make([]int64, len(r))
+	for i, t := range r {
+		out[i] = nanos(time.Time(t))
+		if i > 0 && out[i] < out[i-1] {
+			return nil, fmt.Errorf("start time %d (%s) before the one ahead of it; want them sorted", i, time.Time(t).Format(time.RFC3339Nano))
+		}
+	}
+	return out, nil
 }

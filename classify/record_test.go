@@ -130,10 +130,12 @@ func fillRun(t testing.TB, seed uint64) *Run {
 }
 
 // rekey keys Names, Ambiguous and Unattributed by what their values say, as
-// the classifier does, and gives each ambiguous set an alias list per name.
+// the classifier does, gives each ambiguous set an alias list per name, and
+// sorts each name's start times (the classifier keeps them so).
 func rekey(run *Run) {
 	names := map[string]*NameStat{}
 	for _, n := range run.Names {
+		slices.Sort(n.Starts)
 		names[n.Name] = n
 	}
 	run.Names = names

@@ -148,7 +148,13 @@ type NameStat struct {
 	// FirstEvidence is the packet that named the first flow of this name,
 	// and that flow (see EvidenceRef).
 	FirstEvidence EvidenceRef
+	// Starts are the start times of the earliest MaxStarts flows, Unix
+	// nanoseconds, sorted: the name's rhythm of contact (Rhythm).
+	Starts []int64
 }
+
+// Rhythm is how often the name's flows came (RhythmOf).
+func (n *NameStat) Rhythm() Rhythm { return RhythmOf(n.Starts, n.Flows) }
 
 // AmbiguousStat is what the run saw of the flows in scope named by one set of
 // DNS names, none deciding (EvidenceDNSAmbiguous): their destinations were
