@@ -96,7 +96,7 @@ func Text(w io.Writer, rep *Report) error {
 		}
 		p("\nSeen and not documented (%s)\n", count(len(ed.Undocumented), "name"))
 		if len(ed.Undocumented) > 0 {
-			tab := tw.table("DOMAIN\tNAME\tFLOWS\tOUT\tIN\tFIRST\tLAST\tSEEN\tBY")
+			tab := tw.table("DOMAIN\tNAME\tFLOWS\tOUT\tIN\tFIRST\tLAST\tSEEN\tBY\tRHYTHM")
 			last := ""
 			for _, u := range ed.Undocumented {
 				dom := ""
@@ -104,7 +104,7 @@ func Text(w io.Writer, rep *Report) error {
 					dom, last = u.RegistrableDomain, u.RegistrableDomain
 				}
 				tab.row(T(dom), T(u.Name), humanize.Comma(int64(u.Flows)), humanize.Bytes(u.BytesOut), humanize.Bytes(u.BytesIn),
-					rep.stamp(u.First), rep.stamp(u.Last), T(strings.Join(u.Protocols, ", ")), evidence(u.Evidence))
+					rep.stamp(u.First), rep.stamp(u.Last), T(strings.Join(u.Protocols, ", ")), evidence(u.Evidence), u.Rhythm.RhythmWords())
 			}
 			tab.flush()
 		}
