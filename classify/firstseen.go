@@ -24,7 +24,8 @@ func refOf(p *capture.Packet) frameRef {
 
 // EvidenceRef says where to find the packet that first named a name, and
 // the flow it named: enough to open exactly that packet in Wireshark
-// (wireshark -r File -Y frame.number==Frame).
+// (wireshark -r File -Y frame.number==Frame). It is part of the JSON report
+// as it is.
 //
 // The packet is the one that carried the evidence, not the flow's first:
 // for EvidenceSNI the segment that completed the ClientHello (its last, when
@@ -45,21 +46,21 @@ type EvidenceRef struct {
 	// the file, as Wireshark counts (a live capture counts the frames of
 	// its session: the frames of its --write file, in order). Frame is 0
 	// when the source did not number frames.
-	File  string
-	Frame int64
+	File  string `json:"file"`
+	Frame int64  `json:"frame"`
 	// Time is the packet's capture time.
-	Time time.Time
+	Time time.Time `json:"time"`
 	// Kind is the evidence: EvidenceSNI, EvidenceHTTPHost, EvidenceDNS or
 	// EvidenceDNSAmbiguous.
-	Kind string
+	Kind string `json:"kind"`
 	// The flow: its protocol, its client (the side that started it) and
 	// server, and when its first packet came.
-	Proto string
-	Src   netip.Addr
-	SPort uint16
-	Dst   netip.Addr
-	DPort uint16
-	Start time.Time
+	Proto string     `json:"proto"`
+	Src   netip.Addr `json:"src"`
+	SPort uint16     `json:"sport"`
+	Dst   netip.Addr `json:"dst"`
+	DPort uint16     `json:"dport"`
+	Start time.Time  `json:"flow_start"`
 }
 
 // CompareEvidence orders evidence of one name, the first flow's first: by
