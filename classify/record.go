@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -495,9 +496,10 @@ type (
 		// Written only when known: a record written before evidence
 		// was kept has none.
 		FirstEvidence *recEvidence `json:"first_evidence,omitempty"`
-		// Starts are NameStat.Starts: sorted, at most MaxStarts;
-		// absent in a record written before they were kept.
-		Starts []rtime `json:"starts,omitempty"`
+		// Starts are NameStat.Starts, delta-encoded (see
+		// toRecStarts); absent in a record written before they were
+		// kept.
+		Starts []int64 `json:"starts_ns,omitempty"`
 	}
 	recEvidence struct {
 		File  rstr   `json:"file"`
@@ -918,22 +920,27 @@ func fromRecEvidence(r *recEvidence) EvidenceRef {
 		Src: netip.Addr(r.Src), SPort: r.SPort, Dst: netip.Addr(r.Dst), DPort: r.DPort, Start: time.Time(r.Start)}
 }
 
-// toRecStarts writes start times (Unix nanoseconds) as times.
-func toRecStarts(starts []int64) []rtime {
+// toRecStarts writes start times (Unix nanoseconds, sorted) as the first,
+// then each one's distance from the one before: 256 starts of a name
+// contacted every 15 min take 3.3 kB rather than the 8 kB of as many RFC
+// 3339 times, so a record of 100 000 names full stays within the reader's
+// 1 GiB.
+func toRecStarts(starts []int64) []int64 {
 	if len(starts) == 0 {
 		return nil
 	}
-	out := make([]rtime, len(starts))
-	for i, t := range starts {
-		out[i] = rtime(timeOf(t))
+	out := make([]int64, len(starts))
+	out[0] = starts[0]
+	for i := 1; i < len(starts); i++ {
+		out[i] = starts[i] - starts[i-1]
 	}
 	return out
 }
 
-// fromRecStarts reads start times back: sorted and at most MaxStarts, as
-// the classifier and Merge keep them, else an error (Merge and the
-// rhythm rely on it).
-func fromRecStarts(r []rtime) ([]int64, error) {
+// fromRecStarts is toRecStarts undone; the times must be sorted (no
+// negative distance) and at most MaxStarts, as the classifier and Merge keep
+// them, else an error (Merge and the rhythm rely on it).
+func fromRecStarts(r []int64) ([]int64, error) {
 	if len(r) == 0 {
 		return nil, nil
 	}
@@ -941,11 +948,12 @@ func fromRecStarts(r []rtime) ([]int64, error) {
 		return nil, fmt.Errorf("%d start times; at most %d are kept", len(r), MaxStarts)
 	}
 	out := make([]int64, len(r))
-	for i, t := range r {
-		out[i] = nanos(time.Time(t))
-		if i > 0 && out[i] < out[i-1] {
-			return nil, fmt.Errorf("start time %d (%s) before the one ahead of it; want them sorted", i, time.Time(t).Format(time.RFC3339Nano))
+	out[0] = r[0]
+	for i := 1; i < len(r); i++ {
+		if r[i] < 0 || out[i-1] > math.MaxInt64-r[i] {
+			return nil, fmt.Errorf("start time %d: distance %d from the one before; want 0 or more, within int64 nanoseconds", i, r[i])
 		}
+		out[i] = out[i-1] + r[i]
 	}
 	return out, nil
 }
