@@ -210,6 +210,8 @@ type Defragmenter struct {
 	outTime   time.Time
 	outOffset int64
 	outIface  int
+	outInput  int
+	outNumber int64
 	ready     bool
 }
 
@@ -354,6 +356,7 @@ func (d *Defragmenter) Add(p *Packet) bool {
 	d.outFrags = e.frags
 	d.outTunnel, d.outDepth = p.Tunnel, p.fragDepth
 	d.outTime, d.outOffset, d.outIface = p.Timestamp, p.Offset, p.Interface
+	d.outInput, d.outNumber = p.Input, p.Number
 	d.stats.Datagrams++
 	d.drop(i)
 	d.ready = true
@@ -375,6 +378,7 @@ func (d *Defragmenter) Datagram(q *Packet) {
 	}
 	d.ready = false
 	q.Timestamp, q.Offset, q.Interface = d.outTime, d.outOffset, d.outIface
+	q.Input, q.Number = d.outInput, d.outNumber
 	out := d.out[d.cur]
 	q.WireLen, q.CapLen = len(out), len(out)
 	// A datagram rebuilt inside a tunnel keeps the fragments'

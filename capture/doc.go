@@ -36,6 +36,10 @@
 // pcapng files may hold several sections, each with several interfaces of
 // different link types and timestamp resolutions; Packet.Interface is the
 // interface index within its section.
+// Packet.Input and Packet.Number say which input a frame came from and its
+// frame number there as Wireshark numbers it (from 1, every frame of the
+// input, duplicates dropped by the merge included; each input of a merged
+// set on its own), so a report can point at one packet.
 //
 // # Ownership
 //

@@ -260,6 +260,7 @@ type input struct {
 	src    source    // nil unless open
 	r      *fileReader
 	head   Packet // the next packet to deliver, while open
+	frames int64  // frames read from it so far, duplicates too: the last one's Packet.Number
 	readOn int    // index in FileSet.damage of its DamageReadOn, -1 before one
 	hurt   bool   // has a Damage
 }
@@ -379,7 +380,7 @@ func (s *FileSet) Next(p *Packet) error {
 				// The only input left (one file, the last of a
 				// rotated set): no merge, its reader reads straight
 				// into p. Its head is not used again.
-				if err := in.src.next(p); err != nil {
+				if err := s.read(in, p); err != nil {
 					s.pop()
 					s.finish(in, err)
 					continue
@@ -405,9 +406,22 @@ func (s *FileSet) Next(p *Packet) error {
 		}
 		p.Timestamp, p.Offset, p.WireLen, p.CapLen = h.Timestamp, h.Offset, h.WireLen, h.CapLen
 		p.LinkType, p.Interface, p.Frame = h.LinkType, h.Interface, h.Frame
+		p.Input, p.Number = h.Input, h.Number
 		s.deliver(in, p)
 		return nil
 	}
+}
+
+// read reads the next packet of in into p and numbers it (Packet.Input,
+// Packet.Number). Every record the source returns is a frame Wireshark
+// numbers: duplicates are dropped after this, so they keep their numbers.
+func (s *FileSet) read(in *input, p *Packet) error {
+	if err := in.src.next(p); err != nil {
+		return err
+	}
+	in.frames++
+	p.Input, p.Number = in.info, in.frames
+	return nil
 }
 
 // deliver decodes and counts the packet read into p from in.
@@ -431,6 +445,15 @@ func (s *FileSet) count(p *Packet) {
 		}
 	}
 	s.linkCounts = append(s.linkCounts, linkCount{p.LinkType, 1})
+}
+
+// InputName returns the name of input i (Packet.Input), as Stats.Inputs
+// has it, without copying it; "" for an index no input has.
+func (s *FileSet) InputName(i int) string {
+	if i < 0 || i >= len(s.info) {
+		return ""
+	}
+	return s.info[i].Name
 }
 
 // Progress returns how many bytes of the regular files (on disk, so

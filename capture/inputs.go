@@ -163,7 +163,7 @@ func (s *FileSet) addStream(name string, f io.Reader, c io.Closer) error {
 	}
 	in.src = src
 	src.setReadOn(s.readOnHook(in))
-	if err := src.next(&in.head); err != nil {
+	if err := s.read(in, &in.head); err != nil {
 		s.info[in.info].Empty = err == io.EOF
 		s.finish(in, err)
 		return nil
@@ -321,7 +321,7 @@ func (s *FileSet) reopen(in *input) {
 	}
 	in.src = src
 	src.setReadOn(s.readOnHook(in))
-	if err := src.next(&in.head); err != nil {
+	if err := s.read(in, &in.head); err != nil {
 		s.finish(in, err)
 		return
 	}
@@ -339,7 +339,7 @@ func (s *FileSet) lost(in *input, err error) {
 // advance reads the next packet of the input at the root of the heap, the
 // one Next delivered last.
 func (s *FileSet) advance(in *input) {
-	if err := in.src.next(&in.head); err != nil {
+	if err := s.read(in, &in.head); err != nil {
 		s.pop()
 		s.finish(in, err)
 		return

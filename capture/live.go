@@ -117,6 +117,10 @@ func activateError(iface string, code int, msg string) error {
 // LinkType is the interface's link type (a LINKTYPE_* value).
 func (l *Live) LinkType() uint16 { return l.linkType }
 
+// InputName returns the interface listened on, the input every frame of a
+// live capture comes from (Packet.Input is 0).
+func (l *Live) InputName(int) string { return l.session.Interface }
+
 // Stop makes Next return io.EOF within the read timeout (after the packet
 // held behind an ErrIdle, if any), and the session end as ended says
 // (EndStopped, EndDuration). Safe from any goroutine; the first reason given
@@ -158,7 +162,7 @@ func (l *Live) Next(p *Packet) error {
 			return ErrIdle
 		}
 	}
-	*p = Packet{Timestamp: ts, WireLen: wireLen, CapLen: len(data), LinkType: l.linkType, Frame: data}
+	*p = Packet{Timestamp: ts, WireLen: wireLen, CapLen: len(data), LinkType: l.linkType, Frame: data, Number: int64(l.frames) + 1}
 	if l.Tap != nil {
 		l.Tap(p.Timestamp, data, wireLen)
 	}

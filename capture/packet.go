@@ -39,6 +39,17 @@ type Packet struct {
 	LinkType uint16
 	// Interface is the pcapng interface index (0 for pcap files).
 	Interface int
+	// Input is the index in Stats.Inputs of the input the frame came from,
+	// and Number the frame's number in that input as Wireshark numbers
+	// frames (-Y frame.number==N): 1 for its first frame, counting every
+	// frame of the input, those dropped as duplicates of another input's
+	// too. Inputs merged by time are numbered each on its own. A live
+	// capture has Input 0 and numbers the frames of its session (the
+	// frames a --write file of that session holds, in order). A
+	// reassembled datagram has those of the fragment that completed it.
+	// Number is 0 when the source does not number frames.
+	Input  int
+	Number int64
 	// Frame is the whole captured frame.
 	Frame []byte
 

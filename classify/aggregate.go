@@ -66,15 +66,22 @@ func (c *Classifier) record(f *flowFacts, rec *FlowRecord) {
 	if f.tlsVersion != 0 {
 		rec.TLSVersion = TLSVersionName(f.tlsVersion)
 	}
+	var by frameRef
 	switch {
 	case f.sni != "":
-		rec.Name, rec.Evidence = f.sni, EvidenceSNI
+		rec.Name, rec.Evidence, by = f.sni, EvidenceSNI, f.sniAt
 	case f.host != "":
-		rec.Name, rec.Evidence = f.host, EvidenceHTTPHost
+		rec.Name, rec.Evidence, by = f.host, EvidenceHTTPHost, f.hostAt
 	case f.dnsName != "":
-		rec.Name, rec.Evidence = f.dnsName, EvidenceDNS
+		rec.Name, rec.Evidence, by = f.dnsName, EvidenceDNS, f.dnsAt
 	case len(f.dnsAlts) > 0:
-		rec.Evidence = EvidenceDNSAmbiguous
+		rec.Evidence, by = EvidenceDNSAmbiguous, f.dnsAt
+	}
+	if rec.Evidence != EvidenceNone {
+		rec.Frame, rec.evidenceAt = by.number, timeOf(by.at)
+		if c.cfg.InputName != nil && by.number > 0 {
+			rec.File = c.cfg.InputName(by.input) // shared, not copied
+		}
 	}
 	if rec.Evidence != EvidenceDNS && rec.Name != f.dnsName {
 		// The DNS chain is the flow's only when it resolved the same name.
@@ -143,11 +150,15 @@ func (c *Classifier) emit(rec *FlowRecord) {
 			c.namesDropped++
 			return
 		}
-		n = &NameStat{Name: rec.Name, Evidence: make(map[string]int), First: rec.FirstSeen, Last: rec.LastSeen}
+		n = &NameStat{Name: rec.Name, Evidence: make(map[string]int), First: rec.FirstSeen, Last: rec.LastSeen,
+			FirstEvidence: evidenceOf(rec)}
 		c.run.Names[rec.Name] = n
+	} else if e := evidenceOf(rec); CompareEvidence(e, n.FirstEvidence) < 0 {
+		n.FirstEvidence = e
 	}
 	n.Evidence[rec.Evidence]++
 	n.Flows++
+	n.Starts = addStart(n.Starts, nanos(rec.FirstSeen))
 	n.BytesOut += rec.BytesOut
 	n.BytesIn += rec.BytesIn
 	if rec.FirstSeen.Before(n.First) {
@@ -186,7 +197,7 @@ func (c *Classifier) ambiguous(rec *FlowRecord) {
 			c.ambiguousDropped++
 			return
 		}
-		a = &AmbiguousStat{First: rec.FirstSeen, Last: rec.LastSeen}
+		a = &AmbiguousStat{First: rec.FirstSeen, Last: rec.LastSeen, FirstEvidence: evidenceOf(rec)}
 		for _, n := range rec.DNSCandidates {
 			a.Names = append(a.Names, n.Name)
 		}
@@ -201,6 +212,9 @@ func (c *Classifier) ambiguous(rec *FlowRecord) {
 	}
 	if rec.LastSeen.After(a.Last) {
 		a.Last = rec.LastSeen
+	}
+	if e := evidenceOf(rec); CompareEvidence(e, a.FirstEvidence) < 0 {
+		a.FirstEvidence = e
 	}
 	a.Protocols = addSorted(a.Protocols, c.flowProtocol(rec), maxProtocols)
 	for i, n := range rec.DNSCandidates {

@@ -64,6 +64,13 @@ type Config struct {
 	// (files, an interface): Analyze records them in Run.Inputs for the
 	// report. The Classifier does not use them.
 	Inputs []string
+	// InputName, if set, names the input of capture.Packet.Input, for
+	// FlowRecord.File and EvidenceRef.File; it is called once per named
+	// flow, and the string it returns is kept as it is (not copied), so it
+	// should return the same string each time (capture.FileSet.InputName
+	// does). Analyze sets it from a source that has an InputName method;
+	// nil leaves File empty.
+	InputName func(input int) string
 	// Progress, if set, is called by Analyze every ProgressEvery packets
 	// with the number read so far, on Analyze's goroutine.
 	Progress func(packets uint64)
@@ -345,6 +352,10 @@ func (c *Classifier) newFlow(key flowKey, p *capture.Packet, src, dst endpoint, 
 	f.client, f.server = client, server
 	f.first = ts
 	c.dns.lookup(newDNSKey(client.addr(), server.addr()), ts, &c.cands)
+	if c.cands.n > 0 {
+		// The latest answer: lookup gives the candidates so ordered.
+		f.dnsAt = c.cands.names[0].from
+	}
 	switch cands := c.cands.names[:c.cands.n]; len(cands) {
 	case 0:
 	case 1:

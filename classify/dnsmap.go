@@ -39,6 +39,7 @@ type dnsName struct {
 	chain []string // CNAME targets from qname to the owner of the A record; shared, never written
 	at    int64    // capture time of the answer, Unix nanoseconds
 	until int64    // when the answer expires: at plus its TTL (see dnsMap.put)
+	from  frameRef // the response packet
 }
 
 // dnsEntry is what the DNS answers to one client said about one address: up
@@ -73,12 +74,13 @@ func newDNSMap(capacity int, maxAge time.Duration) *dnsMap {
 }
 
 // put records that qname (through chain) resolved to the key's address for
-// its client at time at, in an answer that holds for ttl seconds (the
+// its client in the response packet from, at its time, in an answer that holds for ttl seconds (the
 // smallest TTL on the way, extract.ARecord.MinTTL). The answer holds at
 // least dnsMinLive and at most maxAge. chain is copied. A stored chain is
 // never written again, so flows may keep it: when the answer changes, the
 // name gets a new slice.
-func (d *dnsMap) put(k dnsKey, qname string, chain []string, at int64, ttl uint32) {
+func (d *dnsMap) put(k dnsKey, qname string, chain []string, from frameRef, ttl uint32) {
+	at := from.at
 	until := at + min(max(int64(ttl)*int64(time.Second), int64(dnsMinLive)), d.maxAge)
 	e := d.m[k]
 	i := -1
@@ -120,7 +122,7 @@ func (d *dnsMap) put(k dnsKey, qname string, chain []string, at int64, ttl uint3
 	if !slices.Equal(n.chain, chain) {
 		n.chain = append([]string(nil), chain...)
 	}
-	n.qname, n.at, n.until = qname, at, until
+	n.qname, n.at, n.until, n.from = qname, at, until, from
 	copy(e.names[1:i+1], e.names[:i]) // the most recently answered first
 	e.names[0] = n
 }

@@ -215,7 +215,7 @@ func TestDNSMapBounds(t *testing.T) {
 	at := int64(0)
 	put := func(i byte, name string) {
 		at += int64(time.Second)
-		d.put(key(i), name, nil, at, 300)
+		d.put(key(i), name, nil, frameRef{at: at}, 300)
 	}
 	put(1, "a1")
 	put(1, "b1")

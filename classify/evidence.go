@@ -269,10 +269,12 @@ func (c *Classifier) sawClientHello(f *flow, first bool, p *capture.Packet) {
 	switch {
 	case first:
 		f.sni = name
+		f.sniAt = refOf(p)
 	case name != f.sni:
 		f.anomalies |= anomalySNIChanged
 		if f.sni == "" {
 			f.sni = name // the first named no server: this is the first name
+			f.sniAt = refOf(p)
 		}
 	}
 	if c.cfg.OnObservation != nil && name != "" {
@@ -408,6 +410,7 @@ func (c *Classifier) request(f *flow, p *capture.Packet) {
 	}
 	if f.host == "" && host != "" {
 		f.host = host
+		f.hostAt = refOf(p)
 	}
 	if host != "" && host == f.host {
 		f.paths = addBounded(f.paths, path, maxPathsPerFlow)
@@ -474,7 +477,7 @@ func (c *Classifier) dnsMessage(p *capture.Packet, msg []byte, cut bool) {
 	client := p.Dst.As4()
 	for _, a := range r.A {
 		if evidence {
-			c.dns.put(newDNSKey(client, a.Addr), qname, c.chain, nanos(p.Timestamp), a.MinTTL)
+			c.dns.put(newDNSKey(client, a.Addr), qname, c.chain, refOf(p), a.MinTTL)
 		}
 	}
 	if c.cfg.OnObservation != nil {

@@ -76,6 +76,10 @@ type flowFacts struct {
 	dnsName    string        // query name of the DNS answer for server, at the start
 	dnsChain   []string      // its CNAME chain (shared, never written)
 	tunnel     capture.Encap // outermost encapsulation of its first tunnelled packet
+	// The packets that carried the flow's evidence: the ClientHello that
+	// gave sni, the request head that gave host, the DNS answer that gave
+	// dnsName (or the latest of dnsAlts').
+	sniAt, hostAt, dnsAt frameRef
 	// dnsAlts, when the answers for server at the start led there from
 	// several names (see dnsMap.lookup), holds each, sorted by name; then
 	// dnsName is empty.

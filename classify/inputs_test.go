@@ -26,6 +26,25 @@ func classifyFiles(t *testing.T, paths ...string) *Run {
 	return run
 }
 
+// withoutFrames is run with the File and Frame of every FirstEvidence
+// cleared (a run of the same packets from other files has others).
+func withoutFrames(run *Run) *Run {
+	c := *run
+	c.Names = map[string]*NameStat{}
+	for k, n := range run.Names {
+		n := *n
+		n.FirstEvidence.File, n.FirstEvidence.Frame = "", 0
+		c.Names[k] = &n
+	}
+	c.Ambiguous = map[string]*AmbiguousStat{}
+	for k, a := range run.Ambiguous {
+		a := *a
+		a.FirstEvidence.File, a.FirstEvidence.Frame = "", 0
+		c.Ambiguous[k] = &a
+	}
+	return &c
+}
+
 // TestSplitCaptureAnalysedAsOne: a DNS-only capture beside a capture of the
 // rest (the sample split by tcpdump filters, capture/testdata/split) is
 // analysed as the capture they were split from, which is what mergecap
@@ -56,7 +75,9 @@ func TestSplitCaptureAnalysedAsOne(t *testing.T) {
 			got := classifyFiles(t, tt.paths...)
 			dups := got.Duplicates
 			got.Duplicates, got.InputStats = 0, nil
-			if !reflect.DeepEqual(got, want) {
+			// Which file holds the evidence, and its frame number
+			// there, differ: TestEvidenceFrames checks them.
+			if !reflect.DeepEqual(withoutFrames(got), withoutFrames(want)) {
 				t.Errorf("run of %v differs from the sample's: %d packets, %d names, %d unattributed; want %d, %d, %d",
 					tt.paths, got.Packets, len(got.Names), len(got.Unattributed), want.Packets, len(want.Names), len(want.Unattributed))
 			}

@@ -387,6 +387,7 @@ func cloneName(n *NameStat) *NameStat {
 	c.Aliases = slices.Clone(n.Aliases)
 	c.Paths = slices.Clone(n.Paths)
 	c.Addrs = slices.Clone(n.Addrs)
+	c.Starts = slices.Clone(n.Starts)
 	return &c
 }
 
@@ -407,6 +408,8 @@ func mergeName(a, b *NameStat) *NameStat {
 	a.Paths = unionSorted(a.Paths, b.Paths, maxPathsPerName, strings.Compare)
 	a.HostLevel = a.HostLevel || b.HostLevel
 	a.Addrs = unionSorted(a.Addrs, b.Addrs, maxAddrsPerName, netip.Addr.Compare)
+	a.FirstEvidence = firstEvidence(a.FirstEvidence, b.FirstEvidence)
+	a.Starts = MergeStarts(a.Starts, b.Starts)
 	return a
 }
 
@@ -436,6 +439,7 @@ func mergeAmbiguous(a, b *AmbiguousStat) *AmbiguousStat {
 	a.First, a.Last = earliest(a.First, b.First), latest(a.Last, b.Last)
 	a.Protocols = unionSorted(a.Protocols, b.Protocols, maxProtocols, strings.Compare)
 	a.Addrs = unionSorted(a.Addrs, b.Addrs, maxAddrsPerName, netip.Addr.Compare)
+	a.FirstEvidence = firstEvidence(a.FirstEvidence, b.FirstEvidence)
 	return a
 }
 

@@ -43,13 +43,30 @@ func mergeRun(t *testing.T, seed uint64) *Run {
 	run.VMHow = []string{"given with --vm", "detected: the local address that started the most flows",
 		"detected: the local address that started the most flows, counted over the first 9 flows"}[seed%3]
 	shared := fillRun(t, 1000) // the same in every run
+	// The runs disagree on which flow of a shared name came first: by
+	// its start, or, at one start, by the packet (a tie Merge breaks), or
+	// know none (a record written before evidence was kept).
+	vary := func(e *EvidenceRef) {
+		switch seed % 4 {
+		case 1:
+			e.Frame += int64(seed)
+		case 2:
+			e.Start = e.Start.Add(-time.Duration(seed) * time.Minute)
+		case 3:
+			*e = EvidenceRef{}
+		}
+	}
 	for k, n := range shared.Names {
 		c := cloneName(n)
 		c.Flows += int(seed)
+		vary(&c.FirstEvidence)
+		c.Starts = MergeStarts(c.Starts, []int64{int64(seed) * 1e9})
 		run.Names[k] = c
 	}
 	for k, a := range shared.Ambiguous {
-		run.Ambiguous[k] = cloneAmbiguous(a)
+		c := cloneAmbiguous(a)
+		vary(&c.FirstEvidence)
+		run.Ambiguous[k] = c
 	}
 	for k, a := range shared.Unattributed {
 		run.Unattributed[k] = cloneAddr(a)
@@ -248,6 +265,38 @@ func TestMergeAsOneCapture(t *testing.T) {
 			}
 			if x, y := recordOf(t, merged), recordOf(t, whole); x != y {
 				t.Errorf("Merge(analyze(%s), analyze(%s)) != analyze of both:\n%s", tt.a, tt.b, firstDiffLine(x, y))
+			}
+		})
+	}
+}
+
+// TestMergeFirstEvidence: the merged name keeps the evidence of the flow
+// that started first; at one start, the packet that sorts first
+// (CompareEvidence); a run without evidence (an older record) gives way.
+func TestMergeFirstEvidence(t *testing.T) {
+	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	ev := func(file string, frame int64, start time.Time) EvidenceRef {
+		return EvidenceRef{File: file, Frame: frame, Time: start, Kind: EvidenceSNI, Proto: "tcp",
+			Src: netip.MustParseAddr("192.168.56.10"), SPort: 50000, Dst: netip.MustParseAddr("20.42.65.92"), DPort: 443, Start: start}
+	}
+	run := func(e EvidenceRef) *Run {
+		return &Run{Names: map[string]*NameStat{"a.example": {Name: "a.example", Flows: 1, FirstEvidence: e}}}
+	}
+	for _, tt := range []struct {
+		name string
+		a, b EvidenceRef
+		want EvidenceRef
+	}{
+		{"earlier_start_wins", ev("2.pcap", 5, t0.Add(time.Minute)), ev("1.pcap", 900, t0), ev("1.pcap", 900, t0)},
+		{"tie_by_file", ev("b.pcap", 1, t0), ev("a.pcap", 7, t0), ev("a.pcap", 7, t0)},
+		{"tie_by_frame", ev("a.pcap", 8, t0), ev("a.pcap", 7, t0), ev("a.pcap", 7, t0)},
+		{"none_gives_way", EvidenceRef{}, ev("a.pcap", 7, t0), ev("a.pcap", 7, t0)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, m := range []*Run{mustMerge(t, run(tt.a), run(tt.b)), mustMerge(t, run(tt.b), run(tt.a))} {
+				if got := m.Names["a.example"].FirstEvidence; got != tt.want {
+					t.Errorf("Merge: FirstEvidence = %+v; want %+v", got, tt.want)
+				}
 			}
 		})
 	}

@@ -33,7 +33,8 @@ type Source interface {
 const ProgressEvery = 1 << 14
 
 // Analyze reads src to its end through a Classifier made from cfg and
-// returns the run, with what src says about itself: Config.Inputs as
+// returns the run (Config.InputName from src, when src has an InputName
+// method as capture.FileSet and capture.Live do), with what src says about itself: Config.Inputs as
 // Run.Inputs, its damage, the bounds it reached after the classifier's, and
 // its frames of link types that cannot be decoded. It does not close src.
 //
@@ -49,6 +50,9 @@ const ProgressEvery = 1 << 14
 // then calls Config.Poll, which may look at the run so far (View) and stop the
 // source, and reads on.
 func Analyze(src Source, cfg Config) (*Run, error) {
+	if n, ok := src.(interface{ InputName(int) string }); ok && cfg.InputName == nil {
+		cfg.InputName = n.InputName
+	}
 	c := New(cfg)
 	var p capture.Packet
 	var n uint64

@@ -130,10 +130,12 @@ func fillRun(t testing.TB, seed uint64) *Run {
 }
 
 // rekey keys Names, Ambiguous and Unattributed by what their values say, as
-// the classifier does, and gives each ambiguous set an alias list per name.
+// the classifier does, gives each ambiguous set an alias list per name, and
+// sorts each name's start times (the classifier keeps them so).
 func rekey(run *Run) {
 	names := map[string]*NameStat{}
 	for _, n := range run.Names {
+		slices.Sort(n.Starts)
 		names[n.Name] = n
 	}
 	run.Names = names
@@ -328,6 +330,10 @@ func TestReadRecordErrors(t *testing.T) {
 			[]string{"field run.ambiguous[0]", "2 names and 0 alias lists"}},
 		{"negative_flows", `{"format":"phonehome-run","version":1,"run":{"names":[{"name":"a","flows":-1}]}}`,
 			[]string{"field run.names[0].flows: negative"}},
+		{"starts_unsorted", `{"format":"phonehome-run","version":1,"run":{"names":[{"name":"a","flows":2,"starts_ns":[1000,-1]}]}}`,
+			[]string{"field run.names[0].starts: start time 1: distance -1"}},
+		{"starts_overflow", `{"format":"phonehome-run","version":1,"run":{"names":[{"name":"a","flows":2,"starts_ns":[9223372036854775000,1000]}]}}`,
+			[]string{"field run.names[0].starts: start time 1: distance 1000"}},
 		{"unknown_damage_kind", `{"format":"phonehome-run","version":1,"run":{"damage":[{"kind":"melted"}]}}`,
 			[]string{"field run.damage[0].kind: melted"}},
 		{"null_excluded", `{"format":"phonehome-run","version":1,"run":{"excluded":{"ipv6":null}}}`,

@@ -86,6 +86,17 @@ type FlowRecord struct {
 	// packets inside; BytesOut and BytesIn count the frames with their
 	// encapsulation.
 	Tunnel string `json:"tunnel,omitempty"`
+
+	// File and Frame say where the packet that named the flow is (see
+	// EvidenceRef, whose File and Frame they are): the input it was read
+	// from and its frame number there, as Wireshark numbers frames
+	// (-Y frame.number==Frame). Empty and 0 when nothing named the flow,
+	// or the source does not number frames.
+	File  string `json:"file,omitempty"`
+	Frame int64  `json:"frame,omitempty"`
+
+	// evidenceAt is the capture time of that packet (EvidenceRef.Time).
+	evidenceAt time.Time
 }
 
 // DNSCandidate is one of the names whose DNS answers led to a flow's
@@ -134,7 +145,16 @@ type NameStat struct {
 	// DNS-only), so host/path patterns also apply at host level.
 	HostLevel bool
 	Addrs     []netip.Addr // bounded
+	// FirstEvidence is the packet that named the first flow of this name,
+	// and that flow (see EvidenceRef).
+	FirstEvidence EvidenceRef
+	// Starts are the start times of the earliest MaxStarts flows, Unix
+	// nanoseconds, sorted: the name's rhythm of contact (Rhythm).
+	Starts []int64
 }
+
+// Rhythm is how often the name's flows came (RhythmOf).
+func (n *NameStat) Rhythm() Rhythm { return RhythmOf(n.Starts, n.Flows) }
 
 // AmbiguousStat is what the run saw of the flows in scope named by one set of
 // DNS names, none deciding (EvidenceDNSAmbiguous): their destinations were
@@ -150,6 +170,9 @@ type AmbiguousStat struct {
 	Last      time.Time
 	Protocols []string     // as NameStat.Protocols
 	Addrs     []netip.Addr // bounded
+	// FirstEvidence is the DNS response behind the first flow of this set
+	// of names, and that flow (see EvidenceRef).
+	FirstEvidence EvidenceRef
 }
 
 // AddrStat is what the run saw of one destination that no evidence named.

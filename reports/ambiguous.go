@@ -24,6 +24,10 @@ type Ambiguous struct {
 	Traffic                   // flows, bytes, first and last seen
 	Protocols []string        `json:"protocols_seen"`
 	Addresses []string        `json:"addresses"`
+	// FirstEvidence is the DNS response behind the set's first flow, and
+	// that flow (classify.EvidenceRef); absent for a run record written
+	// before it was kept.
+	FirstEvidence *classify.EvidenceRef `json:"first_evidence,omitempty"`
 }
 
 // AmbiguousName is one name of an ambiguous set.
@@ -84,7 +88,7 @@ func compareAmbiguous(stats []*classify.AmbiguousStat, m *match.Matcher, entries
 			}
 			continue
 		}
-		amb := Ambiguous{Traffic: t, Protocols: slices.Clone(a.Protocols), Addresses: []string{}}
+		amb := Ambiguous{Traffic: t, Protocols: slices.Clone(a.Protocols), Addresses: []string{}, FirstEvidence: firstEvidence(a.FirstEvidence)}
 		if amb.Protocols == nil {
 			amb.Protocols = []string{}
 		}

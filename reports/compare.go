@@ -242,6 +242,11 @@ type Seen struct {
 	ProtocolsNotDocumented []string `json:"protocols_not_documented"`
 	Description            string   `json:"description"`
 	Sources                []string `json:"sources"`
+	// FirstEvidence is the first of its names' (classify.CompareEvidence),
+	// and Rhythm the rhythm of its names' flows together (not those of
+	// its ambiguous sets), as Undocumented's.
+	FirstEvidence *classify.EvidenceRef `json:"first_evidence,omitempty"`
+	Rhythm        *Rhythm               `json:"rhythm,omitempty"`
 }
 
 // NotSeen is a documented pattern that no traffic matched.
@@ -261,6 +266,54 @@ type Undocumented struct {
 	Protocols         []string       `json:"protocols_seen"`
 	Aliases           []string       `json:"cnames,omitempty"`
 	Addresses         []string       `json:"addresses"`
+	// FirstEvidence is the packet that named the name's first flow, and
+	// that flow: file, frame number (Wireshark's), time, evidence kind,
+	// 5-tuple (classify.EvidenceRef); Rhythm is how often the name was
+	// contacted. Both absent for a run record written before they were
+	// kept.
+	FirstEvidence *classify.EvidenceRef `json:"first_evidence,omitempty"`
+	Rhythm        *Rhythm               `json:"rhythm,omitempty"`
+}
+
+// Rhythm is how often the VM contacted a name, or the names of a pattern
+// (classify.RhythmOf): contacts (flows within a minute of each other are
+// one), the median interval between them and its interquartile range, in
+// seconds, and in words: "once", "twice", "every 15 min", "hourly",
+// "daily", "every 2 h", "irregular". Sampled says there were more than
+// classify.MaxStarts flows: the rhythm is that of the first of them.
+type Rhythm struct {
+	Contacts       int     `json:"contacts"`
+	MedianInterval float64 `json:"median_interval_s"`
+	IntervalIQR    float64 `json:"interval_iqr_s"`
+	Words          string  `json:"words"`
+	Sampled        bool    `json:"sampled,omitempty"`
+}
+
+// rhythmOf is the report's rhythm of flows with those start times; nil
+// when none was kept (a run record written before they were).
+func rhythmOf(starts []int64, flows int) *Rhythm {
+	if len(starts) == 0 {
+		return nil
+	}
+	r := classify.RhythmOf(starts, flows)
+	return &Rhythm{Contacts: r.Contacts, MedianInterval: r.Median.Seconds(), IntervalIQR: r.Spread.Seconds(), Words: r.Words, Sampled: r.Sampled}
+}
+
+// RhythmWords is r's words, "" for nil: the renderers' one column.
+func (r *Rhythm) RhythmWords() string {
+	if r == nil {
+		return ""
+	}
+	return r.Words
+}
+
+// firstEvidence is a copy of e with its times in UTC, nil for none.
+func firstEvidence(e classify.EvidenceRef) *classify.EvidenceRef {
+	if e == (classify.EvidenceRef{}) {
+		return nil
+	}
+	e.Time, e.Start = utc(e.Time), utc(e.Start)
+	return &e
 }
 
 // Unattributed is a public destination that no evidence named.
@@ -397,6 +450,10 @@ func compareEdition(names []*classify.NameStat, undoc []*Undocumented, ambiguous
 	var ids []int
 	var slab strSlab
 	matched := map[int]string{} // pattern id -> the name or alias that matched
+	// Per pattern id: its names' start times, flows and first evidence.
+	starts := make([][]int64, len(entries))
+	nameFlows := make([]int, len(entries))
+	firsts := make([]classify.EvidenceRef, len(entries))
 	for i, n := range names {
 		clear(matched)
 		try := func(name string) {
@@ -433,6 +490,11 @@ func compareEdition(names []*classify.NameStat, undoc []*Undocumented, ambiguous
 				s.Via[n.Name] = via
 			}
 			s.Traffic.add(n)
+			starts[id] = classify.MergeStarts(starts[id], n.Starts)
+			nameFlows[id] += n.Flows
+			if classify.CompareEvidence(n.FirstEvidence, firsts[id]) < 0 {
+				firsts[id] = n.FirstEvidence
+			}
 			for k, v := range n.Evidence {
 				s.Evidence[k] += v
 			}
@@ -444,6 +506,7 @@ func compareEdition(names []*classify.NameStat, undoc []*Undocumented, ambiguous
 	ed.Ambiguous = compareAmbiguous(ambiguous, m, entries, seen)
 	for id, en := range entries {
 		if seen[id] != nil {
+			seen[id].FirstEvidence, seen[id].Rhythm = firstEvidence(firsts[id]), rhythmOf(starts[id], nameFlows[id])
 			ed.DocumentedSeen = append(ed.DocumentedSeen, *seen[id])
 			continue
 		}
@@ -559,6 +622,8 @@ func undocumented(n *classify.NameStat) Undocumented {
 		Protocols:         slices.Clone(n.Protocols),
 		Aliases:           slices.Clone(n.Aliases),
 		Addresses:         []string{},
+		FirstEvidence:     firstEvidence(n.FirstEvidence),
+		Rhythm:            rhythmOf(n.Starts, n.Flows),
 	}
 	u.Traffic.add(n)
 	addrs := append([]netip.Addr{}, n.Addrs...)
@@ -576,6 +641,14 @@ func (u Undocumented) clone(slab *strSlab) Undocumented {
 	u.Protocols = slab.copy(u.Protocols)
 	u.Aliases = slab.copy(u.Aliases)
 	u.Addresses = slab.copy(u.Addresses)
+	if u.FirstEvidence != nil {
+		e := *u.FirstEvidence
+		u.FirstEvidence = &e
+	}
+	if u.Rhythm != nil {
+		r := *u.Rhythm
+		u.Rhythm = &r
+	}
 	return u
 }
 

@@ -47,6 +47,14 @@ import (
 //	ambiguous_with          documented_seen and ambiguous rows of a name of an
 //	                        ambiguous set: the set's other names (the flows were
 //	                        for one of them, which is not known)
+//	rhythm                  documented_seen: how often the pattern's names were
+//	                        contacted, undocumented: the name (Rhythm.Words:
+//	                        once, twice, every 15 min, hourly, daily, irregular)
+//	contacts                the contacts the rhythm counts (decimal), as rhythm
+//	first_file, first_frame documented_seen, undocumented and ambiguous: the
+//	                        capture file (interface, live) and Wireshark frame
+//	                        number of the packet that named the first flow
+//	                        (the pattern's, the name's, the set's)
 //
 // A cell that holds several values separates them with ";" (protocol names
 // hold spaces). A cell that does not apply to the row's list is empty.
@@ -55,6 +63,7 @@ var CSVColumns = []string{
 	"flows", "bytes_out", "bytes_in", "first_seen", "last_seen",
 	"evidence", "protocols_seen", "protocols_documented", "protocols_not_documented",
 	"ports", "description", "ambiguous_with",
+	"rhythm", "contacts", "first_file", "first_frame",
 }
 
 // CSV writes the report's per-edition lists as CSV (RFC 4180). Every text
@@ -94,7 +103,7 @@ func CSV(w io.Writer, rep *Report) error {
 					edition: ed.Edition, list: "documented_seen", pattern: s.Pattern, name: n, via: s.Via[n],
 					traffic: &s.Traffic, evidence: evidence(s.Evidence),
 					seen: s.ProtocolsSeen, documented: s.ProtocolsDocumented, notDocumented: s.ProtocolsNotDocumented,
-					description: s.Description,
+					description: s.Description, rhythm: s.Rhythm, first: s.FirstEvidence,
 				}))
 			}
 			for _, set := range s.Ambiguous {
@@ -118,6 +127,7 @@ func CSV(w io.Writer, rep *Report) error {
 			cw.Write(csvRow(csvCells{
 				edition: ed.Edition, list: "undocumented", name: u.Name, domain: u.RegistrableDomain,
 				addresses: u.Addresses, traffic: &u.Traffic, evidence: evidence(u.Evidence), seen: u.Protocols,
+				rhythm: u.Rhythm, first: u.FirstEvidence,
 			}))
 		}
 		for _, u := range ed.Unattributed {
@@ -134,6 +144,7 @@ func CSV(w io.Writer, rep *Report) error {
 					edition: ed.Edition, list: "ambiguous", pattern: strings.Join(n.Patterns, ";"), name: n.Name,
 					domain: RegistrableDomain(n.Name), addresses: a.Addresses, traffic: &a.Traffic,
 					evidence: classify.EvidenceDNSAmbiguous, seen: a.Protocols, ambiguousWith: others(set, i),
+					first: a.FirstEvidence,
 				}))
 			}
 		}
@@ -143,7 +154,7 @@ func CSV(w io.Writer, rep *Report) error {
 
 // csvPlain marks the columns written unquoted: numbers and times, which the
 // renderer formats itself.
-var csvPlain = map[int]bool{7: true, 8: true, 9: true, 10: true, 11: true}
+var csvPlain = map[int]bool{7: true, 8: true, 9: true, 10: true, 11: true, 20: true, 22: true}
 
 // csvWriter writes rows with every text cell quoted and quotes doubled
 // inside (RFC 4180). The first error is kept.
@@ -195,11 +206,20 @@ type csvCells struct {
 	seen, documented, notDocumented, ports    []string
 	description                               string
 	ambiguousWith                             []string
+	rhythm                                    *Rhythm
+	first                                     *classify.EvidenceRef
 }
 
 func csvRow(c csvCells) []string {
 	list := func(l []string) string { return csvText(strings.Join(l, ";")) }
 	t := c.traffic
+	contacts, file, frame := "", "", ""
+	if c.rhythm != nil {
+		contacts = strconv.Itoa(c.rhythm.Contacts)
+	}
+	if c.first != nil && c.first.Frame > 0 {
+		file, frame = c.first.File, strconv.FormatInt(c.first.Frame, 10)
+	}
 	return []string{
 		csvText(c.edition), c.list, csvText(c.pattern), csvText(c.name), csvText(c.via), csvText(c.domain),
 		list(c.addresses),
@@ -208,6 +228,7 @@ func csvRow(c csvCells) []string {
 		strings.ReplaceAll(c.evidence, ",", ";"),
 		list(c.seen), list(c.documented), list(c.notDocumented), list(c.ports),
 		csvText(c.description), list(c.ambiguousWith),
+		csvText(c.rhythm.RhythmWords()), contacts, csvText(file), frame,
 	}
 }
 

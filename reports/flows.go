@@ -176,6 +176,10 @@ func appendFlowLine(b []byte, rec *classify.FlowRecord) []byte {
 	}
 	b = appendOptString(b, `,"cut":`, rec.Cut)
 	b = appendOptString(b, `,"tunnel":`, rec.Tunnel)
+	b = appendOptString(b, `,"file":`, rec.File)
+	if rec.Frame != 0 {
+		b = strconv.AppendInt(append(b, `,"frame":`...), rec.Frame, 10)
+	}
 	b = append(b, `,"first_seen":`...)
 	b = appendJSONTime(b, rec.FirstSeen)
 	b = append(b, `,"last_seen":`...)

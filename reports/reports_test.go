@@ -292,6 +292,18 @@ func TestFlowLine(t *testing.T) {
 	if want := `"tunnel":"erspan-ii"`; !strings.Contains(b.String(), want) {
 		t.Errorf("flow line %s; want it to hold %s", b.String(), want)
 	}
+	if strings.Contains(b.String(), `"file"`) || strings.Contains(b.String(), `"frame"`) {
+		t.Errorf("flow line without a numbered evidence packet has a file or frame field: %s", b.String())
+	}
+	b.Reset()
+	rec.File, rec.Frame = "cap/idle.pcapng", 26
+	w.Write(rec)
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if want := `"tunnel":"erspan-ii","file":"cap/idle.pcapng","frame":26,`; !strings.Contains(b.String(), want) {
+		t.Errorf("flow line %s; want it to hold %s", b.String(), want)
+	}
 }
 
 // TestTextColumnsAligned checks that rows after a continuation row (a second
@@ -359,7 +371,7 @@ func TestEditionWithoutPage(t *testing.T) {
 	}{
 		{"text", Text, "  no page  Windows 10 21H2 has no page for Home, Pro: not reported\n"},
 		{"json", JSON, `"editions_without_page": [` + "\n" + `    "home",` + "\n" + `    "pro"` + "\n  ]"},
-		{"csv", CSV, `"home","no_page","","","","","",0,0,0,,,"","","","","","windows-10-21H2 has no page for this edition",""` + "\n" +
+		{"csv", CSV, `"home","no_page","","","","","",0,0,0,,,"","","","","","windows-10-21H2 has no page for this edition","","",,"",` + "\n" +
 			`"pro","no_page",`},
 		{"markdown", Markdown, "- no page: Windows 10 21H2 has no page for Home, Pro: not reported\n"},
 		{"html", HTML, "<dt>no page</dt><dd>Windows 10 21H2 has no page for Home, Pro: not reported</dd>"},
@@ -551,7 +563,7 @@ func TestAmbiguousInEveryFormat(t *testing.T) {
 			`"name": "z.vendor.example",` + "\n" + `              "patterns": []`}},
 		{"csv", CSV, []string{
 			`"home","documented_seen","*.delivery.mp.microsoft.com","a.example.net","","","",2,10,20,2026-03-02T08:00:00Z,2026-03-02T08:01:00Z,"dns-ambiguous","tcp/443","HTTP","","","The following`,
-			`Microsoft Account"" endpoints.","fe3cr.delivery.mp.microsoft.com"` + "\n",
+			`Microsoft Account"" endpoints.","fe3cr.delivery.mp.microsoft.com","",,"",` + "\n",
 			`"home","ambiguous","*.update.microsoft.com;fe2cr.update.microsoft.com","fe2cr.update.microsoft.com","","microsoft.com","13.107.4.50",1,30,40,2026-03-02T08:00:00Z,2026-03-02T08:00:00Z,"dns-ambiguous","TLS 1.2","","","","","fe3cr.delivery.mp.microsoft.com;z.vendor.example"`,
 			`"home","ambiguous","","z.vendor.example","","vendor.example","13.107.4.50",1,30,40,`}},
 		{"markdown", Markdown, []string{`| \*.delivery.mp.microsoft.com | a.example.net or fe3cr.delivery.mp.microsoft.com (ambiguous) |`,
@@ -647,5 +659,82 @@ func TestTruncationLines(t *testing.T) {
 				t.Errorf("truncationLines = %q; want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestEvidenceAndRhythm: a name's first evidence and rhythm are in the
+// report, a pattern's are those of its names together (the first
+// evidence, the starts merged: two names contacted every 30 min, 15 min
+// apart, make a pattern contacted every 15 min), and each format shows
+// the rhythm.
+func TestEvidenceAndRhythm(t *testing.T) {
+	ev := func(file string, frame int64, start time.Time) classify.EvidenceRef {
+		return classify.EvidenceRef{File: file, Frame: frame, Time: start, Kind: "sni", Proto: "tcp",
+			Src: netip.MustParseAddr("192.168.56.10"), SPort: 49703, Dst: netip.MustParseAddr("20.1.2.3"), DPort: 443, Start: start}
+	}
+	every := func(n *classify.NameStat, from time.Time, count int, interval time.Duration) {
+		n.Flows, n.Starts = count, nil
+		for i := range count {
+			n.Starts = append(n.Starts, from.Add(time.Duration(i)*interval).UnixNano())
+		}
+	}
+	a := nameStat("fe3cr.delivery.mp.microsoft.com", "sni")
+	every(a, t0, 8, 30*time.Minute)
+	a.FirstEvidence = ev("b.pcapng", 26, t0)
+	b := nameStat("tlu.dl.delivery.mp.microsoft.com", "sni")
+	every(b, t0.Add(15*time.Minute), 8, 30*time.Minute)
+	b.FirstEvidence = ev("a.pcapng", 900, t0.Add(15*time.Minute))
+	u := nameStat("api.vendor-updater.net", "sni")
+	every(u, t0, 1, 0)
+	u.FirstEvidence = ev("a.pcapng", 437, t0)
+	rep, err := Compare(testRun(a, b, u), load(t), []catalog.Edition{catalog.Home})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ed := rep.Editions[0]
+	if len(ed.Undocumented) != 1 {
+		t.Fatalf("undocumented = %d names; want 1", len(ed.Undocumented))
+	}
+	un := ed.Undocumented[0]
+	if un.FirstEvidence == nil || *un.FirstEvidence != u.FirstEvidence {
+		t.Errorf("undocumented first_evidence = %+v; want %+v", un.FirstEvidence, u.FirstEvidence)
+	}
+	if un.Rhythm == nil || un.Rhythm.Words != "once" || un.Rhythm.Contacts != 1 {
+		t.Errorf("undocumented rhythm = %+v; want once, 1 contact", un.Rhythm)
+	}
+	var both *Seen
+	for i, s := range ed.DocumentedSeen {
+		if len(s.Names) == 2 {
+			both = &ed.DocumentedSeen[i]
+		}
+	}
+	if both == nil {
+		t.Fatalf("no documented pattern matched both names: %+v", ed.DocumentedSeen)
+	}
+	if both.Rhythm == nil || both.Rhythm.Words != "every 15 min" || both.Rhythm.Contacts != 16 || both.Rhythm.MedianInterval != 900 {
+		t.Errorf("pattern %s rhythm = %+v; want every 15 min, 16 contacts, median 900 s", both.Pattern, both.Rhythm)
+	}
+	if both.FirstEvidence == nil || *both.FirstEvidence != a.FirstEvidence {
+		t.Errorf("pattern %s first_evidence = %+v; want the earlier name's %+v", both.Pattern, both.FirstEvidence, a.FirstEvidence)
+	}
+	for _, tt := range []struct {
+		format string
+		render func(io.Writer, *Report) error
+		want   string
+	}{
+		{"text", Text, "TLS 1.2  sni  once\n"},
+		{"markdown", Markdown, "| sni | once |"},
+		{"html", HTML, "<td>once</td>"},
+		{"csv", CSV, `"sni","TLS 1.2","","","","","","once",1,"a.pcapng",437` + "\n"},
+		{"json", JSON, `"words": "every 15 min"`},
+		{"json", JSON, `"file": "a.pcapng",` + "\n" + `            "frame": 437,`},
+	} {
+		var buf bytes.Buffer
+		if err := tt.render(&buf, rep); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(buf.String(), tt.want) {
+			t.Errorf("%s report does not hold %q:\n%s", tt.format, tt.want, buf.String())
+		}
 	}
 }

@@ -122,7 +122,7 @@ func TextWith(w io.Writer, rep *Report, opt TextOptions) error {
 		}
 		p("\n%s\n", tw.style(styleHeading, "Seen and not documented ("+count(len(ed.Undocumented), "name")+")"))
 		if len(ed.Undocumented) > 0 {
-			tab := tw.table("DOMAIN\tNAME\tFLOWS\tOUT\tIN\tFIRST\tLAST\tSEEN\tBY")
+			tab := tw.table("DOMAIN	NAME	FLOWS	OUT	IN	FIRST	LAST	SEEN	BY	RHYTHM")
 			tab.rowStyle = styleNew
 			last := ""
 			for _, u := range ed.Undocumented {
@@ -131,7 +131,7 @@ func TextWith(w io.Writer, rep *Report, opt TextOptions) error {
 					dom, last = u.RegistrableDomain, u.RegistrableDomain
 				}
 				tab.row(T(dom), T(u.Name), humanize.Comma(int64(u.Flows)), humanize.Bytes(u.BytesOut), humanize.Bytes(u.BytesIn),
-					rep.stamp(u.First), rep.stamp(u.Last), T(strings.Join(u.Protocols, ", ")), evidence(u.Evidence))
+					rep.stamp(u.First), rep.stamp(u.Last), T(strings.Join(u.Protocols, ", ")), evidence(u.Evidence), u.Rhythm.RhythmWords())
 			}
 			tab.flush()
 		}

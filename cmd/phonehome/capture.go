@@ -270,9 +270,11 @@ func captureLive(stdout, stderr io.Writer, opt captureOptions) error {
 		if err := os.MkdirAll(opt.checkpoint, 0o750); err != nil {
 			return fmt.Errorf("--checkpoint: %w; give a directory phonehome can write", err)
 		}
-		if err := lockDir(opt.checkpoint); err != nil {
+		lock, err := lockDir(opt.checkpoint)
+		if err != nil {
 			return err
 		}
+		defer lock.Close() // held, and so locked, until the capture ends
 	}
 
 	c := &captureRun{

@@ -68,22 +68,24 @@ func dropPrivileges(name string) error {
 	return nil
 }
 
-// lockDir takes an exclusive lock on dir/.lock for as long as the process
-// runs (the lock file stays open): two captures on one checkpoint
-// directory would overwrite each other's checkpoints, and one run would be
-// lost.
-func lockDir(dir string) error {
+// lockDir takes an exclusive lock on dir/.lock: two captures on one
+// checkpoint directory would overwrite each other's checkpoints, and one run
+// would be lost. The lock holds while the returned file stays open: the
+// caller keeps it until the capture ends (an *os.File no longer referenced
+// is closed by its finalizer at the next garbage collection, which released
+// the lock mid-capture).
+func lockDir(dir string) (*os.File, error) {
 	path := filepath.Join(dir, ".lock")
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return fmt.Errorf("--checkpoint: %w", err)
+		return nil, fmt.Errorf("--checkpoint: %w", err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return fmt.Errorf("--checkpoint %s: another phonehome capture is using it (it holds %s): stop that one, or give another directory", dir, path)
+			return nil, fmt.Errorf("--checkpoint %s: another phonehome capture is using it (it holds %s): stop that one, or give another directory", dir, path)
 		}
-		return fmt.Errorf("--checkpoint %s: lock %s: %w", dir, path, err)
+		return nil, fmt.Errorf("--checkpoint %s: lock %s: %w", dir, path, err)
 	}
-	return nil // f stays open, and locked, until the process ends
+	return f, nil
 }

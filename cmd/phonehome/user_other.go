@@ -2,7 +2,10 @@
 
 package main
 
-import "errors"
+import (
+	"errors"
+	"os"
+)
 
 // dropPrivileges: only Unix systems have users to drop to.
 func dropPrivileges(string) error {
@@ -10,4 +13,4 @@ func dropPrivileges(string) error {
 }
 
 // lockDir: no lock here; give each capture its own --checkpoint directory.
-func lockDir(string) error { return nil }
+func lockDir(string) (*os.File, error) { return nil, nil }
