@@ -236,7 +236,7 @@ func htmlView(rep *Report) htmlDoc {
 
 		part = htmlPart{Title: "Seen and not documented (" + count(len(ed.Undocumented), "name") + ")"}
 		if len(ed.Undocumented) > 0 {
-			tab := htmlTableOf("domain", "name", "flows:", "out:", "in:", "first", "last", "seen", "by", "rhythm")
+			tab := htmlTableOf("domain", "name", "flows:", "out:", "in:", "first", "last", "seen", "by", "rhythm", "first packet")
 			last := ""
 			for _, u := range ed.Undocumented {
 				dom := ""
@@ -245,7 +245,7 @@ func htmlView(rep *Report) htmlDoc {
 				}
 				tab.add(nameCell(dom), nameCell(u.Name), num(humanize.Comma(int64(u.Flows))), num(humanize.Bytes(u.BytesOut)),
 					num(humanize.Bytes(u.BytesIn)), txt(rep.stamp(u.First)), txt(rep.stamp(u.Last)), txt(strings.Join(u.Protocols, ", ")),
-					txt(evidence(u.Evidence)), txt(u.Rhythm.RhythmWords()))
+					txt(evidence(u.Evidence)), txt(u.Rhythm.RhythmWords()), nameCell(firstPacket(u.FirstEvidence)))
 			}
 			part.Table = tab
 		}

@@ -91,7 +91,7 @@ func Markdown(w io.Writer, rep *Report) error {
 		}
 		p("\n### Seen and not documented (%s)\n", count(len(ed.Undocumented), "name"))
 		if len(ed.Undocumented) > 0 {
-			tab := ew.mdTable("domain", "name", "flows:", "out:", "in:", "first", "last", "seen", "by", "rhythm")
+			tab := ew.mdTable("domain", "name", "flows:", "out:", "in:", "first", "last", "seen", "by", "rhythm", "first packet")
 			last := ""
 			for _, u := range ed.Undocumented {
 				dom := ""
@@ -99,7 +99,7 @@ func Markdown(w io.Writer, rep *Report) error {
 					dom, last = u.RegistrableDomain, u.RegistrableDomain
 				}
 				tab.row(m(dom), m(u.Name), humanize.Comma(int64(u.Flows)), humanize.Bytes(u.BytesOut), humanize.Bytes(u.BytesIn),
-					rep.stamp(u.First), rep.stamp(u.Last), m(strings.Join(u.Protocols, ", ")), evidence(u.Evidence), u.Rhythm.RhythmWords())
+					rep.stamp(u.First), rep.stamp(u.Last), m(strings.Join(u.Protocols, ", ")), evidence(u.Evidence), u.Rhythm.RhythmWords(), m(firstPacket(u.FirstEvidence)))
 			}
 			mdPageForm(ew, rep, ed)
 		}

@@ -722,9 +722,9 @@ func TestEvidenceAndRhythm(t *testing.T) {
 		render func(io.Writer, *Report) error
 		want   string
 	}{
-		{"text", Text, "TLS 1.2  sni  once\n"},
-		{"markdown", Markdown, "| sni | once |"},
-		{"html", HTML, "<td>once</td>"},
+		{"text", Text, "TLS 1.2  sni  once    a.pcapng #437\n"},
+		{"markdown", Markdown, "| sni | once | a.pcapng \\#437 |"},
+		{"html", HTML, "<td>once</td><td class=\"name\">a.pcapng #437</td>"},
 		{"csv", CSV, `"sni","TLS 1.2","","","","","","once",1,"a.pcapng",437` + "\n"},
 		{"json", JSON, `"words": "every 15 min"`},
 		{"json", JSON, `"file": "a.pcapng",` + "\n" + `            "frame": 437,`},

@@ -122,7 +122,7 @@ func TextWith(w io.Writer, rep *Report, opt TextOptions) error {
 		}
 		p("\n%s\n", tw.style(styleHeading, "Seen and not documented ("+count(len(ed.Undocumented), "name")+")"))
 		if len(ed.Undocumented) > 0 {
-			tab := tw.table("DOMAIN	NAME	FLOWS	OUT	IN	FIRST	LAST	SEEN	BY	RHYTHM")
+			tab := tw.table("DOMAIN	NAME	FLOWS	OUT	IN	FIRST	LAST	SEEN	BY	RHYTHM	FIRST PACKET")
 			tab.rowStyle = styleNew
 			last := ""
 			for _, u := range ed.Undocumented {
@@ -131,7 +131,7 @@ func TextWith(w io.Writer, rep *Report, opt TextOptions) error {
 					dom, last = u.RegistrableDomain, u.RegistrableDomain
 				}
 				tab.row(T(dom), T(u.Name), humanize.Comma(int64(u.Flows)), humanize.Bytes(u.BytesOut), humanize.Bytes(u.BytesIn),
-					rep.stamp(u.First), rep.stamp(u.Last), T(strings.Join(u.Protocols, ", ")), evidence(u.Evidence), u.Rhythm.RhythmWords())
+					rep.stamp(u.First), rep.stamp(u.Last), T(strings.Join(u.Protocols, ", ")), evidence(u.Evidence), u.Rhythm.RhythmWords(), T(firstPacket(u.FirstEvidence)))
 			}
 			tab.flush()
 		}
@@ -485,4 +485,17 @@ func excludedSummary(rep *Report) string {
 		return ""
 	}
 	return count(packets, "packet") + ", " + humanize.Bytes(bytes) + ": " + strings.Join(parts, ", ")
+}
+
+// firstPacket is where to open the packet that first named a name: "FILE
+// #FRAME", as Wireshark numbers frames ("" when unknown; the file alone when
+// the source did not number its frames).
+func firstPacket(e *classify.EvidenceRef) string {
+	switch {
+	case e == nil || e.File == "":
+		return ""
+	case e.Frame == 0:
+		return e.File
+	}
+	return e.File + " #" + strconv.FormatInt(e.Frame, 10)
 }
