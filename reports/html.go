@@ -249,7 +249,8 @@ func htmlView(rep *Report) htmlDoc {
 			}
 			part.Table = tab
 		}
-		he.Parts = append(he.Parts, part)
+		// The undocumented names first: what a reader wants first.
+		he.Parts = append([]htmlPart{part}, he.Parts...)
 		if len(ed.Ambiguous) > 0 {
 			he.Parts = append(he.Parts, htmlAmbiguous(rep, ed.Ambiguous))
 		}

@@ -61,6 +61,20 @@ func Markdown(w io.Writer, rep *Report) error {
 
 	for _, ed := range rep.Editions {
 		p("\n## %s: %s\n", m(EditionTitle(ed.Edition)), m(ed.Headline()))
+		p("\n### Seen and not documented (%s)\n", count(len(ed.Undocumented), "name"))
+		if len(ed.Undocumented) > 0 {
+			tab := ew.mdTable("domain", "name", "flows:", "out:", "in:", "first", "last", "seen", "by", "rhythm", "first packet")
+			last := ""
+			for _, u := range ed.Undocumented {
+				dom := ""
+				if u.RegistrableDomain != last {
+					dom, last = u.RegistrableDomain, u.RegistrableDomain
+				}
+				tab.row(m(dom), m(u.Name), humanize.Comma(int64(u.Flows)), humanize.Bytes(u.BytesOut), humanize.Bytes(u.BytesIn),
+					rep.stamp(u.First), rep.stamp(u.Last), m(strings.Join(u.Protocols, ", ")), evidence(u.Evidence), u.Rhythm.RhythmWords(), m(firstPacket(u.FirstEvidence)))
+			}
+			mdPageForm(ew, rep, ed)
+		}
 		p("\n### Documented and seen (%d)\n", len(ed.DocumentedSeen))
 		if len(ed.DocumentedSeen) > 0 {
 			tab := ew.mdTable("pattern", "names", "flows:", "out:", "in:", "first", "last", "by", "seen", "documented")
@@ -88,20 +102,6 @@ func Markdown(w io.Writer, rep *Report) error {
 			for _, s := range ed.DocumentedNotSeen {
 				tab.row(m(s.Pattern), m(strings.Join(s.ProtocolsDocumented, ", ")), m(s.Description))
 			}
-		}
-		p("\n### Seen and not documented (%s)\n", count(len(ed.Undocumented), "name"))
-		if len(ed.Undocumented) > 0 {
-			tab := ew.mdTable("domain", "name", "flows:", "out:", "in:", "first", "last", "seen", "by", "rhythm", "first packet")
-			last := ""
-			for _, u := range ed.Undocumented {
-				dom := ""
-				if u.RegistrableDomain != last {
-					dom, last = u.RegistrableDomain, u.RegistrableDomain
-				}
-				tab.row(m(dom), m(u.Name), humanize.Comma(int64(u.Flows)), humanize.Bytes(u.BytesOut), humanize.Bytes(u.BytesIn),
-					rep.stamp(u.First), rep.stamp(u.Last), m(strings.Join(u.Protocols, ", ")), evidence(u.Evidence), u.Rhythm.RhythmWords(), m(firstPacket(u.FirstEvidence)))
-			}
-			mdPageForm(ew, rep, ed)
 		}
 		mdAmbiguous(ew, rep, ed.Ambiguous)
 		mdAreas(ew, ed.Areas)

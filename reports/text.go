@@ -88,6 +88,21 @@ func TextWith(w io.Writer, rep *Report, opt TextOptions) error {
 
 	for _, ed := range rep.Editions {
 		p("\n%s\n", tw.style(styleHeading, "== "+EditionTitle(ed.Edition)+": "+ed.Headline()+" =="))
+		p("\n%s\n", tw.style(styleHeading, "Seen and not documented ("+count(len(ed.Undocumented), "name")+")"))
+		if len(ed.Undocumented) > 0 {
+			tab := tw.table("DOMAIN	NAME	FLOWS	OUT	IN	FIRST	LAST	SEEN	BY	RHYTHM	FIRST PACKET")
+			tab.rowStyle = styleNew
+			last := ""
+			for _, u := range ed.Undocumented {
+				dom := ""
+				if u.RegistrableDomain != last {
+					dom, last = u.RegistrableDomain, u.RegistrableDomain
+				}
+				tab.row(T(dom), T(u.Name), humanize.Comma(int64(u.Flows)), humanize.Bytes(u.BytesOut), humanize.Bytes(u.BytesIn),
+					rep.stamp(u.First), rep.stamp(u.Last), T(strings.Join(u.Protocols, ", ")), evidence(u.Evidence), u.Rhythm.RhythmWords(), T(firstPacket(u.FirstEvidence)))
+			}
+			tab.flush()
+		}
 		p("\n%s\n", tw.style(styleHeading, "Documented and seen ("+strconv.Itoa(len(ed.DocumentedSeen))+")"))
 		if len(ed.DocumentedSeen) > 0 {
 			tab := tw.table("PATTERN\tNAMES\tFLOWS\tOUT\tIN\tFIRST\tLAST\tBY\tSEEN\tDOCUMENTED")
@@ -117,21 +132,6 @@ func TextWith(w io.Writer, rep *Report, opt TextOptions) error {
 			tab.prose = true
 			for _, s := range ed.DocumentedNotSeen {
 				tab.row(T(s.Pattern), strings.Join(s.ProtocolsDocumented, ", "), T(s.Description))
-			}
-			tab.flush()
-		}
-		p("\n%s\n", tw.style(styleHeading, "Seen and not documented ("+count(len(ed.Undocumented), "name")+")"))
-		if len(ed.Undocumented) > 0 {
-			tab := tw.table("DOMAIN	NAME	FLOWS	OUT	IN	FIRST	LAST	SEEN	BY	RHYTHM	FIRST PACKET")
-			tab.rowStyle = styleNew
-			last := ""
-			for _, u := range ed.Undocumented {
-				dom := ""
-				if u.RegistrableDomain != last {
-					dom, last = u.RegistrableDomain, u.RegistrableDomain
-				}
-				tab.row(T(dom), T(u.Name), humanize.Comma(int64(u.Flows)), humanize.Bytes(u.BytesOut), humanize.Bytes(u.BytesIn),
-					rep.stamp(u.First), rep.stamp(u.Last), T(strings.Join(u.Protocols, ", ")), evidence(u.Evidence), u.Rhythm.RhythmWords(), T(firstPacket(u.FirstEvidence)))
 			}
 			tab.flush()
 		}
