@@ -21,7 +21,7 @@ import (
 func aliasingRun() *classify.Run {
 	addr := netip.MustParseAddr("20.1.2.3")
 	seen := &classify.NameStat{
-		Name: "settings-win.data.microsoft.com", Evidence: map[string]int{"sni": 2, "http-host": 1}, Flows: 3,
+		Name: "settings-win.data.microsoft.com", Evidence: map[string]int{"sni": 2, "http-host": 1}, Flows: 3, Starts: []int64{t0.UnixNano()},
 		BytesOut: 100, BytesIn: 200, First: t0, Last: t0.Add(time.Minute),
 		Protocols: []string{"HTTP", "TLS 1.3"}, Paths: []string{"/a"}, HostLevel: true, Addrs: []netip.Addr{addr},
 	}
@@ -31,7 +31,7 @@ func aliasingRun() *classify.Run {
 		Addrs: []netip.Addr{addr},
 	}
 	undoc := &classify.NameStat{
-		Name: "api.vendor-updater.net", Evidence: map[string]int{"dns": 1}, Flows: 1, First: t0, Last: t0,
+		Name: "api.vendor-updater.net", Evidence: map[string]int{"dns": 1}, Flows: 1, First: t0, Last: t0, Starts: []int64{t0.UnixNano()},
 		Protocols: []string{"TLS 1.2"}, Aliases: []string{"cdn.vendor-updater.net"}, HostLevel: true,
 		Addrs: []netip.Addr{addr, netip.MustParseAddr("20.1.2.4")},
 	}

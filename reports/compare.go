@@ -247,6 +247,9 @@ type Seen struct {
 	// its ambiguous sets), as Undocumented's.
 	FirstEvidence *classify.EvidenceRef `json:"first_evidence,omitempty"`
 	Rhythm        *Rhythm               `json:"rhythm,omitempty"`
+	// Starts are the contact times the rhythm is of (Unix ns, sorted), for
+	// the HTML report's timeline; not in the JSON, which has the rhythm.
+	Starts []int64 `json:"-"`
 }
 
 // NotSeen is a documented pattern that no traffic matched.
@@ -273,6 +276,8 @@ type Undocumented struct {
 	// kept.
 	FirstEvidence *classify.EvidenceRef `json:"first_evidence,omitempty"`
 	Rhythm        *Rhythm               `json:"rhythm,omitempty"`
+	// Starts are as Seen's.
+	Starts []int64 `json:"-"`
 }
 
 // Rhythm is how often the VM contacted a name, or the names of a pattern
@@ -507,6 +512,7 @@ func compareEdition(names []*classify.NameStat, undoc []*Undocumented, ambiguous
 	for id, en := range entries {
 		if seen[id] != nil {
 			seen[id].FirstEvidence, seen[id].Rhythm = firstEvidence(firsts[id]), rhythmOf(starts[id], nameFlows[id])
+			seen[id].Starts = slices.Clone(starts[id])
 			ed.DocumentedSeen = append(ed.DocumentedSeen, *seen[id])
 			continue
 		}
@@ -624,6 +630,7 @@ func undocumented(n *classify.NameStat) Undocumented {
 		Addresses:         []string{},
 		FirstEvidence:     firstEvidence(n.FirstEvidence),
 		Rhythm:            rhythmOf(n.Starts, n.Flows),
+		Starts:            slices.Clone(n.Starts),
 	}
 	u.Traffic.add(n)
 	addrs := append([]netip.Addr{}, n.Addrs...)
@@ -649,6 +656,7 @@ func (u Undocumented) clone(slab *strSlab) Undocumented {
 		r := *u.Rhythm
 		u.Rhythm = &r
 	}
+	u.Starts = slices.Clone(u.Starts)
 	return u
 }
 

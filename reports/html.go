@@ -68,9 +68,10 @@ type htmlHead struct {
 }
 
 type htmlCell struct {
-	Lines []string // shown one per line
-	Class string   // "n" numbers, "name" names and patterns, "wrap" lists, "text" prose
-	Warn  bool     // a protocol seen that the page does not document
+	Lines []string      // shown one per line
+	Class string        // "n" numbers, "name" names and patterns, "wrap" lists, "text" prose
+	Warn  bool          // a protocol seen that the page does not document
+	SVG   template.HTML // a timeline (timelineSVG: numbers only), after the lines
 }
 
 func htmlTableOf(head ...string) *htmlTable {
@@ -113,6 +114,7 @@ func (t *htmlTable) Body() template.HTML {
 			if c.Warn {
 				b = append(b, ` <span class="warn">[!]</span>`...)
 			}
+			b = append(b, c.SVG...)
 			b = append(b, "</td>"...)
 		}
 		b = append(b, "</tr>"...)
@@ -206,14 +208,14 @@ func htmlView(rep *Report) htmlDoc {
 
 		part := htmlPart{Title: "Documented and seen (" + strconv.Itoa(len(ed.DocumentedSeen)) + ")"}
 		if len(ed.DocumentedSeen) > 0 {
-			tab := htmlTableOf("pattern", "names", "flows:", "out:", "in:", "first", "last", "by", "seen", "documented")
+			tab := htmlTableOf("pattern", "names", "flows:", "out:", "in:", "first", "last", "by", "seen", "documented", "contacts")
 			for _, s := range ed.DocumentedSeen {
 				names := htmlCell{Class: "name", Lines: seenNames(s, T)}
 				seen := wrap(strings.Join(s.ProtocolsSeen, ", "))
 				seen.Warn = len(s.ProtocolsNotDocumented) > 0
 				tab.add(nameCell(s.Pattern), names, num(humanize.Comma(int64(s.Flows))), num(humanize.Bytes(s.BytesOut)),
 					num(humanize.Bytes(s.BytesIn)), txt(rep.stamp(s.First)), txt(rep.stamp(s.Last)), txt(evidence(s.Evidence)),
-					seen, wrap(strings.Join(s.ProtocolsDocumented, ", ")))
+					seen, wrap(strings.Join(s.ProtocolsDocumented, ", ")), htmlCell{SVG: timelineSVG(rep.First, rep.Last, s.Starts)})
 			}
 			part.Table = tab
 			if anyMismatch(ed.DocumentedSeen) {
@@ -236,7 +238,7 @@ func htmlView(rep *Report) htmlDoc {
 
 		part = htmlPart{Title: "Seen and not documented (" + count(len(ed.Undocumented), "name") + ")"}
 		if len(ed.Undocumented) > 0 {
-			tab := htmlTableOf("domain", "name", "flows:", "out:", "in:", "first", "last", "seen", "by", "rhythm", "first packet")
+			tab := htmlTableOf("domain", "name", "flows:", "out:", "in:", "first", "last", "seen", "by", "rhythm", "first packet", "contacts")
 			last := ""
 			for _, u := range ed.Undocumented {
 				dom := ""
@@ -245,7 +247,8 @@ func htmlView(rep *Report) htmlDoc {
 				}
 				tab.add(nameCell(dom), nameCell(u.Name), num(humanize.Comma(int64(u.Flows))), num(humanize.Bytes(u.BytesOut)),
 					num(humanize.Bytes(u.BytesIn)), txt(rep.stamp(u.First)), txt(rep.stamp(u.Last)), txt(strings.Join(u.Protocols, ", ")),
-					txt(evidence(u.Evidence)), txt(u.Rhythm.RhythmWords()), nameCell(firstPacket(u.FirstEvidence)))
+					txt(evidence(u.Evidence)), txt(u.Rhythm.RhythmWords()), nameCell(firstPacket(u.FirstEvidence)),
+					htmlCell{SVG: timelineSVG(rep.First, rep.Last, u.Starts)})
 			}
 			part.Table = tab
 		}
@@ -352,6 +355,8 @@ th, td { border: 1px solid #d0d0d0; padding: .2em .5em; text-align: left; vertic
 th { background: #f2f2f2; font-weight: 600; }
 tbody tr:nth-child(even) { background: #fafafa; }
 .n { text-align: right; }
+svg.tl { display: block; stroke: #b00020; stroke-width: 1; }
+svg.tl line.base { stroke: #c8c8c8; }
 .name { font-family: ui-monospace, monospace; font-size: 12px; white-space: pre-wrap; overflow-wrap: break-word; }
 .wrap { white-space: normal; }
 .text { white-space: normal; min-width: 24em; }

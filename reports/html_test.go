@@ -16,7 +16,7 @@ import (
 // htmlTable.Body: the reference it must match.
 const oldHTMLRows = `<tbody>
 {{- range .Rows}}
-<tr>{{range .}}<td{{with .Class}} class="{{.}}"{{end}}>{{range $i, $l := .Lines}}{{if $i}}<br>{{end}}{{$l}}{{end}}{{if .Warn}} <span class="warn">[!]</span>{{end}}</td>{{end}}</tr>
+<tr>{{range .}}<td{{with .Class}} class="{{.}}"{{end}}>{{range $i, $l := .Lines}}{{if $i}}<br>{{end}}{{$l}}{{end}}{{if .Warn}} <span class="warn">[!]</span>{{end}}{{.SVG}}</td>{{end}}</tr>
 {{- end}}
 </tbody>`
 
