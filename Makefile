@@ -28,8 +28,10 @@ all: build
 #   procps (sysctl, ps)                     the namespaces' set-up; the live benchmark
 #   wireshark-common (editcap)              merge's tests cut the sample into pieces
 #       (classify/boundary_test.go; without it, the committed pieces are used)
+#   chromium                                the HTML report opened in a headless browser
+#       (cmd/phonehome/browser_test.go: its script runs, sorts and filters)
 # The root tests fail a strict run as root when a program is missing.
-DEPS_APT := strace util-linux bsdutils libpcap-dev iproute2 tcpreplay tcpdump curl dnsutils openssl procps wireshark-common
+DEPS_APT := strace util-linux bsdutils libpcap-dev iproute2 tcpreplay tcpdump curl dnsutils openssl procps wireshark-common chromium
 
 deps:
 	@command -v $(GO) >/dev/null || { echo "Go not found: install Go 1.21 or later (it fetches the toolchain go.mod asks for; https://go.dev/dl) or put it in /usr/local/go" >&2; exit 1; }

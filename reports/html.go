@@ -11,15 +11,18 @@ import (
 	"github.com/phonehome/phonehome/catalog"
 )
 
-// HTMLContentSecurityPolicy is set by a meta element of every HTML report
-// (the template spells it out): nothing may be loaded or run, only the page's
-// own inline style applies.
-const HTMLContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'"
+// HTMLContentSecurityPolicy is set by a meta element of every HTML report:
+// nothing may be loaded, the page's own inline style applies, and the one
+// script that runs is the page's own (htmlScript), by its SHA-256
+// (TestScriptHash checks it).
+const HTMLContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-DQ/Q5Y4yqP7Z6x7s0vmSeBt+wByYmKHkpcBYlzMSbDk='"
 
 // HTML writes the report as one self-contained HTML page: the sections and
-// tables of the text report, with an inline style sheet, no script, no
-// external resource, no link, and a Content-Security-Policy (meta element,
-// HTMLContentSecurityPolicy) that would block them if one got in.
+// tables of the text report under a table of contents, each in a <details>
+// that folds, with an inline style sheet and one inline script of no data
+// (sorting by a column, filtering the rows), no external resource, and a
+// Content-Security-Policy (meta element, HTMLContentSecurityPolicy) that
+// would block anything else.
 //
 // Every value from the report is escaped as by Terminal first, so control
 // characters, invalid UTF-8 and format characters such as bidi overrides are
@@ -44,12 +47,90 @@ type htmlDoc struct {
 
 type htmlItem struct{ K, V string }
 
+// number gives every section an anchor for the contents: "e1-2" for the
+// second part of the first edition, "s3" for the third other section.
+func (d *htmlDoc) number() {
+	n := 0
+	for i := range d.Top {
+		n++
+		d.Top[i].ID = "s" + strconv.Itoa(n)
+	}
+	for i := range d.Editions {
+		for j := range d.Editions[i].Parts {
+			d.Editions[i].Parts[j].ID = "e" + strconv.Itoa(i+1) + "-" + strconv.Itoa(j+1)
+		}
+	}
+	for i := range d.Tail {
+		n++
+		d.Tail[i].ID = "s" + strconv.Itoa(n)
+	}
+}
+
+// Script is the page's one script: sorting a table by a column (click its
+// heading), filtering every table's rows by a text, and the same from the
+// address's fragment (#filter=TEXT&sort=TABLE:COLUMN:asc|desc, tables and
+// columns counted from 0), so a view can be linked. It holds no data: the
+// Content-Security-Policy allows it by its hash (CSP), and nothing else.
+func (htmlDoc) Script() template.JS { return template.JS(htmlScript) }
+
+// CSP is the page's Content-Security-Policy (HTMLContentSecurityPolicy).
+func (htmlDoc) CSP() string { return HTMLContentSecurityPolicy }
+
+const htmlScript = `(function () {
+  "use strict";
+  var units = {B: 1, kB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12};
+  function value(td) {
+    var s = td ? td.textContent.trim() : "";
+    var m = s.replace(/,/g, "").match(/^([0-9]+(?:\.[0-9]+)?) ?(B|kB|MB|GB|TB)?$/);
+    return m ? parseFloat(m[1]) * (m[2] ? units[m[2]] : 1) : s;
+  }
+  function sortTable(t, col, dir) {
+    var body = t.tBodies[0];
+    var rows = Array.prototype.slice.call(body.rows);
+    rows.sort(function (a, b) {
+      var x = value(a.cells[col]), y = value(b.cells[col]);
+      var r = (typeof x === "number" && typeof y === "number") ? x - y : String(x).localeCompare(String(y));
+      return dir * r;
+    });
+    rows.forEach(function (r) { body.appendChild(r); });
+    t.setAttribute("data-sorted", col + ":" + (dir > 0 ? "asc" : "desc"));
+  }
+  function filter(q) {
+    q = q.toLowerCase();
+    document.querySelectorAll("table.sort tbody tr").forEach(function (r) {
+      r.hidden = q !== "" && r.textContent.toLowerCase().indexOf(q) < 0;
+    });
+  }
+  var tables = document.querySelectorAll("table.sort");
+  tables.forEach(function (t) {
+    t.tHead.rows[0].querySelectorAll("th").forEach(function (th, col) {
+      th.tabIndex = 0;
+      th.title = "sort by this column";
+      function go() { sortTable(t, col, t.getAttribute("data-sorted") === col + ":asc" ? -1 : 1); }
+      th.addEventListener("click", go);
+      th.addEventListener("keydown", function (e) { if (e.key === "Enter") { go(); } });
+    });
+  });
+  var box = document.getElementById("filter");
+  box.hidden = false;
+  box.addEventListener("input", function () { filter(box.value); });
+  location.hash.slice(1).split("&").forEach(function (kv) {
+    var i = kv.indexOf("="), k = kv.slice(0, i), v = decodeURIComponent(kv.slice(i + 1));
+    if (k === "filter") { box.value = v; filter(v); }
+    if (k === "sort") {
+      var s = v.split(":"), t = tables[+s[0]];
+      if (t) { sortTable(t, +s[1], s[2] === "desc" ? -1 : 1); }
+    }
+  });
+})();`
+
 type htmlEdition struct {
 	Title string
 	Parts []htmlPart
 }
 
 type htmlPart struct {
+	ID    string // the anchor the contents link to (htmlDoc.number)
 	Title string
 	Note  string // a paragraph under the title
 	Table *htmlTable
@@ -327,6 +408,7 @@ func htmlView(rep *Report) htmlDoc {
 		}
 		d.Tail = append(d.Tail, part)
 	}
+	d.number()
 	return d
 }
 
@@ -338,7 +420,7 @@ const htmlPage = `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta http-equiv="Content-Security-Policy" content="{{.CSP}}">
 <meta name="referrer" content="no-referrer">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}}</title>
@@ -355,6 +437,12 @@ th, td { border: 1px solid #d0d0d0; padding: .2em .5em; text-align: left; vertic
 th { background: #f2f2f2; font-weight: 600; }
 tbody tr:nth-child(even) { background: #fafafa; }
 .n { text-align: right; }
+.scroll { max-width: 100%; overflow-x: auto; }
+details > summary { cursor: pointer; }
+summary h3 { display: inline; }
+ul.toc { font-size: 13px; }
+th[tabindex] { cursor: pointer; }
+#filter { width: 24em; font: inherit; padding: .2em .4em; }
 svg.tl { display: block; stroke: #b00020; stroke-width: 1; }
 svg.tl line.base { stroke: #c8c8c8; }
 .name { font-family: ui-monospace, monospace; font-size: 12px; white-space: pre-wrap; overflow-wrap: break-word; }
@@ -366,6 +454,23 @@ p.foot { color: #555; margin-top: 0; }
 </head>
 <body>
 <h1>{{.Title}}</h1>
+<nav>
+<ul class="toc">
+{{- range .Top}}
+<li><a href="#{{.ID}}">{{.Title}}</a></li>
+{{- end}}
+{{- range .Editions}}
+<li>{{.Title}}<ul>
+{{- range .Parts}}
+<li><a href="#{{.ID}}">{{.Title}}</a></li>
+{{- end}}
+</ul></li>
+{{- end}}
+{{- range .Tail}}
+<li><a href="#{{.ID}}">{{.Title}}</a></li>
+{{- end}}
+</ul>
+</nav>
 {{- range .Warnings}}
 <p class="warn">Warning: {{.}}</p>
 {{- end}}
@@ -374,6 +479,7 @@ p.foot { color: #555; margin-top: 0; }
 <dt>{{.K}}</dt><dd>{{.V}}</dd>
 {{- end}}
 </dl>
+<p><input type="search" id="filter" placeholder="Filter every table's rows" aria-label="filter rows" hidden></p>
 {{- range .Top}}{{template "section" .}}{{end}}
 {{- range .Editions}}
 <section>
@@ -382,10 +488,11 @@ p.foot { color: #555; margin-top: 0; }
 </section>
 {{- end}}
 {{- range .Tail}}{{template "section" .}}{{end}}
+<script>{{.Script}}</script>
 </body>
 </html>
 {{define "section"}}
-<section>
+<section id="{{.ID}}">
 <h2>{{.Title}}</h2>
 {{- with .Note}}
 <p>{{.}}</p>
@@ -401,7 +508,8 @@ p.foot { color: #555; margin-top: 0; }
 </section>
 {{- end -}}
 {{define "part"}}
-<h3>{{.Title}}</h3>
+<details open id="{{.ID}}">
+<summary><h3>{{.Title}}</h3></summary>
 {{- with .Note}}
 <p>{{.}}</p>
 {{- end}}
@@ -409,12 +517,13 @@ p.foot { color: #555; margin-top: 0; }
 {{- with .Foot}}
 <p class="foot">{{.}}</p>
 {{- end}}
+</details>
 {{- end}}
 {{define "table"}}
-<table>
+<div class="scroll"><table class="sort">
 <thead><tr>{{range .Head}}<th{{if .Num}} class="n"{{end}}>{{.Name}}</th>{{end}}</tr></thead>
 <tbody>{{.Body}}
 </tbody>
-</table>
+</table></div>
 {{- end}}
 `

@@ -2,6 +2,8 @@ package reports
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
 	"html/template"
 	"path/filepath"
 	"strings"
@@ -95,4 +97,14 @@ func firstDiff(got, want string) string {
 	}
 	from := max(0, i-80)
 	return "got  ..." + got[from:min(len(got), i+80)] + "\nwant ..." + want[from:min(len(want), i+80)]
+}
+
+// TestScriptHash: the policy allows the page's script by its SHA-256; a
+// change to the script needs the hash written anew.
+func TestScriptHash(t *testing.T) {
+	sum := sha256.Sum256([]byte(htmlScript))
+	want := "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+	if !strings.HasSuffix(HTMLContentSecurityPolicy, "script-src "+want) {
+		t.Errorf("HTMLContentSecurityPolicy = %q; want it to end in script-src %s", HTMLContentSecurityPolicy, want)
+	}
 }

@@ -334,6 +334,7 @@ func RegressionHTML(w io.Writer, reg *Regression) error {
 		}
 		d.Tail = append(d.Tail, part)
 	}
+	d.number()
 	page := template.Must(template.New("page").Parse(htmlPage))
 	return page.Execute(w, d)
 }

@@ -250,9 +250,11 @@ func TestMarkdownText(t *testing.T) {
 // attributes each may carry.
 var htmlElements = map[string][]string{
 	"html": {"lang"}, "head": nil, "meta": {"charset", "http-equiv", "content", "name"}, "title": nil, "style": nil,
-	"body": nil, "h1": nil, "h2": nil, "h3": nil, "dl": nil, "dt": nil, "dd": nil, "section": nil, "p": {"class"},
-	"table": nil, "thead": nil, "tbody": nil, "tr": nil, "th": {"class"}, "td": {"class"}, "br": nil, "span": {"class"},
-	"ul": nil, "li": nil,
+	"body": nil, "h1": nil, "h2": nil, "h3": nil, "dl": nil, "dt": nil, "dd": nil, "section": {"id"}, "p": {"class"},
+	"table": {"class"}, "thead": nil, "tbody": nil, "tr": nil, "th": {"class"}, "td": {"class"}, "br": nil, "span": {"class"},
+	"ul": {"class"}, "li": nil, "nav": nil, "a": {"href"}, "details": {"open", "id"}, "summary": nil, "div": {"class"},
+	"input": {"type", "id", "placeholder", "aria-label", "hidden"}, "script": nil,
+	"svg": {"class", "width", "height", "viewbox", "role", "aria-label"}, "line": {"class", "x1", "y1", "x2", "y2"},
 }
 
 // htmlCheck parses page and checks its elements and attributes; it returns

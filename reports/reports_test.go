@@ -626,7 +626,12 @@ func TestTruncationAtTop(t *testing.T) {
 					first = min(first, i)
 				}
 			}
-			if ed := strings.Index(out, "Home"); cut && name != "json" && (ed < 0 || first > ed) {
+			// Past the HTML's table of contents, which names every part.
+			ed := strings.Index(out, "Home")
+			if i := strings.Index(out, "</nav>"); i >= 0 {
+				ed = strings.Index(out[i:], "Home") + i
+			}
+			if cut && name != "json" && (ed < 0 || first > ed) {
 				t.Errorf("%s report: the truncation note is not before the editions:\n%s", name, out)
 			}
 			if got := strings.Contains(out, "runcat"); got != cut {

@@ -14,7 +14,7 @@ import (
 
 // Timeline sizes, in CSS pixels.
 const (
-	timelineWidth  = 240
+	timelineWidth  = 160
 	timelineHeight = 14
 )
 
