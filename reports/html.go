@@ -443,8 +443,7 @@ summary h3 { display: inline; }
 ul.toc { font-size: 13px; }
 th[tabindex] { cursor: pointer; }
 #filter { width: 24em; font: inherit; padding: .2em .4em; }
-svg.tl { display: block; stroke: #b00020; stroke-width: 1; }
-svg.tl line.base { stroke: #c8c8c8; }
+svg.tl { display: block; width: 160px; height: 14px; stroke: #b00020; stroke-width: 1; fill: none; border-bottom: 1px solid #c8c8c8; }
 .name { font-family: ui-monospace, monospace; font-size: 12px; white-space: pre-wrap; overflow-wrap: break-word; }
 .wrap { white-space: normal; }
 .text { white-space: normal; min-width: 24em; }

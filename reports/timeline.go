@@ -27,11 +27,9 @@ func timelineSVG(first, last time.Time, starts []int64) template.HTML {
 	}
 	f, l := first.UnixNano(), last.UnixNano()
 	b := make([]byte, 0, 160+len(starts)*24)
-	b = append(b, `<svg class="tl" width="`...)
-	b = strconv.AppendInt(b, timelineWidth, 10)
-	b = append(b, `" height="`...)
-	b = strconv.AppendInt(b, timelineHeight, 10)
-	b = append(b, `" viewBox="0 0 `...)
+	// Its size and baseline come from the style sheet (svg.tl): bytes once
+	// per page, not once per timeline.
+	b = append(b, `<svg class="tl" viewBox="0 0 `...)
 	b = strconv.AppendInt(b, timelineWidth, 10)
 	b = append(b, ' ')
 	b = strconv.AppendInt(b, timelineHeight, 10)
@@ -42,9 +40,10 @@ func timelineSVG(first, last time.Time, starts []int64) template.HTML {
 	} else {
 		b = append(b, ` flow starts`...)
 	}
-	b = append(b, ` across the capture"><line class="base" x1="0" y1="13" x2="`...)
-	b = strconv.AppendInt(b, timelineWidth, 10)
-	b = append(b, `" y2="13"/>`...)
+	b = append(b, `">`...)
+	// The ticks are one path, a move and a vertical line each: a few bytes a
+	// tick, for pages with thousands of timelines.
+	b = append(b, `<path d="`...)
 	last1 := -1
 	for _, s := range starts {
 		x := timelineWidth / 2
@@ -55,12 +54,10 @@ func timelineSVG(first, last time.Time, starts []int64) template.HTML {
 			continue // one pixel, one tick
 		}
 		last1 = x
-		b = append(b, `<line x1="`...)
+		b = append(b, 'M')
 		b = strconv.AppendInt(b, int64(x), 10)
-		b = append(b, `.5" y1="2" x2="`...)
-		b = strconv.AppendInt(b, int64(x), 10)
-		b = append(b, `.5" y2="13"/>`...)
+		b = append(b, ".5 2V13"...)
 	}
-	b = append(b, `</svg>`...)
+	b = append(b, `"/></svg>`...)
 	return template.HTML(b)
 }

@@ -12,9 +12,9 @@ func TestTimelineSVG(t *testing.T) {
 	first := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
 	last := first.Add(4 * time.Hour)
 	at := func(d time.Duration) int64 { return first.Add(d).UnixNano() }
-	const head = `<svg class="tl" width="160" height="14" viewBox="0 0 160 14" role="img" aria-label="`
-	const base = ` across the capture"><line class="base" x1="0" y1="13" x2="160" y2="13"/>`
-	tick := func(x string) string { return `<line x1="` + x + `.5" y1="2" x2="` + x + `.5" y2="13"/>` }
+	const head = `<svg class="tl" viewBox="0 0 160 14" role="img" aria-label="`
+	const base = `">`
+	tick := func(x string) string { return "M" + x + ".5 2V13" }
 	for _, tt := range []struct {
 		name        string
 		first, last time.Time
@@ -23,8 +23,8 @@ func TestTimelineSVG(t *testing.T) {
 	}{
 		{"none", first, last, nil, ""},
 		{"spread", first, last, []int64{at(0), at(time.Hour), at(2 * time.Hour), at(2*time.Hour + time.Second), at(4 * time.Hour), at(5 * time.Hour)},
-			head + "6 flow starts" + base + tick("0") + tick("39") + tick("79") + tick("159") + `</svg>`},
-		{"one_instant", first, first, []int64{at(0)}, head + "1 flow start" + base + tick("80") + `</svg>`},
+			head + "6 flow starts" + base + `<path d="` + tick("0") + tick("39") + tick("79") + tick("159") + `"/></svg>`},
+		{"one_instant", first, first, []int64{at(0)}, head + "1 flow start" + base + `<path d="` + tick("80") + `"/></svg>`},
 	} {
 		if got := string(timelineSVG(tt.first, tt.last, tt.starts)); got != tt.want {
 			t.Errorf("%s: timelineSVG =\n%s\nwant\n%s", tt.name, got, tt.want)
