@@ -289,14 +289,15 @@ func htmlView(rep *Report) htmlDoc {
 
 		part := htmlPart{Title: "Documented and seen (" + strconv.Itoa(len(ed.DocumentedSeen)) + ")"}
 		if len(ed.DocumentedSeen) > 0 {
-			tab := htmlTableOf("pattern", "names", "flows:", "out:", "in:", "first", "last", "by", "seen", "documented", "contacts")
+			tab := htmlTableOf("pattern", "names", "flows:", "out:", "in:", "first", "last", "by", "seen", "documented", "first packet", "contacts")
 			for _, s := range ed.DocumentedSeen {
 				names := htmlCell{Class: "name", Lines: seenNames(s, T)}
 				seen := wrap(strings.Join(s.ProtocolsSeen, ", "))
 				seen.Warn = len(s.ProtocolsNotDocumented) > 0
 				tab.add(nameCell(s.Pattern), names, num(humanize.Comma(int64(s.Flows))), num(humanize.Bytes(s.BytesOut)),
 					num(humanize.Bytes(s.BytesIn)), txt(rep.stamp(s.First)), txt(rep.stamp(s.Last)), txt(evidence(s.Evidence)),
-					seen, wrap(strings.Join(s.ProtocolsDocumented, ", ")), htmlCell{SVG: timelineSVG(rep.First, rep.Last, s.Starts)})
+					seen, wrap(strings.Join(s.ProtocolsDocumented, ", ")), nameCell(firstPacket(s.FirstEvidence)),
+					htmlCell{SVG: timelineSVG(rep.First, rep.Last, s.Starts)})
 			}
 			part.Table = tab
 			if anyMismatch(ed.DocumentedSeen) {

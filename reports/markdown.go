@@ -77,11 +77,11 @@ func Markdown(w io.Writer, rep *Report) error {
 		}
 		p("\n### Documented and seen (%d)\n", len(ed.DocumentedSeen))
 		if len(ed.DocumentedSeen) > 0 {
-			tab := ew.mdTable("pattern", "names", "flows:", "out:", "in:", "first", "last", "by", "seen", "documented")
+			tab := ew.mdTable("pattern", "names", "flows:", "out:", "in:", "first", "last", "by", "seen", "documented", "first packet")
 			for _, s := range ed.DocumentedSeen {
 				for i, n := range seenNames(s, m) {
 					if i > 0 {
-						tab.row("", n, "", "", "", "", "", "", "", "")
+						tab.row("", n, "", "", "", "", "", "", "", "", "")
 						continue
 					}
 					seen := m(strings.Join(s.ProtocolsSeen, ", "))
@@ -89,7 +89,8 @@ func Markdown(w io.Writer, rep *Report) error {
 						seen += ` \[!\]`
 					}
 					tab.row(m(s.Pattern), n, humanize.Comma(int64(s.Flows)), humanize.Bytes(s.BytesOut), humanize.Bytes(s.BytesIn),
-						rep.stamp(s.First), rep.stamp(s.Last), evidence(s.Evidence), seen, m(strings.Join(s.ProtocolsDocumented, ", ")))
+						rep.stamp(s.First), rep.stamp(s.Last), evidence(s.Evidence), seen, m(strings.Join(s.ProtocolsDocumented, ", ")),
+						m(firstPacket(s.FirstEvidence)))
 				}
 			}
 			if anyMismatch(ed.DocumentedSeen) {

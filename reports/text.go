@@ -105,7 +105,7 @@ func TextWith(w io.Writer, rep *Report, opt TextOptions) error {
 		}
 		p("\n%s\n", tw.style(styleHeading, "Documented and seen ("+strconv.Itoa(len(ed.DocumentedSeen))+")"))
 		if len(ed.DocumentedSeen) > 0 {
-			tab := tw.table("PATTERN\tNAMES\tFLOWS\tOUT\tIN\tFIRST\tLAST\tBY\tSEEN\tDOCUMENTED")
+			tab := tw.table("PATTERN\tNAMES\tFLOWS\tOUT\tIN\tFIRST\tLAST\tBY\tSEEN\tDOCUMENTED\tFIRST PACKET")
 			for _, s := range ed.DocumentedSeen {
 				for i, n := range seenNames(s, T) {
 					if i == 0 {
@@ -114,11 +114,12 @@ func TextWith(w io.Writer, rep *Report, opt TextOptions) error {
 							seen += " " + tw.style(styleWarn, "[!]")
 						}
 						tab.row(T(s.Pattern), n, humanize.Comma(int64(s.Flows)), humanize.Bytes(s.BytesOut), humanize.Bytes(s.BytesIn),
-							rep.stamp(s.First), rep.stamp(s.Last), evidence(s.Evidence), seen, strings.Join(s.ProtocolsDocumented, ", "))
+							rep.stamp(s.First), rep.stamp(s.Last), evidence(s.Evidence), seen, strings.Join(s.ProtocolsDocumented, ", "),
+							T(firstPacket(s.FirstEvidence)))
 						continue
 					}
 					// Every cell, even empty: a row has every column.
-					tab.row("", n, "", "", "", "", "", "", "", "")
+					tab.row("", n, "", "", "", "", "", "", "", "", "")
 				}
 			}
 			tab.flush()
