@@ -3,12 +3,14 @@ package reports
 import (
 	"html/template"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/dustin/go-humanize"
 
 	"github.com/phonehome/phonehome/catalog"
+	"github.com/phonehome/phonehome/classify"
 )
 
 // HTMLContentSecurityPolicy is set by a meta element of every HTML report:
@@ -130,7 +132,8 @@ type htmlEdition struct {
 }
 
 type htmlPart struct {
-	ID    string // the anchor the contents link to (htmlDoc.number)
+	ID    string        // the anchor the contents link to (htmlDoc.number)
+	SVG   template.HTML // a chart (runChartSVG: numbers only), under the title
 	Title string
 	Note  string // a paragraph under the title
 	Table *htmlTable
@@ -334,8 +337,12 @@ func htmlView(rep *Report) htmlDoc {
 			}
 			part.Table = tab
 		}
-		// The undocumented names first: what a reader wants first.
+		// The undocumented names first: what a reader wants first; above
+		// them, the run in time.
 		he.Parts = append([]htmlPart{part}, he.Parts...)
+		if chart := editionChart(rep, ed); chart.SVG != "" {
+			he.Parts = append([]htmlPart{chart}, he.Parts...)
+		}
 		if len(ed.Ambiguous) > 0 {
 			he.Parts = append(he.Parts, htmlAmbiguous(rep, ed.Ambiguous))
 		}
@@ -444,6 +451,9 @@ summary h3 { display: inline; }
 ul.toc { font-size: 13px; }
 th[tabindex] { cursor: pointer; }
 #filter { width: 24em; font: inherit; padding: .2em .4em; }
+svg.run { display: block; width: 100%; max-width: 960px; height: 60px; border-bottom: 1px solid #c8c8c8; }
+svg.run .doc { fill: #4a6a8a; }
+svg.run .und { fill: #b00020; }
 svg.tl { display: block; width: 160px; height: 14px; stroke: #b00020; stroke-width: 1; fill: none; border-bottom: 1px solid #c8c8c8; }
 .name { font-family: ui-monospace, monospace; font-size: 12px; white-space: pre-wrap; overflow-wrap: break-word; }
 .wrap { white-space: normal; }
@@ -510,6 +520,9 @@ p.foot { color: #555; margin-top: 0; }
 {{define "part"}}
 <details open id="{{.ID}}">
 <summary><h3>{{.Title}}</h3></summary>
+{{- with .SVG}}
+{{.}}
+{{- end}}
 {{- with .Note}}
 <p>{{.}}</p>
 {{- end}}
@@ -527,3 +540,27 @@ p.foot { color: #555; margin-top: 0; }
 </table></div>
 {{- end}}
 `
+
+// editionChart is the edition's flows in time: each flow start its
+// documented names and its undocumented names kept, once each (a start
+// several patterns share counts once). The starts are those classify keeps:
+// the first classify.MaxStarts of each name.
+func editionChart(rep *Report, ed Edition) htmlPart {
+	var doc, und []int64
+	sampled := false
+	for _, s := range ed.DocumentedSeen {
+		doc = append(doc, s.Starts...)
+		sampled = sampled || (s.Rhythm != nil && s.Rhythm.Sampled)
+	}
+	slices.Sort(doc)
+	doc = slices.Compact(doc)
+	for _, u := range ed.Undocumented {
+		und = append(und, u.Starts...)
+		sampled = sampled || (u.Rhythm != nil && u.Rhythm.Sampled)
+	}
+	note := "flows started per hour across the capture: documented names below (blue), undocumented above (red)"
+	if sampled {
+		note += "; for a name of many flows, its first " + strconv.Itoa(classify.MaxStarts)
+	}
+	return htmlPart{Title: "Flows over time", Note: note, SVG: runChartSVG(rep.First, rep.Last, doc, und)}
+}

@@ -254,7 +254,8 @@ var htmlElements = map[string][]string{
 	"table": {"class"}, "thead": nil, "tbody": nil, "tr": nil, "th": {"class"}, "td": {"class"}, "br": nil, "span": {"class"},
 	"ul": {"class"}, "li": nil, "nav": nil, "a": {"href"}, "details": {"open", "id"}, "summary": nil, "div": {"class"},
 	"input": {"type", "id", "placeholder", "aria-label", "hidden"}, "script": nil,
-	"svg": {"class", "width", "height", "viewbox", "role", "aria-label"}, "line": {"class", "x1", "y1", "x2", "y2"}, "path": {"d"},
+	"svg": {"class", "width", "height", "viewbox", "role", "aria-label", "preserveaspectratio"}, "line": {"class", "x1", "y1", "x2", "y2"},
+	"path": {"d", "class"},
 }
 
 // htmlCheck parses page and checks its elements and attributes; it returns

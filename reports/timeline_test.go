@@ -31,3 +31,24 @@ func TestTimelineSVG(t *testing.T) {
 		}
 	}
 }
+
+// TestRunChartSVG: a 3-hour run with two documented flows in its first
+// hour, one documented and two undocumented in its last (one of them past
+// the span, clamped): bars scaled to the busiest hour (3 flows), the
+// undocumented stacked on the documented.
+func TestRunChartSVG(t *testing.T) {
+	first := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	last := first.Add(3 * time.Hour)
+	at := func(d time.Duration) int64 { return first.Add(d).UnixNano() }
+	got := string(runChartSVG(first, last, []int64{at(time.Minute), at(2 * time.Minute), at(2*time.Hour + 30*time.Minute)},
+		[]int64{at(2*time.Hour + 40*time.Minute), at(5 * time.Hour)}))
+	want := `<svg class="run" viewBox="0 0 12 60" preserveAspectRatio="none" role="img" aria-label="flows started per hour, documented below, undocumented above">` +
+		`<path class="doc" d="M0 60h3v-40h-3zM8 60h3v-20h-3z"/>` +
+		`<path class="und" d="M8 40h3v-40h-3z"/></svg>`
+	if got != want {
+		t.Errorf("runChartSVG =\n%s\nwant\n%s", got, want)
+	}
+	if runChartSVG(first, last, nil, nil) != "" {
+		t.Errorf("a chart of no flow")
+	}
+}
