@@ -95,7 +95,7 @@ away mid-run (the report of what was captured is written).`,
 	f.StringVarP(&opt.iface, "interface", "i", "", "interface to capture on: the VM's bridge or tap (phonehome interfaces lists them)")
 	f.StringVar(&opt.vm, "vm", "", "IPv4 address of the Windows VM (default: the local address that starts the most flows; give it, so names show from the start)")
 	reportFlags(cmd, &opt.reportOptions)
-	f.StringVar(&opt.flows, "flows", "", "also write every IPv4 flow to `FILE` as JSON lines, as each ends; a capture resumed from --checkpoint adds to it")
+	f.StringVar(&opt.flows, "flows", "", "also write every IPv4 flow to `FILE` as JSON lines, as each ends (in the file within --status-every); a capture resumed from --checkpoint adds to it")
 	f.BoolVarP(&opt.quiet, "quiet", "q", false, "no status line and no new names on stderr (warnings are still said)")
 	f.StringVar(&opt.filter, "filter", "", "BPF filter (libpcap syntax); default none, so what is out of scope is counted")
 	f.Var(durationValue{&opt.duration}, "duration", "stop after this long (7d, 36h, 90m); default: until Ctrl-C or SIGTERM")
@@ -298,10 +298,11 @@ func captureLive(stdout, stderr io.Writer, opt captureOptions) error {
 		c.writer = w
 		live.Tap = c.tap
 	}
-	closeFlows, err := openFlows(opt.flows, &cfg, prior != nil)
+	closeFlows, flushFlows, err := openFlowsFlushing(opt.flows, &cfg, prior != nil)
 	if err != nil {
 		return err
 	}
+	c.flushFlows = flushFlows
 	defer closeFlows() // closed and checked below; this is for early returns
 
 	c.signals = signals
@@ -385,6 +386,12 @@ type captureRun struct {
 	saver          *saver // writes checkpoints off the capture's goroutine
 	lastCheckpoint time.Time
 	checkpointErr  string // the last checkpoint's failure, until one succeeds
+
+	// flushFlows writes the --flows lines buffered so far, every
+	// --status-every: a week's flows reach the file as they end, not a
+	// megabyte at a time. Its error comes back when the file is closed.
+	flushFlows     func() error
+	lastFlowsFlush time.Time
 }
 
 // tap hands a frame to --write. A write that fails does not stop the
@@ -420,6 +427,10 @@ drained:
 		c.checkpointNow(v)
 	}
 	c.status.update(now, v, c.live, c.problems)
+	if now.Sub(c.lastFlowsFlush) >= c.opt.statusEvery {
+		c.flushFlows() // an error is kept, and said when the file is closed
+		c.lastFlowsFlush = now
+	}
 }
 
 // problems says what is going wrong now, for the status line.

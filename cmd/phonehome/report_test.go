@@ -180,3 +180,30 @@ func TestColorFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestFlowsFlush: a flush writes the lines so far, so a reader of a live
+// capture's --flows file sees each flow soon after it ends; lines written
+// after it come with the close.
+func TestFlowsFlush(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "flows.jsonl")
+	var cfg classify.Config
+	closeFn, flush, err := openFlowsFlushing(path, &cfg, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := func() int {
+		b, _ := os.ReadFile(path)
+		return strings.Count(string(b), "\n")
+	}
+	cfg.OnFlow(&classify.FlowRecord{Proto: "tcp", Name: "a.example"})
+	if n := lines(); n != 0 {
+		t.Fatalf("%d lines before the flush; want 0 (buffered)", n)
+	}
+	if err := flush(); err != nil || lines() != 1 {
+		t.Fatalf("after the flush: %d lines, %v; want 1", lines(), err)
+	}
+	cfg.OnFlow(&classify.FlowRecord{Proto: "udp", Name: "b.example"})
+	if err := closeFn(); err != nil || lines() != 2 {
+		t.Fatalf("after the close: %d lines, %v; want 2", lines(), err)
+	}
+}

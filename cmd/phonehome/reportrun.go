@@ -206,8 +206,18 @@ func parseVM(s string) (netip.Addr, error) {
 // may be called more than once (later calls return nil), so a command
 // defers it for early returns and calls it to check the error.
 func openFlows(path string, cfg *classify.Config, keep bool) (closeFn func() error, err error) {
+	closeFn, _, err = openFlowsFlushing(path, cfg, keep)
+	return closeFn, err
+}
+
+// openFlowsFlushing is openFlows with a flush, for a run that lasts: it
+// writes the lines buffered so far (on the goroutine that writes flows:
+// Config.Poll's), so a reader of the file sees them. Its errors come back
+// from closeFn as well.
+func openFlowsFlushing(path string, cfg *classify.Config, keep bool) (closeFn, flush func() error, err error) {
 	if path == "" {
-		return func() error { return nil }, nil
+		none := func() error { return nil }
+		return none, none, nil
 	}
 	var fh *os.File
 	if keep {
@@ -216,7 +226,7 @@ func openFlows(path string, cfg *classify.Config, keep bool) (closeFn func() err
 		fh, err = os.Create(path)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("--flows: %w", err)
+		return nil, nil, fmt.Errorf("--flows: %w", err)
 	}
 	w := reports.NewFlowWriter(fh)
 	cfg.OnFlow = w.Write
@@ -234,7 +244,7 @@ func openFlows(path string, cfg *classify.Config, keep bool) (closeFn func() err
 			return fmt.Errorf("--flows %s: %w", path, err)
 		}
 		return nil
-	}, nil
+	}, w.Flush, nil
 }
 
 // openFlowsToAppend opens a --flows file to add lines after those in it.
