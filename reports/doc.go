@@ -12,8 +12,8 @@
 // documented and undocumented with why (the page or the traffic), protocols,
 // flows and bytes per day past a ratio, the pages' own changes, and a matrix
 // of every endpoint by run for three runs or more.
-// Renderers (text for a terminal, JSON, CSV, Markdown, HTML, JSON lines for
-// flows) sort everything and take every time from the run, never from the
+// Renderers (text for a terminal, JSON, CSV, Markdown, HTML with its
+// timelines, JSON lines for flows) sort everything and take every time from the run, never from the
 // clock, so the same capture gives the same bytes. Every name and path came
 // from a packet and is escaped for the output it goes to.
 package reports

@@ -301,9 +301,10 @@ func RegressionMarkdown(w io.Writer, reg *Regression) error {
 }
 
 // RegressionHTML writes the regression report as one self-contained HTML
-// page, under the run report's rules (HTML): no script, no external
-// resource, no link, the same Content-Security-Policy; every value escaped
-// by Terminal, then by html/template for its context.
+// page, under the run report's rules (HTML): nothing loaded, a table of
+// contents, the one script of no data (sorting, filtering) allowed by its
+// hash, the same Content-Security-Policy; every value escaped by Terminal,
+// then by html/template for its context.
 func RegressionHTML(w io.Writer, reg *Regression) error {
 	v := viewOf(reg)
 	d := htmlDoc{Title: T(v.Title)}
