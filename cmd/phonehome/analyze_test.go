@@ -189,24 +189,30 @@ func TestSampleGolden(t *testing.T) {
 	for _, format := range []string{"text", "json", "csv", "markdown", "html"} {
 		t.Run(format, func(t *testing.T) {
 			got, _ := analyzeFile(t, analyzeOptions{reportOptions: reportOptions{format: format}}, sample)
-			golden := filepath.Join("testdata", "sample."+ext[format])
-			// The report names the file as given; keep the golden files
-			// independent of where the test runs from.
-			got = strings.ReplaceAll(got, "../../testdata/", "testdata/")
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./cmd/phonehome -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("%s report differs from %s; if the change is intended, run go test ./cmd/phonehome -update and review the diff\n%s",
-					format, golden, firstDiff(string(want), got))
-			}
+			goldenCheck(t, "sample."+ext[format], got)
 		})
+	}
+}
+
+// goldenCheck compares got with testdata/name, or writes it with -update.
+// A report names its files as given: they are made independent of where
+// the test runs from.
+func goldenCheck(t *testing.T, name, got string) {
+	t.Helper()
+	golden := filepath.Join("testdata", name)
+	got = strings.ReplaceAll(got, "../../testdata/", "testdata/")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cmd/phonehome -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs; if the change is intended, run go test ./cmd/phonehome -update and review the diff\n%s",
+			golden, firstDiff(string(want), got))
 	}
 }
 

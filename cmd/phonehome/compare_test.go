@@ -30,26 +30,6 @@ var comparePairs = []struct {
 		map[string]int{"": 0, "new": 0, "new-undocumented": 0, "gone": 0, "any": 0, "new,new-undocumented,gone,any": 0}},
 }
 
-// goldenCheck compares got with testdata/name, or writes it with -update.
-func goldenCheck(t *testing.T, name, got string) {
-	t.Helper()
-	golden := filepath.Join("testdata", name)
-	got = strings.ReplaceAll(got, "../../testdata/", "testdata/")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./cmd/phonehome -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs; if the change is intended, run go test ./cmd/phonehome -update and review the diff\n%s",
-			golden, firstDiff(string(want), got))
-	}
-}
-
 // TestCompareGolden renders each pair in text, JSON and Markdown, and the
 // three fixtures after the sample as a matrix.
 func TestCompareGolden(t *testing.T) {
