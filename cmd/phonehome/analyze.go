@@ -136,7 +136,7 @@ func analyze(stdout, stderr io.Writer, files []string, opt analyzeOptions) error
 	if cfg.VM, err = parseVM(opt.vm); err != nil {
 		return err
 	}
-	closeFlows, err := openFlows(opt.flows, &cfg, false)
+	closeFlows, _, err := openFlows(opt.flows, &cfg, false)
 	if err != nil {
 		return err
 	}

@@ -298,7 +298,7 @@ func captureLive(stdout, stderr io.Writer, opt captureOptions) error {
 		c.writer = w
 		live.Tap = c.tap
 	}
-	closeFlows, flushFlows, err := openFlowsFlushing(opt.flows, &cfg, prior != nil)
+	closeFlows, flushFlows, err := openFlows(opt.flows, &cfg, prior != nil)
 	if err != nil {
 		return err
 	}

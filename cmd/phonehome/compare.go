@@ -276,7 +276,9 @@ func labelRun(i int, ra runArg, meta classify.RecordMeta, given, def runLabel, u
 	rr := reports.RegressRun{Name: ra.name}
 	build, edition := def.build, def.edition
 	from := []string{}
-	pick := func(v *string, rec, flag, what string) {
+	// pick sets v from --label-of, else the record, and says which; false
+	// for the default.
+	pick := func(v *string, rec, flag, what string) bool {
 		switch {
 		case flag != "":
 			*v = flag
@@ -286,9 +288,11 @@ func labelRun(i int, ra runArg, meta classify.RecordMeta, given, def runLabel, u
 			from = append(from, what+" from the run record")
 		default:
 			from = append(from, what+" by default")
+			return false
 		}
+		return true
 	}
-	pick(&build, meta.Build, given.build, "build")
+	buildSaid := pick(&build, meta.Build, given.build, "build")
 	pick(&edition, meta.Edition, given.edition, "edition")
 	if user != nil {
 		from[0] = "page from --catalog" // the build does not choose it
@@ -304,7 +308,7 @@ func labelRun(i int, ra runArg, meta classify.RecordMeta, given, def runLabel, u
 	if cat == nil {
 		var err error
 		if cat, err = loadCatalog(build); err != nil {
-			if !strings.HasPrefix(from[0], "build by default") {
+			if buildSaid {
 				// Not --build's: say where the build came from.
 				err = fmt.Errorf("%s %q: no pages for that build; have %s; give one with --label-of %d=build=B",
 					from[0], build, strings.Join(catalog.Builds(), ", "), i+1)

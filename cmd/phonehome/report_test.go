@@ -187,7 +187,7 @@ func TestColorFlag(t *testing.T) {
 func TestFlowsFlush(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "flows.jsonl")
 	var cfg classify.Config
-	closeFn, flush, err := openFlowsFlushing(path, &cfg, false)
+	closeFn, flush, err := openFlows(path, &cfg, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -205,16 +205,11 @@ func parseVM(s string) (netip.Addr, error) {
 // kept and this one's added after them. closeFn flushes and closes it; it
 // may be called more than once (later calls return nil), so a command
 // defers it for early returns and calls it to check the error.
-func openFlows(path string, cfg *classify.Config, keep bool) (closeFn func() error, err error) {
-	closeFn, _, err = openFlowsFlushing(path, cfg, keep)
-	return closeFn, err
-}
-
-// openFlowsFlushing is openFlows with a flush, for a run that lasts: it
-// writes the lines buffered so far (on the goroutine that writes flows:
-// Config.Poll's), so a reader of the file sees them. Its errors come back
-// from closeFn as well.
-func openFlowsFlushing(path string, cfg *classify.Config, keep bool) (closeFn, flush func() error, err error) {
+//
+// flush, for a run that lasts, writes the lines buffered so far (on the
+// goroutine that writes flows: Config.Poll's), so a reader of the file sees
+// them; its errors come back from closeFn as well.
+func openFlows(path string, cfg *classify.Config, keep bool) (closeFn, flush func() error, err error) {
 	if path == "" {
 		none := func() error { return nil }
 		return none, none, nil
